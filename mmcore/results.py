@@ -1,0 +1,162 @@
+"""`LmmFit`: an immutable, picklable fitted model, with lme4's names and `summary()` layout."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True, eq=False)
+class LmmFit:
+    """A fitted linear mixed model. Immutable and picklable (st.cache_data can hold it).
+
+    The numbers are held as numpy arrays; the pandas views of the contract (`fixef`, `se`,
+    `vcov`, `varcorr`, `ranef`, `ranef_sd`) are built on first access and kept, because building
+    six pandas objects costs more than the fit itself.
+    """
+
+    formula: str
+    reml: bool
+    nobs: int
+    ngroups: dict
+    sigma: float
+    theta: np.ndarray
+    loglik: float
+    aic: float
+    bic: float
+    deviance: float
+    reml_criterion: float | None
+    fitted: np.ndarray
+    residuals: np.ndarray
+    is_singular: bool
+    converged: bool
+    messages: list
+    fixed_names: tuple
+    beta: np.ndarray = field(repr=False)
+    vcov_matrix: np.ndarray = field(repr=False)
+    varcorr_rows: tuple = field(repr=False)  # (grp, var1, var2, vcov, sdcor) as lme4's as.data.frame
+    ranef_blocks: dict = field(repr=False)  # group -> (levels, columns, values, conditional sds)
+    source: pd.DataFrame = field(repr=False)  # the data as given to fit()
+    rows: np.ndarray = field(repr=False)  # positions in `source` of the rows used
+    variables: tuple = ()  # the columns the formula uses, response first
+    response: str = ""
+    re_cov: tuple = ()  # per random term: (group, columns, covariance matrix of the effects)
+    npar: int = 0
+    evaluations: int = 0
+
+    @cached_property
+    def fixef(self) -> pd.Series:
+        return pd.Series(self.beta, index=_index(self.fixed_names), dtype=float)
+
+    @cached_property
+    def se(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self.vcov_matrix)), index=_index(self.fixed_names))
+
+    @cached_property
+    def vcov(self) -> pd.DataFrame:
+        names = _index(self.fixed_names)
+        return pd.DataFrame(self.vcov_matrix, index=names, columns=names)
+
+    @cached_property
+    def varcorr(self) -> pd.DataFrame:
+        table = pd.DataFrame(list(self.varcorr_rows), columns=["grp", "var1", "var2", "vcov", "sdcor"])
+        return table.astype({"vcov": float, "sdcor": float})
+
+    @cached_property
+    def ranef(self) -> dict:
+        return {g: _block_frame(g, lv, cols, vals) for g, (lv, cols, vals, _) in self.ranef_blocks.items()}
+
+    @cached_property
+    def ranef_sd(self) -> dict:
+        return {g: _block_frame(g, lv, cols, sds) for g, (lv, cols, _, sds) in self.ranef_blocks.items()}
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The rows and columns the model used (complete cases), in data order."""
+        return self.source.iloc[self.rows][list(self.variables)].reset_index(drop=True)
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.fitted + self.residuals
+
+    def summary(self) -> str:
+        return format_summary(self)
+
+
+def _index(names) -> pd.Index:
+    return pd.Index(list(names), dtype=object)
+
+
+def _block_frame(group: str, levels, columns, values: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(values, index=pd.Index(list(levels), name=group, dtype=object), columns=_index(columns))
+
+
+def _fmt_table(rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for r in rows:
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        out.append(" " + " ".join(cells).rstrip())
+    return out
+
+
+def _sig(x: float, digits: int = 4) -> str:
+    return f"{x:#.{digits}g}".rstrip(".") if abs(x) < 1e6 else f"{x:.4g}"
+
+
+def format_summary(fit: LmmFit) -> str:
+    """Text laid out like lme4's print(summary(lmer(...)))."""
+    lines = [
+        "Linear mixed model fit by " + ("REML" if fit.reml else "maximum likelihood ") + " ['lmerMod']",
+        f"Formula: {fit.formula}",
+        "",
+    ]
+    if fit.reml:
+        lines.append(f"REML criterion at convergence: {fit.reml_criterion:.1f}")
+    else:
+        stats = [("AIC", f"{fit.aic:.1f}"), ("BIC", f"{fit.bic:.1f}"), ("logLik", f"{fit.loglik:.1f}"),
+                 ("deviance", f"{fit.deviance:.1f}"), ("df.resid", str(fit.nobs - fit.npar))]
+        w = [max(len(a), len(b)) + 1 for a, b in stats]
+        lines.append(" ".join(a.rjust(x) for (a, _), x in zip(stats, w)))
+        lines.append(" ".join(b.rjust(x) for (_, b), x in zip(stats, w)))
+    scaled = fit.residuals / fit.sigma
+    q = np.quantile(scaled, [0, 0.25, 0.5, 0.75, 1])
+    lines += ["", "Scaled residuals: "]
+    lines += _fmt_table([["Min", "1Q", "Median", "3Q", "Max"], [f"{v:.4f}" for v in q]], set(range(5)))
+    lines += ["", "Random effects:"]
+    rows = [["Groups", "Name", "Variance", "Std.Dev.", "Corr"]]
+    for grp, cols, cov in fit.re_cov:
+        sd = np.sqrt(np.diag(cov))
+        for i, c in enumerate(cols):
+            corr = [f"{cov[i, j] / (sd[i] * sd[j]):.2f}" if sd[i] * sd[j] > 0 else "NaN" for j in range(i)]
+            rows.append([grp if i == 0 else "", c, _sig(cov[i, i]), _sig(sd[i]), " ".join(corr)])
+    rows.append(["Residual", "", _sig(fit.sigma ** 2), _sig(fit.sigma), ""])
+    lines += _fmt_table(rows, {2, 3})
+    groups = ", ".join(f"{g}, {n}" for g, n in fit.ngroups.items())
+    lines.append(f"Number of obs: {fit.nobs}, groups:  {groups}")
+    lines += ["", "Fixed effects:"]
+    t = fit.fixef / fit.se
+    rows = [["", "Estimate", "Std. Error", "t value"]]
+    rows += [[k, _sig(fit.fixef[k], 5), _sig(fit.se[k], 4), f"{t[k]:.3f}"] for k in fit.fixef.index]
+    lines += _fmt_table(rows, {1, 2, 3})
+    p = len(fit.fixef)
+    if 1 < p <= 12:
+        corr = fit.vcov.to_numpy() / np.outer(fit.se, fit.se)
+        abbrev = [_abbreviate(k) for k in fit.fixef.index]
+        lines += ["", "Correlation of Fixed Effects:"]
+        rows = [[""] + abbrev[:-1]]
+        for i in range(1, p):
+            rows.append([abbrev[i]] + [f"{corr[i, j]:.3f}" for j in range(i)] + [""] * (p - 1 - i))
+        lines += _fmt_table(rows, set(range(1, p)))
+    if fit.messages:
+        lines += [""] + [m for m in fit.messages]
+    return "\n".join(lines)
+
+
+def _abbreviate(name: str) -> str:
+    """R's abbreviate(minlength = 6) for the usual names; "(Intercept)" -> "(Intr)"."""
+    if name == "(Intercept)":
+        return "(Intr)"
+    return name if len(name) <= 6 else name[:6]
