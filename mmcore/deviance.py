@@ -17,7 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import copy
+
 import numpy as np
+from scipy import sparse
 
 from .design import ModelData
 
@@ -71,9 +74,6 @@ class ProfiledDeviance:
         self.block1 = [k for k, t in enumerate(md.terms) if t.group == self.block1_group]
         self.rest = [k for k in range(len(md.terms)) if k not in self.block1]
         self._scatter_maps()
-        # y is shifted by its least-squares fit on X: the shift moves only beta (added back in
-        # `solve`) and keeps y'y small, so r^2 = y'y - ... loses no digits to cancellation.
-        self.beta_shift = np.linalg.lstsq(md.X, md.y, rcond=None)[0] if self.p else np.zeros(0)
         self.set_response(md.y)
 
     # -- structure -----------------------------------------------------------------------
@@ -115,95 +115,144 @@ class ProfiledDeviance:
         self.Z2 = Z2
         # cross-products that do not involve y
         Z1 = self.Z1
-        self.A11 = np.zeros((self.G, self.q1, self.q1))
-        np.add.at(self.A11, self.codes1, Z1[:, :, None] * Z1[:, None, :])
-        self.Z1tZ2 = np.zeros((self.G, self.q1, self.m))
-        if self.m:
-            np.add.at(self.Z1tZ2, self.codes1, Z1[:, :, None] * Z2[:, None, :])
+        self.A11 = self._group_sums((Z1[:, :, None] * Z1[:, None, :]).reshape(self.n, -1)).reshape(self.G, self.q1, self.q1)
+        self.Z1tZ2 = self._group_sums((Z1[:, :, None] * Z2[:, None, :]).reshape(self.n, -1)).reshape(self.G, self.q1, self.m)
         self.Z2tZ2 = Z2.T @ Z2
 
+    def _group_sums(self, V: np.ndarray) -> np.ndarray:
+        """Sums of the rows of V (n x c) within each block-1 group: G x c."""
+        if V.shape[1] <= 16:  # a bincount per column beats a sparse product for few columns
+            return np.column_stack([np.bincount(self.codes1, V[:, j], self.G) for j in range(V.shape[1])]) \
+                if V.shape[1] else np.zeros((self.G, 0))
+        ind = sparse.csr_matrix((np.ones(self.n), (self.codes1, np.arange(self.n))), shape=(self.G, self.n))
+        return np.asarray(ind @ V)
+
     def set_response(self, y: np.ndarray) -> None:
-        """(Re)compute the cross-products that involve y (a bootstrap changes only these)."""
-        ys = y - self.md.X @ self.beta_shift if self.p else y
-        Xy = np.column_stack([self.md.X, ys])
-        self.Z1tXy = np.zeros((self.G, self.q1, self.p + 1))
-        np.add.at(self.Z1tXy, self.codes1, self.Z1[:, :, None] * Xy[:, None, :])
-        self.Z1tXy_wide = self.Z1tXy.transpose(1, 0, 2).reshape(self.q1, -1)  # q1 x G(p+1)
-        self.Z2tXy = self.Z2.T @ Xy
-        self.XytXy = Xy.T @ Xy
+        """(Re)compute the cross-products that involve y."""
         self.y = y
+        products, self.beta_shift = self._products(y[None])
+        self.__dict__.update(products)
+
+    def with_responses(self, Y: np.ndarray) -> ProfiledDeviance:
+        """The same model for S responses at once (rows of Y): thetas of shape (S, B, k)
+        evaluate response s at B thetas each. Simulation studies and the bootstrap fit all
+        their replicates together through this (batch.py)."""
+        other = copy.copy(self)
+        products, shifts = self._products(Y)
+        other.__dict__.update({k: v[:, None] for k, v in products.items()})
+        other.beta_shift = shifts
+        return other
+
+    def _products(self, Y: np.ndarray) -> tuple[dict, np.ndarray]:
+        """Cross-products of [X y] with Z1, Z2 and itself for each row of Y (S x n).
+
+        Each y is first shifted by its least-squares fit on X: that moves only beta (added back
+        in `solve`) and keeps y'y small, so r^2 = y'y - ... loses no digits to cancellation.
+        """
+        X, S = self.md.X, len(Y)
+        if self.p:
+            shifts = np.linalg.lstsq(X, Y.T, rcond=None)[0].T  # S x p
+            Ys = Y - shifts @ X.T
+        else:
+            shifts, Ys = np.zeros((S, 0)), Y
+        Xy = np.concatenate([np.broadcast_to(X, (S,) + X.shape), Ys[:, :, None]], axis=2)  # S x n x (p+1)
+        # per-group sums via one sparse product: groups x rows
+        ZXy = (self.Z1[None, :, :, None] * Xy[:, :, None, :]).transpose(1, 0, 2, 3).reshape(self.n, -1)
+        Z1tXy = self._group_sums(ZXy).reshape(self.G, S, self.q1, self.p + 1).transpose(1, 0, 2, 3)
+        products = {
+            "Z1tXy": Z1tXy,
+            "Z1tXy_wide": Z1tXy.transpose(0, 2, 1, 3).reshape(S, self.q1, -1),  # S x q1 x G(p+1)
+            "Z2tXy": self.Z2.T @ Xy,
+            "XytXy": np.swapaxes(Xy, 1, 2) @ Xy,
+        }
+        if S == 1:
+            products = {k: v[0] for k, v in products.items()}
+        return products, shifts
 
     # -- evaluation ----------------------------------------------------------------------
     def _factors(self, theta: np.ndarray):
-        K = theta.shape[0]
+        lead = theta.shape[:-1]
         r, c, t = self.t1_map
-        T1 = np.zeros((K, self.q1, self.q1))
-        T1[:, r, c] = theta[:, t]
+        T1 = np.zeros(lead + (self.q1, self.q1))
+        T1[..., r, c] = theta[..., t]
         r, c, t = self.l2_map
-        L2 = np.zeros((K, self.m, self.m))
-        L2[:, r, c] = theta[:, t]
+        L2 = np.zeros(lead + (self.m, self.m))
+        L2[..., r, c] = theta[..., t]
         return T1, L2
 
     def _decompose(self, theta: np.ndarray):
-        """Batched: block-1 Cholesky factors, the W blocks, and the dense Cholesky factor."""
+        """Batched over theta's leading axes: block-1 Cholesky factors, the W blocks, and the
+        dense Cholesky factor of the rest, X and y."""
         T1, L2 = self._factors(theta)
-        K, m, p = len(theta), self.m, self.p
-        G, q1 = self.G, self.q1
-        T1t = np.swapaxes(T1, 1, 2)
+        lead, m, p, G, q1 = theta.shape[:-1], self.m, self.p, self.G, self.q1
+        T1t = np.swapaxes(T1, -1, -2)
         # M_g = T' A_g T + I and T' [Z1'Z2 Lambda2 | Z1'X | Z1'y]_g for all g as a few large
-        # matmuls per theta: stacks of K x G tiny matmuls cost several times more in numpy.
-        AT = (self.A11.reshape(G * q1, q1) @ T1).reshape(K, G, q1, q1).transpose(0, 2, 1, 3)
-        M = (T1t @ AT.reshape(K, q1, G * q1)).reshape(K, q1, G, q1).transpose(0, 2, 1, 3)
+        # matmuls per theta: stacks of many tiny matmuls cost several times more in numpy.
+        AT = (self.A11.reshape(G * q1, q1) @ T1).reshape(lead + (G, q1, q1)).swapaxes(-3, -2)
+        M = (T1t @ AT.reshape(lead + (q1, G * q1))).reshape(lead + (q1, G, q1)).swapaxes(-3, -2)
         for i in range(q1):
             M[..., i, i] += 1.0
-        right = (T1t @ self.Z1tXy_wide).reshape(K, q1, G, p + 1).transpose(0, 2, 1, 3)
+        right = (T1t @ self.Z1tXy_wide).reshape(lead + (q1, G, p + 1)).swapaxes(-3, -2)
         if m:
-            ZL = (self.Z1tZ2.reshape(G * q1, m) @ L2).reshape(K, G, q1, m).transpose(0, 2, 1, 3)
-            right = np.concatenate([(T1t @ ZL.reshape(K, q1, G * m)).reshape(K, q1, G, m).transpose(0, 2, 1, 3), right], axis=-1)
+            ZL = (self.Z1tZ2.reshape(G * q1, m) @ L2).reshape(lead + (G, q1, m)).swapaxes(-3, -2)
+            ZL = (T1t @ ZL.reshape(lead + (q1, G * m))).reshape(lead + (q1, G, m)).swapaxes(-3, -2)
+            right = np.concatenate([ZL, right], axis=-1)
         L1 = _cholesky_small(M)
         W = _forward_small(L1, right)
-        D = np.empty((K, m + p + 1, m + p + 1))
+        D = np.empty(lead + (m + p + 1, m + p + 1))
         if m:
-            L2t = np.swapaxes(L2, 1, 2)
-            D[:, :m, :m] = L2t @ self.Z2tZ2 @ L2
-            D[:, :m, :m][:, np.arange(m), np.arange(m)] += 1.0
-            D[:, :m, m:] = L2t @ self.Z2tXy
-            D[:, m:, :m] = np.swapaxes(D[:, :m, m:], 1, 2)
-        D[:, m:, m:] = self.XytXy
-        Wf = W.reshape(K, G * q1, m + p + 1)
-        D -= np.swapaxes(Wf, 1, 2) @ Wf
+            L2t = np.swapaxes(L2, -1, -2)
+            D[..., :m, :m] = L2t @ self.Z2tZ2 @ L2
+            D[..., np.arange(m), np.arange(m)] += 1.0
+            D[..., :m, m:] = L2t @ self.Z2tXy
+            D[..., m:, :m] = np.swapaxes(D[..., :m, m:], -1, -2)
+        D[..., m:, m:] = self.XytXy
+        Wf = W.reshape(lead + (G * q1, m + p + 1))
+        D -= np.swapaxes(Wf, -1, -2) @ Wf
         Ld = np.linalg.cholesky(D)
         return T1, L2, L1, W, Ld
 
     def evaluate(self, theta: np.ndarray) -> np.ndarray:
-        """Deviance (ML) or REML criterion for each row of a K x len(theta) array."""
+        """Deviance (ML) or REML criterion at each theta: shape (..., k) -> (...)."""
         theta = np.atleast_2d(theta)
         try:
             _, _, L1, _, Ld = self._decompose(theta)
-        except np.linalg.LinAlgError:
-            return np.array([self._evaluate_one(t) for t in theta])
+        except np.linalg.LinAlgError:  # some theta in the batch: find which, one by one
+            flat = theta.reshape(-1, theta.shape[-1])
+            return np.array([self._evaluate_one(t, i, theta.shape[:-1]) for i, t in enumerate(flat)]).reshape(theta.shape[:-1])
         return self._criterion(L1, Ld)
 
-    def _evaluate_one(self, theta: np.ndarray) -> float:
+    def _evaluate_one(self, theta: np.ndarray, flat_index: int, lead: tuple) -> float:
+        sub = self
+        if len(lead) == 2:  # many responses: evaluate against this theta's own response
+            s = np.unravel_index(flat_index, lead)[0]
+            sub = copy.copy(self)
+            for k in ("Z1tXy_wide", "Z2tXy", "XytXy"):
+                setattr(sub, k, getattr(self, k)[s])
         try:
-            _, _, L1, _, Ld = self._decompose(theta[None])
+            _, _, L1, _, Ld = sub._decompose(theta[None])
         except np.linalg.LinAlgError:
             return np.inf
-        return float(self._criterion(L1, Ld)[0])
+        return float(sub._criterion(L1, Ld)[0])
 
     def _criterion(self, L1: np.ndarray, Ld: np.ndarray) -> np.ndarray:
         m, p, n = self.m, self.p, self.n
         d1 = np.diagonal(L1, axis1=-2, axis2=-1)
         dd = np.diagonal(Ld, axis1=-2, axis2=-1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            logdet = 2 * np.log(d1).sum(axis=(1, 2)) + 2 * np.log(dd[:, :m]).sum(axis=1)
-            r2 = dd[:, -1] ** 2
+            logdet = 2 * np.log(d1).sum(axis=(-1, -2)) + 2 * np.log(dd[..., :m]).sum(axis=-1)
+            r2 = dd[..., -1] ** 2
             if self.reml:
                 dof = n - p
-                out = logdet + 2 * np.log(dd[:, m : m + p]).sum(axis=1) + dof * (1 + np.log(2 * np.pi * r2 / dof))
+                out = logdet + 2 * np.log(dd[..., m : m + p]).sum(axis=-1) + dof * (1 + np.log(2 * np.pi * r2 / dof))
             else:
                 out = logdet + n * (1 + np.log(2 * np.pi * r2 / n))
         return np.where(np.isfinite(out), out, np.inf)
+
+    def sigma_at(self, theta: np.ndarray) -> np.ndarray:
+        """The profiled residual SD at each theta (ML: r^2/n, REML: r^2/(n-p))."""
+        _, _, _, _, Ld = self._decompose(np.atleast_2d(theta))
+        return np.abs(Ld[..., -1, -1]) / np.sqrt(self.n - self.p if self.reml else self.n)
 
     # -- solution at one theta ---------------------------------------------------------------
     def solve(self, theta: np.ndarray) -> dict:
@@ -215,7 +264,7 @@ class ProfiledDeviance:
         sigma2 = r2 / (n - p if self.reml else n)
         Lsub = Ld[:-1, :-1]
         sol = np.linalg.solve(Lsub.T, Ld[-1, :-1])  # [u2; beta - shift]
-        u2, beta = sol[:m], sol[m:] + self.beta_shift
+        u2, beta = sol[:m], sol[m:] + self.beta_shift[0]
         u1 = np.linalg.solve(np.swapaxes(L1, 1, 2), (W[:, :, -1] - W[:, :, :-1] @ sol)[..., None])[..., 0]
         b1 = u1 @ T1.T  # G x q1
         b2 = L2 @ u2

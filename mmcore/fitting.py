@@ -18,7 +18,8 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = True) -> LmmFit:
     try:
         md = build_model_data(formula, data)
         dev = ProfiledDeviance(md, reml)
-        opt = minimize_deviance(dev.evaluate, dev.layout.start, dev.layout.lower)
+        with np.errstate(all="ignore"):  # trial thetas off the feasible region give inf, handled
+            opt = minimize_deviance(dev.evaluate, dev.layout.start, dev.layout.lower)
         if not np.isfinite(opt.value):
             raise DataError("The model could not be fitted: the criterion is not finite anywhere the "
                             "optimizer looked. Check the response for extreme values.")

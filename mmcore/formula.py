@@ -27,6 +27,9 @@ from .errors import FormulaError
 _TOKEN = re.compile(r"\s*(?:(`[^`]*`)|([A-Za-z._][A-Za-z0-9._]*)|(\d+(?:\.\d*)?)|(\|\||[~+\-*:/()|]))")
 
 
+_CALL = re.compile(r"(?<![\w.])([A-Za-z_.][A-Za-z0-9._]*)\s*\(")
+
+
 @dataclass(frozen=True)
 class Part:
     """The fixed part of a formula, or the left side of a random term."""
@@ -225,4 +228,10 @@ def parse_formula(text: str) -> Formula:
         raise FormulaError("The formula is empty. Write one such as y ~ x + (1 | group).")
     if len(text) > 2000:
         raise FormulaError("The formula is too long (over 2000 characters).")
+    call = _CALL.search(re.sub(r"`[^`]*`", "``", text))
+    if call:  # say "function" before the tokenizer trips over the call's arguments
+        raise FormulaError(
+            f"'{call.group(1)}(...)' looks like a function call. Formulas here take column names only, "
+            "not functions: make a new column in your data instead."
+        )
     return _Parser(text.strip()).formula()

@@ -1,15 +1,18 @@
 """Minimise d(theta) within theta's bounds (diagonal elements >= 0), as lme4's optimizer does.
 
 lme4 uses BOBYQA (derivative-free). Ours is a projected Newton method built for deviance.py,
-where a batch of thetas costs about as much as one: each step evaluates, in one batched call,
-the stencil for a finite-difference gradient and Hessian (1 + 2k + k(k-1)/2 points), then in a
-second call a dozen step lengths along the Newton direction, and keeps the best. Near the optimum
-it converges quadratically: 5-10 steps where BOBYQA or L-BFGS-B need 20-60 evaluations and, in
-scipy, a millisecond of Python overhead. If Newton does not converge, scipy's L-BFGS-B takes over
-from where it stopped.
+where a batch of thetas costs about as much as one: each step evaluates in one batched call the
+stencil for a finite-difference gradient and Hessian (1 + 2k + k(k-1)/2 points) and a dozen
+step lengths along the Newton direction, and keeps the best. Near the optimum it converges
+quadratically: 5-10 steps, where BOBYQA or L-BFGS-B need 20-60 evaluations and, in scipy, a
+millisecond of Python overhead.
+
+The iteration runs on S problems at once (`minimize_many`): the S replicates of a bootstrap or a
+simulation study are fitted together, each numpy call serving all of them. A single fit is the
+case S = 1. A problem Newton cannot finish is handed to scipy's L-BFGS-B from where it stopped.
 
 Bounds: a parameter at its bound whose gradient points outward is held there (the active set);
-Newton steps move the others, and every trial point is projected back onto the bounds.
+Newton moves the others, and every trial point is projected back onto the bounds.
 """
 from __future__ import annotations
 
@@ -19,119 +22,148 @@ import numpy as np
 from scipy.optimize import minimize
 
 H = 1e-4  # finite-difference step, relative to max(1, |theta|)
-STEPS = 2.0 ** -np.arange(-1, 12)  # step lengths tried along the Newton direction, in one batch
-GTOL = 1e-6  # on the projected gradient of the deviance
+STEPS = 2.0 ** -np.arange(-1, 12)  # step lengths tried along the Newton direction
+GTOL = 1e-6  # projected gradient, relative to sqrt(max(1, |d|))
 
 
 @dataclass(frozen=True)
 class OptResult:
-    theta: np.ndarray
-    value: float
-    converged: bool
+    theta: np.ndarray  # (k,) or (S, k)
+    value: np.ndarray | float
+    converged: np.ndarray | bool
     evaluations: int
-    gradient: np.ndarray
-    hessian: np.ndarray
+
+
+def _pattern(k: int):
+    """Offsets of the stencil in units of h: rows are points. `up` holds the +h moves; `back`
+    marks the second point of each axis, at -h (interior) or +2h (at a bound)."""
+    pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
+    P = 1 + 2 * k + len(pairs)
+    up, back = np.zeros((P, k)), np.zeros((P, k))
+    for i in range(k):
+        up[1 + 2 * i, i] = 1.0
+        back[2 + 2 * i, i] = 1.0
+    for n, (i, j) in enumerate(pairs):
+        up[1 + 2 * k + n, [i, j]] = 1.0
+    I, J = (np.array(a, dtype=int) for a in zip(*pairs)) if pairs else (np.zeros(0, int), np.zeros(0, int))
+    return up, back, I, J
+
+
+_PATTERNS: dict[int, tuple] = {}
 
 
 def stencil(x: np.ndarray, lower: np.ndarray) -> np.ndarray:
-    """The points at which `from_stencil` needs f: 1 + 2k + k(k-1)/2 of them."""
-    k = len(x)
+    """(S, k) points -> (S, P, k): where `from_stencil` needs f, P = 1 + 2k + k(k-1)/2."""
+    k = x.shape[1]
+    up, back, _, _ = _PATTERNS.setdefault(k, _pattern(k))
     h = H * np.maximum(1.0, np.abs(x))
-    one_sided = x - h < lower
-    pts = [x]
-    for i in range(k):
-        e = np.zeros(k)
-        e[i] = h[i]
-        pts += [x + e, x + 2 * e] if one_sided[i] else [x + e, x - e]
-    for i in range(k):
-        for j in range(i + 1, k):
-            e = np.zeros(k)
-            e[i], e[j] = h[i], h[j]
-            pts.append(x + e)
-    return np.array(pts)
+    sign = np.where(x - h < lower, 2.0, -1.0)  # at a bound: one-sided (+h, +2h), else (+h, -h)
+    return x[:, None, :] + h[:, None, :] * (up + back * sign[:, None, :])
 
 
 def from_stencil(v: np.ndarray, x: np.ndarray, lower: np.ndarray):
-    """Value, gradient and Hessian from f at the stencil's points."""
-    k = len(x)
+    """Values at the stencil (S, P) -> value (S,), gradient (S, k), Hessian (S, k, k)."""
+    S, k = x.shape
+    _, _, I, J = _PATTERNS.setdefault(k, _pattern(k))
     h = H * np.maximum(1.0, np.abs(x))
     one_sided = x - h < lower
-    f0, g, Hm = v[0], np.empty(k), np.empty((k, k))
-    for i in range(k):
-        a, b = v[1 + 2 * i], v[2 + 2 * i]
-        if one_sided[i]:  # second-order one-sided differences at a bound
-            g[i] = (-3 * f0 + 4 * a - b) / (2 * h[i])
-            Hm[i, i] = (f0 - 2 * a + b) / h[i] ** 2
-        else:
-            g[i] = (a - b) / (2 * h[i])
-            Hm[i, i] = (a - 2 * f0 + b) / h[i] ** 2
-    n = 1 + 2 * k
-    for i in range(k):
-        for j in range(i + 1, k):
-            Hm[i, j] = Hm[j, i] = (v[n] - v[1 + 2 * i] - v[1 + 2 * j] + f0) / (h[i] * h[j])
-            n += 1
-    return f0, g, Hm
+    f0 = v[:, :1]
+    a, b = v[:, 1 : 2 * k + 1 : 2], v[:, 2 : 2 * k + 2 : 2]
+    g = np.where(one_sided, (-3 * f0 + 4 * a - b) / (2 * h), (a - b) / (2 * h))
+    Hm = np.zeros((S, k, k))
+    Hm[:, np.arange(k), np.arange(k)] = np.where(one_sided, f0 - 2 * a + b, a - 2 * f0 + b) / h**2
+    cross = (v[:, 1 + 2 * k :] - a[:, I] - a[:, J] + f0) / (h[:, I] * h[:, J])
+    Hm[:, I, J] = cross
+    Hm[:, J, I] = cross
+    return v[:, 0], g, Hm
 
 
-def derivatives(f, x: np.ndarray, lower: np.ndarray):
-    """Value, gradient and Hessian of f at x from one batched evaluation."""
+def _directions(g: np.ndarray, Hm: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """Newton directions on the free parameters; |eigenvalues| so a saddle still descends."""
+    k = g.shape[1]
+    mask = free[:, :, None] & free[:, None, :]
+    Hf = np.where(mask, (Hm + np.swapaxes(Hm, 1, 2)) / 2, np.eye(k))
+    w, V = np.linalg.eigh(Hf)
+    floor = np.maximum(1e-8, 1e-6 * np.max(np.abs(w), axis=1, keepdims=True))
+    w = np.maximum(np.abs(w), floor)
+    gf = np.where(free, g, 0.0)
+    return -np.einsum("sij,sj->si", V, np.einsum("sji,sj->si", V, gf) / w)
+
+
+def minimize_many(f, start: np.ndarray, lower: np.ndarray, max_steps: int = 60) -> OptResult:
+    """f maps thetas (S, B, k) to criterion values (S, B), +inf where undefined."""
+    x = np.maximum(np.array(start, dtype=float), lower)
+    S, k = x.shape
     pts = stencil(x, lower)
-    return (*from_stencil(f(pts), x, lower), len(pts))
-
-
-def _newton_direction(g: np.ndarray, Hm: np.ndarray, free: np.ndarray) -> np.ndarray:
-    d = np.zeros_like(g)
-    if not free.any():
-        return d
-    Hf = Hm[np.ix_(free, free)]
-    w, V = np.linalg.eigh((Hf + Hf.T) / 2)
-    floor = max(1e-8, 1e-6 * np.max(np.abs(w)))
-    w = np.maximum(np.abs(w), floor)  # a saddle or a flat direction: descend anyway
-    d[free] = -V @ ((V.T @ g[free]) / w)
-    return d
-
-
-def minimize_deviance(f, start: np.ndarray, lower: np.ndarray, max_steps: int = 100) -> OptResult:
-    """f maps a K x k array of thetas to K criterion values (inf where undefined)."""
-    x = np.maximum(np.asarray(start, dtype=float), lower)
-    fx, g, Hm, evals = derivatives(f, x, lower)
+    fx, g, Hm = from_stencil(f(pts), x, lower)
+    evals = pts.shape[1]
+    done = np.zeros(S, dtype=bool)
+    stuck = np.zeros(S, dtype=bool)
+    tol = GTOL * np.sqrt(np.maximum(1.0, np.abs(fx)))
     for _ in range(max_steps):
         free = ~((x <= lower) & (g > 0))
-        if np.max(np.abs(np.where(free, g, 0.0)), initial=0.0) < GTOL * max(1.0, abs(fx)) ** 0.5:
-            return OptResult(x, fx, True, evals, g, Hm)
-        d = _newton_direction(g, Hm, free)
-        trials = np.maximum(x + STEPS[:, None] * d, lower)
-        trials[np.abs(trials - lower) < 1e-10] = np.broadcast_to(lower, trials.shape)[np.abs(trials - lower) < 1e-10]
-        full = stencil(trials[1], lower)  # if the full Newton step wins, its derivatives come free
-        vals = f(np.vstack([trials, full]))
-        evals += len(vals)
-        best = int(np.argmin(vals[: len(trials)]))
-        if not vals[best] < fx:
-            if np.max(np.abs(trials[-1] - x)) < 1e-9 * max(1.0, np.max(np.abs(x))):
-                return OptResult(x, fx, True, evals, g, Hm)  # no step helps and none is left to take
+        done |= np.max(np.abs(np.where(free, g, 0.0)), axis=1) < tol
+        if done.all():
             break
-        done = fx - vals[best] < 1e-12 * max(1.0, abs(fx)) and np.max(np.abs(trials[best] - x)) < 1e-8
-        x = trials[best]
-        if best == 1:
-            fx, g, Hm = from_stencil(vals[len(trials):], x, lower)
-        else:
-            fx, g, Hm, n = derivatives(f, x, lower)
-            evals += n
-        if done:
-            return OptResult(x, fx, True, evals, g, Hm)
-    return _fallback(f, x, lower, evals)
+        d = np.where(done[:, None], 0.0, _directions(g, Hm, free))
+        trials = np.maximum(x[:, None, :] + STEPS[None, :, None] * d[:, None, :], lower)
+        trials = np.where(np.abs(trials - lower) < 1e-10, lower, trials)
+        full = stencil(trials[:, 1], lower)  # if the full Newton step wins, its derivatives come free
+        vals = f(np.concatenate([trials, full], axis=1))
+        evals += vals.shape[1]
+        nt = len(STEPS)
+        best = np.argmin(vals[:, :nt], axis=1)
+        fbest = vals[np.arange(S), best]
+        better = (fbest < fx) & ~done
+        tiny = np.max(np.abs(d), axis=1) * STEPS[-1] < 1e-9 * np.maximum(1.0, np.max(np.abs(x), axis=1))
+        stuck |= ~better & ~done & ~tiny
+        done |= ~better  # no step helps: at the optimum (tiny) or stuck (handed over below)
+        small = better & (fx - fbest < 1e-12 * np.maximum(1.0, np.abs(fx)))
+        x = np.where(better[:, None], trials[np.arange(S), best], x)
+        use_full = better & (best == 1)
+        if use_full.any():
+            f_full, g_full, H_full = from_stencil(vals[:, nt:], x, lower)
+            fx = np.where(use_full, f_full, fx)
+            g = np.where(use_full[:, None], g_full, g)
+            Hm = np.where(use_full[:, None, None], H_full, Hm)
+        redo = better & (best != 1)
+        if redo.any():
+            pts = stencil(x, lower)
+            f_new, g_new, H_new = from_stencil(f(pts), x, lower)
+            evals += pts.shape[1]
+            fx = np.where(redo, f_new, fx)
+            g = np.where(redo[:, None], g_new, g)
+            Hm = np.where(redo[:, None, None], H_new, Hm)
+        done |= small
+    converged = done & ~stuck
+    for s in np.flatnonzero(~converged):
+        x[s], fx[s], converged[s], n = _fallback(lambda t, s=s: f_one(f, t, s, S), x[s], lower)
+        evals += n
+    return OptResult(x, fx, converged, evals)
 
 
-def _fallback(f, x: np.ndarray, lower: np.ndarray, evals: int) -> OptResult:
+def f_one(f, thetas: np.ndarray, s: int, S: int) -> np.ndarray:
+    """Evaluate problem s alone at thetas (B, k), through the batched f."""
+    batch = np.broadcast_to(thetas[None], (S,) + thetas.shape) if S > 1 else thetas[None]
+    return f(np.ascontiguousarray(batch))[s]
+
+
+def minimize_deviance(f, start: np.ndarray, lower: np.ndarray) -> OptResult:
+    """One problem: f maps thetas (B, k) to values (B,)."""
+    res = minimize_many(lambda T: f(T[0])[None], np.asarray(start, dtype=float)[None], lower)
+    return OptResult(res.theta[0], float(res.value[0]), bool(res.converged[0]), res.evaluations)
+
+
+def _fallback(f, x: np.ndarray, lower: np.ndarray):
     def fg(t):
-        v, g, _, _ = derivatives(f, t, lower)
-        return v, g
+        pts = stencil(t[None], lower)
+        f0, g, _ = from_stencil(f(pts[0])[None], t[None], lower)
+        return float(f0[0]), g[0]
 
     bounds = [(lo if np.isfinite(lo) else None, None) for lo in lower]
     res = minimize(fg, x, jac=True, method="L-BFGS-B", bounds=bounds,
                    options={"maxiter": 1000, "ftol": 1e-14, "gtol": 1e-6})
-    theta = res.x
-    fx, g, Hm, n = derivatives(f, theta, lower)
-    free = ~((theta <= lower) & (g > 0))
+    fx, g = fg(res.x)
+    free = ~((res.x <= lower) & (g > 0))
     ok = bool(np.max(np.abs(g[free]), initial=0.0) < 1e-3)
-    return OptResult(theta, fx, ok, evals + res.nfev * (2 * len(x) + 1) + n, g, Hm)
+    return res.x, fx, ok, res.nfev * (2 * len(x) + 1)
