@@ -118,6 +118,8 @@ class ProfiledDeviance:
         self.A11 = self._group_sums((Z1[:, :, None] * Z1[:, None, :]).reshape(self.n, -1)).reshape(self.G, self.q1, self.q1)
         self.Z1tZ2 = self._group_sums((Z1[:, :, None] * Z2[:, None, :]).reshape(self.n, -1)).reshape(self.G, self.q1, self.m)
         self.Z2tZ2 = Z2.T @ Z2
+        self.A11_cols = np.ascontiguousarray(self.A11.reshape(self.G, -1).T)  # q1^2 x G
+        self.Z2tZ1 = np.ascontiguousarray(self.Z1tZ2.transpose(2, 1, 0).reshape(self.m, self.q1 * self.G))  # m x q1 G
 
     def _group_sums(self, V: np.ndarray) -> np.ndarray:
         """Sums of the rows of V (n x c) within each block-1 group: G x c."""
@@ -161,7 +163,7 @@ class ProfiledDeviance:
         Z1tXy = self._group_sums(ZXy).reshape(self.G, S, self.q1, self.p + 1).transpose(1, 0, 2, 3)
         products = {
             "Z1tXy": Z1tXy,
-            "Z1tXy_wide": Z1tXy.transpose(0, 2, 1, 3).reshape(S, self.q1, -1),  # S x q1 x G(p+1)
+            "Z1tXy_cols": np.ascontiguousarray(Z1tXy.transpose(0, 3, 2, 1)),  # S x (p+1) x q1 x G
             "Z2tXy": self.Z2.T @ Xy,
             "XytXy": np.swapaxes(Xy, 1, 2) @ Xy,
         }
@@ -181,22 +183,25 @@ class ProfiledDeviance:
         return T1, L2
 
     def _decompose(self, theta: np.ndarray):
-        """Batched over theta's leading axes: block-1 Cholesky factors, the W blocks, and the
-        dense Cholesky factor of the rest, X and y."""
+        """Batched over theta's leading axes (...): block-1 Cholesky factors L1 (..., q1, q1, G),
+        the blocks W = L1^-1 T' [Z1'Z2 Lambda2 | Z1'X | Z1'y] as (..., r, q1, G) with
+        r = m + p + 1, and the dense Cholesky factor Ld (..., r, r) of the rest, X and y.
+
+        Groups run along the last axis so that every elementwise step works on contiguous rows;
+        M_g = T' A_g T for all g is one (q1^2 x q1^2)(q1^2 x G) product with kron(T, T), and W'W
+        is one GEMM per theta.
+        """
         T1, L2 = self._factors(theta)
         lead, m, p, G, q1 = theta.shape[:-1], self.m, self.p, self.G, self.q1
-        T1t = np.swapaxes(T1, -1, -2)
-        # M_g = T' A_g T + I and T' [Z1'Z2 Lambda2 | Z1'X | Z1'y]_g for all g as a few large
-        # matmuls per theta: stacks of many tiny matmuls cost several times more in numpy.
-        AT = (self.A11.reshape(G * q1, q1) @ T1).reshape(lead + (G, q1, q1)).swapaxes(-3, -2)
-        M = (T1t @ AT.reshape(lead + (q1, G * q1))).reshape(lead + (q1, G, q1)).swapaxes(-3, -2)
+        TTt = (T1[..., :, None, :, None] * T1[..., None, :, None, :]).reshape(lead + (q1 * q1, q1 * q1))
+        M = (np.swapaxes(TTt, -1, -2) @ self.A11_cols).reshape(lead + (q1, q1, G))
         for i in range(q1):
-            M[..., i, i] += 1.0
-        right = (T1t @ self.Z1tXy_wide).reshape(lead + (q1, G, p + 1)).swapaxes(-3, -2)
+            M[..., i, i, :] += 1.0
+        T1t = np.swapaxes(T1, -1, -2)[..., None, :, :]
+        right = T1t @ self.Z1tXy_cols  # (..., p + 1, q1, G)
         if m:
-            ZL = (self.Z1tZ2.reshape(G * q1, m) @ L2).reshape(lead + (G, q1, m)).swapaxes(-3, -2)
-            ZL = (T1t @ ZL.reshape(lead + (q1, G * m))).reshape(lead + (q1, G, m)).swapaxes(-3, -2)
-            right = np.concatenate([ZL, right], axis=-1)
+            ZL = (np.swapaxes(L2, -1, -2) @ self.Z2tZ1).reshape(lead + (m, q1, G))
+            right = np.concatenate([T1t @ ZL, right], axis=-3)
         L1 = _cholesky_small(M)
         W = _forward_small(L1, right)
         D = np.empty(lead + (m + p + 1, m + p + 1))
@@ -207,8 +212,8 @@ class ProfiledDeviance:
             D[..., :m, m:] = L2t @ self.Z2tXy
             D[..., m:, :m] = np.swapaxes(D[..., :m, m:], -1, -2)
         D[..., m:, m:] = self.XytXy
-        Wf = W.reshape(lead + (G * q1, m + p + 1))
-        D -= np.swapaxes(Wf, -1, -2) @ Wf
+        Wf = W.reshape(lead + (m + p + 1, q1 * G))
+        D -= Wf @ np.swapaxes(Wf, -1, -2)
         Ld = np.linalg.cholesky(D)
         return T1, L2, L1, W, Ld
 
@@ -227,7 +232,7 @@ class ProfiledDeviance:
         if len(lead) == 2:  # many responses: evaluate against this theta's own response
             s = np.unravel_index(flat_index, lead)[0]
             sub = copy.copy(self)
-            for k in ("Z1tXy_wide", "Z2tXy", "XytXy"):
+            for k in ("Z1tXy_cols", "Z2tXy", "XytXy"):
                 setattr(sub, k, getattr(self, k)[s])
         try:
             _, _, L1, _, Ld = sub._decompose(theta[None])
@@ -237,7 +242,7 @@ class ProfiledDeviance:
 
     def _criterion(self, L1: np.ndarray, Ld: np.ndarray) -> np.ndarray:
         m, p, n = self.m, self.p, self.n
-        d1 = np.diagonal(L1, axis1=-2, axis2=-1)
+        d1 = np.diagonal(L1, axis1=-3, axis2=-2)  # L1 is (..., q1, q1, G)
         dd = np.diagonal(Ld, axis1=-2, axis2=-1)
         with np.errstate(divide="ignore", invalid="ignore"):
             logdet = 2 * np.log(d1).sum(axis=(-1, -2)) + 2 * np.log(dd[..., :m]).sum(axis=-1)
@@ -259,6 +264,9 @@ class ProfiledDeviance:
         """Everything a fit reports, at one theta: beta, b, sigma, vcov, conditional variances."""
         theta = np.asarray(theta, dtype=float)
         T1, L2, L1, W, Ld = (a[0] for a in self._decompose(theta[None]))
+        crit = float(self._criterion(L1[None], Ld[None])[0])
+        L1 = L1.transpose(2, 0, 1)  # G x q1 x q1
+        W = W.transpose(2, 1, 0)  # G x q1 x (m + p + 1)
         m, p, n = self.m, self.p, self.n
         r2 = Ld[-1, -1] ** 2
         sigma2 = r2 / (n - p if self.reml else n)
@@ -284,7 +292,6 @@ class ProfiledDeviance:
             var_b2 = np.zeros(0)
         var_b1 = sigma2 * np.einsum("ij,gjk,ik->gi", T1, cov_u1, T1)
         fitted = self.md.X @ beta + np.einsum("nq,nq->n", self.Z1, b1[self.codes1]) + self.Z2 @ b2
-        crit = float(self._criterion(L1[None], Ld[None])[0])
         return dict(
             beta=beta, vcov=vcov, sigma=float(np.sqrt(sigma2)), b1=b1, var_b1=var_b1, b2=b2,
             var_b2=var_b2, fitted=fitted, criterion=crit, logdet_rx=2 * np.log(np.diag(Lbb)).sum(),
@@ -292,33 +299,33 @@ class ProfiledDeviance:
 
 
 def _cholesky_small(M: np.ndarray) -> np.ndarray:
-    """Cholesky factors of a stack of small SPD matrices (..., q, q).
+    """Cholesky factors of G small SPD matrices stored as (..., q, q, G), groups last.
 
-    For q <= 4 the column loop in numpy beats np.linalg.cholesky's per-call overhead several
-    times over on the stacks a deviance evaluation makes (K thetas x G groups). A block that is
-    not positive definite gets NaN, which the criterion turns into +inf.
+    A column loop over q in numpy, each step on contiguous G-vectors: far cheaper than
+    np.linalg.cholesky's per-matrix calls for the K thetas x G groups of an evaluation.
+    A block that is not positive definite gets NaN, which the criterion turns into +inf.
     """
-    q = M.shape[-1]
-    if q > 4:
-        return np.linalg.cholesky(M)
+    q = M.shape[-2]
     L = np.zeros_like(M)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):
         for j in range(q):
-            s = M[..., j, j] - (L[..., j, :j] ** 2).sum(axis=-1) if j else M[..., j, j]
-            L[..., j, j] = np.sqrt(s)
+            s = M[..., j, j, :] - (L[..., j, :j, :] ** 2).sum(axis=-2) if j else M[..., j, j, :]
+            L[..., j, j, :] = np.sqrt(s)
             for i in range(j + 1, q):
-                s = M[..., i, j] - (L[..., i, :j] * L[..., j, :j]).sum(axis=-1) if j else M[..., i, j]
-                L[..., i, j] = s / L[..., j, j]
+                s = M[..., i, j, :] - (L[..., i, :j, :] * L[..., j, :j, :]).sum(axis=-2) if j else M[..., i, j, :]
+                L[..., i, j, :] = s / L[..., j, j, :]
     return L
 
 
 def _forward_small(L: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Solve L X = B for stacks of small lower-triangular L (..., q, q), B (..., q, r)."""
-    q = L.shape[-1]
-    if q > 4:
-        return np.linalg.solve(L, B)
-    X = np.empty_like(B)
+    """Solve L_g x = b for each group g and right-hand side c: L (..., q, q, G) lower
+    triangular, B (..., r, q, G) -> X (..., r, q, G)."""
+    q = L.shape[-2]
+    Lb = L[..., None, :, :, :]  # broadcast over the right-hand sides
+    X = np.empty(np.broadcast_shapes(B.shape, L.shape[:-3] + B.shape[-3:]))
     for i in range(q):
-        s = B[..., i, :] - np.einsum("...j,...jr->...r", L[..., i, :i], X[..., :i, :]) if i else B[..., i, :]
-        X[..., i, :] = s / L[..., i, i, None]
+        s = B[..., i, :]
+        for j in range(i):
+            s = s - Lb[..., i, j, :] * X[..., j, :]
+        X[..., i, :] = s / Lb[..., i, i, :]
     return X

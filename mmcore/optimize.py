@@ -22,7 +22,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 H = 1e-4  # finite-difference step, relative to max(1, |theta|)
-STEPS = 2.0 ** -np.arange(-1, 12)  # step lengths tried along the Newton direction
+STEPS = 2.0 ** -np.arange(-1, 7)  # step lengths tried along the Newton direction
 GTOL = 1e-6  # projected gradient, relative to sqrt(max(1, |d|))
 
 

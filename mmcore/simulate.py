@@ -2,6 +2,7 @@
 
 Each simulator returns a DataFrame whose attrs["truth"] holds the parameters it was drawn from,
 so a page can set the estimates beside the truth, and attrs["formula"] the model that matches it.
+attrs hold scalars only: pandas deep-copies attrs on every column access.
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def simulate_intercepts(n_groups: int = 10, n_per_group: int = 10, beta0: float 
     labels = _group_labels(n_groups, "G")
     df = pd.DataFrame({"y": y, "x": x, "group": pd.Categorical.from_codes(group, labels)})
     df.attrs.update(truth={"beta0": beta0, "beta1": beta1, "sigma_b": sigma_b, "sigma": sigma},
-                    formula="y ~ x + (1 | group)", effects=dict(zip(labels, b)))
+                    formula="y ~ x + (1 | group)")
     return df
 
 
@@ -57,7 +58,7 @@ def simulate_slopes(n_groups: int = 18, n_per_group: int = 10, beta0: float = 25
     df = pd.DataFrame({"y": y, "x": x, "group": pd.Categorical.from_codes(group, labels)})
     df.attrs.update(truth={"beta0": beta0, "beta1": beta1, "sigma_b0": sigma_b0, "sigma_b1": sigma_b1,
                            "rho": rho, "sigma": sigma},
-                    formula="y ~ x + (x | group)", effects={k: tuple(v) for k, v in zip(labels, b)})
+                    formula="y ~ x + (x | group)")
     return df
 
 
