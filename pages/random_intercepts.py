@@ -1,0 +1,97 @@
+"""Lesson 1: random intercepts. Repeated measures, y = X beta + Z b + e, pooling, BLUPs."""
+import streamlit as st
+
+import ui
+
+FORMULAS = {
+    "sleepstudy": "Reaction ~ Days + (1 | Subject)",
+    "penicillin": "yield ~ treat + (1 | blend)",
+    "estrone": "Estrone ~ 1 + (1 | Subject)",
+    "dyestuff": "Yield ~ 1 + (1 | Batch)",
+    ui.SIMULATE: "y ~ x + (1 | group)",
+}
+SHOW = {"complete": "complete pooling", "none": "no pooling", "partial": "partial pooling"}
+
+st.title("Random intercepts")
+st.markdown(
+    "**The question.** The same subjects are measured again and again: a driver's reaction time on ten "
+    "days, a woman's estrone in sixteen assays, a blend in four processes. Measurements of one subject are "
+    "alike. How do we use that, without pretending we have independent observations, and without fitting a "
+    "separate model to each subject?"
+)
+spec = ui.sidebar_data("ri", ["sleepstudy", "penicillin", "estrone", "dyestuff"], "intercepts")
+formula = FORMULAS[spec.dataset]
+fit = ui.fit_or_stop(spec, formula)
+group = next(iter(fit.ranef))
+ui.notes(fit)
+
+st.subheader("The model")
+st.latex(r"y_{ij} = \mathbf{x}_{ij}^\top\boldsymbol\beta + b_i + \varepsilon_{ij},\qquad "
+         r"b_i \sim N(0, \sigma_b^2),\quad \varepsilon_{ij} \sim N(0, \sigma^2)")
+st.latex(r"\mathbf{y} = X\boldsymbol\beta + Z\mathbf{b} + \boldsymbol\varepsilon")
+st.markdown(f"Group *i* is a level of **{group}**, *j* counts its measurements. Every group gets its own "
+            f"intercept b_i, a draw from one normal distribution: the model estimates its spread sigma_b, "
+            f"not a separate number per group. Fitted here: `{formula}`.")
+with st.expander("The picture of it: X and Z for these data", expanded=False):
+    cx, cz = st.columns(2)
+    with cx:
+        ui.show(ui.get_figure("fig_design", spec, formula, scale=ui.scale(), options=(("which", "X"),)), key="X")
+    with cz:
+        ui.show(ui.get_figure("fig_design", spec, formula, scale=ui.scale(), options=(("which", "Z"),)), key="Z")
+    st.caption("Each row is one measurement. X holds the fixed-effect columns (lme4's names); Z has one "
+               "column per group with a 1 where the row belongs to that group: Z b adds the row's group effect.")
+
+st.subheader("The data, and a line per group")
+shown = st.pills("Show", list(SHOW), selection_mode="multi", default=["partial"], format_func=SHOW.get,
+                 key="ri_show")
+levels = list(fit.ranef[group].index)
+groups = st.multiselect(f"{group}s shown", levels, default=levels[:6], key="ri_groups")
+options = (("groups", tuple(groups)), ("show", tuple(shown or ()) + ("population",)))
+ui.show(ui.get_figure("fig_lines", spec, formula, scale=ui.scale(), options=options), key="ri_lines")
+st.caption("Complete pooling ignores the groups (one line); no pooling fits each group alone; partial "
+           "pooling (the mixed model) sits in between: each group's line is pulled toward the population.")
+
+st.subheader("The fit, as lme4 prints it")
+st.code(fit.summary(), language="text")
+vc = fit.varcorr
+sb, s = float(vc.sdcor.iloc[0]), fit.sigma
+st.markdown(
+    f"- **{group} (Intercept) Std.Dev. {sb:.4g}**: groups' own levels spread around the population with "
+    f"SD sigma_b = {sb:.4g}.\n"
+    f"- **Residual Std.Dev. {s:.4g}**: measurements spread around their group's line with SD sigma = {s:.4g}.\n"
+    f"- **Fixed effects**: the population line; its standard errors allow for the grouping.\n"
+    f"- **ICC** = sigma_b^2 / (sigma_b^2 + sigma^2) = {sb**2:.4g} / ({sb**2:.4g} + {s**2:.4g}) = "
+    f"**{sb**2 / (sb**2 + s**2):.3f}**: the share of the variance that lies between groups."
+)
+if spec.simulated:
+    st.markdown("**Estimates beside the truth**")
+    t = spec.truth
+    st.dataframe(ui.truth_table(fit, t, {"beta0": ("beta0", fit.fixef.iloc[0]), "beta1": ("beta1", fit.fixef.get("x")),
+                                         "sigma_b": ("sigma_b", sb), "sigma": ("sigma", s)}).style.format("{:.3f}"))
+
+blups, diag, panels = st.tabs(["BLUPs", "Diagnostics", "One panel per group"])
+with blups:
+    ui.show(ui.get_figure("fig_caterpillar", spec, formula, scale=ui.scale()), key="ri_cat")
+    st.caption("Each group's predicted intercept (conditional mode, BLUP) with a 95% interval from its "
+               "conditional SD. Groups with intervals crossing 0 are not clearly different from average.")
+with diag:
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        ui.show(ui.get_figure("fig_qq_residuals", spec, formula, scale=ui.scale()), key="ri_qq")
+    with c2:
+        ui.show(ui.get_figure("fig_qq_ranef", spec, formula, scale=ui.scale()), key="ri_qqre")
+    with c3:
+        ui.show(ui.get_figure("fig_residuals", spec, formula, scale=ui.scale()), key="ri_rf")
+    st.caption("Points inside the shaded simulation envelope are what normal data of this size look like.")
+with panels:
+    if st.toggle("Draw one panel per group", key="ri_panels"):
+        ui.show(ui.get_figure("fig_panels", spec, formula, scale=ui.scale()), key="ri_lattice")
+
+st.subheader("What to notice")
+st.markdown(
+    "- Partial-pooling lines lie between each group's own line and the population line.\n"
+    "- Groups far from the average, with few or noisy measurements, are pulled in most.\n"
+    "- In simulate mode, set sigma_b to 0: the fit becomes singular, and the model says the data cannot tell "
+    "the between-group variance from zero."
+)
+ui.code_export(formula, spec)

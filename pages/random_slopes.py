@@ -1,0 +1,98 @@
+"""Lesson 2: random slopes. (Days | Subject) against (Days || Subject) and (1 | Subject)."""
+import streamlit as st
+
+import mmcore
+import ui
+from mmcore.figures_model import fig_variance_components
+from mmcore.pooling import pooling
+
+st.title("Random slopes")
+st.markdown(
+    "**The question.** Sleep deprivation slows everyone down, but not at the same rate. A random intercept "
+    "lets each driver start at their own level; a **random slope** also lets each driver worsen at their "
+    "own rate. Do the data need it, and are start and rate related?"
+)
+spec = ui.sidebar_data("rs", ["sleepstudy"], "slopes")
+y, x, g = ("y", "x", "group") if spec.simulated else ("Reaction", "Days", "Subject")
+unit = st.radio(f"Measure {x} in", ["days", "tens of days"], horizontal=True, key="rs_unit",
+                help=f"Rescale {x} to {x}/10: the slope's variance changes by a factor 100, the model does not.")
+if unit == "tens of days":
+    spec = ui.DataSpec(spec.dataset, spec.simulator, spec.params, spec.seed, (("scale", x, 0.1),))
+MODELS = {
+    "correlated": f"{y} ~ {x} + ({x} | {g})",
+    "uncorrelated": f"{y} ~ {x} + ({x} || {g})",
+    "intercept only": f"{y} ~ {x} + (1 | {g})",
+}
+fits = {name: ui.fit_or_stop(spec, f) for name, f in MODELS.items()}
+chosen = st.radio("Model", list(MODELS), horizontal=True, key="rs_model",
+                  format_func=lambda k: f"{k}: {MODELS[k].split('+ ', 1)[1]}")
+formula, fit = MODELS[chosen], fits[chosen]
+ui.notes(fit)
+
+st.subheader("The model")
+LATEX = {
+    "correlated": r"y_{ij} = (\beta_0 + b_{0i}) + (\beta_1 + b_{1i})\,x_{ij} + \varepsilon_{ij},\quad "
+                  r"\begin{pmatrix} b_{0i}\\ b_{1i}\end{pmatrix} \sim N\!\left(\mathbf{0}, "
+                  r"\begin{pmatrix}\sigma_0^2 & \rho\sigma_0\sigma_1\\ \rho\sigma_0\sigma_1 & \sigma_1^2\end{pmatrix}\right)",
+    "uncorrelated": r"y_{ij} = (\beta_0 + b_{0i}) + (\beta_1 + b_{1i})\,x_{ij} + \varepsilon_{ij},\quad "
+                    r"b_{0i} \sim N(0, \sigma_0^2),\ b_{1i} \sim N(0, \sigma_1^2)\ \text{independent}",
+    "intercept only": r"y_{ij} = (\beta_0 + b_{0i}) + \beta_1 x_{ij} + \varepsilon_{ij},\quad b_{0i} \sim N(0, \sigma_0^2)",
+}
+st.latex(LATEX[chosen] + r",\quad \varepsilon_{ij} \sim N(0, \sigma^2)")
+
+left, right = st.columns(2)
+with left:
+    show = st.pills("Show", ["complete", "none", "partial"], selection_mode="multi", default=["partial"],
+                    format_func={"complete": "complete pooling", "none": "no pooling", "partial": "partial pooling"}.get,
+                    key="rs_show")
+    levels = list(fit.ranef[g].index)
+    ui.show(ui.get_figure("fig_lines", spec, formula, scale=ui.scale(),
+                          options=(("groups", tuple(levels[:8])), ("show", tuple(show or ()) + ("population",)))),
+            key="rs_lines")
+with right:
+    if chosen == "intercept only":
+        st.info("This model has no random slope: every line is parallel to the population line. "
+                "Choose a model with a slope to see the intercept-slope plane.")
+    else:
+        ui.show(ui.get_figure("fig_ranef_plane", spec, formula, scale=ui.scale()), key="rs_plane")
+        st.caption("Each point is one group's (intercept, slope) deviation; the ellipse is where 95% of them "
+                   "should fall under the fitted covariance. An uncorrelated model draws an upright ellipse.")
+
+st.subheader("The three models side by side")
+ui.show(ui.styled_copy(fig_variance_components(fits), ui.scale()), key="rs_vc")
+table = mmcore.anova(fits["intercept only"], fits["uncorrelated"], fits["correlated"],
+                     names=["(1 | g)", "(x || g)", "(x | g)"])
+st.dataframe(table.style.format(precision=4, na_rep=""))
+st.caption(f"{table.attrs['note']}. A small p-value says the richer model fits clearly better. "
+           "Testing a variance against zero sits on the boundary of its range: the p-value here is conservative "
+           "(see the model comparison lesson).")
+st.code(fit.summary(), language="text")
+
+st.subheader("Predictions with and without the random effects")
+who = st.multiselect(f"{g}s", levels, default=levels[:2], key="rs_who")
+pool = pooling(fit).assign(**{x: fit.data[x].to_numpy()})
+rows = pool[pool["group"].isin(who)][["group", x, "y", "population", "partial", "none"]]
+rows.columns = [g, x, "observed", "fixed effects only", "with random effects", "own line (no pooling)"]
+st.dataframe(rows.style.format(precision=1), hide_index=True, height=260)
+st.markdown(
+    "**Borrowing strength.** The prediction *with random effects* is this group's own line pulled toward the "
+    "population line: how far depends on how much the group's own data say (how many points, how noisy) "
+    "against how much groups differ (sigma_0, sigma_1). A group with few points leans on the others."
+)
+
+st.subheader(f"Rescaling {x}")
+slope_var = fits["correlated"].varcorr.vcov.iloc[1]
+st.markdown(
+    f"With {x} in **{unit}**, the slope variance is **{slope_var:.4g}** and the REML criterion "
+    f"**{fits['correlated'].reml_criterion:.4f}**. Switch the unit above: the variance changes by a factor "
+    f"100 (a slope per ten days is ten times a slope per day), while the criterion, the fitted values and every "
+    f"test stay the same. Variances of slopes only mean something together with the unit of {x}."
+)
+if spec.simulated:
+    t = spec.truth
+    vc = fits["correlated"].varcorr
+    st.markdown("**Estimates beside the truth** (correlated model)")
+    st.dataframe(ui.truth_table(fits["correlated"], t, {
+        "sigma_b0": ("sigma_b0", vc.sdcor.iloc[0]), "sigma_b1": ("sigma_b1", vc.sdcor.iloc[1] / (0.1 if unit != "days" else 1)),
+        "rho": ("rho", vc.sdcor.iloc[2]), "sigma": ("sigma", fits["correlated"].sigma)}).style.format("{:.3f}"))
+ui.code_export(formula, spec)

@@ -1,0 +1,186 @@
+"""Streamlit-only helpers shared by the pages: the sidebar (data source and the truth's sliders),
+cached data, fits and figures, plain-language notes, code export. mmcore never imports this.
+
+Caching: fits and figures are keyed by a `DataSpec` (what the data are: a shipped dataset, or a
+simulator with its parameters and seed, plus any transformation), never by the DataFrame, so a
+rerun costs a dictionary look-up, and every session of a class shares one cache.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+import streamlit as st
+
+import mmcore
+from mmcore import codegen
+from mmcore.figures import styled
+
+SIMULATE = "simulate"
+
+# The course, in the order the lecture notes teach it: (file, title, icon, one-line goal).
+LESSONS = [
+    ("pages/random_intercepts.py", "1 Random intercepts", ":material/stacked_line_chart:",
+     "Groups that start at different levels: y = X beta + Z b + e, pooling, BLUPs"),
+    ("pages/random_slopes.py", "2 Random slopes", ":material/show_chart:",
+     "Groups that change at different rates: correlated and uncorrelated slopes"),
+]
+DATASET_LABELS = {
+    "sleepstudy": "Sleep deprivation (sleepstudy)",
+    "penicillin": "Penicillin blocks (faraway)",
+    "estrone": "Estrone-style replicates (simulated)",
+    "dyestuff": "Dyestuff batches",
+    "penicillin_lme4": "Penicillin plates x samples (crossed)",
+    SIMULATE: "Simulate from a truth I choose",
+}
+
+# The truth's sliders: name -> (label, min, max, default, step)
+TRUTHS = {
+    "intercepts": {
+        "n_groups": ("number of groups", 2, 60, 10, 1),
+        "n_per_group": ("observations per group", 2, 30, 8, 1),
+        "beta0": ("intercept beta0", 0.0, 500.0, 250.0, 5.0),
+        "beta1": ("slope beta1", -30.0, 30.0, 10.0, 0.5),
+        "sigma_b": ("between-group SD sigma_b", 0.0, 100.0, 30.0, 1.0),
+        "sigma": ("residual SD sigma", 1.0, 100.0, 25.0, 1.0),
+    },
+    "slopes": {
+        "n_groups": ("number of groups", 3, 60, 18, 1),
+        "n_per_group": ("observations per group", 3, 20, 10, 1),
+        "beta0": ("intercept beta0", 0.0, 500.0, 250.0, 5.0),
+        "beta1": ("slope beta1", -30.0, 30.0, 10.0, 0.5),
+        "sigma_b0": ("SD of intercepts sigma_b0", 0.0, 60.0, 25.0, 1.0),
+        "sigma_b1": ("SD of slopes sigma_b1", 0.0, 20.0, 6.0, 0.5),
+        "rho": ("correlation rho", -1.0, 1.0, 0.0, 0.05),
+        "sigma": ("residual SD sigma", 1.0, 60.0, 25.0, 1.0),
+    },
+}
+SIMULATORS = {"intercepts": mmcore.simulate_intercepts, "slopes": mmcore.simulate_slopes}
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """What the data are, hashable: the cache key of data, fits and figures."""
+
+    dataset: str  # a shipped dataset's name, or SIMULATE
+    simulator: str = ""
+    params: tuple = ()
+    seed: int = 0
+    transform: tuple = field(default=())  # e.g. (("scale", "Days", 0.1),)
+
+    @property
+    def simulated(self) -> bool:
+        return self.dataset == SIMULATE
+
+    @property
+    def truth(self) -> dict:
+        return dict(self.params)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def get_data(spec: DataSpec) -> pd.DataFrame:
+    if spec.simulated:
+        data = SIMULATORS[spec.simulator](**dict(spec.params), seed=spec.seed)
+    else:
+        data = mmcore.load_dataset(spec.dataset)
+    for op, column, value in spec.transform:
+        if op == "scale":
+            data[column] = data[column] * value
+    return data
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def get_fit(spec: DataSpec, formula: str, reml: bool = True) -> mmcore.LmmFit:
+    return mmcore.fit(formula, get_data(spec), reml=reml)
+
+
+@st.cache_resource(max_entries=1024, show_spinner=False)
+def get_figure(kind: str, spec: DataSpec, formula: str, reml: bool = True, scale: float = 1.0,
+               options: tuple = ()) -> object:
+    """A figure built once per (kind, data, model, options) and shared by every session:
+    cache_resource, not cache_data, so a rerun does not unpickle it. Callers never mutate it."""
+    from mmcore import figures, figures_model
+
+    fit = get_fit(spec, formula, reml)
+    builder = getattr(figures, kind, None) or getattr(figures_model, kind)
+    return styled(builder(fit, **dict(options)), scale)
+
+
+def fit_or_stop(spec: DataSpec, formula: str, reml: bool = True) -> mmcore.LmmFit:
+    """The fit, or a clear message and the end of this page's run (never a stack trace)."""
+    try:
+        return get_fit(spec, formula, reml)
+    except mmcore.MixedModelError as err:
+        st.error(f"This model cannot be fitted: {err}")
+        st.stop()
+
+
+def show(fig, key: str | None = None) -> None:
+    st.plotly_chart(fig, key=key, config={"displaylogo": False})
+
+
+def scale() -> float:
+    """Figure scale: 1, or larger in presenter mode."""
+    return 1.6 if st.session_state.get("present") else 1.0
+
+
+def notes(fit: mmcore.LmmFit) -> None:
+    """Singular fits, convergence, dropped rows and columns, in plain words."""
+    for message in fit.messages:
+        (st.warning if "Singular" in message or "converge" in message else st.info)(message)
+
+
+def sidebar_data(page: str, datasets: list[str], simulator: str) -> DataSpec:
+    """The shared sidebar: dataset (or simulate), and the truth's sliders, seed and new sample."""
+    sb = st.sidebar
+    options = datasets + [SIMULATE]
+    key = f"{page}_dataset"
+    chosen = sb.selectbox("Data", options, format_func=DATASET_LABELS.get, key=key)
+    if chosen != SIMULATE:
+        info = mmcore.list_datasets()[chosen]
+        sb.caption(info.description)
+        return DataSpec(chosen)
+    sb.markdown("**The truth** (what the simulation draws from)")
+    params = {}
+    for name, (label, lo, hi, default, step) in TRUTHS[simulator].items():
+        params[name] = sb.slider(label, lo, hi, default, step, key=f"{page}_{name}")
+    seed_key = f"{page}_seed"
+    st.session_state.setdefault(seed_key, 1)
+    if sb.button("New sample", key=f"{page}_new", help="Draw new data from the same truth"):
+        st.session_state[seed_key] = int(st.session_state[seed_key]) + 1
+    seed = sb.number_input("seed", 0, 10**6, key=seed_key, step=1)
+    return DataSpec(SIMULATE, simulator, tuple(sorted(params.items())), int(seed))
+
+
+def code_export(formula: str, spec: DataSpec, reml: bool = True) -> None:
+    """The same model in R (lme4), Python (statsmodels) and mmcore, and the data as CSV."""
+    name = None if spec.simulated or spec.transform else spec.dataset
+    csv_name = f"{spec.dataset if not spec.simulated else 'simulated'}.csv"
+    with st.expander("Code: this model in R, statsmodels and mmcore"):
+        r, sm, mm = st.tabs(["R (lme4)", "Python (statsmodels)", "Python (mmcore)"])
+        r.code(codegen.r_code(formula, name, reml, csv_name), language="r")
+        sm.code(codegen.statsmodels_code(formula, reml, csv_name), language="python")
+        mm.code(codegen.mmcore_code(formula, name, reml, csv_name), language="python")
+        st.download_button("Download the data on screen (CSV)", get_data(spec).to_csv(index=False).encode(),
+                           file_name=csv_name, mime="text/csv", key=f"download_{formula}")
+
+
+def truth_table(fit: mmcore.LmmFit, truth: dict, mapping: dict) -> pd.DataFrame:
+    """Estimates beside the truth they were drawn from. mapping: label -> (truth key, estimate)."""
+    rows = [(label, truth[key], est) for label, (key, est) in mapping.items() if key in truth]
+    return pd.DataFrame(rows, columns=["parameter", "truth", "estimate"]).set_index("parameter")
+
+
+def styled_copy(fig, scale_: float):
+    """House style on a figure built on the page (not from the shared cache)."""
+    return styled(fig, scale_)
+
+
+def page_link(path: str, label: str, icon: str | None = None) -> None:
+    """st.page_link inside the app; a plain link when a page runs on its own (AppTest)."""
+    from streamlit.errors import StreamlitAPIException
+
+    try:
+        st.page_link(path, label=label, icon=icon)
+    except StreamlitAPIException:
+        st.markdown(f"- [{label}](/{path.split('/')[-1].removesuffix('.py')})")
