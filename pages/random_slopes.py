@@ -62,7 +62,7 @@ st.subheader("The three models side by side")
 ui.show(ui.styled_copy(fig_variance_components(fits), ui.scale()), key="rs_vc")
 table = mmcore.anova(fits["intercept only"], fits["uncorrelated"], fits["correlated"],
                      names=["(1 | g)", "(x || g)", "(x | g)"])
-st.dataframe(table.style.format(precision=4, na_rep=""))
+st.dataframe(table.astype(float).style.format(precision=4, na_rep=""))
 st.caption(f"{table.attrs['note']}. A small p-value says the richer model fits clearly better. "
            "Testing a variance against zero sits on the boundary of its range: the p-value here is conservative "
            "(see the model comparison lesson).")

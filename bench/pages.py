@@ -1,0 +1,63 @@
+"""Page latency: the server-side time of a rerun after a page's main widget moves.
+
+    python bench/pages.py [--moves 20]
+
+Each page runs under Streamlit's AppTest (the script as the server runs it, in this process).
+Every move sets a value not seen before, so each rerun really refits and redraws (the cold
+case a student meets when dragging a slider); median and p95 over the moves. Target: p95 <= 150 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+# page, what moves, initial session state, how to move it (at, i) -> widget set
+SCENARIOS = [
+    ("random_intercepts", "sigma_b slider (simulate: refit + redraw)", {"ri_dataset": "simulate"},
+     lambda at, i: at.slider(key="ri_sigma_b").set_value(10.0 + 2 * i)),
+    ("random_intercepts", "pooling pills (sleepstudy)", {},
+     lambda at, i: at.pills(key="ri_show").set_value([["partial"], ["partial", "none"], ["partial", "none", "complete"]][i % 3])),
+    ("random_slopes", "rho slider (simulate: 3 refits + redraw)", {"rs_dataset": "simulate"},
+     lambda at, i: at.slider(key="rs_rho").set_value(round(-0.95 + 0.1 * i, 2))),
+    ("random_slopes", "model radio (sleepstudy)", {},
+     lambda at, i: at.radio(key="rs_model").set_value(["uncorrelated", "intercept only", "correlated"][i % 3])),
+]
+
+
+def measure(page: str, state: dict, move, moves: int) -> list[float]:
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=120)
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    times = []
+    for i in range(moves):
+        move(at, i)
+        t = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - t)
+        if at.exception:
+            raise RuntimeError(f"{page}: {at.exception[0].value}")
+    return times
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--moves", type=int, default=20)
+    args = ap.parse_args()
+    print(f"{'page':20s} {'widget moved':44s} {'median':>9s} {'p95':>9s}  (target p95 <= 150 ms)")
+    for page, what, state, move in SCENARIOS:
+        t = np.array(measure(page, state, move, args.moves)) * 1e3
+        print(f"{page:20s} {what:44s} {statistics.median(t):6.1f} ms {np.percentile(t, 95):6.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""Every page under Streamlit's AppTest: runs clean, its main widgets change what it shows,
+simulate mode works on every dataset."""
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+PAGES = ["app.py", "pages/home.py", "pages/random_intercepts.py", "pages/random_slopes.py"]
+
+
+def run(page: str, **state) -> AppTest:
+    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_clean_with_charts(page):
+    at = run(page)
+    clean(at)
+    assert charts(at), "a page without a chart"
+
+
+def test_random_intercepts_pooling_toggle_changes_the_lines():
+    at = run("pages/random_intercepts.py")
+    before = charts(at)[2]
+    names = lambda spec: {t.get("name") for t in spec["data"]}  # noqa: E731
+    assert "no pooling: each group alone" not in names(before)
+    at.pills(key="ri_show").set_value(["partial", "none", "complete"]).run()
+    clean(at)
+    after = charts(at)[2]
+    assert {"no pooling: each group alone", "complete pooling: one line for all"} <= names(after)
+
+
+@pytest.mark.parametrize("dataset", ["sleepstudy", "penicillin", "estrone", "dyestuff", "simulate"])
+def test_random_intercepts_every_dataset(dataset):
+    at = run("pages/random_intercepts.py", ri_dataset=dataset)
+    clean(at)
+    summary = at.code[0].value
+    assert "Linear mixed model fit by REML" in summary
+    if dataset == "simulate":
+        assert at.dataframe, "estimates beside the truth"
+
+
+def test_random_intercepts_simulate_slider_and_new_sample():
+    at = run("pages/random_intercepts.py", ri_dataset="simulate")
+    first = at.code[0].value
+    at.slider(key="ri_sigma_b").set_value(60.0).run()
+    clean(at)
+    assert at.code[0].value != first
+    truth = at.dataframe[0].value
+    assert truth.loc["sigma_b", "truth"] == 60.0
+    seed = at.session_state["ri_seed"]
+    at.button(key="ri_new").click().run()
+    assert at.session_state["ri_seed"] == seed + 1
+
+
+def test_singular_fit_is_explained_on_the_page():
+    import mmcore
+
+    # this truth and seed give lme4 a boundary fit (sigma_b estimated as 0): checked directly first
+    truth = dict(n_groups=4, n_per_group=3, beta0=250.0, beta1=10.0, sigma_b=0.0, sigma=25.0)
+    assert mmcore.fit("y ~ x + (1 | group)", mmcore.simulate_intercepts(**truth, seed=1)).is_singular
+    at = run("pages/random_intercepts.py", ri_dataset="simulate", ri_seed=1,
+             **{f"ri_{k}": v for k, v in truth.items()})
+    clean(at)
+    assert any("Singular fit" in w.value and "apart from zero" in w.value for w in at.warning)
+
+
+def test_random_slopes_model_choice_changes_the_fit():
+    at = run("pages/random_slopes.py")
+    clean(at)
+    assert "(Days | Subject)" in at.code[0].value.replace("(Days|Subject)", "(Days | Subject)")
+    at.radio(key="rs_model").set_value("uncorrelated").run()
+    clean(at)
+    assert "||" in at.code[0].value
+    at.radio(key="rs_model").set_value("intercept only").run()
+    clean(at)
+    assert any("no random slope" in i.value for i in at.info)
+
+
+def test_random_slopes_rescaling_multiplies_the_slope_variance_by_100():
+    def slope_variance(at):
+        text = next(m.value for m in at.markdown if "slope variance is" in m.value)
+        return float(text.split("slope variance is **")[1].split("**")[0])
+
+    at = run("pages/random_slopes.py")
+    per_day = slope_variance(at)
+    at.radio(key="rs_unit").set_value("tens of days").run()
+    clean(at)
+    assert slope_variance(at) == pytest.approx(per_day * 100, rel=1e-3)
+
+
+def test_random_slopes_simulate_correlation_slider():
+    at = run("pages/random_slopes.py", rs_dataset="simulate")
+    clean(at)
+    plane = lambda: next(c for c in charts(at) if "ellipse" in json.dumps(c))  # noqa: E731
+    before = plane()
+    at.slider(key="rs_rho").set_value(0.9).run()
+    clean(at)
+    assert plane() != before
+    assert at.dataframe[-1].value.loc["rho", "truth"] == 0.9
+
+
+def test_code_export_shows_r_and_statsmodels():
+    at = run("pages/random_slopes.py")
+    code = " ".join(c.value for c in at.code)
+    assert "lmer(Reaction ~ Days + (Days | Subject)" in code
+    assert "smf.mixedlm(" in code and "from mmcore import fit" in code
