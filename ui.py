@@ -14,7 +14,7 @@ import streamlit as st
 
 import mmcore
 from mmcore import codegen
-from mmcore.figures import styled
+from mmcore.plotting import styled
 
 SIMULATE = "simulate"
 
@@ -106,6 +106,45 @@ def get_figure(kind: str, spec: DataSpec, formula: str, reml: bool = True, scale
     return styled(builder(fit, **dict(options)), scale)
 
 
+@st.cache_data(max_entries=512, show_spinner=False)
+def get_comparison(spec: DataSpec, formulas: tuple, names: tuple) -> pd.DataFrame:
+    """lme4's anova() of several models on one data set (refits by ML), cached."""
+    return mmcore.anova(*(get_fit(spec, f) for f in formulas), names=list(names))
+
+
+@st.cache_resource(max_entries=512, show_spinner=False)
+def get_components_figure(spec: DataSpec, formulas: tuple, names: tuple, scale: float = 1.0):
+    from mmcore.figures_model import fig_variance_components
+
+    return styled(fig_variance_components({n: get_fit(spec, f) for n, f in zip(names, formulas)}), scale)
+
+
+def table(df: pd.DataFrame, digits: int = 4, **kwargs) -> None:
+    """A table rounded for reading. No pandas Styler: it costs tens of ms per rerun."""
+    st.dataframe(df.round(digits), **kwargs)
+
+
+def format_p(p: float) -> str:
+    """A p-value as R's format.pval prints it."""
+    if p != p:  # NaN
+        return ""
+    return "< 2.2e-16" if p < 2.2e-16 else f"{p:.3g}"
+
+
+def anova_table(table: pd.DataFrame) -> None:
+    """An anova() table laid out as lme4 prints it: blanks where a test does not apply."""
+    out = pd.DataFrame(index=table.index)
+    out["npar"] = table["npar"].astype(int).astype(str)
+    for col in ("AIC", "BIC", "logLik", "deviance"):
+        out[col] = [f"{v:.2f}" for v in table[col]]
+    out["Chisq"] = ["" if v != v else f"{v:.4f}" for v in table["Chisq"].astype(float)]
+    out["Df"] = ["" if v != v else str(int(v)) for v in table["Df"].astype(float)]
+    out["Pr(>Chisq)"] = [format_p(v) for v in table["Pr(>Chisq)"].astype(float)]
+    st.dataframe(out)
+    if table.attrs.get("note"):
+        st.caption(f"lme4: {table.attrs['note']}.")
+
+
 def fit_or_stop(spec: DataSpec, formula: str, reml: bool = True) -> mmcore.LmmFit:
     """The fit, or a clear message and the end of this page's run (never a stack trace)."""
     try:
@@ -169,11 +208,6 @@ def truth_table(fit: mmcore.LmmFit, truth: dict, mapping: dict) -> pd.DataFrame:
     """Estimates beside the truth they were drawn from. mapping: label -> (truth key, estimate)."""
     rows = [(label, truth[key], est) for label, (key, est) in mapping.items() if key in truth]
     return pd.DataFrame(rows, columns=["parameter", "truth", "estimate"]).set_index("parameter")
-
-
-def styled_copy(fig, scale_: float):
-    """House style on a figure built on the page (not from the shared cache)."""
-    return styled(fig, scale_)
 
 
 def page_link(path: str, label: str, icon: str | None = None) -> None:

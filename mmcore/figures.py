@@ -1,10 +1,9 @@
-"""The views every page shares, as plotly graph_objects figures built from a fit.
-
-One palette (Okabe & Ito's, which colour-blind readers can tell apart), line dashes that carry the
-same meaning without colour, and fonts large enough for a projector; `styled(fig, scale)` enlarges
-everything for presenter mode. Figures with many points are thinned with a note, never silently.
-"""
+"""The views every page shares, built from a fit: lines per group with the three kinds of
+pooling, BLUP caterpillar, Q-Q plots with a simulation envelope, residuals, one panel per group.
+Style and construction: plotting.py."""
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -12,60 +11,38 @@ import plotly.graph_objects as go
 from scipy import stats
 
 from .design import ModelData
+from .plotting import LIGHT, MAX_POINTS, PALETTE, POOLING, figure, hline, legend_below, note, styled, vline
 from .pooling import model_data, pooling
 from .results import LmmFit
 
-# Okabe & Ito's palette without its yellow, which is too faint as a line on white; black is kept
-# for the population line.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#882255"]
-POOLING = {  # the three answers, and the population line: colour and dash both carry the meaning
-    "complete": dict(name="complete pooling: one line for all", color="#7F7F7F", dash="dot"),
-    "none": dict(name="no pooling: each group alone", color="#E69F00", dash="dash"),
-    "partial": dict(name="partial pooling: mixed model", color="#0072B2", dash="solid"),
-    "population": dict(name="population: fixed effects", color="#000000", dash="solid"),
-}
-MAX_POINTS = 5000  # beyond this a scatter is thinned (with a note on the figure)
-
-
-def styled(fig: go.Figure, scale: float = 1.0, height: int | None = None) -> go.Figure:
-    """House style; scale > 1 enlarges fonts, markers and lines (presenter mode). No plotly template:
-    applying one costs ~7 ms per figure, and Streamlit themes charts in the browser anyway."""
-    fig.update_layout(
-        font=dict(size=round(14 * scale)), margin=dict(l=10, r=10, t=50, b=10),
-        legend=dict(font=dict(size=round(13 * scale))), title_font=dict(size=round(17 * scale)),
-        height=round((height or fig.layout.height or 420) * (1 + (scale - 1) * 0.5)),
-    )
-    if scale != 1.0:
-        fig.update_traces(marker_size=round(7 * scale), selector=dict(mode="markers"))
-        fig.update_traces(line_width=2.5 * scale, selector=dict(type="scatter"))
-    return fig
-
-
-def _note(fig: go.Figure, text: str) -> None:
-    fig.add_annotation(text=text, xref="paper", yref="paper", x=0, y=1.02, showarrow=False,
-                       xanchor="left", yanchor="bottom", font=dict(size=12, color="#555555"))
+__all__ = ["fig_lines", "fig_panels", "fig_caterpillar", "fig_qq", "fig_qq_ranef", "fig_qq_residuals",
+           "fig_residuals", "styled", "x_variable", "PALETTE", "POOLING"]
 
 
 def x_variable(fit: LmmFit) -> str | None:
     """The predictor to put on the x axis: the first numeric fixed predictor, else the first factor."""
-    names = [v for v in fit.variables[1:] if v not in _group_vars(fit)]
+    groups = {v for g in fit.ngroups for v in g.split(":")}
+    names = [v for v in fit.variables[1:] if v not in groups]
     data = fit.source
     numeric = [v for v in names if pd.api.types.is_numeric_dtype(data[v]) and not pd.api.types.is_bool_dtype(data[v])]
     return (numeric or names or [None])[0]
 
 
-def _group_vars(fit: LmmFit) -> set:
-    return {v for g in fit.ngroups for v in g.split(":")}
-
-
-def _segments(keys: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _segments(keys: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[list, list]:
     """One polyline per key (sorted by x, mean y at repeated x), joined with gaps: a whole family
     of lines in a single trace, which plotly draws and serialises far faster than one per line."""
-    frame = pd.DataFrame({"k": keys, "x": x, "y": y}).groupby(["k", "x"], sort=True, observed=True)["y"].mean()
-    k = frame.index.get_level_values(0).to_numpy()
-    xs, ys = frame.index.get_level_values(1).to_numpy(), frame.to_numpy()
-    breaks = np.flatnonzero(k[1:] != k[:-1]) + 1
-    return (np.insert(xs.astype(object), breaks, None), np.insert(ys.astype(object), breaks, None))
+    _, k = np.unique(keys, return_inverse=True)
+    xv, xi = np.unique(x, return_inverse=True)
+    cells, inverse = np.unique(k.ravel() * len(xv) + xi.ravel(), return_inverse=True)
+    ys = np.bincount(inverse, y) / np.bincount(inverse)
+    ck, cx = cells // len(xv), xv[cells % len(xv)]
+    breaks = np.flatnonzero(ck[1:] != ck[:-1]) + 1
+    return np.insert(cx.astype(object), breaks, None).tolist(), np.insert(ys.astype(object), breaks, None).tolist()
+
+
+def _line(x, y, name: str, color: str, dash: str = "solid", width: float = 2, mode: str = "lines", **kw) -> dict:
+    return dict(type="scatter", x=x, y=y, mode=mode, name=name, hoverinfo="skip",
+                line=dict(color=color, dash=dash, width=width), **kw)
 
 
 def fig_lines(fit: LmmFit, groups: list | None = None, show=("partial", "population"),
@@ -84,98 +61,92 @@ def fig_lines(fit: LmmFit, groups: list | None = None, show=("partial", "populat
     numeric_x = x is not None and pd.api.types.is_numeric_dtype(rows["x"])
     many = len(rows) > MAX_POINTS
     shown = rows.sample(MAX_POINTS, random_state=0) if many else rows
-    fig = go.Figure(go.Scattergl(
-        x=shown["x"], y=shown["y"], mode="markers", name="data (colour: group)",
-        marker=dict(color=[colour_of[g] for g in shown["group"]], size=7, opacity=0.7),
-        text=shown["group"].astype(str), hovertemplate="%{text}<br>%{x}, %{y:.4g}<extra></extra>"))
+    traces = [dict(type="scattergl", x=shown["x"].tolist(), y=shown["y"].tolist(), mode="markers",
+                   name="data (colour: group)", text=shown["group"].astype(str).tolist(),
+                   marker=dict(color=[colour_of[g] for g in shown["group"]], size=7, opacity=0.7),
+                   hovertemplate="%{text}<br>%{x}, %{y:.4g}<extra></extra>")]
     if "complete" in show:  # one line for everyone
         sx, sy = _segments(np.zeros(len(rows)), rows["x"].to_numpy(), rows["complete"].to_numpy())
-        st = POOLING["complete"]
-        fig.add_trace(go.Scatter(x=sx, y=sy, mode="lines", name=st["name"], hoverinfo="skip",
-                                 line=dict(color=st["color"], dash=st["dash"], width=3)))
+        traces.append(_line(sx, sy, POOLING["complete"]["name"], POOLING["complete"]["color"], "dot", 3))
     colours = np.array([colour_of[g] for g in rows["group"]])
     for method in ("none", "partial"):  # a line per group in the group's colour; one trace per colour
         if method not in show:
             continue
-        st = POOLING[method]
-        for k, colour in enumerate(dict.fromkeys(colour_of.values())):
+        style = POOLING[method]
+        for colour in dict.fromkeys(colour_of.values()):
             part = rows[colours == colour]
             sx, sy = _segments(part["group"].to_numpy(), part["x"].to_numpy(), part[method].to_numpy())
-            fig.add_trace(go.Scatter(x=sx, y=sy, mode="lines" if numeric_x else "lines+markers", name=st["name"],
-                                     legendgroup=method, showlegend=False, hoverinfo="skip", connectgaps=False,
-                                     line=dict(color=colour, dash=st["dash"], width=2.5 if method == "partial" else 2)))
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=st["name"], legendgroup=method,
-                                 line=dict(color="#555555", dash=st["dash"], width=2)))
+            traces.append(_line(sx, sy, style["name"], colour, style["dash"], 2.5 if method == "partial" else 2,
+                                legendgroup=method, showlegend=False, connectgaps=False,
+                                **({} if numeric_x else {"mode": "lines+markers"})))
+        traces.append(_line([None], [None], style["name"], "#555555", style["dash"], legendgroup=method))
     if "population" in show:
         pop = pool.groupby("x", sort=True, observed=True)["population"].mean()
-        fig.add_trace(go.Scatter(x=pop.index, y=pop.values, mode="lines", name=POOLING["population"]["name"],
-                                 line=dict(color="#000000", width=4)))
-    fig.update_layout(title=f"{fit.response} by {x or 'group'}, a line per group",
-                      xaxis_title=x or md.terms[0].group, yaxis_title=fit.response, height=460,
-                      legend=dict(orientation="h", y=-0.18))
-    if x is None or not numeric_x:
-        fig.update_xaxes(type="category")
-    notes = []
-    if len(chosen) < len(levels):
-        notes.append(f"{len(chosen)} of {len(levels)} groups shown")
-    if many:
-        notes.append(f"a random {MAX_POINTS:,} of {len(rows):,} points")
-    if notes:
-        _note(fig, "; ".join(notes))
-    return fig
+        traces.append(_line(pop.index.tolist(), pop.to_numpy().tolist(), POOLING["population"]["name"], "#000000",
+                            width=4))
+    notes = [f"{len(chosen)} of {len(levels)} groups shown"] if len(chosen) < len(levels) else []
+    notes += [f"a random {MAX_POINTS:,} of {len(rows):,} points"] if many else []
+    return figure(traces, dict(
+        title=dict(text=f"{fit.response} by {x or 'group'}, a line per group"), height=460,
+        xaxis=dict(title=dict(text=x or md.terms[0].group), **({} if numeric_x else {"type": "category"})),
+        yaxis=dict(title=dict(text=fit.response)), legend=legend_below(),
+        annotations=[note("; ".join(notes))] if notes else []))
 
 
 def fig_panels(fit: LmmFit, show=("partial", "none", "population"), md: ModelData | None = None,
                max_panels: int = 24) -> go.Figure:
     """One small panel per group (lattice's xyplot): data, the group's lines and the population line."""
-    from plotly.subplots import make_subplots
-
     md = md or model_data(fit)
     pool = pooling(fit, md=md)
     x = x_variable(fit)
     pool["x"] = fit.data[x].to_numpy() if x else 0
     levels = list(dict.fromkeys(pool["group"]))[:max_panels]
     cols = min(6, len(levels))
-    rows_n = int(np.ceil(len(levels) / cols))
-    fig = make_subplots(rows=rows_n, cols=cols, shared_xaxes=True, shared_yaxes=True,
-                        subplot_titles=[str(g) for g in levels], vertical_spacing=0.06, horizontal_spacing=0.02)
+    nrows = int(np.ceil(len(levels) / cols))
+    traces, layout = [], dict(height=max(300, 170 * nrows), legend=legend_below(-0.08), annotations=[],
+                              title=dict(text=f"{fit.response} by {x or 'group'}, one panel per group"))
+    gap_x, gap_y = 0.02, 0.08
     for k, g in enumerate(levels):
         r, c = divmod(k, cols)
-        rows = pool[pool["group"] == g].sort_values("x", kind="stable")
-        fig.add_trace(go.Scatter(x=rows["x"], y=rows["y"], mode="markers", showlegend=False,
-                                 marker=dict(color="#56B4E9", size=5)), row=r + 1, col=c + 1)
+        ax = "" if k == 0 else str(k + 1)
+        x0 = c / cols + gap_x / 2
+        y1 = 1 - r / nrows - gap_y / 2
+        layout[f"xaxis{ax}"] = dict(domain=[x0, x0 + 1 / cols - gap_x], anchor=f"y{ax}", matches="x" if k else None,
+                                    showticklabels=r == nrows - 1 or k + cols >= len(levels))
+        layout[f"yaxis{ax}"] = dict(domain=[y1 - 1 / nrows + gap_y, y1], anchor=f"x{ax}", matches="y" if k else None,
+                                    showticklabels=c == 0)
+        layout["annotations"].append(dict(text=str(g), x=x0 + (1 / cols - gap_x) / 2, y=y1, xref="paper", yref="paper",
+                                          showarrow=False, yanchor="bottom", font=dict(size=11)))
+        rows = pool[pool["group"] == g]
+        traces.append(dict(type="scatter", x=rows["x"].tolist(), y=rows["y"].tolist(), mode="markers",
+                           showlegend=False, marker=dict(color="#56B4E9", size=5), xaxis=f"x{ax}", yaxis=f"y{ax}"))
         for method in [m for m in ("none", "partial", "population") if m in show]:
             s = POOLING[method]
             fitted = rows.groupby("x", sort=True, observed=True)[method].mean()
-            fig.add_trace(go.Scatter(x=fitted.index, y=fitted.values, mode="lines", name=s["name"],
-                                     showlegend=k == 0, legendgroup=method,
-                                     line=dict(color=s["color"], dash=s["dash"], width=2)), row=r + 1, col=c + 1)
-    fig.update_layout(height=max(300, 170 * rows_n), title=f"{fit.response} by {x or 'group'}, one panel per group",
-                      legend=dict(orientation="h", y=-0.08))
-    fig.update_annotations(font_size=11)
-    return fig
+            traces.append(_line(fitted.index.tolist(), fitted.to_numpy().tolist(), s["name"], s["color"], s["dash"],
+                                showlegend=k == 0, legendgroup=method, xaxis=f"x{ax}", yaxis=f"y{ax}"))
+    return figure(traces, layout)
 
 
 def fig_caterpillar(fit: LmmFit, group: str | None = None, term: str | None = None) -> go.Figure:
     """Each group's conditional mode (BLUP) with a 95% interval (+-1.96 conditional SD), sorted."""
     group = group or next(iter(fit.ranef))
     term = term or fit.ranef[group].columns[0]
-    est = fit.ranef[group][term]
-    sd = fit.ranef_sd[group][term]
-    order = np.argsort(est.to_numpy(), kind="stable")
-    labels = [str(v) for v in est.index[order]]
-    fig = go.Figure(go.Scatter(
-        x=est.to_numpy()[order], y=labels, mode="markers",
-        error_x=dict(type="data", array=1.96 * sd.to_numpy()[order], color="#56B4E9", thickness=2),
-        marker=dict(color="#0072B2", size=8), name="BLUP +- 1.96 SD",
-        hovertemplate="%{y}: %{x:.4g}<extra></extra>"))
-    fig.add_vline(x=0, line=dict(color="#7F7F7F", dash="dot"))
-    fig.update_layout(title=f"Random effects of {group}: {term} (conditional modes, 95% intervals)",
-                      xaxis_title=f"{term} deviation from the population", yaxis_title=group,
-                      height=max(320, 18 * len(labels) + 120), yaxis=dict(type="category"))
-    return fig
+    est = fit.ranef[group][term].to_numpy()
+    sd = fit.ranef_sd[group][term].to_numpy()
+    order = np.argsort(est, kind="stable")
+    labels = [str(v) for v in fit.ranef[group].index[order]]
+    trace = dict(type="scatter", x=est[order].tolist(), y=labels, mode="markers", name="BLUP +- 1.96 SD",
+                 error_x=dict(type="data", array=(1.96 * sd[order]).tolist(), color="#56B4E9", thickness=2),
+                 marker=dict(color="#0072B2", size=8), hovertemplate="%{y}: %{x:.4g}<extra></extra>")
+    return figure([trace], dict(
+        title=dict(text=f"Random effects of {group}: {term} (conditional modes, 95% intervals)"),
+        xaxis=dict(title=dict(text=f"{term} deviation from the population")),
+        yaxis=dict(title=dict(text=group), type="category"), shapes=[vline(0)],
+        height=max(320, 18 * len(labels) + 120)))
 
 
+@lru_cache(maxsize=256)
 def qq_envelope(n: int, nsim: int = 199, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise 95% band of sorted standardised normal samples of size n (the simulation envelope)."""
     sims = np.random.default_rng(seed).standard_normal((nsim, n))
@@ -185,45 +156,29 @@ def qq_envelope(n: int, nsim: int = 199, seed: int = 1) -> tuple[np.ndarray, np.
 
 
 def fig_qq(values: np.ndarray, title: str, labels=None) -> go.Figure:
-    """Normal Q-Q plot of standardised values with a 95% simulation envelope."""
+    """Normal Q-Q plot of standardised values with a 95% simulation envelope (shaded; the dotted
+    line is the normal). No legend: pages say this in a caption, and narrow columns need the room."""
     v = np.asarray(values, dtype=float)
-    note = ""
+    notes = []
     if len(v) > 2000:  # quantiles of the sample, so the envelope stays meaningful and light
         v = np.quantile(v, (np.arange(2000) + 0.5) / 2000)
-        labels, note = None, f"{len(values):,} values shown as 2,000 quantiles"
+        labels, notes = None, [note(f"{len(values):,} values shown as 2,000 quantiles")]
     order = np.argsort(v)
     z = (v[order] - v.mean()) / (v.std(ddof=1) or 1.0)
-    theo = stats.norm.ppf((np.arange(1, len(z) + 1) - 0.5) / len(z))
+    theo = stats.norm.ppf((np.arange(1, len(z) + 1) - 0.5) / len(z)).tolist()
     lo, hi = qq_envelope(len(z))
-    fig = go.Figure([
-        go.Scatter(x=theo, y=hi, mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip"),
-        go.Scatter(x=theo, y=lo, mode="lines", line=dict(width=0), fill="tonexty", fillcolor="rgba(86,180,233,0.25)",
-                   name="95% simulation envelope", hoverinfo="skip"),
-        go.Scatter(x=theo, y=theo, mode="lines", line=dict(color="#7F7F7F", dash="dot"), name="normal"),
-        go.Scatter(x=theo, y=z, mode="markers", marker=dict(color="#0072B2", size=6), name="standardised values",
-                   text=None if labels is None else [str(labels[i]) for i in order],
-                   hovertemplate="%{text}<br>%{y:.2f}<extra></extra>" if labels is not None else None),
-    ])
-    fig.update_layout(title=title, xaxis_title="normal quantile", yaxis_title="standardised value", height=380,
-                      legend=dict(orientation="h", y=-0.2))
-    if note:
-        _note(fig, note)
-    return fig
-
-
-def fig_residuals(fit: LmmFit) -> go.Figure:
-    """Residuals against fitted values (thinned above MAX_POINTS, with a note)."""
-    idx = np.arange(fit.nobs)
-    if fit.nobs > MAX_POINTS:
-        idx = np.random.default_rng(0).choice(fit.nobs, MAX_POINTS, replace=False)
-    fig = go.Figure(go.Scattergl(x=fit.fitted[idx], y=fit.residuals[idx], mode="markers",
-                                 marker=dict(color="#0072B2", size=6, opacity=0.6), name="residual"))
-    fig.add_hline(y=0, line=dict(color="#7F7F7F", dash="dot"))
-    fig.update_layout(title="Residuals against fitted values", xaxis_title="fitted", yaxis_title="residual",
-                      height=380)
-    if len(idx) < fit.nobs:
-        _note(fig, f"a random {MAX_POINTS:,} of {fit.nobs:,} points")
-    return fig
+    points = dict(type="scatter", x=theo, y=z.tolist(), mode="markers", name="standardised values",
+                  marker=dict(color="#0072B2", size=6))
+    if labels is not None:
+        points.update(text=[str(labels[i]) for i in order], hovertemplate="%{text}<br>%{y:.2f}<extra></extra>")
+    return figure([
+        dict(type="scatter", x=theo, y=hi.tolist(), mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip"),
+        dict(type="scatter", x=theo, y=lo.tolist(), mode="lines", line=dict(width=0), fill="tonexty", fillcolor=LIGHT,
+             name="95% simulation envelope", hoverinfo="skip"),
+        _line(theo, theo, "normal", "#7F7F7F", "dot"),
+        points,
+    ], dict(title=dict(text=title), xaxis=dict(title=dict(text="normal quantile")), showlegend=False,
+            yaxis=dict(title=dict(text="standardised value")), height=360, annotations=notes))
 
 
 def fig_qq_ranef(fit: LmmFit, group: str | None = None, term: str | None = None) -> go.Figure:
@@ -231,8 +186,21 @@ def fig_qq_ranef(fit: LmmFit, group: str | None = None, term: str | None = None)
     group = group or next(iter(fit.ranef))
     term = term or fit.ranef[group].columns[0]
     values = fit.ranef[group][term]
-    return fig_qq(values.to_numpy(), f"Q-Q of the random effects: {group}, {term}", labels=list(values.index))
+    return fig_qq(values.to_numpy(), f"Q-Q: {group} {term}", labels=list(values.index))
 
 
 def fig_qq_residuals(fit: LmmFit) -> go.Figure:
-    return fig_qq(fit.residuals, "Q-Q of the residuals")
+    return fig_qq(fit.residuals, "Q-Q: residuals")
+
+
+def fig_residuals(fit: LmmFit) -> go.Figure:
+    """Residuals against fitted values (thinned above MAX_POINTS, with a note)."""
+    idx = np.arange(fit.nobs)
+    if fit.nobs > MAX_POINTS:
+        idx = np.sort(np.random.default_rng(0).choice(fit.nobs, MAX_POINTS, replace=False))
+    trace = dict(type="scattergl", x=fit.fitted[idx].tolist(), y=fit.residuals[idx].tolist(), mode="markers",
+                 marker=dict(color="#0072B2", size=6, opacity=0.6), name="residual")
+    return figure([trace], dict(
+        title=dict(text="Residuals vs fitted"), xaxis=dict(title=dict(text="fitted")),
+        yaxis=dict(title=dict(text="residual")), height=380, shapes=[hline(0)],
+        annotations=[note(f"a random {MAX_POINTS:,} of {fit.nobs:,} points")] if len(idx) < fit.nobs else []))

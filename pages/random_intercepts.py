@@ -66,8 +66,8 @@ st.markdown(
 if spec.simulated:
     st.markdown("**Estimates beside the truth**")
     t = spec.truth
-    st.dataframe(ui.truth_table(fit, t, {"beta0": ("beta0", fit.fixef.iloc[0]), "beta1": ("beta1", fit.fixef.get("x")),
-                                         "sigma_b": ("sigma_b", sb), "sigma": ("sigma", s)}).style.format("{:.3f}"))
+    ui.table(ui.truth_table(fit, t, {"beta0": ("beta0", fit.fixef.iloc[0]), "beta1": ("beta1", fit.fixef.get("x")),
+                                     "sigma_b": ("sigma_b", sb), "sigma": ("sigma", s)}), 3)
 
 blups, diag, panels = st.tabs(["BLUPs", "Diagnostics", "One panel per group"])
 with blups:
@@ -82,7 +82,8 @@ with diag:
         ui.show(ui.get_figure("fig_qq_ranef", spec, formula, scale=ui.scale()), key="ri_qqre")
     with c3:
         ui.show(ui.get_figure("fig_residuals", spec, formula, scale=ui.scale()), key="ri_rf")
-    st.caption("Points inside the shaded simulation envelope are what normal data of this size look like.")
+    st.caption("Q-Q plots, standardised: the dotted line is the normal, and points inside the shaded simulation "
+               "envelope are what normal values of this many look like.")
 with panels:
     if st.toggle("Draw one panel per group", key="ri_panels"):
         ui.show(ui.get_figure("fig_panels", spec, formula, scale=ui.scale()), key="ri_lattice")

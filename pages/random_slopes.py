@@ -1,9 +1,7 @@
 """Lesson 2: random slopes. (Days | Subject) against (Days || Subject) and (1 | Subject)."""
 import streamlit as st
 
-import mmcore
 import ui
-from mmcore.figures_model import fig_variance_components
 from mmcore.pooling import pooling
 
 st.title("Random slopes")
@@ -59,21 +57,33 @@ with right:
                    "should fall under the fitted covariance. An uncorrelated model draws an upright ellipse.")
 
 st.subheader("The three models side by side")
-ui.show(ui.styled_copy(fig_variance_components(fits), ui.scale()), key="rs_vc")
-table = mmcore.anova(fits["intercept only"], fits["uncorrelated"], fits["correlated"],
-                     names=["(1 | g)", "(x || g)", "(x | g)"])
-st.dataframe(table.astype(float).style.format(precision=4, na_rep=""))
-st.caption(f"{table.attrs['note']}. A small p-value says the richer model fits clearly better. "
-           "Testing a variance against zero sits on the boundary of its range: the p-value here is conservative "
-           "(see the model comparison lesson).")
+order = ("intercept only", "uncorrelated", "correlated")
+ui.show(ui.get_components_figure(spec, tuple(MODELS.values()), tuple(MODELS), ui.scale()), key="rs_vc")
+ui.anova_table(ui.get_comparison(spec, tuple(MODELS[k] for k in order),
+                                 tuple(MODELS[k].split("+ ", 1)[1] for k in order)))
+st.caption("Each row tests the model against the one above it (likelihood-ratio test). A small p-value says the "
+           "richer model fits clearly better. A variance tested against zero sits on the boundary of its range, "
+           "so these p-values are conservative (see the model comparison lesson).")
 st.code(fit.summary(), language="text")
+
+st.subheader("Diagnostics")
+views = [("fig_qq_ranef", (("term", term),)) for term in fit.ranef[g].columns]
+views += [("fig_qq_residuals", ()), ("fig_residuals", ())]
+for start in range(0, len(views), 2):
+    for col, (kind, options) in zip(st.columns(2), views[start : start + 2]):
+        with col:
+            ui.show(ui.get_figure(kind, spec, formula, scale=ui.scale(), options=options), key=f"rs_{kind}_{options}")
+st.caption("Q-Q plots of each random effect and of the residuals, standardised: the dotted line is the normal, and "
+           "points inside the shaded simulation envelope are what normal values of this many look like.")
+if st.toggle("Draw one panel per group", key="rs_panels"):
+    ui.show(ui.get_figure("fig_panels", spec, formula, scale=ui.scale()), key="rs_lattice")
 
 st.subheader("Predictions with and without the random effects")
 who = st.multiselect(f"{g}s", levels, default=levels[:2], key="rs_who")
 pool = pooling(fit).assign(**{x: fit.data[x].to_numpy()})
 rows = pool[pool["group"].isin(who)][["group", x, "y", "population", "partial", "none"]]
 rows.columns = [g, x, "observed", "fixed effects only", "with random effects", "own line (no pooling)"]
-st.dataframe(rows.style.format(precision=1), hide_index=True, height=260)
+ui.table(rows, 1, hide_index=True, height=260)
 st.markdown(
     "**Borrowing strength.** The prediction *with random effects* is this group's own line pulled toward the "
     "population line: how far depends on how much the group's own data say (how many points, how noisy) "
@@ -92,7 +102,7 @@ if spec.simulated:
     t = spec.truth
     vc = fits["correlated"].varcorr
     st.markdown("**Estimates beside the truth** (correlated model)")
-    st.dataframe(ui.truth_table(fits["correlated"], t, {
+    ui.table(ui.truth_table(fits["correlated"], t, {
         "sigma_b0": ("sigma_b0", vc.sdcor.iloc[0]), "sigma_b1": ("sigma_b1", vc.sdcor.iloc[1] / (0.1 if unit != "days" else 1)),
-        "rho": ("rho", vc.sdcor.iloc[2]), "sigma": ("sigma", fits["correlated"].sigma)}).style.format("{:.3f}"))
+        "rho": ("rho", vc.sdcor.iloc[2]), "sigma": ("sigma", fits["correlated"].sigma)}), 3)
 ui.code_export(formula, spec)

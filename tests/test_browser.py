@@ -15,7 +15,7 @@ from tests.conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "tests" / "artifacts"
-PAGES = {"home": ("/", 1), "random_intercepts": ("/random_intercepts", 5), "random_slopes": ("/random_slopes", 3)}
+PAGES = {"home": ("/", 1), "random_intercepts": ("/random_intercepts", 5), "random_slopes": ("/random_slopes", 7)}
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):

@@ -1,0 +1,62 @@
+"""Every figure builder, on every kind of model: it builds, and plotly's full validator accepts it
+(builders skip validation for speed, see mmcore/plotting.py)."""
+import plotly.graph_objects as go
+import pytest
+
+from mmcore import fit, load_dataset, simulate_intercepts
+from mmcore import figures as F
+from mmcore import figures_model as FM
+from mmcore.plotting import styled
+
+MODELS = {
+    "slopes": ("Reaction ~ Days + (Days|Subject)", lambda: load_dataset("sleepstudy")),
+    "uncorrelated": ("Reaction ~ Days + (Days||Subject)", lambda: load_dataset("sleepstudy")),
+    "blocks": ("yield ~ treat + (1|blend)", lambda: load_dataset("penicillin")),
+    "one-way": ("Yield ~ 1 + (1|Batch)", lambda: load_dataset("dyestuff")),
+    "crossed": ("diameter ~ 1 + (1|plate) + (1|sample)", lambda: load_dataset("penicillin_lme4")),
+    "big": ("y ~ x + (1|group)", lambda: simulate_intercepts(n_groups=700, n_per_group=10, seed=1)),
+}
+
+
+def valid(fig: go.Figure) -> go.Figure:
+    go.Figure(fig.to_dict())  # raises on any invalid property
+    return fig
+
+
+@pytest.fixture(scope="module", params=list(MODELS))
+def model(request):
+    formula, data = MODELS[request.param]
+    return request.param, fit(formula, data())
+
+
+def test_every_builder_makes_a_valid_figure(model):
+    name, f = model
+    builders = [F.fig_lines, F.fig_panels, F.fig_caterpillar, F.fig_qq_residuals, F.fig_qq_ranef, F.fig_residuals,
+                lambda m: FM.fig_design(m, "X"), lambda m: FM.fig_design(m, "Z"),
+                lambda m: FM.fig_variance_components({"a": m, "b": m})]
+    if f.ranef[next(iter(f.ranef))].shape[1] > 1:
+        builders.append(FM.fig_ranef_plane)
+    for build in builders:
+        fig = valid(build(f))
+        assert fig.data, build
+        valid(styled(fig, 1.6))
+
+
+def test_lines_show_each_kind_of_pooling():
+    f = fit("Reaction ~ Days + (Days|Subject)", load_dataset("sleepstudy"))
+    fig = F.fig_lines(f, show=("complete", "none", "partial", "population"))
+    names = {t.name for t in fig.data}
+    assert {"complete pooling: one line for all", "no pooling: each group alone", "partial pooling: mixed model",
+            "population: fixed effects"} <= names
+    assert len(fig.data) <= 2 + 2 * 8 + 2  # one trace per colour and kind of line, not per group
+
+
+def test_big_data_is_thinned_with_a_note():
+    f = fit("y ~ x + (1|group)", simulate_intercepts(n_groups=700, n_per_group=10, seed=1))
+    fig = F.fig_residuals(f)
+    assert len(fig.data[0].x) == 5000 and "5,000 of 7,000" in fig.layout.annotations[0].text
+
+
+def test_presenter_scale_enlarges_fonts():
+    f = fit("Yield ~ 1 + (1|Batch)", load_dataset("dyestuff"))
+    assert styled(F.fig_caterpillar(f), 1.6).layout.font.size > styled(F.fig_caterpillar(f), 1.0).layout.font.size
