@@ -22,8 +22,14 @@ SIMULATE = "simulate"
 LESSONS = [
     ("pages/random_intercepts.py", "1 Random intercepts", ":material/stacked_line_chart:",
      "Groups that start at different levels: y = X beta + Z b + e, pooling, BLUPs"),
-    ("pages/random_slopes.py", "2 Random slopes", ":material/show_chart:",
+    ("pages/icc.py", "2 Intraclass correlation", ":material/pie_chart:",
+     "How much of the variance lies between groups, with an honest interval and test"),
+    ("pages/random_slopes.py", "3 Random slopes", ":material/show_chart:",
      "Groups that change at different rates: correlated and uncorrelated slopes"),
+    ("pages/shrinkage.py", "4 Shrinkage", ":material/compress:",
+     "Partial pooling: why each group's estimate leans toward the population"),
+    ("pages/ml_vs_reml.py", "5 ML vs REML", ":material/balance:",
+     "Two criteria, two answers: why REML for variances and ML for fixed-effect tests"),
 ]
 DATASET_LABELS = {
     "sleepstudy": "Sleep deprivation (sleepstudy)",
@@ -44,6 +50,17 @@ TRUTHS = {
         "sigma_b": ("between-group SD sigma_b", 0.0, 100.0, 30.0, 1.0),
         "sigma": ("residual SD sigma", 1.0, 100.0, 25.0, 1.0),
     },
+    "shrinkage": {
+        "n_groups": ("number of groups", 2, 40, 10, 1),
+        "n_per_group": ("observations per group", 1, 30, 3, 1),
+        "ratio": ("sigma_b / sigma", 0.0, 3.0, 0.5, 0.05),
+        "sigma": ("residual SD sigma", 1.0, 50.0, 20.0, 1.0),
+    },
+    "icc": {
+        "icc": ("ICC (the truth)", 0.0, 0.95, 0.5, 0.05),
+        "n_groups": ("number of groups", 2, 50, 10, 1),
+        "n_per_group": ("group size J", 2, 50, 10, 1),
+    },
     "slopes": {
         "n_groups": ("number of groups", 3, 60, 18, 1),
         "n_per_group": ("observations per group", 3, 20, 10, 1),
@@ -55,7 +72,14 @@ TRUTHS = {
         "sigma": ("residual SD sigma", 1.0, 60.0, 25.0, 1.0),
     },
 }
-SIMULATORS = {"intercepts": mmcore.simulate_intercepts, "slopes": mmcore.simulate_slopes}
+SIMULATORS = {
+    "intercepts": mmcore.simulate_intercepts,
+    "slopes": mmcore.simulate_slopes,
+    "shrinkage": lambda ratio, sigma, **kw: mmcore.simulate_intercepts(sigma_b=ratio * sigma, sigma=sigma, beta0=100.0,
+                                                                       beta1=0.0, **kw),
+    "icc": lambda icc, **kw: mmcore.simulate_intercepts(sigma_b=10 * icc**0.5, sigma=10 * (1 - icc) ** 0.5,
+                                                         beta0=50.0, beta1=0.0, **kw),
+}
 
 
 @dataclass(frozen=True)
@@ -66,7 +90,10 @@ class DataSpec:
     simulator: str = ""
     params: tuple = ()
     seed: int = 0
-    transform: tuple = field(default=())  # e.g. (("scale", "Days", 0.1),)
+    transform: tuple = field(default=())  # e.g. (("scale", "Days", 0.1),), (("keep", "Subject", "308", 3),)
+
+    def with_transform(self, *ops: tuple) -> DataSpec:
+        return DataSpec(self.dataset, self.simulator, self.params, self.seed, self.transform + tuple(ops))
 
     @property
     def simulated(self) -> bool:
@@ -83,9 +110,13 @@ def get_data(spec: DataSpec) -> pd.DataFrame:
         data = SIMULATORS[spec.simulator](**dict(spec.params), seed=spec.seed)
     else:
         data = mmcore.load_dataset(spec.dataset)
-    for op, column, value in spec.transform:
+    for op, column, *args in spec.transform:
         if op == "scale":
-            data[column] = data[column] * value
+            data[column] = data[column] * args[0]
+        elif op == "keep":  # keep only the first k rows of one group
+            level, k = args
+            rows = data.index[data[column].astype(str) == level]
+            data = data.drop(rows[k:]).reset_index(drop=True)
     return data
 
 
@@ -99,10 +130,10 @@ def get_figure(kind: str, spec: DataSpec, formula: str, reml: bool = True, scale
                options: tuple = ()) -> object:
     """A figure built once per (kind, data, model, options) and shared by every session:
     cache_resource, not cache_data, so a rerun does not unpickle it. Callers never mutate it."""
-    from mmcore import figures, figures_model
+    from mmcore import figures, figures_lessons, figures_model
 
     fit = get_fit(spec, formula, reml)
-    builder = getattr(figures, kind, None) or getattr(figures_model, kind)
+    builder = next(getattr(m, kind) for m in (figures, figures_model, figures_lessons) if hasattr(m, kind))
     return styled(builder(fit, **dict(options)), scale)
 
 
@@ -218,3 +249,29 @@ def page_link(path: str, label: str, icon: str | None = None) -> None:
         st.page_link(path, label=label, icon=icon)
     except StreamlitAPIException:
         st.markdown(f"- [{label}](/{path.split('/')[-1].removesuffix('.py')})")
+
+
+def run_with_progress(label: str, task, **kwargs):
+    """Run a simulation or bootstrap with a progress bar (task takes a progress(done, total) callback)."""
+    bar = st.progress(0.0, text=label)
+    result = task(progress=lambda done, total: bar.progress(min(done / total, 1.0), text=f"{label}: {done:,} of {total:,}"),
+                  **kwargs)
+    bar.empty()
+    return result
+
+
+def remembered(key: str, params: tuple):
+    """A result stored by an explicit run, if it was run with these parameters."""
+    stored = st.session_state.get(f"result:{key}")
+    return stored[1] if stored and stored[0] == params else None
+
+
+def remember(key: str, params: tuple, result) -> None:
+    st.session_state[f"result:{key}"] = (params, result)  # own prefix: never a widget's key
+
+
+def styled(fig, scale_: float):
+    """House style for a figure a page builds itself (not from the shared cache)."""
+    from mmcore.plotting import styled as style
+
+    return style(fig, scale_)

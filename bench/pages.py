@@ -30,6 +30,14 @@ SCENARIOS = [
      lambda at, i: at.slider(key="rs_rho").set_value(round(-0.95 + 0.1 * i, 2))),
     ("random_slopes", "model radio (sleepstudy)", {},
      lambda at, i: at.radio(key="rs_model").set_value(["uncorrelated", "intercept only", "correlated"][i % 3])),
+    ("shrinkage", "keep-observations slider (sleepstudy)", {},
+     lambda at, i: at.slider(key="sh_keep").set_value(1 + i % 10)),
+    ("shrinkage", "sigma_b / sigma slider (simulate)", {"sh_dataset": "simulate"},
+     lambda at, i: at.slider(key="sh_ratio").set_value(round(0.1 + 0.1 * i, 2))),
+    ("ml_vs_reml", "sigma_b slider (simulate: curves + fits)", {"mr_dataset": "simulate"},
+     lambda at, i: at.slider(key="mr_sigma_b").set_value(10.0 + 2 * i)),
+    ("icc", "ICC slider (simulate)", {"ic_dataset": "simulate"},
+     lambda at, i: at.slider(key="ic_icc").set_value(round(0.05 + 0.04 * i, 2))),
 ]
 
 

@@ -240,19 +240,30 @@ class ProfiledDeviance:
             return np.inf
         return float(sub._criterion(L1, Ld)[0])
 
-    def _criterion(self, L1: np.ndarray, Ld: np.ndarray) -> np.ndarray:
-        m, p, n = self.m, self.p, self.n
+    def _parts(self, L1: np.ndarray, Ld: np.ndarray):
+        m, p = self.m, self.p
         d1 = np.diagonal(L1, axis1=-3, axis2=-2)  # L1 is (..., q1, q1, G)
         dd = np.diagonal(Ld, axis1=-2, axis2=-1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            logdet = 2 * np.log(d1).sum(axis=(-1, -2)) + 2 * np.log(dd[..., :m]).sum(axis=-1)
-            r2 = dd[..., -1] ** 2
+            logdet_l = 2 * np.log(d1).sum(axis=(-1, -2)) + 2 * np.log(dd[..., :m]).sum(axis=-1)
+            logdet_rx = 2 * np.log(dd[..., m : m + p]).sum(axis=-1)
+        return logdet_l, logdet_rx, dd[..., -1] ** 2
+
+    def _criterion(self, L1: np.ndarray, Ld: np.ndarray) -> np.ndarray:
+        logdet, logdet_rx, r2 = self._parts(L1, Ld)
+        n, p = self.n, self.p
+        with np.errstate(divide="ignore", invalid="ignore"):
             if self.reml:
-                dof = n - p
-                out = logdet + 2 * np.log(dd[..., m : m + p]).sum(axis=-1) + dof * (1 + np.log(2 * np.pi * r2 / dof))
+                out = logdet + logdet_rx + (n - p) * (1 + np.log(2 * np.pi * r2 / (n - p)))
             else:
                 out = logdet + n * (1 + np.log(2 * np.pi * r2 / n))
         return np.where(np.isfinite(out), out, np.inf)
+
+    def parts(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """log|L|^2, log|R_X|^2 and the penalized residual sum of squares r^2 at each theta: the
+        pieces of both criteria, so a page can draw them unprofiled over sigma (mmcore/profiles.py)."""
+        _, _, L1, _, Ld = self._decompose(np.atleast_2d(theta))
+        return self._parts(L1, Ld)
 
     def sigma_at(self, theta: np.ndarray) -> np.ndarray:
         """The profiled residual SD at each theta (ML: r^2/n, REML: r^2/(n-p))."""

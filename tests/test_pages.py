@@ -7,7 +7,8 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 
-PAGES = ["app.py", "pages/home.py", "pages/random_intercepts.py", "pages/random_slopes.py"]
+PAGES = ["app.py", "pages/home.py", "pages/random_intercepts.py", "pages/random_slopes.py", "pages/shrinkage.py",
+         "pages/ml_vs_reml.py", "pages/icc.py"]
 
 
 def run(page: str, **state) -> AppTest:
@@ -119,3 +120,75 @@ def test_code_export_shows_r_and_statsmodels():
     code = " ".join(c.value for c in at.code)
     assert "lmer(Reaction ~ Days + (Days | Subject)" in code
     assert "smf.mixedlm(" in code and "from mmcore import fit" in code
+
+
+def markdown_with(at: AppTest, words: str) -> str:
+    return next(m.value for m in at.markdown if words in m.value)
+
+
+def test_shrinkage_deleting_observations_shrinks_that_group():
+    at = run("pages/shrinkage.py")
+    lam = lambda: float(markdown_with(at, "lambda =").split("= **")[1].split("**")[0])  # noqa: E731
+    full = lam()
+    at.slider(key="sh_keep").set_value(1).run()
+    clean(at)
+    assert lam() < full
+    before = charts(at)[1]
+    at.slider(key="sh_days").set_value(3).run()
+    clean(at)
+    assert charts(at)[1] != before
+
+
+def test_shrinkage_simulation_runs_with_progress_and_reports():
+    at = run("pages/shrinkage.py")
+    at.button(key="sh_run").click().run()
+    clean(at)
+    text = markdown_with(at, "Mean over")
+    fixed, random = (float(text.split("**")[k]) for k in (1, 3))
+    assert random < fixed
+
+
+@pytest.mark.parametrize("dataset", ["sh", "mr", "ic"])
+def test_lesson_pages_in_simulate_mode(dataset):
+    page = {"sh": "shrinkage", "mr": "ml_vs_reml", "ic": "icc"}[dataset]
+    at = run(f"pages/{page}.py", **{f"{dataset}_dataset": "simulate"})
+    clean(at)
+    assert charts(at)
+
+
+@pytest.mark.parametrize("dataset", ["dyestuff", "penicillin", "estrone", "sleepstudy"])
+def test_ml_vs_reml_every_dataset(dataset):
+    at = run("pages/ml_vs_reml.py", mr_dataset=dataset)
+    clean(at)
+    assert len(charts(at)) == 2
+    assert "meaningless" in markdown_with(at, "REML** criteria")
+
+
+def test_ml_vs_reml_simulation_shows_the_bias():
+    at = run("pages/ml_vs_reml.py")
+    at.button(key="mr_run").click().run()
+    clean(at)
+    text = markdown_with(at, "Mean ML estimate")
+    ml, reml = (float(text.split("**")[k]) for k in (1, 3))
+    assert ml < reml
+
+
+def test_icc_bootstrap_interval_and_tests():
+    at = run("pages/icc.py")
+    at.button(key="ic_run").click().run()
+    clean(at)
+    text = markdown_with(at, "interval for the ICC")
+    lower, upper = (float(v) for v in text.split("**")[1].split(" to "))
+    estimate = float(text.split("estimate ")[1].split(",")[0])
+    assert lower <= estimate <= upper
+    at.button(key="ic_test").click().run()
+    clean(at)
+    assert "Bootstrap p-value" in markdown_with(at, "Bootstrap p-value")
+
+
+def test_icc_simulate_sliders_change_the_design_effect():
+    at = run("pages/icc.py", ic_dataset="simulate")
+    first = markdown_with(at, "independent ones")
+    at.slider(key="ic_icc").set_value(0.9).run()
+    clean(at)
+    assert markdown_with(at, "independent ones") != first

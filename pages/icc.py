@@ -1,0 +1,97 @@
+"""Lesson 2: the intraclass correlation: how much of the variance lies between groups, with an
+honest interval, a boundary-aware test, and the ANOVA connection."""
+import numpy as np
+import streamlit as st
+
+import mmcore
+import ui
+from mmcore.figures_lessons import fig_bootstrap, fig_decomposition
+from mmcore.variance import anova_oneway, icc_bootstrap, variance_test
+
+FORMULAS = {"estrone": "Estrone ~ 1 + (1 | Subject)", "dyestuff": "Yield ~ 1 + (1 | Batch)",
+            ui.SIMULATE: "y ~ 1 + (1 | group)"}
+
+st.title("The intraclass correlation (ICC)")
+st.markdown(
+    "**The question.** Five women each had their plasma estrone measured sixteen times. How much of the spread "
+    "is between women, and how much is the assay's own noise? The ICC is the share of the variance that lies "
+    "between groups, and also the correlation of two measurements of the same group."
+)
+spec = ui.sidebar_data("ic", ["estrone", "dyestuff"], "icc")
+formula = FORMULAS[spec.dataset]
+fit = ui.fit_or_stop(spec, formula)
+ui.notes(fit)
+if spec.dataset == "estrone":
+    st.caption("The estrone data here are **simulated** in the shape of Rosner's study (the real data are not public).")
+group = next(iter(fit.ranef))
+vb, ve = float(fit.re_cov[0][2][0, 0]), fit.sigma**2
+icc = mmcore.icc(fit)[group]
+
+st.subheader("The variance, split")
+st.latex(r"y_{ij} = \mu + b_i + \varepsilon_{ij},\quad \operatorname{Var}(y_{ij}) = \sigma_b^2 + \sigma^2,\quad "
+         r"\text{ICC} = \frac{\sigma_b^2}{\sigma_b^2 + \sigma^2} = \operatorname{Corr}(y_{ij}, y_{ik})")
+ui.show(ui.get_figure("fig_decomposition", spec, formula, scale=ui.scale()), key="ic_split")
+st.markdown(f"ICC = {vb:.4g} / ({vb:.4g} + {ve:.4g}) = **{icc:.3f}** (REML estimates).")
+if spec.simulated:
+    st.markdown(f"The truth: ICC = **{spec.truth['icc']:.2f}**.")
+
+st.subheader("How sure are we? A bootstrap interval")
+nsim = st.select_slider("bootstrap replicates", [200, 500, 1000, 2000, 5000], 1000, key="ic_nsim")
+boot = ui.remembered("ic_boot", (spec, formula, nsim))
+if st.button("Compute the 95% interval", key="ic_run", type="primary"):
+    boot = ui.run_with_progress("Bootstrapping", icc_bootstrap, fit=fit, nsim=nsim, seed=1)
+    ui.remember("ic_boot", (spec, formula, nsim), boot)
+if boot is not None:
+    st.markdown(f"95% parametric-bootstrap interval for the ICC: **{boot.lower:.3f} to {boot.upper:.3f}** "
+                f"(estimate {boot.icc:.3f}, {nsim:,} data sets drawn from the fit and refitted).")
+    ui.show(ui.styled(fig_bootstrap(boot.samples, boot.icc, "ICC in the bootstrap data sets", "ICC",
+                                    interval=(boot.lower, boot.upper)), ui.scale()), key="ic_boot_fig")
+    st.caption(f"With only {fit.ngroups[group]} groups the interval is wide: the between-group variance is "
+               "estimated from that many group means.")
+
+st.subheader("Is there any between-group variance? Testing sigma_b^2 = 0")
+test = variance_test(fit)
+st.markdown(
+    f"Likelihood-ratio statistic (ML fits, mixed model against the same model without the random effect): "
+    f"**{test.observed:.3f}**. The usual chi-square(1) p-value is {ui.format_p(test.p_chisq)}, but it is wrong here: "
+    f"sigma_b^2 = 0 sits on the **boundary** of the possible values, and under H0 the statistic is exactly 0 about "
+    f"half the time. The 50:50 mixture of chi-square(0) and chi-square(1) halves the p-value: "
+    f"**{ui.format_p(test.p_mixture)}**. Or simulate the null distribution:"
+)
+if st.button("Bootstrap the null distribution (1000 data sets)", key="ic_test"):
+    boot_test = ui.run_with_progress("Simulating under H0", variance_test, fit=fit, nsim=1000, seed=1)
+    ui.remember("ic_test", (spec, formula), boot_test)
+boot_test = ui.remembered("ic_test", (spec, formula))
+if boot_test is not None:
+    zero = float(np.mean(boot_test.statistics < 1e-8))
+    p_text = (f"< {1 / len(boot_test.statistics):.3g} (no simulated statistic reached the observed one)"
+              if boot_test.p_boot == 0 else f"{boot_test.p_boot:.3g} (Monte Carlo error {boot_test.mc_se:.3f})")
+    st.markdown(f"Bootstrap p-value **{p_text}**. "
+                f"{zero:.0%} of the simulated statistics are exactly 0: with few groups even more than the "
+                "asymptotic half.")
+    ui.show(ui.styled(fig_bootstrap(boot_test.statistics, boot_test.observed, "LRT statistic under H0: sigma_b^2 = 0",
+                                    "LRT statistic", reference="mixture"), ui.scale()), key="ic_test_fig")
+
+st.subheader("The ANOVA connection")
+a = anova_oneway(ui.get_data(spec), fit.response, group)
+J = a["n0"]
+means = a["group_means"]
+st.markdown(
+    f"One-way ANOVA: MSA = {a['MSA']:.4g}, MSE = {a['MSE']:.4g}, group size J = {J:.4g}. "
+    f"sigma^2 = MSE = **{a['sigma2']:.4g}**, sigma_b^2 = (MSA - MSE) / J = **{a['sigma_b2']:.4g}** "
+    f"(REML: {vb:.4g} and {ve:.4g}).\n\n"
+    f"A group's mean varies around mu by Var(mean of group i) = sigma_b^2 + sigma^2 / J = {vb:.4g} + {ve:.4g} / {J:.4g} "
+    f"= **{vb + ve / J:.4g}**; the {len(means)} observed group means have variance **{means.var(ddof=1):.4g}** "
+    "(which is MSA / J)."
+)
+
+st.subheader("Why it matters: the design effect")
+n_total = fit.nobs
+deff = 1 + (J - 1) * icc
+st.markdown(
+    f"{n_total} measurements in groups of J = {J:.4g} with ICC {icc:.3f} carry the information of only "
+    f"n / (1 + (J - 1) ICC) = {n_total} / {deff:.3g} = **{n_total / deff:.1f}** independent ones. Measuring the same "
+    "group again adds little when the ICC is high: more groups beat more measurements per group. In simulate mode, "
+    "move the ICC and the group size and watch the effective sample size."
+)
+ui.code_export(formula, spec)

@@ -1,0 +1,114 @@
+"""Lesson 5: ML against REML. Two criteria, their curves, their estimates, and when to use which."""
+import pandas as pd
+import streamlit as st
+
+import mmcore
+import ui
+from mmcore.figures_lessons import fig_estimates, fig_profiles, fig_surface
+from mmcore.profiles import criterion_curves, reml_ml_study
+from mmcore.variance import anova_blocks, anova_oneway
+
+FORMULAS = {"dyestuff": "Yield ~ 1 + (1 | Batch)", "penicillin": "yield ~ treat + (1 | blend)",
+            "estrone": "Estrone ~ 1 + (1 | Subject)", "sleepstudy": "Reaction ~ Days + (1 | Subject)",
+            ui.SIMULATE: "y ~ x + (1 | group)"}
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def curves(spec: ui.DataSpec, formula: str):
+    return criterion_curves(formula, ui.get_data(spec))
+
+
+st.title("ML vs REML")
+st.markdown(
+    "**The question.** Maximum likelihood (ML) estimates the fixed effects and the variances together, and so "
+    "treats the fixed effects as known when it estimates the variances: they come out too small, like dividing a "
+    "sample variance by n instead of n - 1. **REML** (restricted ML) first removes the fixed effects and estimates "
+    "the variances from what is left. Same model, two criteria, two sets of variance estimates."
+)
+spec = ui.sidebar_data("mr", ["dyestuff", "penicillin", "estrone", "sleepstudy"], "intercepts")
+formula = FORMULAS[spec.dataset]
+ml, reml = ui.fit_or_stop(spec, formula, reml=False), ui.fit_or_stop(spec, formula, reml=True)
+ui.notes(reml)
+st.latex(r"-2\ell_{ML} = \log|V| + (\mathbf y - X\boldsymbol\beta)^\top V^{-1}(\mathbf y - X\boldsymbol\beta) + n\log 2\pi,"
+         r"\qquad -2\ell_{REML} = -2\ell_{ML} + \log|X^\top V^{-1}X| - p\log 2\pi")
+
+st.subheader("The two criteria, as curves")
+cv = curves(spec, formula)
+c1, c2 = st.columns(2)
+with c1:
+    ui.show(ui.styled(fig_profiles(cv, "sigma_b"), ui.scale()), key="mr_prof_b")
+with c2:
+    ui.show(ui.styled(fig_profiles(cv, "sigma"), ui.scale()), key="mr_prof_s")
+st.caption("Each curve is the criterion minimised over the other parameter, relative to its own minimum. REML's "
+           "optimum lies to the right: larger variance estimates.")
+if st.toggle("Show both criteria over (sigma, sigma_b)", key="mr_surface"):
+    c1, c2 = st.columns(2)
+    with c1:
+        ui.show(ui.styled(fig_surface(cv, "ml"), ui.scale()), key="mr_surf_ml")
+    with c2:
+        ui.show(ui.styled(fig_surface(cv, "reml"), ui.scale()), key="mr_surf_reml")
+
+st.subheader("The two fits, side by side")
+both = pd.DataFrame({"ML": ml.varcorr.set_index(["grp", "var1"])["vcov"],
+                     "REML": reml.varcorr.set_index(["grp", "var1"])["vcov"]})
+both.index = [f"{g} {v}" if isinstance(v, str) else g for g, v in both.index]
+fixed = pd.DataFrame({"ML estimate": ml.fixef, "ML SE": ml.se, "REML estimate": reml.fixef, "REML SE": reml.se})
+c1, c2 = st.columns(2)
+c1.markdown("**Variances**")
+with c1:
+    ui.table(both)
+c2.markdown("**Fixed effects**")
+with c2:
+    ui.table(fixed)
+with st.expander("Both summaries, as lme4 prints them"):
+    c1, c2 = st.columns(2)
+    c1.code(ml.summary(), language="text")
+    c2.code(reml.summary(), language="text")
+
+st.subheader("REML equals the ANOVA estimator for balanced data")
+data = ui.get_data(spec)
+if spec.dataset == "penicillin":
+    a = anova_blocks(data, "yield", "treat", "blend")
+    ui.table(a["table"], 4)
+    st.markdown(f"sigma_b^2 = (MS_blend - MS_error) / 4 = ({a['table'].loc['blend', 'Mean Sq']:.4g} - {a['sigma2']:.4g}) / 4 "
+                f"= **{a['sigma_b2']:.4g}**; REML: **{reml.varcorr.vcov.iloc[0]:.4g}**; ML: {ml.varcorr.vcov.iloc[0]:.4g}.")
+elif formula.split("~")[1].strip().startswith("1 +"):
+    group = next(iter(reml.ranef))
+    a = anova_oneway(data, reml.response, group)
+    st.markdown(f"One-way ANOVA: MSA = {a['MSA']:.4g}, MSE = {a['MSE']:.4g}, n0 = {a['n0']:.4g}. "
+                f"sigma_b^2 = (MSA - MSE) / n0 = **{a['sigma_b2']:.4g}** (REML **{reml.varcorr.vcov.iloc[0]:.4g}**, "
+                f"ML {ml.varcorr.vcov.iloc[0]:.4g}); sigma^2 = MSE = **{a['MSE']:.4g}** (REML {reml.sigma**2:.4g}). "
+                "Equal when the design is balanced and the ANOVA estimate is positive.")
+else:
+    st.info("Choose dyestuff, estrone or penicillin: the ANOVA estimators are defined for balanced one-way and "
+            "block designs.")
+
+st.subheader("Why REML: a simulation")
+c1, c2, c3, c4, c5 = st.columns(5)
+params = (c1.number_input("groups", 2, 50, 5, key="mr_groups"), c2.number_input("per group", 2, 50, 4, key="mr_per"),
+          c3.number_input("sigma_b", 0.0, 50.0, 10.0, key="mr_sb"), c4.number_input("sigma", 0.1, 50.0, 10.0, key="mr_s"),
+          c5.select_slider("data sets", [200, 500, 1000, 2000, 5000], 1000, key="mr_nsim"))
+study = ui.remembered("mr_study", params)
+if st.button("Run the simulation", key="mr_run", type="primary"):
+    study = ui.run_with_progress("Simulating", reml_ml_study, n_groups=params[0], n_per_group=params[1],
+                                 sigma_b=params[2], sigma=params[3], nsim=params[4], seed=1)
+    ui.remember("mr_study", params, study)
+if study is not None:
+    ui.show(ui.styled(fig_estimates(study, params[2] ** 2), ui.scale()), key="mr_study_fig")
+    st.markdown(f"True sigma_b^2 = {params[2] ** 2:.4g}. Mean ML estimate **{study['ML sigma_b^2'].mean():.4g}**, mean REML "
+                f"estimate **{study['REML sigma_b^2'].mean():.4g}**. With few groups ML is biased low, just as "
+                "sum((x - mean)^2) / n is: the fixed effect (the mean) used up one degree of freedom that ML ignores.")
+
+st.subheader("When ML: testing fixed effects")
+pen = ui.DataSpec("penicillin")
+m0, m1 = "yield ~ 1 + (1 | blend)", "yield ~ treat + (1 | blend)"
+ml_test = ui.get_comparison(pen, (m0, m1), ("without treat", "with treat"))
+r0, r1 = ui.get_fit(pen, m0, True), ui.get_fit(pen, m1, True)
+st.markdown(
+    f"Does treatment matter in penicillin? The likelihood-ratio test with **ML** fits: chi-square "
+    f"**{ml_test['Chisq'].iloc[1]:.3f}** on {int(ml_test['Df'].iloc[1])} df, p = **{ui.format_p(ml_test['Pr(>Chisq)'].iloc[1])}** "
+    f"(lme4's anova() refits REML fits by ML for this). Comparing the **REML** criteria instead gives "
+    f"{2 * (r1.loglik - r0.loglik):.3f}, which is meaningless: the REML likelihood is that of residuals *after* "
+    "removing the fixed effects, so models with different fixed effects are likelihoods of different data."
+)
+ui.code_export(formula, spec, reml=True)

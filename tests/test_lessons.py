@@ -1,0 +1,97 @@
+"""The numbers of the shrinkage, ML vs REML and ICC lessons, checked against what they must be."""
+import numpy as np
+import pytest
+
+from mmcore import fit, load_dataset
+from mmcore.design import build_model_data
+from mmcore.pooling import model_data
+from mmcore.profiles import criterion_curves, criterion_surface, one_intercept, reml_ml_study
+from mmcore.shrinkage import fixed_vs_random_study, shrinkage_intercepts, shrinkage_slopes
+from mmcore.variance import anova_blocks, anova_oneway, icc_bootstrap, lm_loglik, variance_test
+
+
+@pytest.mark.parametrize("formula,name", [("Yield ~ 1 + (1|Batch)", "dyestuff"), ("yield ~ treat + (1|blend)", "penicillin"),
+                                          ("Reaction ~ Days + (1|Subject)", "sleepstudy")])
+def test_blup_is_lambda_times_own_deviation(formula, name):
+    f = fit(formula, load_dataset(name))
+    t = shrinkage_intercepts(f)
+    assert (t["lambda"] * t["own deviation"]).to_numpy() == pytest.approx(t["BLUP"].to_numpy(), abs=1e-9)
+    assert ((t["lambda"] > 0) & (t["lambda"] < 1)).all()
+
+
+def test_fewer_observations_mean_more_shrinkage():
+    d = load_dataset("sleepstudy")
+    keep = ~((d.Subject.astype(str) == "308") & (d.Days > 1))
+    t = shrinkage_intercepts(fit("Reaction ~ Days + (1|Subject)", d[keep].reset_index(drop=True)))
+    assert t.loc["308", "n"] == 2 and t.loc["308", "lambda"] == t["lambda"].min()
+
+
+def test_slope_shrinkage_own_lines_are_per_subject_least_squares():
+    d = load_dataset("sleepstudy")
+    f = fit("Reaction ~ Days + (Days|Subject)", d)
+    t = shrinkage_slopes(f)
+    s = d[d.Subject.astype(str) == "309"]
+    slope, intercept = np.polyfit(s.Days, s.Reaction, 1)
+    assert t.loc["309", "own (Intercept)"] == pytest.approx(intercept) and t.loc["309", "own Days"] == pytest.approx(slope)
+    assert t.loc["309", "mixed Days"] == pytest.approx(f.fixef["Days"] + f.ranef["Subject"].loc["309", "Days"])
+
+
+def test_fixed_vs_random_study_matches_theory():
+    r = fixed_vs_random_study(nsim=2000, seed=3)
+    assert r["fixed"].mean() == pytest.approx(10 * 20**2 / 3, rel=0.05)  # 10 individuals x sigma^2 / n
+    assert r["random"].mean() < 0.7 * r["fixed"].mean()
+
+
+def test_criterion_surface_minimised_over_sigma_is_the_profiled_criterion():
+    d = load_dataset("dyestuff")
+    dev = one_intercept("Yield ~ 1 + (1|Batch)", d)
+    for reml in (False, True):
+        f = fit("Yield ~ 1 + (1|Batch)", d, reml=reml)
+        sb = np.sqrt(f.re_cov[0][2][0, 0])
+        ml, rm = criterion_surface(dev, np.array([sb]), np.array([f.sigma]))
+        assert (rm if reml else ml)[0, 0] == pytest.approx(f.deviance, abs=1e-8)
+    c = criterion_curves("Yield ~ 1 + (1|Batch)", d)
+    assert c.profile("reml").min() == pytest.approx(c.reml_best[2], abs=0.05)
+    assert c.reml_best[0] > c.ml_best[0]  # REML's sigma_b is larger
+
+
+def test_ml_is_biased_low_and_reml_is_not():
+    r = reml_ml_study(n_groups=5, n_per_group=4, sigma_b=10, sigma=10, nsim=3000, seed=2)
+    assert r["ML sigma_b^2"].mean() < 85 and r["REML sigma_b^2"].mean() == pytest.approx(100, rel=0.08)
+
+
+def test_reml_equals_anova_for_balanced_designs():
+    d = load_dataset("dyestuff")
+    a, f = anova_oneway(d, "Yield", "Batch"), fit("Yield ~ 1 + (1|Batch)", d)
+    assert a["sigma_b2"] == pytest.approx(f.varcorr.vcov[0], rel=1e-6) and a["sigma2"] == pytest.approx(f.sigma**2, rel=1e-6)
+    p = load_dataset("penicillin")
+    b, g = anova_blocks(p, "yield", "treat", "blend"), fit("yield ~ treat + (1|blend)", p)
+    assert b["sigma_b2"] == pytest.approx(g.varcorr.vcov[0], rel=1e-6)
+    assert b["table"].loc["treat", "F value"] == pytest.approx(1.2389, abs=1e-4)  # the classic table
+
+
+def test_mixture_p_value_is_half_the_chi_square_one():
+    t = variance_test(fit("Yield ~ 1 + (1|Batch)", load_dataset("dyestuff")))
+    assert t.p_mixture == pytest.approx(t.p_chisq / 2) and t.observed > 0
+
+
+def test_variance_test_bootstrap_statistics_equal_single_fits():
+    d = load_dataset("dyestuff")
+    f = fit("Yield ~ 1 + (1|Batch)", d)
+    t = variance_test(f, nsim=300, seed=5)
+    md = model_data(f)
+    _, beta0, sigma0 = lm_loglik(md)
+    Y = md.X @ beta0 + np.random.default_rng(5).normal(0, sigma0, (300, len(md.y)))
+    positive = np.flatnonzero(t.statistics > 0.5)[:4]
+    assert len(positive) >= 2
+    for i in positive:
+        single = fit("Yield ~ 1 + (1|Batch)", d.assign(Yield=Y[i]), reml=False)
+        ll0 = lm_loglik(build_model_data("Yield ~ 1 + (1|Batch)", d.assign(Yield=Y[i])))[0]
+        assert t.statistics[i] == pytest.approx(2 * (single.loglik - ll0), abs=1e-5)
+    assert 0 <= t.p_boot <= 0.05
+
+
+def test_bootstrap_icc_interval_contains_the_reml_icc():
+    for name, formula in [("estrone", "Estrone ~ 1 + (1|Subject)"), ("dyestuff", "Yield ~ 1 + (1|Batch)")]:
+        b = icc_bootstrap(fit(formula, load_dataset(name)), nsim=500, seed=1)
+        assert b.lower <= b.icc <= b.upper and 0 <= b.lower < b.upper <= 1
