@@ -73,8 +73,8 @@ def fig_shrinkage_plane(table: pd.DataFrame, fit: LmmFit, highlight: str | None 
         dict(type="scatter", x=[pop[0]], y=[pop[1]], mode="markers", name="population",
              marker=dict(color=POP, size=15, symbol="x")),
     ], dict(title=dict(text="Shrinkage of lines: own fit → mixed model"), height=520,
-            xaxis=dict(title=dict(text=f"intercept ({ma.removeprefix('mixed ')})")),
-            yaxis=dict(title=dict(text=f"slope ({mb.removeprefix('mixed ')})")), annotations=annotations,
+            xaxis=dict(title=dict(text="intercept")),
+            yaxis=dict(title=dict(text=f"slope on {mb.removeprefix('mixed ')}")), annotations=annotations,
             legend=legend_below(-0.15)))
 
 

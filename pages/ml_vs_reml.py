@@ -29,8 +29,10 @@ spec = ui.sidebar_data("mr", ["dyestuff", "penicillin", "estrone", "sleepstudy"]
 formula = FORMULAS[spec.dataset]
 ml, reml = ui.fit_or_stop(spec, formula, reml=False), ui.fit_or_stop(spec, formula, reml=True)
 ui.notes(reml)
-st.latex(r"-2\ell_{ML} = \log|V| + (\mathbf y - X\boldsymbol\beta)^\top V^{-1}(\mathbf y - X\boldsymbol\beta) + n\log 2\pi,"
-         r"\qquad -2\ell_{REML} = -2\ell_{ML} + \log|X^\top V^{-1}X| - p\log 2\pi")
+st.latex(r"-2\ell_{ML}(\boldsymbol\beta, \sigma_b, \sigma) = \log|V| + (\mathbf y - X\boldsymbol\beta)^\top V^{-1}"
+         r"(\mathbf y - X\boldsymbol\beta) + n\log 2\pi")
+st.latex(r"-2\ell_{REML}(\sigma_b, \sigma) = \log|V| + \log|X^\top V^{-1}X| + (\mathbf y - X\hat{\boldsymbol\beta})^\top V^{-1}"
+         r"(\mathbf y - X\hat{\boldsymbol\beta}) + (n - p)\log 2\pi")
 
 st.subheader("The two criteria, as curves")
 cv = curves(spec, formula)
@@ -40,7 +42,8 @@ with c1:
 with c2:
     ui.show(ui.styled(fig_profiles(cv, "sigma"), ui.scale()), key="mr_prof_s")
 st.caption("Each curve is the criterion minimised over the other parameter, relative to its own minimum. REML's "
-           "optimum lies to the right: larger variance estimates.")
+           "optimum for sigma_b lies to the right: a larger variance estimate. For sigma the two often nearly agree "
+           "(with many observations per group, the fixed effects cost sigma little).")
 if st.toggle("Show both criteria over (sigma, sigma_b)", key="mr_surface"):
     c1, c2 = st.columns(2)
     with c1:
@@ -53,13 +56,10 @@ both = pd.DataFrame({"ML": ml.varcorr.set_index(["grp", "var1"])["vcov"],
                      "REML": reml.varcorr.set_index(["grp", "var1"])["vcov"]})
 both.index = [f"{g} {v}" if isinstance(v, str) else g for g, v in both.index]
 fixed = pd.DataFrame({"ML estimate": ml.fixef, "ML SE": ml.se, "REML estimate": reml.fixef, "REML SE": reml.se})
-c1, c2 = st.columns(2)
-c1.markdown("**Variances**")
-with c1:
-    ui.table(both)
-c2.markdown("**Fixed effects**")
-with c2:
-    ui.table(fixed)
+st.markdown("**Variances**")
+ui.table(both)
+st.markdown("**Fixed effects**: the estimates agree for balanced data; the standard errors do not")
+ui.table(fixed)
 with st.expander("Both summaries, as lme4 prints them"):
     c1, c2 = st.columns(2)
     c1.code(ml.summary(), language="text")
