@@ -30,6 +30,10 @@ LESSONS = [
      "Partial pooling: why each group's estimate leans toward the population"),
     ("pages/ml_vs_reml.py", "5 ML vs REML", ":material/balance:",
      "Two criteria, two answers: why REML for variances and ML for fixed-effect tests"),
+    ("pages/model_comparison.py", "6 Model comparison", ":material/compare_arrows:",
+     "Likelihood-ratio tests, the parametric bootstrap, the boundary, blocks fixed or random"),
+    ("pages/under_the_hood.py", "7 Under the hood", ":material/build:",
+     "Formulas in words, and X, Z, Lambda, V: the GLS and BLUP formulas checked against the fit"),
 ]
 DATASET_LABELS = {
     "sleepstudy": "Sleep deprivation (sleepstudy)",
@@ -37,6 +41,7 @@ DATASET_LABELS = {
     "estrone": "Estrone-style replicates (simulated)",
     "dyestuff": "Dyestuff batches",
     "penicillin_lme4": "Penicillin plates x samples (crossed)",
+    "pastes": "Paste strength, casks in batches (nested)",
     SIMULATE: "Simulate from a truth I choose",
 }
 

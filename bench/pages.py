@@ -20,6 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+PAIRS = ["penicillin: does the process (treat) matter?", "sleepstudy: do drivers differ in their slopes?",
+         "sleepstudy: does sleep deprivation matter (Days)?"]
+EXPLORER = ["random intercept: (1 | Subject)", "correlated intercept and slope: (Days | Subject)",
+            "uncorrelated intercept and slope: (Days || Subject)", "slope only: (0 + Days | Subject)",
+            "nested: (1 | batch/cask)", "nested, written out: (1 | batch) + (1 | batch:cask)",
+            "crossed: (1 | plate) + (1 | sample)"]
+
 # page, what moves, initial session state, how to move it (at, i) -> widget set
 SCENARIOS = [
     ("random_intercepts", "sigma_b slider (simulate: refit + redraw)", {"ri_dataset": "simulate"},
@@ -36,6 +43,10 @@ SCENARIOS = [
      lambda at, i: at.slider(key="sh_ratio").set_value(round(0.1 + 0.1 * i, 2))),
     ("ml_vs_reml", "sigma_b slider (simulate: curves + fits)", {"mr_dataset": "simulate"},
      lambda at, i: at.slider(key="mr_sigma_b").set_value(10.0 + 2 * i)),
+    ("model_comparison", "comparison select (3 pairs)", {},
+     lambda at, i: at.selectbox(key="mc_pair").set_value(PAIRS[i % 3])),
+    ("under_the_hood", "formula select (7 formulas)", {},
+     lambda at, i: at.selectbox(key="uh_formula").set_value(EXPLORER[i % 7])),
     ("icc", "ICC slider (simulate)", {"ic_dataset": "simulate"},
      lambda at, i: at.slider(key="ic_icc").set_value(round(0.05 + 0.04 * i, 2))),
 ]

@@ -63,6 +63,13 @@ DATASETS = {
             "diameter", ("plate", "sample"), "diameter ~ 1 + (1 | plate) + (1 | sample)",
             {"plate": [chr(c) for c in range(ord("a"), ord("x") + 1)], "sample": list("ABCDEF")},
         ),
+        DatasetInfo(
+            "pastes", "Paste strength, nested (lme4 Pastes)",
+            "Strength of a chemical paste: 10 delivery batches, 3 casks from each batch, 2 tests of each cask. "
+            "Casks are nested in batches: cask 'a' of batch A is not cask 'a' of batch B. Davies & Goldsmith (1972).",
+            "strength", ("batch", "cask"), "strength ~ 1 + (1 | batch/cask)",
+            {"batch": list("ABCDEFGHIJ"), "cask": list("abc")},
+        ),
     ]
 }
 

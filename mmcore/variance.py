@@ -127,3 +127,23 @@ def anova_blocks(data: pd.DataFrame, response: str, treatment: str, block: str) 
         "Pr(>F)": [stats.f.sf(mst / mse, a - 1, dfe), stats.f.sf(msb / mse, r - 1, dfe), np.nan],
     }, index=[treatment, block, "Residuals"])
     return dict(table=table, sigma2=mse, sigma_b2=(msb - mse) / a)
+
+
+def mixture_p(statistic: float, df: int) -> float:
+    """p-value from the 50:50 mixture of chi-square(df - 1) and chi-square(df): the asymptotic null
+    of a likelihood-ratio test that adds one random effect (with df - 1 covariances) on the boundary
+    (Stram & Lee 1994); df = 1 is the mixture with chi-square(0), a point mass at 0."""
+    lower = stats.chi2.sf(statistic, df - 1) if df > 1 else float(statistic <= 0)
+    return float(0.5 * lower + 0.5 * stats.chi2.sf(statistic, df))
+
+
+def sum_to_zero(data: pd.DataFrame, response: str, treatment: str, block: str) -> pd.DataFrame:
+    """Coefficients of lm(y ~ treat + block) with sum-to-zero contrasts for a complete block design:
+    the grand mean and each level's deviation from it (deviations sum to zero within a factor)."""
+    y = data[response].astype(float)
+    grand = y.mean()
+    rows = [("(Intercept)", "grand mean", grand)]
+    for factor in (treatment, block):
+        means = y.groupby(data[factor], observed=True).mean()
+        rows += [(f"{factor}{level}", factor, m - grand) for level, m in means.items()]
+    return pd.DataFrame(rows, columns=["coefficient", "factor", "estimate"]).set_index("coefficient")

@@ -22,4 +22,4 @@ def reference_data(csv_name: str) -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def pastes() -> pd.DataFrame:
-    return pd.read_csv(ROOT / "tests" / "data" / "pastes.csv")
+    return pd.read_csv(ROOT / "datasets" / "pastes.csv")

@@ -16,7 +16,8 @@ from tests.conftest import ROOT
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 PAGES = {"home": ("/", 1), "random_intercepts": ("/random_intercepts", 5), "random_slopes": ("/random_slopes", 7),
-         "icc": ("/icc", 1), "shrinkage": ("/shrinkage", 2), "ml_vs_reml": ("/ml_vs_reml", 2)}
+         "icc": ("/icc", 1), "shrinkage": ("/shrinkage", 2), "ml_vs_reml": ("/ml_vs_reml", 2),
+         "model_comparison": ("/model_comparison", 0), "under_the_hood": ("/under_the_hood", 2)}
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):
@@ -69,7 +70,7 @@ def open_page(browser, url: str, height: int = 4200):
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url)
-    page.wait_for_selector(".js-plotly-plot", timeout=60_000, state="attached")
+    page.wait_for_selector("[data-testid=stMainBlockContainer] h1", timeout=60_000)
     page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
     page.wait_for_timeout(1500)
     return page, errors

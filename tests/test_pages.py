@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import ROOT
 
 PAGES = ["app.py", "pages/home.py", "pages/random_intercepts.py", "pages/random_slopes.py", "pages/shrinkage.py",
+         "pages/model_comparison.py", "pages/under_the_hood.py",
          "pages/ml_vs_reml.py", "pages/icc.py"]
 
 
@@ -31,7 +32,9 @@ def clean(at: AppTest) -> None:
 def test_page_runs_clean_with_charts(page):
     at = run(page)
     clean(at)
-    assert charts(at), "a page without a chart"
+    if page != "pages/model_comparison.py":  # its chart appears once the bootstrap has run
+        assert charts(at), "a page without a chart"
+    assert at.title or page == "app.py"
 
 
 def test_random_intercepts_pooling_toggle_changes_the_lines():
