@@ -144,8 +144,11 @@ def get_figure(kind: str, spec: DataSpec, formula: str, reml: bool = True, scale
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def get_comparison(spec: DataSpec, formulas: tuple, names: tuple) -> pd.DataFrame:
-    """lme4's anova() of several models on one data set (refits by ML), cached."""
-    return mmcore.anova(*(get_fit(spec, f) for f in formulas), names=list(names))
+    """lme4's anova() of several models on one data set. The ML fits it needs come from (and stay
+    in) the fit cache, rather than being refitted inside anova()."""
+    table = mmcore.anova(*(get_fit(spec, f, reml=False) for f in formulas), names=list(names))
+    table.attrs["note"] = "refitting model(s) with ML (instead of REML)"
+    return table
 
 
 @st.cache_resource(max_entries=512, show_spinner=False)

@@ -67,12 +67,13 @@ st.caption("Each row tests the model against the one above it (likelihood-ratio 
 st.code(fit.summary(), language="text")
 
 st.subheader("Diagnostics")
-views = [("fig_qq_ranef", (("term", term),)) for term in fit.ranef[g].columns]
-views += [("fig_qq_residuals", ()), ("fig_residuals", ())]
-for start in range(0, len(views), 2):
-    for col, (kind, options) in zip(st.columns(2), views[start : start + 2]):
-        with col:
-            ui.show(ui.get_figure(kind, spec, formula, scale=ui.scale(), options=options), key=f"rs_{kind}_{options}")
+if st.toggle("Show Q-Q plots and residuals", key="rs_diag"):
+    views = [("fig_qq_ranef", (("term", term),)) for term in fit.ranef[g].columns]
+    views += [("fig_qq_residuals", ()), ("fig_residuals", ())]
+    for start in range(0, len(views), 2):
+        for col, (kind, options) in zip(st.columns(2), views[start : start + 2]):
+            with col:
+                ui.show(ui.get_figure(kind, spec, formula, scale=ui.scale(), options=options), key=f"rs_{kind}_{options}")
 st.caption("Q-Q plots of each random effect and of the residuals, standardised: the dotted line is the normal, and "
            "points inside the shaded simulation envelope are what normal values of this many look like.")
 if st.toggle("Draw one panel per group", key="rs_panels"):

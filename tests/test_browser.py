@@ -15,7 +15,7 @@ from tests.conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "tests" / "artifacts"
-PAGES = {"home": ("/", 1), "random_intercepts": ("/random_intercepts", 5), "random_slopes": ("/random_slopes", 7),
+PAGES = {"home": ("/", 1), "random_intercepts": ("/random_intercepts", 5), "random_slopes": ("/random_slopes", 3),
          "icc": ("/icc", 1), "shrinkage": ("/shrinkage", 2), "ml_vs_reml": ("/ml_vs_reml", 2),
          "model_comparison": ("/model_comparison", 0), "under_the_hood": ("/under_the_hood", 2)}
 

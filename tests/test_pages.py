@@ -195,3 +195,10 @@ def test_icc_simulate_sliders_change_the_design_effect():
     at.slider(key="ic_icc").set_value(0.9).run()
     clean(at)
     assert markdown_with(at, "independent ones") != first
+
+
+def test_random_slopes_diagnostics_show_each_random_effect():
+    at = run("pages/random_slopes.py", rs_diag=True)
+    clean(at)
+    titles = [c["layout"]["title"]["text"] for c in charts(at)]
+    assert {"Q-Q: Subject (Intercept)", "Q-Q: Subject Days", "Q-Q: residuals", "Residuals vs fitted"} <= set(titles)
