@@ -1,12 +1,16 @@
 """Streamlit-only helpers shared by the pages: the sidebar (data source and the truth's sliders),
 cached data, fits and figures, plain-language notes, code export. mmcore never imports this.
 
-Caching: fits and figures are keyed by a `DataSpec` (what the data are: a shipped dataset, or a
-simulator with its parameters and seed, plus any transformation), never by the DataFrame, so a
-rerun costs a dictionary look-up, and every session of a class shares one cache.
+Caching: data, fits and figures are keyed by a `DataSpec` (what the data are: a shipped dataset, or
+a simulator with its parameters and seed, plus any transformation), never by the DataFrame, so a
+rerun costs a dictionary look-up, and every session of a class shares one cache. They are held with
+st.cache_resource, which hands out the object itself rather than an unpickled copy (a copy of a
+200,000-row fit costs tens of ms per look-up): LmmFit is immutable, and pages never modify a cached
+table or figure.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -17,8 +21,11 @@ from mmcore import codegen
 from mmcore.plotting import styled
 
 SIMULATE = "simulate"
+UPLOAD = "upload"
 
 # The course, in the order the lecture notes teach it: (file, title, icon, one-line goal).
+# The first five are the core lessons; the rest go further.
+CORE = 5
 LESSONS = [
     ("pages/random_intercepts.py", "1 Random intercepts", ":material/stacked_line_chart:",
      "Groups that start at different levels: y = X beta + Z b + e, pooling, BLUPs"),
@@ -34,6 +41,8 @@ LESSONS = [
      "Likelihood-ratio tests, the parametric bootstrap, the boundary, blocks fixed or random"),
     ("pages/under_the_hood.py", "7 Under the hood", ":material/build:",
      "Formulas in words, and X, Z, Lambda, V: the GLS and BLUP formulas checked against the fit"),
+    ("pages/your_data.py", "Your own data", ":material/upload_file:",
+     "Upload a CSV, build a model from menus, see every view of it"),
 ]
 DATASET_LABELS = {
     "sleepstudy": "Sleep deprivation (sleepstudy)",
@@ -109,8 +118,24 @@ class DataSpec:
         return dict(self.params)
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+# Users' tables, shared by key with the fit and figure caches; bounded, newest kept. A session whose
+# table was evicted registers it again from its own upload on its next rerun.
+_UPLOADS: OrderedDict = OrderedDict()
+MAX_UPLOADS = 12
+
+
+def register_upload(key: str, frame: pd.DataFrame) -> DataSpec:
+    _UPLOADS[key] = frame
+    _UPLOADS.move_to_end(key)
+    while len(_UPLOADS) > MAX_UPLOADS:
+        _UPLOADS.popitem(last=False)
+    return DataSpec(UPLOAD, params=(("key", key),))
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
 def get_data(spec: DataSpec) -> pd.DataFrame:
+    if spec.dataset == UPLOAD:
+        return _UPLOADS[dict(spec.params)["key"]].copy()
     if spec.simulated:
         data = SIMULATORS[spec.simulator](**dict(spec.params), seed=spec.seed)
     else:
@@ -125,7 +150,7 @@ def get_data(spec: DataSpec) -> pd.DataFrame:
     return data
 
 
-@st.cache_data(max_entries=1024, show_spinner=False)
+@st.cache_resource(max_entries=1024, show_spinner=False)
 def get_fit(spec: DataSpec, formula: str, reml: bool = True) -> mmcore.LmmFit:
     return mmcore.fit(formula, get_data(spec), reml=reml)
 
@@ -232,15 +257,15 @@ def sidebar_data(page: str, datasets: list[str], simulator: str) -> DataSpec:
 
 def code_export(formula: str, spec: DataSpec, reml: bool = True) -> None:
     """The same model in R (lme4), Python (statsmodels) and mmcore, and the data as CSV."""
-    name = None if spec.simulated or spec.transform else spec.dataset
-    csv_name = f"{spec.dataset if not spec.simulated else 'simulated'}.csv"
+    name = None if spec.simulated or spec.transform or spec.dataset == UPLOAD else spec.dataset
+    csv_name = f"{spec.dataset if spec.dataset not in (SIMULATE, UPLOAD) else 'your_data' if spec.dataset == UPLOAD else 'simulated'}.csv"
     with st.expander("Code: this model in R, statsmodels and mmcore"):
         r, sm, mm = st.tabs(["R (lme4)", "Python (statsmodels)", "Python (mmcore)"])
         r.code(codegen.r_code(formula, name, reml, csv_name), language="r")
         sm.code(codegen.statsmodels_code(formula, reml, csv_name), language="python")
         mm.code(codegen.mmcore_code(formula, name, reml, csv_name), language="python")
-        st.download_button("Download the data on screen (CSV)", get_data(spec).to_csv(index=False).encode(),
-                           file_name=csv_name, mime="text/csv", key=f"download_{formula}")
+        st.download_button("Download the data on screen (CSV)", lambda: get_data(spec).to_csv(index=False).encode(),
+                           file_name=csv_name, mime="text/csv", key=f"download_{formula}")  # made on click only
 
 
 def truth_table(fit: mmcore.LmmFit, truth: dict, mapping: dict) -> pd.DataFrame:

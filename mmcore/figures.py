@@ -37,6 +37,8 @@ def _segments(keys: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[list, lis
     ys = np.bincount(inverse, y) / np.bincount(inverse)
     ck, cx = cells // len(xv), xv[cells % len(xv)]
     breaks = np.flatnonzero(ck[1:] != ck[:-1]) + 1
+    if cx.dtype.kind in "fiu":  # numeric x: NaN gaps keep the arrays numeric (base64 on the wire)
+        return np.insert(cx.astype(float), breaks, np.nan), np.insert(ys, breaks, np.nan)
     return np.insert(cx.astype(object), breaks, None).tolist(), np.insert(ys.astype(object), breaks, None).tolist()
 
 
@@ -54,35 +56,36 @@ def fig_lines(fit: LmmFit, groups: list | None = None, show=("partial", "populat
     pool = pooling(fit, md=md)
     x = x if x is not None else x_variable(fit)
     pool["x"] = fit.data[x].to_numpy() if x else pool["group"].to_numpy()
-    levels = list(dict.fromkeys(pool["group"]))
+    levels = list(pool["group"].cat.categories)  # a categorical: no pass over the rows in Python
     chosen = [g for g in groups if g in set(levels)] if groups else levels
     rows = pool[pool["group"].isin(chosen)] if len(chosen) < len(levels) else pool
     colour_of = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(chosen)}
+    code_colour = np.array([colour_of.get(g, PALETTE[0]) for g in levels], dtype=object)
     numeric_x = x is not None and pd.api.types.is_numeric_dtype(rows["x"])
     many = len(rows) > MAX_POINTS
     shown = rows.sample(MAX_POINTS, random_state=0) if many else rows
-    traces = [dict(type="scattergl", x=shown["x"].tolist(), y=shown["y"].tolist(), mode="markers",
+    traces = [dict(type="scattergl", x=shown["x"].to_numpy(), y=shown["y"].to_numpy(), mode="markers",
                    name="data (colour: group)", text=shown["group"].astype(str).tolist(),
-                   marker=dict(color=[colour_of[g] for g in shown["group"]], size=7, opacity=0.7),
+                   marker=dict(color=code_colour[shown["group"].cat.codes.to_numpy()].tolist(), size=7, opacity=0.7),
                    hovertemplate="%{text}<br>%{x}, %{y:.4g}<extra></extra>")]
     if "complete" in show:  # one line for everyone
         sx, sy = _segments(np.zeros(len(rows)), rows["x"].to_numpy(), rows["complete"].to_numpy())
         traces.append(_line(sx, sy, POOLING["complete"]["name"], POOLING["complete"]["color"], "dot", 3))
-    colours = np.array([colour_of[g] for g in rows["group"]])
+    colours = code_colour[rows["group"].cat.codes.to_numpy()]
     for method in ("none", "partial"):  # a line per group in the group's colour; one trace per colour
         if method not in show:
             continue
         style = POOLING[method]
         for colour in dict.fromkeys(colour_of.values()):
             part = rows[colours == colour]
-            sx, sy = _segments(part["group"].to_numpy(), part["x"].to_numpy(), part[method].to_numpy())
+            sx, sy = _segments(part["group"].cat.codes.to_numpy(), part["x"].to_numpy(), part[method].to_numpy())
             traces.append(_line(sx, sy, style["name"], colour, style["dash"], 2.5 if method == "partial" else 2,
                                 legendgroup=method, showlegend=False, connectgaps=False,
                                 **({} if numeric_x else {"mode": "lines+markers"})))
         traces.append(_line([None], [None], style["name"], "#555555", style["dash"], legendgroup=method))
     if "population" in show:
         pop = pool.groupby("x", sort=True, observed=True)["population"].mean()
-        traces.append(_line(pop.index.tolist(), pop.to_numpy().tolist(), POOLING["population"]["name"], "#000000",
+        traces.append(_line(pop.index.to_numpy(), pop.to_numpy(), POOLING["population"]["name"], "#000000",
                             width=4))
     notes = [f"{len(chosen)} of {len(levels)} groups shown"] if len(chosen) < len(levels) else []
     notes += [f"a random {MAX_POINTS:,} of {len(rows):,} points"] if many else []
@@ -100,7 +103,7 @@ def fig_panels(fit: LmmFit, show=("partial", "none", "population"), md: ModelDat
     pool = pooling(fit, md=md)
     x = x_variable(fit)
     pool["x"] = fit.data[x].to_numpy() if x else 0
-    levels = list(dict.fromkeys(pool["group"]))[:max_panels]
+    levels = list(pool["group"].cat.categories)[:max_panels]
     cols = min(6, len(levels))
     nrows = int(np.ceil(len(levels) / cols))
     traces, layout = [], dict(height=max(300, 170 * nrows), legend=legend_below(-0.08), annotations=[],
@@ -118,12 +121,12 @@ def fig_panels(fit: LmmFit, show=("partial", "none", "population"), md: ModelDat
         layout["annotations"].append(dict(text=str(g), x=x0 + (1 / cols - gap_x) / 2, y=y1, xref="paper", yref="paper",
                                           showarrow=False, yanchor="bottom", font=dict(size=11)))
         rows = pool[pool["group"] == g]
-        traces.append(dict(type="scatter", x=rows["x"].tolist(), y=rows["y"].tolist(), mode="markers",
+        traces.append(dict(type="scatter", x=rows["x"].to_numpy(), y=rows["y"].to_numpy(), mode="markers",
                            showlegend=False, marker=dict(color="#56B4E9", size=5), xaxis=f"x{ax}", yaxis=f"y{ax}"))
         for method in [m for m in ("none", "partial", "population") if m in show]:
             s = POOLING[method]
             fitted = rows.groupby("x", sort=True, observed=True)[method].mean()
-            traces.append(_line(fitted.index.tolist(), fitted.to_numpy().tolist(), s["name"], s["color"], s["dash"],
+            traces.append(_line(fitted.index.to_numpy(), fitted.to_numpy(), s["name"], s["color"], s["dash"],
                                 showlegend=k == 0, legendgroup=method, xaxis=f"x{ax}", yaxis=f"y{ax}"))
     return figure(traces, layout)
 
@@ -136,12 +139,24 @@ def fig_caterpillar(fit: LmmFit, group: str | None = None, term: str | None = No
     sd = fit.ranef_sd[group][term].to_numpy()
     order = np.argsort(est, kind="stable")
     labels = [str(v) for v in fit.ranef[group].index[order]]
-    trace = dict(type="scatter", x=est[order].tolist(), y=labels, mode="markers", name="BLUP +- 1.96 SD",
-                 error_x=dict(type="data", array=(1.96 * sd[order]).tolist(), color="#56B4E9", thickness=2),
+    title = dict(text=f"Random effects of {group}: {term} (conditional modes, 95% intervals)")
+    if len(labels) > 80:  # too many to label: rank on x, the interval as a band, the group on hover
+        rank = np.arange(1, len(labels) + 1)
+        lo, hi = est[order] - 1.96 * sd[order], est[order] + 1.96 * sd[order]
+        return figure([
+            dict(type="scattergl", x=rank, y=hi, mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip"),
+            dict(type="scattergl", x=rank, y=lo, mode="lines", line=dict(width=0), fill="tonexty",
+                 fillcolor=LIGHT, name="95% interval", hoverinfo="skip"),
+            dict(type="scattergl", x=rank, y=est[order], mode="markers", name="BLUP", text=labels,
+                 marker=dict(color="#0072B2", size=4), hovertemplate="%{text}: %{y:.4g}<extra></extra>"),
+        ], dict(title=title, xaxis=dict(title=dict(text=f"{group}, ranked ({len(labels):,} groups)")),
+                yaxis=dict(title=dict(text=f"{term} deviation")), shapes=[hline(0)], height=420,
+                legend=legend_below(-0.2)))
+    trace = dict(type="scatter", x=est[order], y=labels, mode="markers", name="BLUP +- 1.96 SD",
+                 error_x=dict(type="data", array=1.96 * sd[order], color="#56B4E9", thickness=2),
                  marker=dict(color="#0072B2", size=8), hovertemplate="%{y}: %{x:.4g}<extra></extra>")
     return figure([trace], dict(
-        title=dict(text=f"Random effects of {group}: {term} (conditional modes, 95% intervals)"),
-        xaxis=dict(title=dict(text=f"{term} deviation from the population")),
+        title=title, xaxis=dict(title=dict(text=f"{term} deviation from the population")),
         yaxis=dict(title=dict(text=group), type="category"), shapes=[vline(0)],
         height=max(320, 18 * len(labels) + 120)))
 
@@ -165,15 +180,15 @@ def fig_qq(values: np.ndarray, title: str, labels=None) -> go.Figure:
         labels, notes = None, [note(f"{len(values):,} values shown as 2,000 quantiles")]
     order = np.argsort(v)
     z = (v[order] - v.mean()) / (v.std(ddof=1) or 1.0)
-    theo = stats.norm.ppf((np.arange(1, len(z) + 1) - 0.5) / len(z)).tolist()
+    theo = stats.norm.ppf((np.arange(1, len(z) + 1) - 0.5) / len(z))
     lo, hi = qq_envelope(len(z))
-    points = dict(type="scatter", x=theo, y=z.tolist(), mode="markers", name="standardised values",
+    points = dict(type="scatter", x=theo, y=z, mode="markers", name="standardised values",
                   marker=dict(color="#0072B2", size=6))
     if labels is not None:
         points.update(text=[str(labels[i]) for i in order], hovertemplate="%{text}<br>%{y:.2f}<extra></extra>")
     return figure([
-        dict(type="scatter", x=theo, y=hi.tolist(), mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip"),
-        dict(type="scatter", x=theo, y=lo.tolist(), mode="lines", line=dict(width=0), fill="tonexty", fillcolor=LIGHT,
+        dict(type="scatter", x=theo, y=hi, mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip"),
+        dict(type="scatter", x=theo, y=lo, mode="lines", line=dict(width=0), fill="tonexty", fillcolor=LIGHT,
              name="95% simulation envelope", hoverinfo="skip"),
         _line(theo, theo, "normal", "#7F7F7F", "dot"),
         points,
@@ -198,7 +213,7 @@ def fig_residuals(fit: LmmFit) -> go.Figure:
     idx = np.arange(fit.nobs)
     if fit.nobs > MAX_POINTS:
         idx = np.sort(np.random.default_rng(0).choice(fit.nobs, MAX_POINTS, replace=False))
-    trace = dict(type="scattergl", x=fit.fitted[idx].tolist(), y=fit.residuals[idx].tolist(), mode="markers",
+    trace = dict(type="scattergl", x=fit.fitted[idx], y=fit.residuals[idx], mode="markers",
                  marker=dict(color="#0072B2", size=6, opacity=0.6), name="residual")
     return figure([trace], dict(
         title=dict(text="Residuals vs fitted"), xaxis=dict(title=dict(text="fitted")),

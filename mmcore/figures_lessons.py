@@ -63,12 +63,12 @@ def fig_shrinkage_plane(table: pd.DataFrame, fit: LmmFit, highlight: str | None 
                    for g, o_a, o_b, m_a, m_b in zip(table.index[ok], table[oa][ok], table[ob][ok], table[ma][ok], table[mb][ok])]
     labels = [f"{g} (n={n})" for g, n in zip(table.index, table["n"])]
     return figure([
-        dict(type="scatter", x=ell[0].tolist(), y=ell[1].tolist(), mode="lines", line=dict(color="#009E73", width=2),
+        dict(type="scatter", x=ell[0], y=ell[1], mode="lines", line=dict(color="#009E73", width=2),
              name="fitted 95% ellipse"),
-        dict(type="scatter", x=table[oa][ok].tolist(), y=table[ob][ok].tolist(), mode="markers", name="own line (least squares)",
+        dict(type="scatter", x=table[oa][ok].to_numpy(), y=table[ob][ok].to_numpy(), mode="markers", name="own line (least squares)",
              marker=dict(color=OWN, size=9), text=[lb for lb, k in zip(labels, ok) if k],
              hovertemplate="%{text}<br>%{x:.4g}, %{y:.4g}<extra></extra>"),
-        dict(type="scatter", x=table[ma].tolist(), y=table[mb].tolist(), mode="markers", name="mixed model",
+        dict(type="scatter", x=table[ma].to_numpy(), y=table[mb].to_numpy(), mode="markers", name="mixed model",
              marker=dict(color=MIXED, size=9), text=labels, hovertemplate="%{text}<br>%{x:.4g}, %{y:.4g}<extra></extra>"),
         dict(type="scatter", x=[pop[0]], y=[pop[1]], mode="markers", name="population",
              marker=dict(color=POP, size=15, symbol="x")),
@@ -81,7 +81,7 @@ def fig_shrinkage_plane(table: pd.DataFrame, fit: LmmFit, highlight: str | None 
 def fig_study(results: pd.DataFrame, title: str, yaxis: str) -> go.Figure:
     """Box plots of a simulation study's columns, their means marked."""
     palette = [OWN, MIXED, "#009E73", "#CC79A7"]
-    traces = [dict(type="box", y=results[c].tolist(), name=f"{c} (mean {results[c].mean():.4g})", boxmean=True,
+    traces = [dict(type="box", y=results[c].to_numpy(), name=f"{c} (mean {results[c].mean():.4g})", boxmean=True,
                    marker=dict(color=palette[k % 4]), boxpoints=False) for k, c in enumerate(results.columns)]
     return figure(traces, dict(title=dict(text=title), yaxis=dict(title=dict(text=yaxis)), height=420,
                                showlegend=False))
@@ -95,7 +95,7 @@ def fig_profiles(curves: Curves, over: str = "sigma_b") -> go.Figure:
     traces, shapes = [], []
     for which, colour, best in (("ml", OWN, curves.ml_best), ("reml", MIXED, curves.reml_best)):
         prof = curves.profile(which, over)
-        traces.append(dict(type="scatter", x=grid.tolist(), y=(prof - best[2]).tolist(), mode="lines",
+        traces.append(dict(type="scatter", x=grid, y=prof - best[2], mode="lines",
                            line=dict(color=colour, width=3), name=f"{which.upper()}: estimate {best[k]:.4g}"))
         shapes.append(vline(best[k], colour, "dash"))
     label = "sigma_b (between groups)" if over == "sigma_b" else "sigma (residual)"
@@ -111,7 +111,7 @@ def fig_surface(curves: Curves, which: str) -> go.Figure:
     best = curves.ml_best if which == "ml" else curves.reml_best
     z = np.minimum(surface - best[2], 20.0)
     return figure([
-        dict(type="contour", x=curves.sigma.tolist(), y=curves.sigma_b.tolist(), z=z.tolist(), colorscale="Blues",
+        dict(type="contour", x=curves.sigma, y=curves.sigma_b, z=z, colorscale="Blues",
              reversescale=True, contours=dict(start=0, end=20, size=1), showscale=False,
              hovertemplate="sigma %{x:.3g}, sigma_b %{y:.3g}: +%{z:.2f}<extra></extra>"),
         dict(type="scatter", x=[best[1]], y=[best[0]], mode="markers", marker=dict(color="#D55E00", size=13, symbol="x"),
@@ -125,7 +125,7 @@ def fig_estimates(results: pd.DataFrame, truth: float, column: str = "sigma_b^2"
     traces = []
     for label, colour in (("ML", OWN), ("REML", MIXED)):
         v = results[f"{label} {column}"]
-        traces.append(dict(type="histogram", x=v.tolist(), name=f"{label}: mean {v.mean():.4g}", opacity=0.55,
+        traces.append(dict(type="histogram", x=v.to_numpy(), name=f"{label}: mean {v.mean():.4g}", opacity=0.55,
                            marker=dict(color=colour), nbinsx=40))
     return figure(traces, dict(barmode="overlay", title=dict(text=f"Estimates of {column} over {len(results)} data sets"),
                                xaxis=dict(title=dict(text=column)), yaxis=dict(title=dict(text="data sets")),
@@ -149,7 +149,7 @@ def fig_bootstrap(samples: np.ndarray, observed: float, title: str, xaxis: str, 
                   reference: str | None = None, df: int = 1) -> go.Figure:
     """A bootstrap distribution with the observed value; optionally its interval, or the
     chi-square reference ('chisq') or the boundary 50:50 mixture ('mixture') for a test statistic."""
-    traces = [dict(type="histogram", x=np.asarray(samples).tolist(), histnorm="probability density",
+    traces = [dict(type="histogram", x=np.asarray(samples), histnorm="probability density",
                    name="bootstrap", marker=dict(color="#56B4E9"), nbinsx=50)]
     shapes = [vline(observed, "#D55E00", "solid")]
     if interval is not None:
@@ -158,7 +158,7 @@ def fig_bootstrap(samples: np.ndarray, observed: float, title: str, xaxis: str, 
         top = max(float(np.max(samples)), observed) * 1.05 + 1e-9
         x = np.linspace(0.05, top, 200)
         dens = stats.chi2.pdf(x, df) * (0.5 if reference == "mixture" else 1.0)
-        traces.append(dict(type="scatter", x=x.tolist(), y=dens.tolist(), mode="lines", line=dict(color=POP, width=2),
+        traces.append(dict(type="scatter", x=x, y=dens, mode="lines", line=dict(color=POP, width=2),
                            name="0.5 chi-square(1) (the mixture's continuous half)" if reference == "mixture"
                            else f"chi-square({df})"))
     return figure(traces, dict(title=dict(text=title), xaxis=dict(title=dict(text=xaxis)), shapes=shapes, height=380,

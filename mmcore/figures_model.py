@@ -17,7 +17,7 @@ def fig_matrix(M: np.ndarray, columns, title: str, row_labels=None, colorscale: 
     """A design matrix as a heatmap, columns labelled; long matrices show their first rows."""
     n = len(M)
     labels = [str(r) for r in (row_labels if row_labels is not None else range(1, n + 1))][:MAX_ROWS]
-    trace = dict(type="heatmap", z=np.asarray(M[:MAX_ROWS]).tolist(), x=[str(c) for c in columns], y=labels,
+    trace = dict(type="heatmap", z=np.asarray(M[:MAX_ROWS], dtype=float), x=[str(c) for c in columns], y=labels,
                  colorscale=colorscale, showscale=False, xgap=1,
                  hovertemplate="row %{y}, %{x}: %{z}<extra></extra>")
     return figure([trace], dict(
@@ -75,9 +75,9 @@ def fig_ranef_plane(fit: LmmFit, group: str | None = None) -> go.Figure:
     ellipse = (V * np.sqrt(np.maximum(w, 0))) @ np.vstack([np.cos(t), np.sin(t)]) * np.sqrt(stats.chi2.ppf(0.95, 2))
     corr = D[0, 1] / np.sqrt(D[0, 0] * D[1, 1]) if D[0, 0] * D[1, 1] > 0 else float("nan")
     return figure([
-        dict(type="scatter", x=ellipse[0].tolist(), y=ellipse[1].tolist(), mode="lines",
+        dict(type="scatter", x=ellipse[0], y=ellipse[1], mode="lines",
              line=dict(color="#E69F00", width=2.5), name=f"fitted 95% ellipse (corr {corr:.2f})"),
-        dict(type="scatter", x=re[a].tolist(), y=re[b].tolist(), mode="markers+text", name="BLUPs, one per group",
+        dict(type="scatter", x=re[a].to_numpy(), y=re[b].to_numpy(), mode="markers+text", name="BLUPs, one per group",
              text=[str(i) for i in re.index], textposition="top center", marker=dict(color="#0072B2", size=9),
              textfont=dict(size=10, color="#555555")),
     ], dict(title=dict(text=f"Random effects of {group}: {a} against {b}"), height=460,

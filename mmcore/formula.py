@@ -14,7 +14,7 @@ Grammar (lme4's, restricted to what a linear mixed model needs)::
     lhs      := the rhs grammar without random terms
     group    := gname ('/' gname)*            g1/g2 = g1 + g2:g1 (lme4 names it g2:g1)
     gname    := name (':' name)*
-    name     := [A-Za-z._][A-Za-z0-9._]* | `any text`
+    name     := a letter or '.', then letters, digits, '.', '_' (any alphabet, as R) | `any text`
 """
 from __future__ import annotations
 
@@ -24,10 +24,11 @@ from itertools import combinations
 
 from .errors import FormulaError
 
-_TOKEN = re.compile(r"\s*(?:(`[^`]*`)|([A-Za-z._][A-Za-z0-9._]*)|(\d+(?:\.\d*)?)|(\|\||[~+\-*:/()|]))")
+NAME = r"(?:[^\W\d]|\.)[\w.]*"  # R's names: letters (any alphabet), digits, dots, underscores
+_TOKEN = re.compile(rf"\s*(?:(`[^`]*`)|({NAME})|(\d+(?:\.\d*)?)|(\|\||[~+\-*:/()|]))")
 
 
-_CALL = re.compile(r"(?<![\w.])([A-Za-z_.][A-Za-z0-9._]*)\s*\(")
+_CALL = re.compile(rf"(?<![\w.])({NAME})\s*\(")
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class _Parser:
             if len(tok) < 3:
                 raise FormulaError("Empty backticks `` are not a column name.")
             return tok[1:-1]
-        if re.fullmatch(r"[A-Za-z._][A-Za-z0-9._]*", tok):
+        if re.fullmatch(NAME, tok):
             if self.peek() == "(":
                 raise FormulaError(
                     f"'{tok}(...)' looks like a function call. Formulas here take column names only, "

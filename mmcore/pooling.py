@@ -55,7 +55,7 @@ def pooling(fit: LmmFit, group: str | None = None, md: ModelData | None = None) 
     rest = y - X @ beta_within
     none = X @ beta_within + _within_projection(Z, t0.codes, t0.nlevels, rest[:, None])[:, 0]
     return pd.DataFrame({
-        "group": np.asarray(t0.levels, dtype=object)[t0.codes],
+        "group": pd.Categorical.from_codes(t0.codes, categories=pd.Index(t0.levels, dtype=object)),
         "y": y,
         "complete": complete,
         "none": none,

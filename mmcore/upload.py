@@ -114,5 +114,6 @@ def read_csv(source, max_bytes: int = MAX_BYTES) -> pd.DataFrame:
 
 
 def _too_big(size: int, limit: int) -> str:
-    return (f"The file is {size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB. Upload a smaller file "
+    mb = 2**20  # MB as Streamlit counts them (maxUploadSize)
+    return (f"The file is {size / mb:.1f} MB; the limit is {limit / mb:.0f} MB. Upload a smaller file "
             "(a sample of the rows, or only the columns the model needs).")

@@ -1,23 +1,18 @@
 """The real thing: the app server, opened in headless Chromium (Debian's, no browser download).
 Screenshots go to tests/artifacts/ (look at them)."""
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from labserver import CHROMIUM, CHROMIUM_ARGS, running
 from tests.conftest import ROOT
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 PAGES = {"home": ("/", 1), "random_intercepts": ("/random_intercepts", 5), "random_slopes": ("/random_slopes", 3),
          "icc": ("/icc", 1), "shrinkage": ("/shrinkage", 2), "ml_vs_reml": ("/ml_vs_reml", 2),
-         "model_comparison": ("/model_comparison", 0), "under_the_hood": ("/under_the_hood", 2)}
+         "model_comparison": ("/model_comparison", 0), "under_the_hood": ("/under_the_hood", 2),
+         "your_data": ("/your_data", 0)}
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):
@@ -25,32 +20,10 @@ if not Path(CHROMIUM).exists():
     pytest.skip("chromium is not installed (sudo apt-get install chromium)", allow_module_level=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.headless", "true", "--server.address", "127.0.0.1"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("the streamlit server did not start: " + proc.stdout.read().decode()[-2000:])
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with running() as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +31,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
@@ -95,4 +66,34 @@ def test_moving_a_widget_in_the_browser_reruns_the_page(server, browser):
     page.get_by_text("This model has no random slope").wait_for(timeout=30_000)
     assert page.locator("[data-testid=stException]").count() == 0
     page.screenshot(path=str(ARTIFACTS / "random_slopes_intercept_only.png"), full_page=True)
+    page.close()
+
+
+def test_upload_bad_then_good_then_too_big(server, browser, tmp_path):
+    corpus = ROOT / "tests" / "corpus"
+    page = browser.new_page(viewport={"width": 1400, "height": 3000})
+    page.goto(server + "/your_data")
+    page.get_by_text("Upload a CSV file, paste CSV text").wait_for(timeout=60_000)
+
+    def upload(path):  # a file already there: replace it through the uploader's input
+        page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(path))
+
+    with page.expect_file_chooser() as chooser:  # the first, as a person does: the file chooser
+        page.locator("[data-testid=stFileUploaderDropzone] button").click()
+    chooser.value.set_files(str(corpus / "ragged.csv"))
+    page.get_by_text("ragged rows").wait_for(timeout=30_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "your_data_ragged.png"), full_page=True)
+    upload(corpus / "good.csv")
+    page.wait_for_selector(".js-plotly-plot", timeout=60_000, state="attached")
+    page.get_by_text("Linear mixed model fit by REML").wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "your_data_good.png"), full_page=True)
+    assert page.locator("[data-testid=stException]").count() == 0
+    big = tmp_path / "big.csv"
+    with open(big, "wb") as f:
+        f.write(b"y,x,g\n" + b"1.0000000,2.0000000,aaaa\n" * 2_200_000)  # about 55 MB
+    upload(big)
+    page.get_by_text("must be 50").first.wait_for(timeout=30_000)  # Streamlit refuses it before it is sent
+    assert page.locator("[data-testid=stException]").count() == 0
     page.close()

@@ -202,3 +202,25 @@ def test_random_slopes_diagnostics_show_each_random_effect():
     clean(at)
     titles = [c["layout"]["title"]["text"] for c in charts(at)]
     assert {"Q-Q: Subject (Intercept)", "Q-Q: Subject Days", "Q-Q: residuals", "Residuals vs fitted"} <= set(titles)
+
+
+def test_your_data_every_view_and_the_builder():
+    at = run("pages/your_data.py", yd_source="an example", yd_example="sleepstudy")
+    clean(at)
+    assert next(t.value for t in at.text_input) == "Reaction ~ Days + (1 | Subject)"
+    for view in ["BLUPs", "Diagnostics", "Shrinkage and ICC", "Lines"]:
+        at.segmented_control(key="yd_view").set_value(view).run()
+        clean(at)
+        assert charts(at)
+    at.radio(key="yd_struct_example:sleepstudy").set_value("correlated").run()
+    clean(at)
+    assert next(t.value for t in at.text_input) == "Reaction ~ Days + (Days | Subject)"
+    at.toggle(key="yd_reml").set_value(False).run()
+    assert "maximum likelihood" in at.code[0].value
+
+
+def test_your_data_names_with_spaces_and_accents_are_quoted():
+    text = "reaction time,días,sujeto id\n" + "\n".join(f"{10 + i % 7 + i // 5},{i % 5},s{i // 5}" for i in range(30))
+    at = run("pages/your_data.py", yd_source="paste CSV text", yd_paste=text)
+    clean(at)
+    assert next(t.value for t in at.text_input) == "`reaction time` ~ 1 + (1 | `sujeto id`)"

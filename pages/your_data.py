@@ -1,0 +1,130 @@
+"""Your own data: upload or paste a CSV, choose how each column is used, build a model from
+menus (or type it), and see the same views as the lessons. Every bad input gets a message."""
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+import mmcore
+import ui
+from mmcore.builder import STRUCTURES, apply_types, build_formula, guess_groups, summarise_columns
+from mmcore.figures_lessons import fig_decomposition, fig_shrinkage_axis
+from mmcore.shrinkage import shrinkage_intercepts
+from mmcore.upload import MAX_BYTES
+
+
+@st.cache_data(max_entries=32, show_spinner="Reading the file ...")
+def read(key: str, _raw: bytes) -> pd.DataFrame:  # noqa: ARG001
+    """Cached on `key` alone (the upload's id or the text's hash): Streamlit does not hash an
+    argument named with a leading underscore, and hashing 50 MB on every rerun costs more than reading it."""
+    return mmcore.read_csv(_raw)
+
+st.title("Your own data")
+st.markdown("Try what you learned on your own data: a CSV with one row per measurement, a numeric response, and a "
+            "column saying which group each row belongs to.")
+source = st.radio("Data", ["upload a CSV", "paste CSV text", "an example"], horizontal=True, key="yd_source")
+raw, key, name = None, None, "your_data"
+if source == "upload a CSV":
+    up = st.file_uploader(f"CSV file (up to {MAX_BYTES // 2**20} MB)", type=["csv", "txt", "tsv"], key="yd_file")
+    if up is not None:
+        if up.size > MAX_BYTES:
+            st.error(f"The file is {up.size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB. Upload a smaller file.")
+            st.stop()
+        raw, key, name = up.getvalue(), f"file:{up.file_id}", up.name.rsplit(".", 1)[0]
+elif source == "paste CSV text":
+    text = st.text_area("CSV text, with a header row", height=160, key="yd_paste",
+                        placeholder="y,x,group\n12.1,1,a\n13.4,2,a\n...")
+    if text.strip():
+        raw = text.encode("utf-8")
+        key = "paste:" + hashlib.sha1(raw).hexdigest()
+else:
+    example = st.selectbox("Example", ["sleepstudy", "penicillin", "dyestuff", "pastes"], key="yd_example")
+    raw, key, name = mmcore.load_dataset(example).to_csv(index=False).encode(), f"example:{example}", example
+if raw is None:
+    st.info("Upload a CSV file, paste CSV text, or choose an example to begin.")
+    # What the page will draw, on an example: it also has the browser load its chart library
+    # now, while the user picks a file, rather than after the upload.
+    st.caption("What you will see, here for the sleepstudy example: your data, and a line per group from the model.")
+    ui.show(ui.get_figure("fig_lines", ui.DataSpec("sleepstudy"), "Reaction ~ Days + (Days | Subject)",
+                          scale=ui.scale(), options=(("groups", ("308", "309", "310", "330")),)), key="yd_preview")
+    st.stop()
+try:
+    table = read(key, raw)
+except mmcore.DataError as err:
+    st.error(str(err))
+    st.stop()
+for note in table.attrs.get("notes", []):
+    st.info(note)
+st.markdown(f"**{len(table):,} rows, {table.shape[1]} columns.** The first rows:")
+st.dataframe(table.head(10), hide_index=True)
+
+st.subheader("How each column is used")
+cols = st.data_editor(summarise_columns(table), hide_index=True, key=f"yd_types_{key}", disabled=[
+    "column", "distinct values", "missing", "example"], column_config={"use as": st.column_config.SelectboxColumn(
+        options=["numeric", "factor"], required=True)})
+types = dict(zip(cols["column"], cols["use as"]))
+data, notes = apply_types(table, types)
+for note in notes:
+    st.warning(note)
+
+st.subheader("The model")
+numeric = [c for c, t in types.items() if t == "numeric"]
+if not numeric:
+    st.error("No column is numeric, so there is no response to model. Mark a numeric column as 'numeric' above.")
+    st.stop()
+info = mmcore.list_datasets().get(name) if key.startswith("example:") else None
+c1, c2 = st.columns(2)
+response = c1.selectbox("Response (numeric)", numeric, index=numeric.index(info.response) if info else 0,
+                        key=f"yd_resp_{key}")
+candidates = [c for c in data.columns if c != response]
+groups = c2.multiselect("Grouping factor(s)", candidates, key=f"yd_groups_{key}",
+                        default=list(info.groups[:1]) if info else guess_groups(data, response))
+suggested = [v for t in mmcore.parse_formula(info.formula).fixed.terms for v in t] if info else []
+fixed = c1.multiselect("Fixed effects", [c for c in candidates if c not in groups], key=f"yd_fixed_{key}",
+                       default=[v for v in dict.fromkeys(suggested) if v not in groups])
+structure = c2.radio("Random effects", list(STRUCTURES), format_func=STRUCTURES.get, key=f"yd_struct_{key}")
+slope = c1.selectbox("Random slope on", [c for c in fixed if types[c] == "numeric"] or [None], key=f"yd_slope_{key}") \
+    if structure != "intercept" else None
+nesting = c2.radio("Two grouping factors are", ["crossed", "nested"], horizontal=True, key=f"yd_nest_{key}",
+                   help="nested: the second factor's levels are within the first's (classes in schools)") \
+    if len(groups) >= 2 else "crossed"
+try:
+    built = build_formula(response, fixed, groups, structure, slope, nesting)
+except mmcore.DataError as err:
+    st.warning(str(err))
+    st.stop()
+formula = st.text_input("lme4 formula (built from the menus; edit it freely)", built, key=f"yd_formula_{built}")
+reml = st.toggle("REML (off: maximum likelihood)", True, key="yd_reml")
+
+spec = ui.register_upload(f"{key}|{sorted(types.items())}", data)
+fit = ui.fit_or_stop(spec, formula, reml)
+ui.notes(fit)
+st.code(fit.summary(), language="text")
+group = next(iter(fit.ranef))
+levels = list(fit.ranef[group].index)
+# One view at a time (tabs would build and send every chart on every rerun: slow for big data)
+view = st.segmented_control("View", ["Lines", "BLUPs", "Diagnostics", "Shrinkage and ICC"], default="Lines",
+                            key="yd_view") or "Lines"
+if view == "Lines":
+    shown = st.multiselect(f"{group}s shown", levels, default=levels[:6], key=f"yd_shown_{key}")
+    ui.show(ui.get_figure("fig_lines", spec, formula, reml, ui.scale(),
+                          (("groups", tuple(shown)), ("show", ("partial", "none", "population")))), key="yd_lines")
+elif view == "BLUPs":
+    ui.show(ui.get_figure("fig_caterpillar", spec, formula, reml, ui.scale()), key="yd_cat")
+elif view == "Diagnostics":
+    c1, c2, c3 = st.columns(3)
+    for col, kind in zip((c1, c2, c3), ("fig_qq_residuals", "fig_qq_ranef", "fig_residuals")):
+        with col:
+            ui.show(ui.get_figure(kind, spec, formula, reml, ui.scale()), key=f"yd_{kind}")
+else:
+    intercepts_only = all(cols == ("(Intercept)",) for _, cols, _ in fit.re_cov)
+    if intercepts_only:
+        ui.show(ui.styled(fig_decomposition(fit), ui.scale()), key="yd_icc")
+        st.markdown("ICC: " + ", ".join(f"**{g}** {v:.3f}" for g, v in mmcore.icc(fit).items()))
+    if len(fit.re_cov) == 1 and intercepts_only and len(levels) <= 60:
+        ui.show(ui.styled(fig_shrinkage_axis(shrinkage_intercepts(fit), fit.response), ui.scale()), key="yd_shrink")
+    elif not intercepts_only:
+        st.info("The ICC and the shrinkage picture are shown for random-intercept models.")
+    elif len(levels) > 60:
+        st.info(f"{len(levels):,} groups are too many to draw one by one; see the BLUPs view.")
+ui.code_export(formula, spec, reml)
