@@ -30,7 +30,7 @@ chromium:
 	fi
 
 run: $(VENV)/.runtime
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) serve.py --server.port $(PORT)
 
 test: $(VENV)/.test chromium
 	$(PY) -m pytest -q

@@ -28,7 +28,7 @@ def running(extra: list[str] | None = None, env: dict | None = None):
     """The app server for the duration of a with-block; yields (url, process)."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+        [sys.executable, "serve.py", "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1", *(extra or [])],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"

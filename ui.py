@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+import zlib
+
 import pandas as pd
 import streamlit as st
 
@@ -24,26 +26,29 @@ SIMULATE = "simulate"
 UPLOAD = "upload"
 
 # The course, in the order the lecture notes teach it: (file, title, icon, one-line goal).
-# The first five are the core lessons; the rest go further.
-CORE = 5
+# The first six are the core lessons; the rest go further.
+CORE = 6
 LESSONS = [
-    ("pages/random_intercepts.py", "1 Random intercepts", ":material/stacked_line_chart:",
+    ("pages/fixed_or_random.py", "1 Fixed or random?", ":material/help:",
+     "Tell fixed from random effects in real designs, and say why"),
+    ("pages/random_intercepts.py", "2 Random intercepts", ":material/stacked_line_chart:",
      "Groups that start at different levels: y = X beta + Z b + e, pooling, BLUPs"),
-    ("pages/icc.py", "2 Intraclass correlation", ":material/pie_chart:",
+    ("pages/icc.py", "3 Intraclass correlation", ":material/pie_chart:",
      "How much of the variance lies between groups, with an honest interval and test"),
-    ("pages/random_slopes.py", "3 Random slopes", ":material/show_chart:",
+    ("pages/random_slopes.py", "4 Random slopes", ":material/show_chart:",
      "Groups that change at different rates: correlated and uncorrelated slopes"),
-    ("pages/shrinkage.py", "4 Shrinkage", ":material/compress:",
+    ("pages/shrinkage.py", "5 Shrinkage", ":material/compress:",
      "Partial pooling: why each group's estimate leans toward the population"),
-    ("pages/ml_vs_reml.py", "5 ML vs REML", ":material/balance:",
+    ("pages/ml_vs_reml.py", "6 ML vs REML", ":material/balance:",
      "Two criteria, two answers: why REML for variances and ML for fixed-effect tests"),
-    ("pages/model_comparison.py", "6 Model comparison", ":material/compare_arrows:",
+    ("pages/model_comparison.py", "7 Model comparison", ":material/compare_arrows:",
      "Likelihood-ratio tests, the parametric bootstrap, the boundary, blocks fixed or random"),
-    ("pages/under_the_hood.py", "7 Under the hood", ":material/build:",
+    ("pages/under_the_hood.py", "8 Under the hood", ":material/build:",
      "Formulas in words, and X, Z, Lambda, V: the GLS and BLUP formulas checked against the fit"),
     ("pages/your_data.py", "Your own data", ":material/upload_file:",
      "Upload a CSV, build a model from menus, see every view of it"),
 ]
+TUTORIAL = ("pages/tutorial.py", "The course, step by step", ":material/school:")
 DATASET_LABELS = {
     "sleepstudy": "Sleep deprivation (sleepstudy)",
     "penicillin": "Penicillin blocks (faraway)",
@@ -238,21 +243,30 @@ def sidebar_data(page: str, datasets: list[str], simulator: str) -> DataSpec:
     sb = st.sidebar
     options = datasets + [SIMULATE]
     key = f"{page}_dataset"
-    chosen = sb.selectbox("Data", options, format_func=DATASET_LABELS.get, key=key)
+    chosen = sb.selectbox("Data", options, help="A real data set, or 'simulate': data drawn from a truth you set",
+                          **bind(key))
     if chosen != SIMULATE:
         info = mmcore.list_datasets()[chosen]
-        sb.caption(info.description)
+        sb.caption(f"**{info.title}.** {info.description}")
         return DataSpec(chosen)
     sb.markdown("**The truth** (what the simulation draws from)")
     params = {}
     for name, (label, lo, hi, default, step) in TRUTHS[simulator].items():
-        params[name] = sb.slider(label, lo, hi, default, step, key=f"{page}_{name}")
+        params[name] = sb.slider(label, lo, hi, default, step, **bind(f"{page}_{name}"))
     seed_key = f"{page}_seed"
-    st.session_state.setdefault(seed_key, 1)
     if sb.button("New sample", key=f"{page}_new", help="Draw new data from the same truth"):
-        st.session_state[seed_key] = int(st.session_state[seed_key]) + 1
-    seed = sb.number_input("seed", 0, 10**6, key=seed_key, step=1)
+        st.session_state[seed_key] = int(st.session_state.get(seed_key, 1)) + 1
+    seed = sb.number_input("seed", 0, 10**6, 1, step=1, **bind(seed_key))
     return DataSpec(SIMULATE, simulator, tuple(sorted(params.items())), int(seed))
+
+
+POOLING_CHOICES = {"complete pooling": "complete", "no pooling": "none", "partial pooling": "partial"}
+
+
+def pooling_pills(key: str) -> tuple[str, ...]:
+    """Which kinds of pooling the lines view shows (in the URL as their names)."""
+    chosen = st.pills("Show", list(POOLING_CHOICES), selection_mode="multi", default=["partial pooling"], **bind(key))
+    return tuple(POOLING_CHOICES[c] for c in chosen or ())
 
 
 def code_export(formula: str, spec: DataSpec, reml: bool = True) -> None:
@@ -274,6 +288,11 @@ def truth_table(fit: mmcore.LmmFit, truth: dict, mapping: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["parameter", "truth", "estimate"]).set_index("parameter")
 
 
+def url_path(path: str) -> str:
+    """A page's URL: its file name with hyphens (pages/random_intercepts.py -> random-intercepts)."""
+    return path.split("/")[-1].removesuffix(".py").replace("_", "-")
+
+
 def page_link(path: str, label: str, icon: str | None = None) -> None:
     """st.page_link inside the app; a plain link when a page runs on its own (AppTest)."""
     from streamlit.errors import StreamlitAPIException
@@ -281,7 +300,7 @@ def page_link(path: str, label: str, icon: str | None = None) -> None:
     try:
         st.page_link(path, label=label, icon=icon)
     except StreamlitAPIException:
-        st.markdown(f"- [{label}](/{path.split('/')[-1].removesuffix('.py')})")
+        st.markdown(f"- [{label}](/{url_path(path)})")
 
 
 def run_with_progress(label: str, task, **kwargs):
@@ -308,3 +327,108 @@ def styled(fig, scale_: float):
     from mmcore.plotting import styled as style
 
     return style(fig, scale_)
+
+
+# -- shareable state, presenter mode, guided paths -------------------------------------------------
+PRESENTER_CSS = """<style>
+[data-testid="stMainBlockContainer"] { max-width: 100%; padding-left: 2rem; padding-right: 2rem; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.45rem; line-height: 1.5; }
+h1 { font-size: 3.4rem !important; } h2, h3 { font-size: 2.3rem !important; }
+[data-testid="stWidgetLabel"] p { font-size: 1.25rem !important; }
+code { font-size: 1.15rem !important; }
+</style>"""
+
+
+def bind(key: str) -> dict:
+    """Widget arguments that keep its value in the URL: a link reproduces the view."""
+    st.session_state.setdefault("_bound", [])
+    if key not in st.session_state["_bound"]:
+        st.session_state["_bound"].append(key)
+    return dict(key=key, bind="query-params")
+
+
+def page_start() -> None:
+    """Call first on every page: remembers the URL's parameters (a widget drops the ones it cannot
+    use, silently) and sets up presenter mode, a sidebar toggle or ?present=1."""
+    incoming = {k: st.query_params.get_all(k) for k in st.query_params}
+    if "present" not in st.session_state and incoming.get("present", [""])[-1].lower() in ("1", "yes", "on"):
+        st.session_state["present"] = True  # ?present=1, as a lecturer would type it (the toggle reads 'true')
+        incoming["present"] = ["true"]
+    st.session_state["_incoming"] = incoming
+    st.session_state["_bound"] = []
+    st.sidebar.toggle("Presenter mode", help="Large fonts and figures for a projector; long explanations folded",
+                      **bind("present"))
+    if st.session_state.get("present"):
+        st.html(PRESENTER_CSS)
+
+
+def _as_text(value) -> list[str]:
+    values = value if isinstance(value, (list, tuple)) else [value]
+    out = []
+    for v in values:
+        if isinstance(v, bool):
+            out.append("true" if v else "false")
+        elif isinstance(v, float) and v.is_integer():
+            out.append(str(int(v)))
+        else:
+            out.append(str(v))
+    return out
+
+
+def _same(given: list[str], value) -> bool:
+    try:
+        return [float(g) for g in given] == [float(v) for v in _as_text(value)]
+    except ValueError:
+        return [g.lower() for g in given] == [v.lower() for v in _as_text(value)]
+
+
+def page_end() -> None:
+    """Call last: a note on link parameters that were ignored, and the link to this view."""
+    incoming = st.session_state.get("_incoming", {})
+    bound = st.session_state.get("_bound", [])
+    unknown = [k for k in incoming if k not in bound]
+    invalid = [k for k in incoming if k in bound and not _same(incoming[k], st.session_state.get(k))]
+    if unknown or invalid:
+        parts = ([f"unknown: {', '.join(unknown)}"] if unknown else []) + \
+                ([f"not valid here: {', '.join(invalid)}"] if invalid else [])
+        st.sidebar.caption(f"Some link settings were ignored ({'; '.join(parts)}).")
+    query = "&".join(f"{k}={v}" for k in bound if k in st.session_state for v in _as_text(st.session_state[k]))
+    base = (st.context.url or "").split("?")[0]
+    st.sidebar.caption("Link to this view:")
+    st.sidebar.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
+
+
+def explain(text: str, title: str = "Explanation") -> None:
+    """A long explanation: shown, or folded in presenter mode."""
+    if st.session_state.get("present"):
+        with st.expander(title):
+            st.markdown(text)
+    else:
+        st.markdown(text)
+
+
+def steps(items: list[str]) -> None:
+    """The guided path: numbered steps, what to do and what to notice."""
+    with st.expander("Guided path: what to do, what to notice", expanded=not st.session_state.get("present")):
+        st.markdown("\n".join(f"{i}. {item}" for i, item in enumerate(items, 1)))
+
+
+def quiz(page: str, questions) -> None:
+    """Checks of understanding with immediate feedback; a lesson is completed when all are right."""
+    st.subheader("Check your understanding")
+    right = 0
+    for q in questions:
+        # the options depend on the data on screen: a new set of options is a new question
+        choice = st.radio(q.text, q.options, index=None, key=f"quiz_{q.key}_{zlib.crc32('|'.join(q.options).encode())}")
+        if choice is None:
+            continue
+        if choice == q.answer:
+            right += 1
+            st.success(f"Right. {q.why}")
+        else:
+            st.error(f"Not quite: the answer is **{q.answer}**. {q.why}")
+    done = st.session_state.setdefault("completed", {})
+    if right == len(questions):
+        done[page] = True
+    if done.get(page):
+        st.caption("Lesson completed in this session.")

@@ -34,7 +34,7 @@ def main() -> None:
     with running() as (url, _), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 2400})
-        page.goto(url + "/your_data")
+        page.goto(url + "/your-data")
         page.get_by_text("Upload a CSV file, paste CSV text").wait_for(timeout=60_000)
         t0 = time.perf_counter()
         page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(path))

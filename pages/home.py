@@ -3,6 +3,7 @@ import streamlit as st
 
 import ui
 
+ui.page_start()
 st.title("Mixed Models Lab")
 st.markdown(
     "Learn **linear mixed models** by moving sliders: random intercepts, random slopes, shrinkage, "
@@ -26,3 +27,4 @@ with right:
         "model finds it again. Each lesson shows the model as an equation, the fit as lme4 prints it, "
         "what to notice, and the same model in R and Python code."
     )
+ui.page_end()

@@ -5,12 +5,14 @@ import streamlit as st
 
 import mmcore
 import ui
+from mmcore import quiz
 from mmcore.figures_lessons import fig_bootstrap, fig_decomposition
 from mmcore.variance import anova_oneway, icc_bootstrap, variance_test
 
 FORMULAS = {"estrone": "Estrone ~ 1 + (1 | Subject)", "dyestuff": "Yield ~ 1 + (1 | Batch)",
             ui.SIMULATE: "y ~ 1 + (1 | group)"}
 
+ui.page_start()
 st.title("The intraclass correlation (ICC)")
 st.markdown(
     "**The question.** Five women each had their plasma estrone measured sixteen times. How much of the spread "
@@ -27,6 +29,12 @@ group = next(iter(fit.ranef))
 vb, ve = float(fit.re_cov[0][2][0, 0]), fit.sigma**2
 icc = mmcore.icc(fit)[group]
 
+ui.steps([
+    "Read the split: how much of the variance lies between groups?",
+    "Compute the bootstrap interval: how wide is it with this few groups?",
+    "Read the test of sigma_b^2 = 0 and why its chi-square p-value must be halved.",
+    "Choose *Simulate*: move the ICC and the group size, and watch the effective sample size.",
+])
 st.subheader("The variance, split")
 st.latex(r"y_{ij} = \mu + b_i + \varepsilon_{ij},\quad \operatorname{Var}(y_{ij}) = \sigma_b^2 + \sigma^2,\quad "
          r"\text{ICC} = \frac{\sigma_b^2}{\sigma_b^2 + \sigma^2} = \operatorname{Corr}(y_{ij}, y_{ik})")
@@ -36,7 +44,7 @@ if spec.simulated:
     st.markdown(f"The truth: ICC = **{spec.truth['icc']:.2f}**.")
 
 st.subheader("How sure are we? A bootstrap interval")
-nsim = st.select_slider("bootstrap replicates", [200, 500, 1000, 2000, 5000], 1000, key="ic_nsim")
+nsim = st.select_slider("bootstrap replicates", [200, 500, 1000, 2000, 5000], 1000, **ui.bind("ic_nsim"))
 boot = ui.remembered("ic_boot", (spec, formula, nsim))
 if st.button("Compute the 95% interval", key="ic_run", type="primary"):
     boot = ui.run_with_progress("Bootstrapping", icc_bootstrap, fit=fit, nsim=nsim, seed=1)
@@ -95,3 +103,5 @@ st.markdown(
     "move the ICC and the group size and watch the effective sample size."
 )
 ui.code_export(formula, spec)
+ui.quiz("icc", quiz.icc(icc, J, fit.ngroups[group]))
+ui.page_end()

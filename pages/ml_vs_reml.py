@@ -4,6 +4,7 @@ import streamlit as st
 
 import mmcore
 import ui
+from mmcore import quiz
 from mmcore.figures_lessons import fig_estimates, fig_profiles, fig_surface
 from mmcore.profiles import criterion_curves, reml_ml_study
 from mmcore.variance import anova_blocks, anova_oneway
@@ -18,6 +19,7 @@ def curves(spec: ui.DataSpec, formula: str):
     return criterion_curves(formula, ui.get_data(spec))
 
 
+ui.page_start()
 st.title("ML vs REML")
 st.markdown(
     "**The question.** Maximum likelihood (ML) estimates the fixed effects and the variances together, and so "
@@ -34,6 +36,12 @@ st.latex(r"-2\ell_{ML}(\boldsymbol\beta, \sigma_b, \sigma) = \log|V| + (\mathbf 
 st.latex(r"-2\ell_{REML}(\sigma_b, \sigma) = \log|V| + \log|X^\top V^{-1}X| + (\mathbf y - X\hat{\boldsymbol\beta})^\top V^{-1}"
          r"(\mathbf y - X\hat{\boldsymbol\beta}) + (n - p)\log 2\pi")
 
+ui.steps([
+    "Compare the two curves against sigma_b: where is each optimum?",
+    "Read the two fits side by side: which variances differ, and which fixed effects do not?",
+    "Run the simulation with 5 groups: where do the ML estimates sit against the truth?",
+    "Read why a test of fixed effects needs ML fits.",
+])
 st.subheader("The two criteria, as curves")
 cv = curves(spec, formula)
 c1, c2 = st.columns(2)
@@ -44,7 +52,7 @@ with c2:
 st.caption("Each curve is the criterion minimised over the other parameter, relative to its own minimum. REML's "
            "optimum for sigma_b lies to the right: a larger variance estimate. For sigma the two often nearly agree "
            "(with many observations per group, the fixed effects cost sigma little).")
-if st.toggle("Show both criteria over (sigma, sigma_b)", key="mr_surface"):
+if st.toggle("Show both criteria over (sigma, sigma_b)", **ui.bind("mr_surface")):
     c1, c2 = st.columns(2)
     with c1:
         ui.show(ui.styled(fig_surface(cv, "ml"), ui.scale()), key="mr_surf_ml")
@@ -112,3 +120,5 @@ st.markdown(
     "removing the fixed effects, so models with different fixed effects are likelihoods of different data."
 )
 ui.code_export(formula, spec, reml=True)
+ui.quiz("ml_vs_reml", quiz.ml_vs_reml(float(ml.varcorr.sdcor.iloc[0]), float(reml.varcorr.sdcor.iloc[0])))
+ui.page_end()

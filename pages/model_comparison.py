@@ -6,6 +6,7 @@ import streamlit as st
 
 import mmcore
 import ui
+from mmcore import quiz
 from mmcore.figures_lessons import fig_bootstrap
 from mmcore.variance import anova_blocks, mixture_p, sum_to_zero, variance_test
 
@@ -19,17 +20,18 @@ PAIRS = {
     "two models of my own": None,
 }
 
+ui.page_start()
 st.title("Comparing models")
 st.markdown("**The question.** Is the bigger model worth its extra parameters? For nested models the "
             "likelihood-ratio test (LRT) compares their maximised likelihoods; AIC and BIC weigh fit against size.")
-choice = st.sidebar.selectbox("Comparison", list(PAIRS), key="mc_pair")
+choice = st.sidebar.selectbox("Comparison", list(PAIRS), **ui.bind("mc_pair"))
 if PAIRS[choice] is None:
     dataset = st.sidebar.selectbox("Data", ["sleepstudy", "penicillin", "dyestuff", "pastes", "penicillin_lme4"],
-                                   format_func=ui.DATASET_LABELS.get, key="mc_data")
+                                   **ui.bind("mc_data"))
     info = mmcore.list_datasets()[dataset]
     f0 = st.sidebar.text_input("smaller model", info.formula.split("+ (")[0].split("~")[0] + "~ 1 + (1 | "
-                               + info.groups[0] + ")", key="mc_f0")
-    f1 = st.sidebar.text_input("bigger model", info.formula, key="mc_f1")
+                               + info.groups[0] + ")", **ui.bind("mc_f0"))
+    f1 = st.sidebar.text_input("bigger model", info.formula, **ui.bind("mc_f1"))
 else:
     dataset, f0, f1 = PAIRS[choice]
 spec = ui.DataSpec(dataset)
@@ -39,6 +41,12 @@ if m0.npar >= m1.npar:
     st.stop()
 random_differs = mmcore.parse_formula(f0).random != mmcore.parse_formula(f1).random
 
+ui.steps([
+    "Pick a comparison in the sidebar and read the anova table: npar, AIC, BIC, logLik, Chisq.",
+    "Run the parametric bootstrap: does it agree with the chi-square p-value?",
+    "For a variance, compare the chi-square, the 50:50 mixture and the bootstrap p-values.",
+    "Compare penicillin's blocks as fixed and as random effects.",
+])
 st.subheader("The likelihood-ratio test, as lme4's anova() prints it")
 st.code(f"m0 <- lmer({f0}, data)\nm1 <- lmer({f1}, data)\nanova(m0, m1)", language="r")
 try:
@@ -58,7 +66,7 @@ st.markdown(
 st.subheader("Parametric bootstrap of the LRT")
 st.markdown("The chi-square reference is an approximation. Instead, simulate many data sets from the *smaller* "
             "fitted model, refit both models to each, and see how often the statistic is as large as ours.")
-nsim = st.select_slider("data sets", [100, 200, 500, 1000, 2000], 1000, key="mc_nsim")
+nsim = st.select_slider("data sets", [100, 200, 500, 1000, 2000], 1000, **ui.bind("mc_nsim"))
 boot = ui.remembered("mc_boot", (spec, f0, f1, nsim))
 if st.button("Run the bootstrap", key="mc_run", type="primary"):
     boot = ui.run_with_progress("Refitting both models", mmcore.bootstrap_lrt, fit0=m0, fit1=m1, nsim=nsim, seed=1)
@@ -117,3 +125,6 @@ st.markdown(
     f"which is (MS_blend - MS_error) / 4 = {two_way['sigma_b2']:.4g}) and shrinks each blend toward the average. "
     "Choose random when the blends are a sample from many possible blends and the question is about blends in general.")
 ui.code_export(f1, spec, reml=True)
+ui.quiz("model_comparison", quiz.model_comparison(float(table["AIC"].iloc[0]), float(table["AIC"].iloc[1]),
+                                                  random_differs))
+ui.page_end()

@@ -2,6 +2,7 @@
 import streamlit as st
 
 import ui
+from mmcore import quiz
 
 FORMULAS = {
     "sleepstudy": "Reaction ~ Days + (1 | Subject)",
@@ -10,8 +11,8 @@ FORMULAS = {
     "dyestuff": "Yield ~ 1 + (1 | Batch)",
     ui.SIMULATE: "y ~ x + (1 | group)",
 }
-SHOW = {"complete": "complete pooling", "none": "no pooling", "partial": "partial pooling"}
 
+ui.page_start()
 st.title("Random intercepts")
 st.markdown(
     "**The question.** The same subjects are measured again and again: a driver's reaction time on ten "
@@ -25,6 +26,12 @@ fit = ui.fit_or_stop(spec, formula)
 group = next(iter(fit.ranef))
 ui.notes(fit)
 
+ui.steps([
+    "Look at the lines: switch on *no pooling* and *complete pooling* beside *partial pooling*.",
+    "Open *The picture of it*: each row of Z has a single 1, in its group's column.",
+    "Read the fit: sigma_b (between groups) against sigma (within), and the ICC computed from them.",
+    "Choose *Simulate* in the sidebar, set sigma_b to 0, and watch the fit become singular.",
+])
 st.subheader("The model")
 st.latex(r"y_{ij} = \mathbf{x}_{ij}^\top\boldsymbol\beta + b_i + \varepsilon_{ij},\qquad "
          r"b_i \sim N(0, \sigma_b^2),\quad \varepsilon_{ij} \sim N(0, \sigma^2)")
@@ -42,10 +49,9 @@ with st.expander("The picture of it: X and Z for these data", expanded=False):
                "column per group with a 1 where the row belongs to that group: Z b adds the row's group effect.")
 
 st.subheader("The data, and a line per group")
-shown = st.pills("Show", list(SHOW), selection_mode="multi", default=["partial"], format_func=SHOW.get,
-                 key="ri_show")
+shown = ui.pooling_pills("ri_show")
 levels = list(fit.ranef[group].index)
-groups = st.multiselect(f"{group}s shown", levels, default=levels[:6], key="ri_groups")
+groups = st.multiselect(f"{group}s shown", levels, default=levels[:6], **ui.bind("ri_groups"))
 options = (("groups", tuple(groups)), ("show", tuple(shown or ()) + ("population",)))
 ui.show(ui.get_figure("fig_lines", spec, formula, scale=ui.scale(), options=options), key="ri_lines")
 st.caption("Complete pooling ignores the groups (one line); no pooling fits each group alone; partial "
@@ -55,7 +61,7 @@ st.subheader("The fit, as lme4 prints it")
 st.code(fit.summary(), language="text")
 vc = fit.varcorr
 sb, s = float(vc.sdcor.iloc[0]), fit.sigma
-st.markdown(
+ui.explain(
     f"- **{group} (Intercept) Std.Dev. {sb:.4g}**: groups' own levels spread around the population with "
     f"SD sigma_b = {sb:.4g}.\n"
     f"- **Residual Std.Dev. {s:.4g}**: measurements spread around their group's line with SD sigma = {s:.4g}.\n"
@@ -85,14 +91,16 @@ with diag:
     st.caption("Q-Q plots, standardised: the dotted line is the normal, and points inside the shaded simulation "
                "envelope are what normal values of this many look like.")
 with panels:
-    if st.toggle("Draw one panel per group", key="ri_panels"):
+    if st.toggle("Draw one panel per group", **ui.bind("ri_panels")):
         ui.show(ui.get_figure("fig_panels", spec, formula, scale=ui.scale()), key="ri_lattice")
 
 st.subheader("What to notice")
-st.markdown(
+ui.explain(
     "- Partial-pooling lines lie between each group's own line and the population line.\n"
     "- Groups far from the average, with few or noisy measurements, are pulled in most.\n"
     "- In simulate mode, set sigma_b to 0: the fit becomes singular, and the model says the data cannot tell "
     "the between-group variance from zero."
 )
 ui.code_export(formula, spec)
+ui.quiz("random_intercepts", quiz.random_intercepts(fit))
+ui.page_end()

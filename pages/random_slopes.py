@@ -2,8 +2,10 @@
 import streamlit as st
 
 import ui
+from mmcore import quiz
 from mmcore.pooling import pooling
 
+ui.page_start()
 st.title("Random slopes")
 st.markdown(
     "**The question.** Sleep deprivation slows everyone down, but not at the same rate. A random intercept "
@@ -12,7 +14,7 @@ st.markdown(
 )
 spec = ui.sidebar_data("rs", ["sleepstudy"], "slopes")
 y, x, g = ("y", "x", "group") if spec.simulated else ("Reaction", "Days", "Subject")
-unit = st.radio(f"Measure {x} in", ["days", "tens of days"], horizontal=True, key="rs_unit",
+unit = st.radio(f"Measure {x} in", ["days", "tens of days"], horizontal=True, **ui.bind("rs_unit"),
                 help=f"Rescale {x} to {x}/10: the slope's variance changes by a factor 100, the model does not.")
 if unit == "tens of days":
     spec = ui.DataSpec(spec.dataset, spec.simulator, spec.params, spec.seed, (("scale", x, 0.1),))
@@ -22,11 +24,18 @@ MODELS = {
     "intercept only": f"{y} ~ {x} + (1 | {g})",
 }
 fits = {name: ui.fit_or_stop(spec, f) for name, f in MODELS.items()}
-chosen = st.radio("Model", list(MODELS), horizontal=True, key="rs_model",
-                  format_func=lambda k: f"{k}: {MODELS[k].split('+ ', 1)[1]}")
+chosen = st.radio("Model", list(MODELS), horizontal=True, **ui.bind("rs_model"))
 formula, fit = MODELS[chosen], fits[chosen]
+st.caption(f"`{formula}`")
 ui.notes(fit)
 
+ui.steps([
+    "Switch between the three models: watch the lines, the plane and the variance components.",
+    "In the plane, each point is one driver's (intercept, slope) deviation; the ellipse is the fitted covariance.",
+    "Read the anova table: does adding the slope variance improve the fit? Does the correlation matter?",
+    "Measure Days in tens of days: the slope variance changes by 100, the fit does not.",
+    "Choose *Simulate*, set rho to 0.8, and see the ellipse tilt.",
+])
 st.subheader("The model")
 LATEX = {
     "correlated": r"y_{ij} = (\beta_0 + b_{0i}) + (\beta_1 + b_{1i})\,x_{ij} + \varepsilon_{ij},\quad "
@@ -40,9 +49,7 @@ st.latex(LATEX[chosen] + r",\quad \varepsilon_{ij} \sim N(0, \sigma^2)")
 
 left, right = st.columns(2)
 with left:
-    show = st.pills("Show", ["complete", "none", "partial"], selection_mode="multi", default=["partial"],
-                    format_func={"complete": "complete pooling", "none": "no pooling", "partial": "partial pooling"}.get,
-                    key="rs_show")
+    show = ui.pooling_pills("rs_show")
     levels = list(fit.ranef[g].index)
     ui.show(ui.get_figure("fig_lines", spec, formula, scale=ui.scale(),
                           options=(("groups", tuple(levels[:8])), ("show", tuple(show or ()) + ("population",)))),
@@ -67,7 +74,7 @@ st.caption("Each row tests the model against the one above it (likelihood-ratio 
 st.code(fit.summary(), language="text")
 
 st.subheader("Diagnostics")
-if st.toggle("Show Q-Q plots and residuals", key="rs_diag"):
+if st.toggle("Show Q-Q plots and residuals", **ui.bind("rs_diag")):
     views = [("fig_qq_ranef", (("term", term),)) for term in fit.ranef[g].columns]
     views += [("fig_qq_residuals", ()), ("fig_residuals", ())]
     for start in range(0, len(views), 2):
@@ -76,16 +83,16 @@ if st.toggle("Show Q-Q plots and residuals", key="rs_diag"):
                 ui.show(ui.get_figure(kind, spec, formula, scale=ui.scale(), options=options), key=f"rs_{kind}_{options}")
 st.caption("Q-Q plots of each random effect and of the residuals, standardised: the dotted line is the normal, and "
            "points inside the shaded simulation envelope are what normal values of this many look like.")
-if st.toggle("Draw one panel per group", key="rs_panels"):
+if st.toggle("Draw one panel per group", **ui.bind("rs_panels")):
     ui.show(ui.get_figure("fig_panels", spec, formula, scale=ui.scale()), key="rs_lattice")
 
 st.subheader("Predictions with and without the random effects")
-who = st.multiselect(f"{g}s", levels, default=levels[:2], key="rs_who")
+who = st.multiselect(f"{g}s", levels, default=levels[:2], **ui.bind("rs_who"))
 pool = pooling(fit).assign(**{x: fit.data[x].to_numpy()})
 rows = pool[pool["group"].isin(who)][["group", x, "y", "population", "partial", "none"]]
 rows.columns = [g, x, "observed", "fixed effects only", "with random effects", "own line (no pooling)"]
 ui.table(rows, 1, hide_index=True, height=260)
-st.markdown(
+ui.explain(
     "**Borrowing strength.** The prediction *with random effects* is this group's own line pulled toward the "
     "population line: how far depends on how much the group's own data say (how many points, how noisy) "
     "against how much groups differ (sigma_0, sigma_1). A group with few points leans on the others."
@@ -107,3 +114,7 @@ if spec.simulated:
         "sigma_b0": ("sigma_b0", vc.sdcor.iloc[0]), "sigma_b1": ("sigma_b1", vc.sdcor.iloc[1] / (0.1 if unit != "days" else 1)),
         "rho": ("rho", vc.sdcor.iloc[2]), "sigma": ("sigma", fits["correlated"].sigma)}), 3)
 ui.code_export(formula, spec)
+comparison = ui.get_comparison(spec, tuple(MODELS[k] for k in ("intercept only", "correlated")), ("m0", "m1"))
+ui.quiz("random_slopes", quiz.random_slopes(float(fits["correlated"].varcorr.sdcor.iloc[2]),
+                                            float(comparison["Pr(>Chisq)"].iloc[1])))
+ui.page_end()

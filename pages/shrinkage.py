@@ -2,6 +2,7 @@
 import streamlit as st
 
 import ui
+from mmcore import quiz
 from mmcore.figures_lessons import fig_shrinkage_axis, fig_shrinkage_plane, fig_study
 from mmcore.shrinkage import fixed_vs_random_study, shrinkage_intercepts, shrinkage_slopes
 
@@ -9,6 +10,7 @@ FORMULAS = {"sleepstudy": "Reaction ~ Days + (1 | Subject)", "dyestuff": "Yield 
             "estrone": "Estrone ~ 1 + (1 | Subject)", "penicillin": "yield ~ treat + (1 | blend)",
             ui.SIMULATE: "y ~ 1 + (1 | group)"}
 
+ui.page_start()
 st.title("Shrinkage: partial pooling")
 st.markdown(
     "**The question.** A group with few, noisy measurements has an extreme mean. Should we believe it? The mixed "
@@ -21,13 +23,18 @@ base = ui.fit_or_stop(spec, formula)
 group = next(iter(base.ranef))
 levels = list(base.ranef[group].index)
 
+ui.steps([
+    "Pick a group and delete its observations one by one: its lambda falls and its estimate slides inward.",
+    "In the slopes plane, delete days from one subject: its arrow to the population grows.",
+    "Run the lecture notes' simulation: which estimates are closer to the truth on average?",
+])
 st.subheader("Random intercepts: every group moves toward the population")
 st.latex(r"\hat b_i = \lambda_i\,(\bar y_i - \bar y_{\text{population}}),\qquad "
          r"\lambda_i = \frac{\sigma_b^2}{\sigma_b^2 + \sigma^2 / n_i}")
 c1, c2 = st.columns(2)
-who = c1.selectbox(f"Delete observations from one {group}", levels, key="sh_who")
+who = c1.selectbox(f"Delete observations from one {group}", levels, **ui.bind("sh_who"))
 n_who = int((ui.get_data(spec)[group].astype(str) == who).sum())
-keep = c2.slider(f"observations of {who} kept", 1, n_who, n_who, key="sh_keep")
+keep = c2.slider(f"observations of {who} kept", 1, n_who, n_who, **ui.bind("sh_keep"))
 edited = spec.with_transform(("keep", group, who, keep)) if keep < n_who else spec
 fit = ui.fit_or_stop(edited, formula)
 ui.notes(fit)
@@ -46,8 +53,8 @@ st.subheader("Random slopes: whole lines move toward the population line")
 slope_spec = ui.DataSpec("sleepstudy")
 subjects = [str(s) for s in ui.get_fit(slope_spec, "Reaction ~ Days + (Days | Subject)").ranef["Subject"].index]
 c1, c2 = st.columns(2)
-subject = c1.selectbox("Delete days from one subject", subjects, index=subjects.index("335"), key="sh_subject")
-days = c2.slider(f"days of subject {subject} kept", 2, 10, 10, key="sh_days")
+subject = c1.selectbox("Delete days from one subject", subjects, index=subjects.index("335"), **ui.bind("sh_subject"))
+days = c2.slider(f"days of subject {subject} kept", 2, 10, 10, **ui.bind("sh_days"))
 slope_spec = slope_spec.with_transform(("keep", "Subject", subject, days)) if days < 10 else slope_spec
 slopes = ui.fit_or_stop(slope_spec, "Reaction ~ Days + (Days | Subject)")
 ui.show(ui.styled(fig_shrinkage_plane(shrinkage_slopes(slopes), slopes, subject), ui.scale()), key="sh_plane")
@@ -77,8 +84,10 @@ if result is not None:
                 f"(One data set in the lecture notes: 1099 fixed, 562 random.)")
 
 st.subheader("What to notice")
-st.markdown("- lambda is near 1 when a group has many observations or groups differ a lot (sigma_b large): little "
+ui.explain("- lambda is near 1 when a group has many observations or groups differ a lot (sigma_b large): little "
             "shrinkage.\n- lambda is near 0 when sigma_b is small against sigma^2 / n_i: the group is pulled almost "
             "to the population.\n- Shrinkage trades a little bias for much less variance: on average the estimates "
             "are closer to the truth.")
 ui.code_export(formula, spec)
+ui.quiz("shrinkage", quiz.shrinkage(dict(zip(map(str, table.index), table["lambda"])), who, keep, n_who))
+ui.page_end()

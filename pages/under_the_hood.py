@@ -27,14 +27,15 @@ def matrices(spec: ui.DataSpec, formula: str) -> dict:
     return marginal(ui.get_fit(spec, formula))
 
 
+ui.page_start()
 st.title("Under the hood")
 st.subheader("lme4 formulas, in words")
-choice = st.selectbox("Formula", list(EXPLORER), key="uh_formula")
+choice = st.selectbox("Formula", list(EXPLORER), **ui.bind("uh_formula"))
 if EXPLORER[choice] is None:
     c1, c2 = st.columns([1, 2])
     dataset = c1.selectbox("Data", ["sleepstudy", "pastes", "penicillin_lme4", "penicillin", "dyestuff"],
-                           format_func=ui.DATASET_LABELS.get, key="uh_data")
-    formula = c2.text_input("lme4 formula", mmcore.list_datasets()[dataset].formula, key="uh_text")
+                           **ui.bind("uh_data"))
+    formula = c2.text_input("lme4 formula", mmcore.list_datasets()[dataset].formula, **ui.bind("uh_text"))
 else:
     dataset, formula = EXPLORER[choice]
 spec = ui.DataSpec(dataset)
@@ -91,3 +92,4 @@ st.markdown(
     f"modes is **{blup_diff:.1e}**. The engine never forms V (an n x n matrix): it solves lme4's penalized least "
     "squares with the small blocks of Z'Z, which is why it is fast, and these formulas show it is the same model."
 )
+ui.page_end()

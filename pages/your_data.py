@@ -19,10 +19,11 @@ def read(key: str, _raw: bytes) -> pd.DataFrame:  # noqa: ARG001
     argument named with a leading underscore, and hashing 50 MB on every rerun costs more than reading it."""
     return mmcore.read_csv(_raw)
 
+ui.page_start()
 st.title("Your own data")
 st.markdown("Try what you learned on your own data: a CSV with one row per measurement, a numeric response, and a "
             "column saying which group each row belongs to.")
-source = st.radio("Data", ["upload a CSV", "paste CSV text", "an example"], horizontal=True, key="yd_source")
+source = st.radio("Data", ["upload a CSV", "paste CSV text", "an example"], horizontal=True, **ui.bind("yd_source"))
 raw, key, name = None, None, "your_data"
 if source == "upload a CSV":
     up = st.file_uploader(f"CSV file (up to {MAX_BYTES // 2**20} MB)", type=["csv", "txt", "tsv"], key="yd_file")
@@ -38,7 +39,7 @@ elif source == "paste CSV text":
         raw = text.encode("utf-8")
         key = "paste:" + hashlib.sha1(raw).hexdigest()
 else:
-    example = st.selectbox("Example", ["sleepstudy", "penicillin", "dyestuff", "pastes"], key="yd_example")
+    example = st.selectbox("Example", ["sleepstudy", "penicillin", "dyestuff", "pastes"], **ui.bind("yd_example"))
     raw, key, name = mmcore.load_dataset(example).to_csv(index=False).encode(), f"example:{example}", example
 if raw is None:
     st.info("Upload a CSV file, paste CSV text, or choose an example to begin.")
@@ -128,3 +129,4 @@ else:
     elif len(levels) > 60:
         st.info(f"{len(levels):,} groups are too many to draw one by one; see the BLUPs view.")
 ui.code_export(formula, spec, reml)
+ui.page_end()

@@ -9,10 +9,10 @@ from labserver import CHROMIUM, CHROMIUM_ARGS, running
 from tests.conftest import ROOT
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
-PAGES = {"home": ("/", 1), "random_intercepts": ("/random_intercepts", 5), "random_slopes": ("/random_slopes", 3),
-         "icc": ("/icc", 1), "shrinkage": ("/shrinkage", 2), "ml_vs_reml": ("/ml_vs_reml", 2),
-         "model_comparison": ("/model_comparison", 0), "under_the_hood": ("/under_the_hood", 2),
-         "your_data": ("/your_data", 0)}
+PAGES = {"home": ("/", 1), "random_intercepts": ("/random-intercepts", 5), "random_slopes": ("/random-slopes", 3),
+         "icc": ("/icc", 1), "shrinkage": ("/shrinkage", 2), "ml_vs_reml": ("/ml-vs-reml", 2),
+         "model_comparison": ("/model-comparison", 0), "under_the_hood": ("/under-the-hood", 2),
+         "your_data": ("/your-data", 0)}
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):
@@ -56,13 +56,16 @@ def test_page_renders_plotly_charts_without_exceptions(server, browser, name):
     assert page.locator(".js-plotly-plot").count() >= min_charts
     assert page.locator("[data-testid=stException]").count() == 0
     assert page.locator(".main-svg").count() >= min_charts  # plotly really drew
+    # opened directly by its link, the page runs inside the app's navigation (not as a lone file)
+    assert "The core lessons" in page.locator("[data-testid=stSidebarNav]").inner_text()
+    assert page.get_by_text("Page not found").count() == 0
     assert not errors, errors
     page.close()
 
 
 def test_moving_a_widget_in_the_browser_reruns_the_page(server, browser):
-    page, errors = open_page(browser, server + "/random_slopes")
-    page.get_by_text("intercept only: (1 | Subject)").click()
+    page, errors = open_page(browser, server + "/random-slopes")
+    page.get_by_role("radiogroup", name="Model").get_by_text("intercept only").click()
     page.get_by_text("This model has no random slope").wait_for(timeout=30_000)
     assert page.locator("[data-testid=stException]").count() == 0
     page.screenshot(path=str(ARTIFACTS / "random_slopes_intercept_only.png"), full_page=True)
@@ -72,7 +75,7 @@ def test_moving_a_widget_in_the_browser_reruns_the_page(server, browser):
 def test_upload_bad_then_good_then_too_big(server, browser, tmp_path):
     corpus = ROOT / "tests" / "corpus"
     page = browser.new_page(viewport={"width": 1400, "height": 3000})
-    page.goto(server + "/your_data")
+    page.goto(server + "/your-data")
     page.get_by_text("Upload a CSV file, paste CSV text").wait_for(timeout=60_000)
 
     def upload(path):  # a file already there: replace it through the uploader's input
@@ -97,3 +100,28 @@ def test_upload_bad_then_good_then_too_big(server, browser, tmp_path):
     page.get_by_text("must be 50").first.wait_for(timeout=30_000)  # Streamlit refuses it before it is sent
     assert page.locator("[data-testid=stException]").count() == 0
     page.close()
+
+
+def test_presenter_mode_in_the_browser(server, browser):
+    page, errors = open_page(browser, server + "/random-intercepts?present=1", height=1000)
+    page.screenshot(path=str(ARTIFACTS / "presenter_random_intercepts.png"))
+    size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector("
+                         "'[data-testid=stMarkdownContainer] p')).fontSize)")
+    assert size >= 22  # 1.45rem on a 16 px root
+    title_size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)")
+    assert title_size >= 50
+    assert not errors and page.locator("[data-testid=stException]").count() == 0
+    page.close()
+
+
+def test_a_shared_link_is_the_first_request_of_a_fresh_server(browser):
+    with running() as (url, _):  # its own server: nothing has run app.py yet
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        page.goto(url + "/shrinkage?sh_keep=3&present=1")
+        page.wait_for_selector("[data-testid=stSidebarNav]", timeout=60_000)
+        page.get_by_text("Shrinkage: partial pooling").wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
+        assert "The core lessons" in page.locator("[data-testid=stSidebarNav]").inner_text()
+        assert page.get_by_text("Page not found").count() == 0
+        assert page.get_by_text("with n = 3").count() >= 1  # the link's setting took effect
+        page.close()

@@ -42,7 +42,7 @@ def test_random_intercepts_pooling_toggle_changes_the_lines():
     before = charts(at)[2]
     names = lambda spec: {t.get("name") for t in spec["data"]}  # noqa: E731
     assert "no pooling: each group alone" not in names(before)
-    at.pills(key="ri_show").set_value(["partial", "none", "complete"]).run()
+    at.pills(key="ri_show").set_value(["partial pooling", "no pooling", "complete pooling"]).run()
     clean(at)
     after = charts(at)[2]
     assert {"no pooling: each group alone", "complete pooling: one line for all"} <= names(after)
