@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test bench chromium clean
+.PHONY: run test bench class chromium clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,12 +32,20 @@ chromium:
 run: $(VENV)/.runtime
 	$(PY) serve.py --server.port $(PORT)
 
+# A class: two app processes (one per core) behind HAProxy with sticky sessions (deploy/haproxy.cfg).
+class: $(VENV)/.runtime
+	@command -v haproxy >/dev/null || { echo "make class needs haproxy: apt-get install haproxy"; exit 1; }
+	$(PY) serve.py --server.port 8601 & $(PY) serve.py --server.port 8602 & haproxy -f deploy/haproxy.cfg
+
 test: $(VENV)/.test chromium
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.test
 	$(PY) bench/engine.py
 	$(PY) bench/pages.py
+	$(PY) bench/upload.py
+	$(PY) bench/load.py --page random-slopes
+	$(PY) bench/load.py --page shrinkage
 
 clean:
 	rm -rf $(VENV) tests/artifacts .pytest_cache .hypothesis

@@ -24,13 +24,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running(extra: list[str] | None = None, env: dict | None = None):
-    """The app server for the duration of a with-block; yields (url, process)."""
+def running(extra: list[str] | None = None, env: dict | None = None, root: str | Path | None = None):
+    """The app server for the duration of a with-block; yields (url, process). `root`: run the app
+    in another checkout (an older one has no serve.py: it is started with `streamlit run app.py`)."""
     port = free_port()
+    root = Path(root or ROOT)
+    start = ["serve.py"] if (root / "serve.py").exists() else ["-m", "streamlit", "run", "app.py"]
+    log = open(os.environ["MMLAB_SERVER_LOG"], "ab") if os.environ.get("MMLAB_SERVER_LOG") else subprocess.DEVNULL
     proc = subprocess.Popen(
-        [sys.executable, "serve.py", "--server.port", str(port), "--server.headless", "true",
+        [sys.executable, *start, "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1", *(extra or [])],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+        cwd=root, stdout=log, stderr=log, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -40,7 +44,7 @@ def running(extra: list[str] | None = None, env: dict | None = None):
             except OSError:
                 time.sleep(0.25)
         else:
-            raise RuntimeError("the streamlit server did not start: " + proc.stdout.read1().decode()[-2000:])
+            raise RuntimeError(f"the streamlit server in {root} did not start")
         yield url, proc
     finally:
         proc.terminate()
@@ -48,3 +52,33 @@ def running(extra: list[str] | None = None, env: dict | None = None):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextlib.contextmanager
+def running_behind_haproxy(processes: int, root: str | Path | None = None, extra: list[str] | None = None):
+    """`processes` app servers behind HAProxy with cookie stickiness (deploy/haproxy.cfg's setup, on
+    free local ports); yields (url, [server processes])."""
+    import tempfile
+
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(running(extra=extra, root=root)) for _ in range(processes)]
+        port = free_port()
+        config = Path(tempfile.mkdtemp()) / "haproxy.cfg"
+        lines = (ROOT / "deploy" / "haproxy.cfg").read_text().split("\nbackend app")[0] + "\n"
+        lines = lines.replace("bind *:8501", f"bind 127.0.0.1:{port}")
+        lines += "backend app\n    balance roundrobin\n    cookie MMLAB insert indirect nocache\n"
+        lines += "".join(f"    server app{i} {url.split('//')[1]} cookie app{i}\n" for i, (url, _) in enumerate(servers))
+        config.write_text(lines)
+        proxy = subprocess.Popen(["haproxy", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            for _ in range(40):
+                try:
+                    urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.25)
+            yield url, [p for _, p in servers]
+        finally:
+            proxy.terminate()
+            proxy.wait(timeout=10)

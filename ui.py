@@ -1,17 +1,9 @@
 """Streamlit-only helpers shared by the pages: the sidebar (data source and the truth's sliders),
 cached data, fits and figures, plain-language notes, code export. mmcore never imports this.
 
-Caching: data, fits and figures are keyed by a `DataSpec` (what the data are: a shipped dataset, or
-a simulator with its parameters and seed, plus any transformation), never by the DataFrame, so a
-rerun costs a dictionary look-up, and every session of a class shares one cache. They are held with
-st.cache_resource, which hands out the object itself rather than an unpickled copy (a copy of a
-200,000-row fit costs tens of ms per look-up): LmmFit is immutable, and pages never modify a cached
-table or figure.
+Caching of data, fits and figures lives in labcache.py (shared by every session; re-exported here).
 """
 from __future__ import annotations
-
-from collections import OrderedDict
-from dataclasses import dataclass, field
 
 import zlib
 
@@ -19,11 +11,11 @@ import pandas as pd
 import streamlit as st
 
 import mmcore
+from labcache import (SIMULATE, UPLOAD, DataSpec, get_anova_text, get_comparison, get_components_figure,  # noqa: F401
+                      get_curves, get_data, get_figure, get_fit, get_matrices, get_predictions, register_upload)
 from mmcore import codegen
-from mmcore.plotting import styled
+from mmcore.plotting import styled as _styled
 
-SIMULATE = "simulate"
-UPLOAD = "upload"
 
 # The course, in the order the lecture notes teach it: (file, title, icon, one-line goal).
 # The first six are the core lessons; the rest go further.
@@ -91,101 +83,6 @@ TRUTHS = {
         "sigma": ("residual SD sigma", 1.0, 60.0, 25.0, 1.0),
     },
 }
-SIMULATORS = {
-    "intercepts": mmcore.simulate_intercepts,
-    "slopes": mmcore.simulate_slopes,
-    "shrinkage": lambda ratio, sigma, **kw: mmcore.simulate_intercepts(sigma_b=ratio * sigma, sigma=sigma, beta0=100.0,
-                                                                       beta1=0.0, **kw),
-    "icc": lambda icc, **kw: mmcore.simulate_intercepts(sigma_b=10 * icc**0.5, sigma=10 * (1 - icc) ** 0.5,
-                                                         beta0=50.0, beta1=0.0, **kw),
-}
-
-
-@dataclass(frozen=True)
-class DataSpec:
-    """What the data are, hashable: the cache key of data, fits and figures."""
-
-    dataset: str  # a shipped dataset's name, or SIMULATE
-    simulator: str = ""
-    params: tuple = ()
-    seed: int = 0
-    transform: tuple = field(default=())  # e.g. (("scale", "Days", 0.1),), (("keep", "Subject", "308", 3),)
-
-    def with_transform(self, *ops: tuple) -> DataSpec:
-        return DataSpec(self.dataset, self.simulator, self.params, self.seed, self.transform + tuple(ops))
-
-    @property
-    def simulated(self) -> bool:
-        return self.dataset == SIMULATE
-
-    @property
-    def truth(self) -> dict:
-        return dict(self.params)
-
-
-# Users' tables, shared by key with the fit and figure caches; bounded, newest kept. A session whose
-# table was evicted registers it again from its own upload on its next rerun.
-_UPLOADS: OrderedDict = OrderedDict()
-MAX_UPLOADS = 12
-
-
-def register_upload(key: str, frame: pd.DataFrame) -> DataSpec:
-    _UPLOADS[key] = frame
-    _UPLOADS.move_to_end(key)
-    while len(_UPLOADS) > MAX_UPLOADS:
-        _UPLOADS.popitem(last=False)
-    return DataSpec(UPLOAD, params=(("key", key),))
-
-
-@st.cache_resource(max_entries=256, show_spinner=False)
-def get_data(spec: DataSpec) -> pd.DataFrame:
-    if spec.dataset == UPLOAD:
-        return _UPLOADS[dict(spec.params)["key"]].copy()
-    if spec.simulated:
-        data = SIMULATORS[spec.simulator](**dict(spec.params), seed=spec.seed)
-    else:
-        data = mmcore.load_dataset(spec.dataset)
-    for op, column, *args in spec.transform:
-        if op == "scale":
-            data[column] = data[column] * args[0]
-        elif op == "keep":  # keep only the first k rows of one group
-            level, k = args
-            rows = data.index[data[column].astype(str) == level]
-            data = data.drop(rows[k:]).reset_index(drop=True)
-    return data
-
-
-@st.cache_resource(max_entries=1024, show_spinner=False)
-def get_fit(spec: DataSpec, formula: str, reml: bool = True) -> mmcore.LmmFit:
-    return mmcore.fit(formula, get_data(spec), reml=reml)
-
-
-@st.cache_resource(max_entries=1024, show_spinner=False)
-def get_figure(kind: str, spec: DataSpec, formula: str, reml: bool = True, scale: float = 1.0,
-               options: tuple = ()) -> object:
-    """A figure built once per (kind, data, model, options) and shared by every session:
-    cache_resource, not cache_data, so a rerun does not unpickle it. Callers never mutate it."""
-    from mmcore import figures, figures_lessons, figures_model
-
-    fit = get_fit(spec, formula, reml)
-    builder = next(getattr(m, kind) for m in (figures, figures_model, figures_lessons) if hasattr(m, kind))
-    return styled(builder(fit, **dict(options)), scale)
-
-
-@st.cache_data(max_entries=512, show_spinner=False)
-def get_comparison(spec: DataSpec, formulas: tuple, names: tuple) -> pd.DataFrame:
-    """lme4's anova() of several models on one data set. The ML fits it needs come from (and stay
-    in) the fit cache, rather than being refitted inside anova()."""
-    table = mmcore.anova(*(get_fit(spec, f, reml=False) for f in formulas), names=list(names))
-    table.attrs["note"] = "refitting model(s) with ML (instead of REML)"
-    return table
-
-
-@st.cache_resource(max_entries=512, show_spinner=False)
-def get_components_figure(spec: DataSpec, formulas: tuple, names: tuple, scale: float = 1.0):
-    from mmcore.figures_model import fig_variance_components
-
-    return styled(fig_variance_components({n: get_fit(spec, f) for n, f in zip(names, formulas)}), scale)
 
 
 def table(df: pd.DataFrame, digits: int = 4, **kwargs) -> None:
@@ -200,18 +97,11 @@ def format_p(p: float) -> str:
     return "< 2.2e-16" if p < 2.2e-16 else f"{p:.3g}"
 
 
-def anova_table(table: pd.DataFrame) -> None:
-    """An anova() table laid out as lme4 prints it: blanks where a test does not apply."""
-    out = pd.DataFrame(index=table.index)
-    out["npar"] = table["npar"].astype(int).astype(str)
-    for col in ("AIC", "BIC", "logLik", "deviance"):
-        out[col] = [f"{v:.2f}" for v in table[col]]
-    out["Chisq"] = ["" if v != v else f"{v:.4f}" for v in table["Chisq"].astype(float)]
-    out["Df"] = ["" if v != v else str(int(v)) for v in table["Df"].astype(float)]
-    out["Pr(>Chisq)"] = [format_p(v) for v in table["Pr(>Chisq)"].astype(float)]
-    st.dataframe(out)
-    if table.attrs.get("note"):
-        st.caption(f"lme4: {table.attrs['note']}.")
+def anova_table(spec: DataSpec, formulas: tuple, names: tuple) -> None:
+    """The comparison as lme4's anova() prints it: text, made once per comparison (a dataframe
+    element would be converted anew on every rerun)."""
+    st.code(get_anova_text(spec, formulas, names), language="text")
+    st.caption("lme4: refitting model(s) with ML (instead of REML).")
 
 
 def fit_or_stop(spec: DataSpec, formula: str, reml: bool = True) -> mmcore.LmmFit:
@@ -274,18 +164,20 @@ def code_export(formula: str, spec: DataSpec, reml: bool = True) -> None:
     name = None if spec.simulated or spec.transform or spec.dataset == UPLOAD else spec.dataset
     csv_name = f"{spec.dataset if spec.dataset not in (SIMULATE, UPLOAD) else 'your_data' if spec.dataset == UPLOAD else 'simulated'}.csv"
     with st.expander("Code: this model in R, statsmodels and mmcore"):
-        r, sm, mm = st.tabs(["R (lme4)", "Python (statsmodels)", "Python (mmcore)"])
-        r.code(codegen.r_code(formula, name, reml, csv_name), language="r")
-        sm.code(codegen.statsmodels_code(formula, reml, csv_name), language="python")
-        mm.code(codegen.mmcore_code(formula, name, reml, csv_name), language="python")
+        # one element, three highlighted blocks: every element costs the server on every rerun
+        st.markdown(f"**R (lme4)**\n```r\n{codegen.r_code(formula, name, reml, csv_name)}```\n"
+                    f"**Python (statsmodels)**\n```python\n{codegen.statsmodels_code(formula, reml, csv_name)}```\n"
+                    f"**Python (mmcore)**\n```python\n{codegen.mmcore_code(formula, name, reml, csv_name)}```")
         st.download_button("Download the data on screen (CSV)", lambda: get_data(spec).to_csv(index=False).encode(),
                            file_name=csv_name, mime="text/csv", key=f"download_{formula}")  # made on click only
 
 
-def truth_table(fit: mmcore.LmmFit, truth: dict, mapping: dict) -> pd.DataFrame:
-    """Estimates beside the truth they were drawn from. mapping: label -> (truth key, estimate)."""
-    rows = [(label, truth[key], est) for label, (key, est) in mapping.items() if key in truth]
-    return pd.DataFrame(rows, columns=["parameter", "truth", "estimate"]).set_index("parameter")
+def truth_table(truth: dict, mapping: dict) -> None:
+    """Estimates beside the truth they were drawn from, as a small Markdown table (a dataframe
+    element costs more per rerun than the fits behind it). mapping: label -> (truth key, estimate)."""
+    rows = [f"| {label} | {float(truth[key]):.3f} | {float(est):.3f} |" for label, (key, est) in mapping.items()
+            if key in truth]
+    st.markdown("\n".join(["| parameter | truth | estimate |", "|---|---:|---:|", *rows]))
 
 
 def url_path(path: str) -> str:
@@ -324,9 +216,7 @@ def remember(key: str, params: tuple, result) -> None:
 
 def styled(fig, scale_: float):
     """House style for a figure a page builds itself (not from the shared cache)."""
-    from mmcore.plotting import styled as style
-
-    return style(fig, scale_)
+    return _styled(fig, scale_)
 
 
 # -- shareable state, presenter mode, guided paths -------------------------------------------------

@@ -61,6 +61,26 @@ def anova(*fits: LmmFit, names: list[str] | None = None) -> pd.DataFrame:
     return table
 
 
+def format_anova(table: pd.DataFrame) -> str:
+    """An anova() table as lme4 prints it (models, then the table, then the significance codes)."""
+    formulas = table.attrs.get("formulas", {})
+    lines = ["Models:"] + [f"{name}: {formulas.get(name, '')}" for name in table.index]
+    head = ["", "npar", "AIC", "BIC", "logLik", "deviance", "Chisq", "Df", "Pr(>Chisq)", ""]
+    rows = [head]
+    for name, r in table.iterrows():
+        p = r["Pr(>Chisq)"]
+        stars = "" if p != p else "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else "." if p < 0.1 else ""
+        rows.append([str(name), str(int(r["npar"])), f"{r['AIC']:.1f}", f"{r['BIC']:.1f}", f"{r['logLik']:.2f}",
+                     f"{r['deviance']:.1f}", "" if r["Chisq"] != r["Chisq"] else f"{r['Chisq']:.4f}",
+                     "" if pd.isna(r["Df"]) else str(int(r["Df"])),
+                     "" if p != p else ("< 2.2e-16" if p < 2.2e-16 else f"{p:.4g}"), stars])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    for row in rows:
+        lines.append(" ".join(c.ljust(w) if i in (0, 9) else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip())
+    lines += ["---", "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1"]
+    return "\n".join(lines)
+
+
 @dataclass(frozen=True)
 class BootstrapLRT:
     observed: float  # the LRT statistic of the data, 2 (logLik1 - logLik0), ML fits

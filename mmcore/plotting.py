@@ -12,6 +12,8 @@ Streamlit themes charts in the browser anyway.
 """
 from __future__ import annotations
 
+import threading
+
 import plotly.graph_objects as go
 
 # Okabe & Ito's palette without its yellow, too faint as a line on white; black is the population.
@@ -25,15 +27,27 @@ POOLING = {  # the three answers, and the population line: colour and dash both 
 }
 MAX_POINTS = 5000  # beyond this a scatter is thinned, with a note on the figure
 
+# plotly creates its property validators lazily and not thread-safely: two sessions of the app
+# building figures at the same moment (a class under load, bench/load.py) made plotly reject valid
+# values now and then ("Invalid value ... for the 'textposition' property"). Every figure is built
+# and styled through the two functions below, under this lock (construction takes about a ms).
+_PLOTLY = threading.RLock()
+
 
 def figure(traces: list[dict], layout: dict) -> go.Figure:
     """A go.Figure from trace and layout dicts, without plotly's per-property validation."""
     base = dict(margin=dict(l=10, r=10, t=60, b=10), height=420)
-    return go.Figure(dict(data=traces, layout={**base, **layout}), _validate=False)
+    with _PLOTLY:
+        return go.Figure(dict(data=traces, layout={**base, **layout}), _validate=False)
 
 
 def styled(fig: go.Figure, scale: float = 1.0) -> go.Figure:
     """Fonts, markers and lines for the screen (scale 1) or a projector (scale > 1)."""
+    with _PLOTLY:
+        return _styled(fig, scale)
+
+
+def _styled(fig: go.Figure, scale: float) -> go.Figure:
     height = fig.layout.height or 420
     fig.update_layout(font=dict(size=round(14 * scale)), legend=dict(font=dict(size=round(13 * scale))),
                       title_font=dict(size=round(17 * scale)), height=round(height * (1 + (scale - 1) * 0.5)))
@@ -44,6 +58,24 @@ def styled(fig: go.Figure, scale: float = 1.0) -> go.Figure:
             if trace.type == "scatter" and trace.line is not None and trace.line.width:
                 trace.line.width = trace.line.width * scale
     return fig
+
+
+class FrozenFigure(go.Figure):
+    """A figure that will not change again (a cached one), with its dict made once.
+
+    st.plotly_chart turns a figure into a dict with `to_dict()`, a deep copy, on every rerun of every
+    session; a frozen figure hands out the dict made when it was frozen. (Handing st.plotly_chart a
+    dict instead would be worse: Streamlit validates a dict anew each time.)"""
+
+    def to_dict(self):
+        return self._frozen_dict
+
+
+def freeze(fig: go.Figure) -> FrozenFigure:
+    with _PLOTLY:
+        frozen = FrozenFigure(fig.to_dict(), _validate=False)
+        frozen._frozen_dict = fig.to_dict()
+    return frozen
 
 
 def note(text: str) -> dict:

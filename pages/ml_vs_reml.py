@@ -6,17 +6,12 @@ import mmcore
 import ui
 from mmcore import quiz
 from mmcore.figures_lessons import fig_estimates, fig_profiles, fig_surface
-from mmcore.profiles import criterion_curves, reml_ml_study
+from mmcore.profiles import reml_ml_study
 from mmcore.variance import anova_blocks, anova_oneway
 
 FORMULAS = {"dyestuff": "Yield ~ 1 + (1 | Batch)", "penicillin": "yield ~ treat + (1 | blend)",
             "estrone": "Estrone ~ 1 + (1 | Subject)", "sleepstudy": "Reaction ~ Days + (1 | Subject)",
             ui.SIMULATE: "y ~ x + (1 | group)"}
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def curves(spec: ui.DataSpec, formula: str):
-    return criterion_curves(formula, ui.get_data(spec))
 
 
 ui.page_start()
@@ -43,7 +38,7 @@ ui.steps([
     "Read why a test of fixed effects needs ML fits.",
 ])
 st.subheader("The two criteria, as curves")
-cv = curves(spec, formula)
+cv = ui.get_curves(spec, formula)
 c1, c2 = st.columns(2)
 with c1:
     ui.show(ui.styled(fig_profiles(cv, "sigma_b"), ui.scale()), key="mr_prof_b")

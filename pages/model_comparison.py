@@ -54,7 +54,7 @@ try:
 except mmcore.MixedModelError as err:
     st.error(str(err))
     st.stop()
-ui.anova_table(table)
+ui.anova_table(spec, (f0, f1), ("m0", "m1"))
 chisq, df, p = table["Chisq"].iloc[1], int(table["Df"].iloc[1]), table["Pr(>Chisq)"].iloc[1]
 st.markdown(
     f"Chisq = 2 (logLik m1 - logLik m0) = 2 ({table['logLik'].iloc[1]:.3f} - ({table['logLik'].iloc[0]:.3f})) = "

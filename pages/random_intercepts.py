@@ -72,8 +72,8 @@ ui.explain(
 if spec.simulated:
     st.markdown("**Estimates beside the truth**")
     t = spec.truth
-    ui.table(ui.truth_table(fit, t, {"beta0": ("beta0", fit.fixef.iloc[0]), "beta1": ("beta1", fit.fixef.get("x")),
-                                     "sigma_b": ("sigma_b", sb), "sigma": ("sigma", s)}), 3)
+    ui.truth_table(t, {"beta0": ("beta0", fit.fixef.iloc[0]), "beta1": ("beta1", fit.fixef.get("x")),
+                       "sigma_b": ("sigma_b", sb), "sigma": ("sigma", s)})
 
 blups, diag, panels = st.tabs(["BLUPs", "Diagnostics", "One panel per group"])
 with blups:

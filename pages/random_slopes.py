@@ -3,7 +3,6 @@ import streamlit as st
 
 import ui
 from mmcore import quiz
-from mmcore.pooling import pooling
 
 ui.page_start()
 st.title("Random slopes")
@@ -66,8 +65,7 @@ with right:
 st.subheader("The three models side by side")
 order = ("intercept only", "uncorrelated", "correlated")
 ui.show(ui.get_components_figure(spec, tuple(MODELS.values()), tuple(MODELS), ui.scale()), key="rs_vc")
-ui.anova_table(ui.get_comparison(spec, tuple(MODELS[k] for k in order),
-                                 tuple(MODELS[k].split("+ ", 1)[1] for k in order)))
+ui.anova_table(spec, tuple(MODELS[k] for k in order), tuple(MODELS[k].split("+ ", 1)[1] for k in order))
 st.caption("Each row tests the model against the one above it (likelihood-ratio test). A small p-value says the "
            "richer model fits clearly better. A variance tested against zero sits on the boundary of its range, "
            "so these p-values are conservative (see the model comparison lesson).")
@@ -88,10 +86,7 @@ if st.toggle("Draw one panel per group", **ui.bind("rs_panels")):
 
 st.subheader("Predictions with and without the random effects")
 who = st.multiselect(f"{g}s", levels, default=levels[:2], **ui.bind("rs_who"))
-pool = pooling(fit).assign(**{x: fit.data[x].to_numpy()})
-rows = pool[pool["group"].isin(who)][["group", x, "y", "population", "partial", "none"]]
-rows.columns = [g, x, "observed", "fixed effects only", "with random effects", "own line (no pooling)"]
-ui.table(rows, 1, hide_index=True, height=260)
+ui.table(ui.get_predictions(spec, formula, tuple(who), x, g), 1, hide_index=True, height=260)
 ui.explain(
     "**Borrowing strength.** The prediction *with random effects* is this group's own line pulled toward the "
     "population line: how far depends on how much the group's own data say (how many points, how noisy) "
@@ -110,9 +105,9 @@ if spec.simulated:
     t = spec.truth
     vc = fits["correlated"].varcorr
     st.markdown("**Estimates beside the truth** (correlated model)")
-    ui.table(ui.truth_table(fits["correlated"], t, {
+    ui.truth_table(t, {
         "sigma_b0": ("sigma_b0", vc.sdcor.iloc[0]), "sigma_b1": ("sigma_b1", vc.sdcor.iloc[1] / (0.1 if unit != "days" else 1)),
-        "rho": ("rho", vc.sdcor.iloc[2]), "sigma": ("sigma", fits["correlated"].sigma)}), 3)
+        "rho": ("rho", vc.sdcor.iloc[2]), "sigma": ("sigma", fits["correlated"].sigma)})
 ui.code_export(formula, spec)
 comparison = ui.get_comparison(spec, tuple(MODELS[k] for k in ("intercept only", "correlated")), ("m0", "m1"))
 ui.quiz("random_slopes", quiz.random_slopes(float(fits["correlated"].varcorr.sdcor.iloc[2]),

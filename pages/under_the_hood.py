@@ -8,7 +8,7 @@ import mmcore
 import ui
 from mmcore.explain import describe, variance_parameters
 from mmcore.figures_model import fig_matrix
-from mmcore.matrices import engine_blups, marginal
+from mmcore.matrices import engine_blups
 
 EXPLORER = {
     "random intercept: (1 | Subject)": ("sleepstudy", "Reaction ~ Days + (1 | Subject)"),
@@ -20,11 +20,6 @@ EXPLORER = {
     "crossed: (1 | plate) + (1 | sample)": ("penicillin_lme4", "diameter ~ 1 + (1 | plate) + (1 | sample)"),
     "a formula I type": None,
 }
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def matrices(spec: ui.DataSpec, formula: str) -> dict:
-    return marginal(ui.get_fit(spec, formula))
 
 
 ui.page_start()
@@ -61,7 +56,7 @@ st.subheader("The matrices of this model")
 st.latex(r"\mathbf y = X\boldsymbol\beta + Z\mathbf b + \boldsymbol\varepsilon,\quad \mathbf b \sim N(0, D),\ "
          r"D = \sigma^2\Lambda\Lambda^\top,\quad V = \operatorname{Var}(\mathbf y) = Z D Z^\top + \sigma^2 I")
 try:
-    mats = matrices(spec, formula)
+    mats = ui.get_matrices(spec, formula)
 except mmcore.MixedModelError as err:
     st.info(str(err))
     st.stop()

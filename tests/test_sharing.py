@@ -2,7 +2,7 @@
 import json
 
 import mmcore
-from tests.test_pages import charts, clean, run
+from tests.test_pages import charts, clean, run, truth
 
 
 def sidebar_note(at) -> str:
@@ -14,11 +14,11 @@ def test_a_link_reproduces_the_view():
                  ri_show=["partial pooling", "no pooling"])
     clean(at)
     assert (at.session_state["ri_dataset"], at.session_state["ri_sigma_b"], at.session_state["ri_seed"]) == ("simulate", 55.0, 7)
-    truth = at.dataframe[0].value
-    assert truth.loc["sigma_b", "truth"] == 55.0
+    table = truth(at)
+    assert table["sigma_b"][0] == 55.0
     expected = mmcore.fit("y ~ x + (1 | group)", mmcore.simulate_intercepts(
         n_groups=12, n_per_group=8, beta0=250.0, beta1=10.0, sigma_b=55.0, sigma=25.0, seed=7))
-    assert truth.loc["sigma_b", "estimate"] == round(float(expected.varcorr.sdcor.iloc[0]), 3)
+    assert table["sigma_b"][1] == round(float(expected.varcorr.sdcor.iloc[0]), 3)
     assert "no pooling: each group alone" in {t.get("name") for t in charts(at)[2]["data"]}
     link = at.sidebar.code[-1].value
     for part in ("ri_dataset=simulate", "ri_sigma_b=55", "ri_seed=7", "ri_n_groups=12"):

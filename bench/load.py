@@ -1,0 +1,208 @@
+"""A class on one server: N browser-like sessions over Streamlit's own websocket protocol.
+
+    python bench/load.py --page random-slopes --sessions 50 --moves 15
+    python bench/load.py --page shrinkage --sessions 50
+    python bench/load.py --soak            # one session, 1000 reruns: memory before and after
+    python bench/load.py --root DIR        # run the app found in DIR (e.g. an older checkout)
+    python bench/load.py --processes 2     # 2 app processes behind HAProxy (deploy/haproxy.cfg)
+
+Each session opens /_stcore/stream as a browser tab does (subprotocol 'streamlit', same-origin),
+sends BackMsg.rerun_script for the page, waits for ForwardMsg.script_finished; once every session
+has had its first run, each one every ~2 s
+(jittered) moves the page's main slider to a random step and times the rerun: from sending the
+BackMsg to script_finished. Errors: exception elements, or a run that did not finish. The server's
+peak resident memory is read from /proc/<pid>/status (VmHWM).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from labserver import running, running_behind_haproxy  # noqa: E402
+
+LAST_EXCEPTION: list = []  # what exception elements said (with --details, the server sends them in full)
+
+# page: (query string, the slider's key, the values it takes)
+SCENARIOS = {
+    "random-slopes": ("rs_dataset=simulate", "rs_rho", [round(-0.95 + 0.05 * i, 2) for i in range(39)]),
+    "shrinkage": ("", "sh_keep", list(range(1, 11))),
+    "random-intercepts": ("ri_dataset=simulate", "ri_sigma_b", [float(v) for v in range(0, 101, 2)]),
+}
+
+
+def memory_kb(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def rerun(page: str, query: str, widget_id: str | None = None, value: float | None = None) -> bytes:
+    msg = BackMsg()
+    state = msg.rerun_script
+    state.query_string = query
+    state.page_name = page
+    if widget_id is not None:
+        w = state.widget_states.widgets.add()
+        w.id = widget_id
+        w.double_array_value.data.append(value)
+    return msg.SerializeToString()
+
+
+async def run_once(ws, payload: bytes, timeout: float = 120.0) -> tuple[float, int, dict]:
+    """Send one rerun; return (seconds to script_finished, exception elements, widget ids by key)."""
+    t0 = time.perf_counter()
+    await ws.send(payload)
+    errors, widgets = 0, {}
+    global LAST_EXCEPTION
+    while True:
+        raw = await asyncio.wait_for(ws.recv(), timeout)
+        msg = ForwardMsg()
+        msg.ParseFromString(raw)
+        kind = msg.WhichOneof("type")
+        if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            element = msg.delta.new_element
+            etype = element.WhichOneof("type")
+            if etype == "exception":
+                errors += 1
+                LAST_EXCEPTION.append(f"{element.exception.type}: {element.exception.message[:200]} "
+                                      f"{' | '.join(x.strip()[:150] for x in element.exception.stack_trace)}")
+            elif etype and hasattr(getattr(element, etype), "id"):
+                wid = getattr(element, etype).id
+                widgets[wid.rsplit("-", 1)[-1]] = wid
+        elif kind == "script_finished":
+            if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                continue
+            return time.perf_counter() - t0, errors, widgets
+
+
+def cookie_for(url: str, page: str) -> dict:
+    """Load the page over HTTP first, as a browser does: a load balancer's stickiness cookie (if any)
+    then goes with the websocket."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{url}/{page}", timeout=30) as r:
+        cookie = r.headers.get("Set-Cookie")
+    return {"Cookie": cookie.split(";")[0]} if cookie else {}
+
+
+async def student(url: str, page: str, moves: int, interval: float, seed: int, out: dict,
+                  ready: asyncio.Barrier) -> None:
+    query, key, values = SCENARIOS[page]
+    rng = random.Random(seed)
+    ws_url = url.replace("http", "ws") + "/_stcore/stream"
+    try:
+        headers = await asyncio.to_thread(cookie_for, url, page)
+        async with websockets.connect(ws_url, subprotocols=["streamlit"], origin=url, max_size=None,
+                                      open_timeout=60, ping_interval=None, additional_headers=headers) as ws:
+            first, errors, widgets = await run_once(ws, rerun(page, query))
+            out["first"].append(first)
+            out["errors"] += errors
+            wid = next((w for k, w in widgets.items() if k == key), None)
+            await ready.wait()  # every session has had its first run: now the class starts moving
+            if wid is None:
+                out["errors"] += 1
+                return
+            await asyncio.sleep(rng.uniform(0, interval))  # students do not move in step
+            for _ in range(moves):
+                seconds, errors, _ = await run_once(ws, rerun(page, query, wid, rng.choice(values)))
+                out["rerun"].append(seconds)
+                out["errors"] += errors
+                await asyncio.sleep(max(0.0, rng.uniform(0.7, 1.3) * interval - seconds))
+    except (OSError, asyncio.TimeoutError, websockets.WebSocketException) as exc:
+        out["errors"] += 1
+        out["failures"].append(repr(exc)[:120])
+        if not ready.broken:
+            await ready.abort()
+
+
+async def load(url: str, page: str, sessions: int, moves: int, interval: float) -> dict:
+    out = {"first": [], "rerun": [], "errors": 0, "failures": []}
+    ready = asyncio.Barrier(sessions)
+    await asyncio.gather(*(student(url, page, moves, interval, s, out, ready) for s in range(sessions)))
+    return out
+
+
+async def soak(url: str, page: str, reruns: int) -> tuple[list, list]:
+    query, key, values = SCENARIOS[page]
+    ws_url = url.replace("http", "ws") + "/_stcore/stream"
+    times, marks = [], []
+    async with websockets.connect(ws_url, subprotocols=["streamlit"], origin=url, max_size=None,
+                                  ping_interval=None) as ws:
+        _, _, widgets = await run_once(ws, rerun(page, query))
+        wid = widgets[key]
+        for i in range(reruns):
+            seconds, errors, _ = await run_once(ws, rerun(page, query, wid, values[i % 10]))
+            times.append(seconds)
+            if i in (49, reruns - 1):
+                marks.append(i + 1)
+    return times, marks
+
+
+def pct(values, q) -> float:
+    return float(np.percentile(np.array(values) * 1e3, q)) if values else float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--page", default="random-slopes", choices=list(SCENARIOS))
+    ap.add_argument("--sessions", type=int, default=50)
+    ap.add_argument("--moves", type=int, default=15)
+    ap.add_argument("--interval", type=float, default=2.0)
+    ap.add_argument("--soak", action="store_true")
+    ap.add_argument("--reruns", type=int, default=1000)
+    ap.add_argument("--root", default=None, help="run the app in this directory instead")
+    ap.add_argument("--processes", type=int, default=1, help="app processes behind HAProxy (needs haproxy)")
+    ap.add_argument("--details", action="store_true", help="servers send full error details (to debug)")
+    args = ap.parse_args()
+    extra = ["--client.showErrorDetails", "full"] if args.details else None
+    server = running(extra, root=args.root) if args.processes == 1 else \
+        running_behind_haproxy(args.processes, args.root, extra)
+    with server as (url, procs):
+        procs = procs if isinstance(procs, list) else [procs]
+        proc = procs[0]
+        if args.soak:
+            # warm up, then read memory after 50 reruns and after all of them
+            query, key, values = SCENARIOS[args.page]
+            t0 = time.perf_counter()
+            rss_start = memory_kb(proc.pid, "VmRSS")
+            times, _ = asyncio.run(soak(url, args.page, 50))
+            rss_warm = memory_kb(proc.pid, "VmRSS")
+            times2, _ = asyncio.run(soak(url, args.page, args.reruns))
+            rss_end = memory_kb(proc.pid, "VmRSS")
+            print(f"soak, {args.page}: 1 session, {args.reruns} reruns in {time.perf_counter() - t0:.0f} s; rerun median "
+                  f"{statistics.median(times2) * 1e3:.0f} ms; server RSS {rss_start / 1024:.0f} MB at start, "
+                  f"{rss_warm / 1024:.0f} MB after 50 reruns, {rss_end / 1024:.0f} MB after {args.reruns} more: "
+                  f"growth {(rss_end - rss_warm) / 1024:+.1f} MB")
+            return
+        t0 = time.perf_counter()
+        out = asyncio.run(load(url, args.page, args.sessions, args.moves, args.interval))
+        wall = time.perf_counter() - t0
+        peak = sum(memory_kb(p.pid, "VmHWM") for p in procs)
+    print(f"{args.page}, {args.processes} process{'es' if args.processes > 1 else ''}: "
+          f"{args.sessions} sessions x {args.moves} slider moves every ~{args.interval:g} s "
+          f"({len(out['rerun'])} reruns in {wall:.0f} s)")
+    print(f"  first run     p50 {pct(out['first'], 50):7.0f} ms   p95 {pct(out['first'], 95):7.0f} ms")
+    print(f"  slider rerun  p50 {pct(out['rerun'], 50):7.0f} ms   p95 {pct(out['rerun'], 95):7.0f} ms   "
+          f"max {pct(out['rerun'], 100):7.0f} ms   (target p95 <= 1000 ms)")
+    print(f"  errors {out['errors']}; server peak memory {peak / 1024:.0f} MB"
+          f"{' (sum of the processes)' if args.processes > 1 else ''} (target < 1024 MB)")
+    for failure in out["failures"][:5]:
+        print("  failure:", failure)
+    for text in LAST_EXCEPTION[:3]:
+        print("  exception on a page:", text)
+
+
+if __name__ == "__main__":
+    main()
