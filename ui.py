@@ -51,6 +51,22 @@ DATASET_LABELS = {
     SIMULATE: "Simulate from a truth I choose",
 }
 
+# Each dataset's random-intercept model: the lessons on intercepts, shrinkage and ML vs REML share it.
+INTERCEPT_MODELS = {
+    "sleepstudy": "Reaction ~ Days + (1 | Subject)",
+    "penicillin": "yield ~ treat + (1 | blend)",
+    "estrone": "Estrone ~ 1 + (1 | Subject)",
+    "dyestuff": "Yield ~ 1 + (1 | Batch)",
+}
+
+
+def intercept_model(spec: DataSpec, covariate: bool = True) -> str:
+    """The random-intercept model for the chosen data; simulated data with or without their x."""
+    if spec.simulated:
+        return "y ~ x + (1 | group)" if covariate else "y ~ 1 + (1 | group)"
+    return INTERCEPT_MODELS[spec.dataset]
+
+
 # The truth's sliders: name -> (label, min, max, default, step)
 TRUTHS = {
     "intercepts": {

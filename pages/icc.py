@@ -1,4 +1,4 @@
-"""Lesson 2: the intraclass correlation: how much of the variance lies between groups, with an
+"""Lesson 3: the intraclass correlation: how much of the variance lies between groups, with an
 honest interval, a boundary-aware test, and the ANOVA connection."""
 import numpy as np
 import streamlit as st
@@ -9,9 +9,6 @@ from mmcore import quiz
 from mmcore.figures_lessons import fig_bootstrap, fig_decomposition
 from mmcore.variance import anova_oneway, icc_bootstrap, variance_test
 
-FORMULAS = {"estrone": "Estrone ~ 1 + (1 | Subject)", "dyestuff": "Yield ~ 1 + (1 | Batch)",
-            ui.SIMULATE: "y ~ 1 + (1 | group)"}
-
 ui.page_start()
 st.title("The intraclass correlation (ICC)")
 st.markdown(
@@ -20,7 +17,7 @@ st.markdown(
     "between groups, and also the correlation of two measurements of the same group."
 )
 spec = ui.sidebar_data("ic", ["estrone", "dyestuff"], "icc")
-formula = FORMULAS[spec.dataset]
+formula = ui.intercept_model(spec, covariate=False)
 fit = ui.fit_or_stop(spec, formula)
 ui.notes(fit)
 if spec.dataset == "estrone":

@@ -1,4 +1,4 @@
-"""Lesson 5: ML against REML. Two criteria, their curves, their estimates, and when to use which."""
+"""Lesson 6: ML against REML. Two criteria, their curves, their estimates, and when to use which."""
 import pandas as pd
 import streamlit as st
 
@@ -9,11 +9,6 @@ from mmcore.figures_lessons import fig_estimates, fig_profiles, fig_surface
 from mmcore.profiles import reml_ml_study
 from mmcore.variance import anova_blocks, anova_oneway
 
-FORMULAS = {"dyestuff": "Yield ~ 1 + (1 | Batch)", "penicillin": "yield ~ treat + (1 | blend)",
-            "estrone": "Estrone ~ 1 + (1 | Subject)", "sleepstudy": "Reaction ~ Days + (1 | Subject)",
-            ui.SIMULATE: "y ~ x + (1 | group)"}
-
-
 ui.page_start()
 st.title("ML vs REML")
 st.markdown(
@@ -23,7 +18,7 @@ st.markdown(
     "the variances from what is left. Same model, two criteria, two sets of variance estimates."
 )
 spec = ui.sidebar_data("mr", ["dyestuff", "penicillin", "estrone", "sleepstudy"], "intercepts")
-formula = FORMULAS[spec.dataset]
+formula = ui.intercept_model(spec)
 ml, reml = ui.fit_or_stop(spec, formula, reml=False), ui.fit_or_stop(spec, formula, reml=True)
 ui.notes(reml)
 st.latex(r"-2\ell_{ML}(\boldsymbol\beta, \sigma_b, \sigma) = \log|V| + (\mathbf y - X\boldsymbol\beta)^\top V^{-1}"

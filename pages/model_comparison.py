@@ -1,4 +1,4 @@
-"""Lesson 6: comparing models. LRT as lme4's anova(), the parametric bootstrap, the boundary,
+"""Lesson 7: comparing models. LRT as lme4's anova(), the parametric bootstrap, the boundary,
 and blocks as fixed or random effects."""
 import numpy as np
 import pandas as pd

@@ -1,16 +1,8 @@
-"""Lesson 1: random intercepts. Repeated measures, y = X beta + Z b + e, pooling, BLUPs."""
+"""Lesson 2: random intercepts. Repeated measures, y = X beta + Z b + e, pooling, BLUPs."""
 import streamlit as st
 
 import ui
 from mmcore import quiz
-
-FORMULAS = {
-    "sleepstudy": "Reaction ~ Days + (1 | Subject)",
-    "penicillin": "yield ~ treat + (1 | blend)",
-    "estrone": "Estrone ~ 1 + (1 | Subject)",
-    "dyestuff": "Yield ~ 1 + (1 | Batch)",
-    ui.SIMULATE: "y ~ x + (1 | group)",
-}
 
 ui.page_start()
 st.title("Random intercepts")
@@ -21,7 +13,7 @@ st.markdown(
     "separate model to each subject?"
 )
 spec = ui.sidebar_data("ri", ["sleepstudy", "penicillin", "estrone", "dyestuff"], "intercepts")
-formula = FORMULAS[spec.dataset]
+formula = ui.intercept_model(spec)
 fit = ui.fit_or_stop(spec, formula)
 group = next(iter(fit.ranef))
 ui.notes(fit)

@@ -1,4 +1,4 @@
-"""Lesson 2: random slopes. (Days | Subject) against (Days || Subject) and (1 | Subject)."""
+"""Lesson 4: random slopes. (Days | Subject) against (Days || Subject) and (1 | Subject)."""
 import streamlit as st
 
 import ui

@@ -1,14 +1,10 @@
-"""Lesson 4: shrinkage (partial pooling) for random intercepts and slopes, and why it pays."""
+"""Lesson 5: shrinkage (partial pooling) for random intercepts and slopes, and why it pays."""
 import streamlit as st
 
 import ui
 from mmcore import quiz
 from mmcore.figures_lessons import fig_shrinkage_axis, fig_shrinkage_plane, fig_study
 from mmcore.shrinkage import fixed_vs_random_study, shrinkage_intercepts, shrinkage_slopes
-
-FORMULAS = {"sleepstudy": "Reaction ~ Days + (1 | Subject)", "dyestuff": "Yield ~ 1 + (1 | Batch)",
-            "estrone": "Estrone ~ 1 + (1 | Subject)", "penicillin": "yield ~ treat + (1 | blend)",
-            ui.SIMULATE: "y ~ 1 + (1 | group)"}
 
 ui.page_start()
 st.title("Shrinkage: partial pooling")
@@ -18,7 +14,7 @@ st.markdown(
     "its own data can say. This is **shrinkage**, and it makes the estimates better on average."
 )
 spec = ui.sidebar_data("sh", ["sleepstudy", "dyestuff", "estrone", "penicillin"], "shrinkage")
-formula = FORMULAS[spec.dataset]
+formula = ui.intercept_model(spec, covariate=False)
 base = ui.fit_or_stop(spec, formula)
 group = next(iter(base.ranef))
 levels = list(base.ranef[group].index)
