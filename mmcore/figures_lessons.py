@@ -111,8 +111,8 @@ def fig_surface(curves: Curves, which: str) -> go.Figure:
     best = curves.ml_best if which == "ml" else curves.reml_best
     z = np.minimum(surface - best[2], 20.0)
     return figure([
-        dict(type="contour", x=curves.sigma, y=curves.sigma_b, z=z, colorscale="Blues",
-             reversescale=True, contours=dict(start=0, end=20, size=1), showscale=False,
+        dict(type="contour", x=curves.sigma, y=curves.sigma_b, z=z, colorscale=[[0.0, "#0072B2"], [1.0, "#FFFFFF"]],
+             contours=dict(start=0, end=20, size=1), showscale=False,
              hovertemplate="sigma %{x:.3g}, sigma_b %{y:.3g}: +%{z:.2f}<extra></extra>"),
         dict(type="scatter", x=[best[1]], y=[best[0]], mode="markers", marker=dict(color="#D55E00", size=13, symbol="x"),
              name="optimum"),

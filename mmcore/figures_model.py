@@ -7,24 +7,27 @@ import plotly.graph_objects as go
 from scipy import stats
 
 from .design import ModelData
-from .plotting import figure, legend_below
+from .plotting import SCALE_BLUE, SCALE_DIVERGING, SCALE_ORANGE, figure, legend_below
 from .results import LmmFit
 
 MAX_ROWS = 120  # rows of a matrix heatmap; more cannot be read on a screen
 
 
-def fig_matrix(M: np.ndarray, columns, title: str, row_labels=None, colorscale: str = "Blues") -> go.Figure:
-    """A design matrix as a heatmap, columns labelled; long matrices show their first rows."""
+def fig_matrix(M: np.ndarray, columns, title: str, row_labels=None, colorscale=None) -> go.Figure:
+    """A matrix as a heatmap, columns labelled; long matrices show their first rows. Zero is white;
+    a matrix with negative entries gets a diverging scale centred on zero."""
     n = len(M)
+    z = np.asarray(M[:MAX_ROWS], dtype=float)
     labels = [str(r) for r in (row_labels if row_labels is not None else range(1, n + 1))][:MAX_ROWS]
-    trace = dict(type="heatmap", z=np.asarray(M[:MAX_ROWS], dtype=float), x=[str(c) for c in columns], y=labels,
-                 colorscale=colorscale, showscale=False, xgap=1,
-                 hovertemplate="row %{y}, %{x}: %{z}<extra></extra>")
+    signed = bool((z < 0).any())
+    trace = dict(type="heatmap", z=z, x=[str(c) for c in columns], y=labels, showscale=signed, xgap=1,
+                 colorscale=SCALE_DIVERGING if signed else (colorscale or SCALE_BLUE),
+                 hovertemplate="row %{y}, %{x}: %{z:.4g}<extra></extra>", **({"zmid": 0.0} if signed else {}))
     return figure([trace], dict(
         title=dict(text=title + (f" (first {MAX_ROWS} of {n} rows)" if n > MAX_ROWS else "")), height=460,
         yaxis=dict(autorange="reversed", title=dict(text="row"), showticklabels=n <= 40, type="category"),
-        xaxis=dict(side="top", tickangle=-45 if len(columns) > 8 else 0, type="category"),
-        margin=dict(l=10, r=10, t=110, b=10)))
+        xaxis=dict(side="bottom", tickangle=-45 if len(columns) > 8 else 0, type="category"),
+        margin=dict(l=10, r=10, t=60, b=90)))
 
 
 def z_columns(md: ModelData) -> tuple[np.ndarray, list[str]]:
@@ -45,9 +48,9 @@ def fig_design(fit: LmmFit, which: str = "X") -> go.Figure:
 
     md = model_data(fit)
     if which == "X":
-        return fig_matrix(md.X, md.fixed_names, "X: the fixed-effects design", colorscale="Blues")
+        return fig_matrix(md.X, md.fixed_names, "X: the fixed-effects design", colorscale=SCALE_BLUE)
     Z, names = z_columns(md)
-    return fig_matrix(Z, names, "Z: which group each row belongs to", colorscale="Oranges")
+    return fig_matrix(Z, names, "Z: which group each row belongs to", colorscale=SCALE_ORANGE)
 
 
 def random_covariance(fit: LmmFit, group: str) -> np.ndarray:

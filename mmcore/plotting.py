@@ -26,6 +26,10 @@ POOLING = {  # the three answers, and the population line: colour and dash both 
     "population": dict(name="population: fixed effects", color="#000000", dash="solid"),
 }
 MAX_POINTS = 5000  # beyond this a scatter is thinned, with a note on the figure
+# Heatmap scales, given as colours (plotly.js does not know every name plotly.py does): white is 0.
+SCALE_BLUE = [[0.0, "#FFFFFF"], [1.0, "#0072B2"]]
+SCALE_ORANGE = [[0.0, "#FFFFFF"], [1.0, "#E69F00"]]
+SCALE_DIVERGING = [[0.0, "#D55E00"], [0.5, "#FFFFFF"], [1.0, "#0072B2"]]  # with zmid=0
 
 # plotly creates its property validators lazily and not thread-safely: two sessions of the app
 # building figures at the same moment (a class under load, bench/load.py) made plotly reject valid

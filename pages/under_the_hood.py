@@ -48,7 +48,7 @@ with c1:
     ui.show(ui.get_figure("fig_design", spec, formula, scale=ui.scale(), options=(("which", "Z"),)), key="uh_z")
 with c2:
     st.metric("variance parameters", variance_parameters(formula))
-    st.dataframe(fit.varcorr.round(4), hide_index=True)
+    st.dataframe(fit.varcorr.round(4).fillna(""), hide_index=True)
     st.caption(f"Groups: {', '.join(f'{g} ({n})' for g, n in fit.ngroups.items())}. Z has one column per level of each "
                "grouping factor (and per random slope).")
 
@@ -71,7 +71,7 @@ with tabs[2]:
             key="uh_D")
 with tabs[3]:
     n = min(len(mats["V"]), 120)
-    ui.show(ui.styled(fig_matrix(mats["V"][:n, :n], list(range(1, n + 1)), "V = Z D Z' + sigma^2 I", colorscale="Viridis"),
+    ui.show(ui.styled(fig_matrix(mats["V"][:n, :n], list(range(1, n + 1)), "V = Z D Z' + sigma^2 I"),
                       ui.scale()), key="uh_V")
     st.caption("V is block diagonal when there is one grouping factor: rows of different groups are uncorrelated.")
 
