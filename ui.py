@@ -220,6 +220,17 @@ def run_with_progress(label: str, task, **kwargs):
     return result
 
 
+def run_on_click(key: str, params: tuple, button: str, button_key: str, task, label: str = "Simulating",
+                 primary: bool = True, **kwargs):
+    """An explicitly started simulation or bootstrap: its result for these parameters, computed (with
+    a progress bar) when the button is pressed and remembered for later reruns; None before."""
+    result = remembered(key, params)
+    if st.button(button, key=button_key, type="primary" if primary else "secondary"):
+        result = run_with_progress(label, task, **kwargs)
+        remember(key, params, result)
+    return result
+
+
 def remembered(key: str, params: tuple):
     """A result stored by an explicit run, if it was run with these parameters."""
     stored = st.session_state.get(f"result:{key}")

@@ -42,10 +42,8 @@ if spec.simulated:
 
 st.subheader("How sure are we? A bootstrap interval")
 nsim = st.select_slider("bootstrap replicates", [200, 500, 1000, 2000, 5000], 1000, **ui.bind("ic_nsim"))
-boot = ui.remembered("ic_boot", (spec, formula, nsim))
-if st.button("Compute the 95% interval", key="ic_run", type="primary"):
-    boot = ui.run_with_progress("Bootstrapping", icc_bootstrap, fit=fit, nsim=nsim, seed=1)
-    ui.remember("ic_boot", (spec, formula, nsim), boot)
+boot = ui.run_on_click("ic_boot", (spec, formula, nsim), "Compute the 95% interval", "ic_run", icc_bootstrap,
+                       label="Bootstrapping", fit=fit, nsim=nsim, seed=1)
 if boot is not None:
     st.markdown(f"95% parametric-bootstrap interval for the ICC: **{boot.lower:.3f} to {boot.upper:.3f}** "
                 f"(estimate {boot.icc:.3f}, {nsim:,} data sets drawn from the fit and refitted).")
@@ -63,10 +61,8 @@ st.markdown(
     f"half the time. The 50:50 mixture of chi-square(0) and chi-square(1) halves the p-value: "
     f"**{ui.format_p(test.p_mixture)}**. Or simulate the null distribution:"
 )
-if st.button("Bootstrap the null distribution (1000 data sets)", key="ic_test"):
-    boot_test = ui.run_with_progress("Simulating under H0", variance_test, fit=fit, nsim=1000, seed=1)
-    ui.remember("ic_test", (spec, formula), boot_test)
-boot_test = ui.remembered("ic_test", (spec, formula))
+boot_test = ui.run_on_click("ic_test", (spec, formula), "Bootstrap the null distribution (1000 data sets)", "ic_test",
+                            variance_test, label="Simulating under H0", primary=False, fit=fit, nsim=1000, seed=1)
 if boot_test is not None:
     zero = float(np.mean(boot_test.statistics < 1e-8))
     p_text = (f"< {1 / len(boot_test.statistics):.3g} (no simulated statistic reached the observed one)"

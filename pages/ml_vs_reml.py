@@ -86,11 +86,8 @@ c1, c2, c3, c4, c5 = st.columns(5)
 params = (c1.number_input("groups", 2, 50, 5, key="mr_groups"), c2.number_input("per group", 2, 50, 4, key="mr_per"),
           c3.number_input("sigma_b", 0.0, 50.0, 10.0, key="mr_sb"), c4.number_input("sigma", 0.1, 50.0, 10.0, key="mr_s"),
           c5.select_slider("data sets", [200, 500, 1000, 2000, 5000], 1000, key="mr_nsim"))
-study = ui.remembered("mr_study", params)
-if st.button("Run the simulation", key="mr_run", type="primary"):
-    study = ui.run_with_progress("Simulating", reml_ml_study, n_groups=params[0], n_per_group=params[1],
-                                 sigma_b=params[2], sigma=params[3], nsim=params[4], seed=1)
-    ui.remember("mr_study", params, study)
+study = ui.run_on_click("mr_study", params, "Run the simulation", "mr_run", reml_ml_study, n_groups=params[0],
+                        n_per_group=params[1], sigma_b=params[2], sigma=params[3], nsim=params[4], seed=1)
 if study is not None:
     ui.show(ui.styled(fig_estimates(study, params[2] ** 2), ui.scale()), key="mr_study_fig")
     st.markdown(f"True sigma_b^2 = {params[2] ** 2:.4g}. Mean ML estimate **{study['ML sigma_b^2'].mean():.4g}**, mean REML "

@@ -67,10 +67,8 @@ st.subheader("Parametric bootstrap of the LRT")
 st.markdown("The chi-square reference is an approximation. Instead, simulate many data sets from the *smaller* "
             "fitted model, refit both models to each, and see how often the statistic is as large as ours.")
 nsim = st.select_slider("data sets", [100, 200, 500, 1000, 2000], 1000, **ui.bind("mc_nsim"))
-boot = ui.remembered("mc_boot", (spec, f0, f1, nsim))
-if st.button("Run the bootstrap", key="mc_run", type="primary"):
-    boot = ui.run_with_progress("Refitting both models", mmcore.bootstrap_lrt, fit0=m0, fit1=m1, nsim=nsim, seed=1)
-    ui.remember("mc_boot", (spec, f0, f1, nsim), boot)
+boot = ui.run_on_click("mc_boot", (spec, f0, f1, nsim), "Run the bootstrap", "mc_run", mmcore.bootstrap_lrt,
+                       label="Refitting both models", fit0=m0, fit1=m1, nsim=nsim, seed=1)
 if boot is not None:
     st.markdown(f"Bootstrap p-value: **{boot.p_value:.3f}** +- {boot.mc_se:.3f} (Monte Carlo SE, {nsim:,} data sets), "
                 f"against {ui.format_p(boot.p_chisq)} from chi-square({df})."
@@ -97,10 +95,8 @@ else:
         f"e.g. do penicillin's blends differ? LRT of `yield ~ treat + (1 | blend)` against `lm(yield ~ treat)`: "
         f"**{vt.observed:.3f}**; chi-square(1) p = {ui.format_p(vt.p_chisq)}; the 50:50 mixture halves it: "
         f"**{ui.format_p(vt.p_mixture)}**.")
-    if st.button("Bootstrap it (1000 data sets)", key="mc_vt"):
-        ui.remember("mc_vt", (), ui.run_with_progress("Simulating without blend effects", variance_test, fit=blocks,
-                                                      nsim=1000, seed=1))
-    vboot = ui.remembered("mc_vt", ())
+    vboot = ui.run_on_click("mc_vt", (), "Bootstrap it (1000 data sets)", "mc_vt", variance_test,
+                            label="Simulating without blend effects", primary=False, fit=blocks, nsim=1000, seed=1)
     if vboot is not None:
         st.markdown(f"Bootstrap p-value: **{vboot.p_boot:.3f}** +- {vboot.mc_se:.3f}; "
                     f"{np.mean(vboot.statistics < 1e-8):.0%} of the simulated statistics are exactly 0.")

@@ -66,11 +66,9 @@ c1, c2, c3, c4, c5 = st.columns(5)
 params = (c1.number_input("individuals", 2, 100, 10, key="sh_n_ind"), c2.number_input("measurements", 1, 50, 3, key="sh_n_rep"),
           c3.number_input("SD between", 0.0, 100.0, 10.0, key="sh_sd_b"), c4.number_input("SD within", 0.1, 100.0, 20.0, key="sh_sd_w"),
           c5.select_slider("data sets", [100, 200, 500, 1000, 2000, 5000], 1000, key="sh_nsim"))
-result = ui.remembered("sh_study", params)
-if st.button("Run the simulation", key="sh_run", type="primary"):
-    result = ui.run_with_progress("Simulating", fixed_vs_random_study, n_individuals=params[0], n_measures=params[1],
-                                  sd_between=params[2], sd_within=params[3], nsim=params[4], seed=1)
-    ui.remember("sh_study", params, result)
+result = ui.run_on_click("sh_study", params, "Run the simulation", "sh_run", fixed_vs_random_study,
+                         n_individuals=params[0], n_measures=params[1], sd_between=params[2], sd_within=params[3],
+                         nsim=params[4], seed=1)
 if result is not None:
     ui.show(ui.styled(fig_study(result, "Sum of squared errors per data set", "sum of squared errors"), ui.scale()),
             key="sh_study_fig")
