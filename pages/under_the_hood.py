@@ -43,6 +43,7 @@ st.code(formula, language="r")
 st.markdown("\n".join(f"- {line}" for line in words))
 fit = ui.fit_or_stop(spec, formula)
 ui.notes(fit)
+ui.code_export(formula, spec)
 c1, c2 = st.columns([3, 2])
 with c1:
     ui.show(ui.get_figure("fig_design", spec, formula, scale=ui.scale(), options=(("which", "Z"),)), key="uh_z")

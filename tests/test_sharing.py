@@ -110,3 +110,13 @@ def test_figures_json_roundtrip_in_presenter_mode():
     at = run_url("pages/icc.py", present="true")
     clean(at)
     assert json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["font"]["size"] == 22
+
+
+def test_every_page_with_a_model_exports_its_code_and_data():
+    for page in ["random_intercepts", "icc", "random_slopes", "shrinkage", "ml_vs_reml", "model_comparison",
+                 "under_the_hood"]:
+        at = run(f"pages/{page}.py")
+        clean(at)
+        code = next((m.value for m in at.markdown if m.value.startswith("**R (lme4)**")), "")
+        assert "lmer(" in code and "smf.mixedlm(" in code and "from mmcore import" in code, page
+        assert at.get("download_button"), page
