@@ -51,6 +51,8 @@ def open_page(browser, url: str, height: int = 4200):
 def test_page_renders_plotly_charts_without_exceptions(server, browser, name):
     path, min_charts = PAGES[name]
     page, errors = open_page(browser, server + path)
+    page.wait_for_function(f"() => document.querySelectorAll('.main-svg').length >= {min_charts}",
+                           timeout=60_000)  # on a busy machine plotly may still be drawing
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     assert page.locator(".js-plotly-plot").count() >= min_charts
