@@ -145,6 +145,23 @@ def get_curves(spec: DataSpec, formula: str):
     return criterion_curves(formula, get_data(spec))
 
 
+@lru_cache(maxsize=256)
+def get_curves_figure(spec: DataSpec, formula: str, kind: str, which: str, scale: float = 1.0):
+    """The ML vs REML curves (kind 'profiles', which = sigma_b or sigma) or surface (kind 'surface',
+    which = ml or reml), built once per data and model."""
+    from mmcore.figures_lessons import fig_profiles, fig_surface
+
+    builder = fig_profiles if kind == "profiles" else fig_surface
+    return freeze(styled(builder(get_curves(spec, formula), which), scale))
+
+
+@lru_cache(maxsize=256)
+def get_shrinkage_table(spec: DataSpec, formula: str, reml: bool = True) -> pd.DataFrame:
+    from mmcore.shrinkage import shrinkage_intercepts
+
+    return shrinkage_intercepts(get_fit(spec, formula, reml))
+
+
 @lru_cache(maxsize=64)
 def get_matrices(spec: DataSpec, formula: str) -> dict:
     from mmcore.matrices import marginal

@@ -12,7 +12,8 @@ import streamlit as st
 
 import mmcore
 from labcache import (SIMULATE, UPLOAD, DataSpec, get_anova_text, get_comparison, get_components_figure,  # noqa: F401
-                      get_curves, get_data, get_figure, get_fit, get_matrices, get_predictions, register_upload)
+                      get_curves, get_curves_figure, get_data, get_figure, get_fit, get_matrices, get_predictions,
+                      get_shrinkage_table, register_upload)
 from mmcore import codegen
 from mmcore.plotting import styled as _styled
 
@@ -41,15 +42,6 @@ LESSONS = [
      "Upload a CSV, build a model from menus, see every view of it"),
 ]
 TUTORIAL = ("pages/tutorial.py", "The course, step by step", ":material/school:")
-DATASET_LABELS = {
-    "sleepstudy": "Sleep deprivation (sleepstudy)",
-    "penicillin": "Penicillin blocks (faraway)",
-    "estrone": "Estrone-style replicates (simulated)",
-    "dyestuff": "Dyestuff batches",
-    "penicillin_lme4": "Penicillin plates x samples (crossed)",
-    "pastes": "Paste strength, casks in batches (nested)",
-    SIMULATE: "Simulate from a truth I choose",
-}
 
 # Each dataset's random-intercept model: the lessons on intercepts, shrinkage and ML vs REML share it.
 INTERCEPT_MODELS = {

@@ -65,7 +65,6 @@ async def run_once(ws, payload: bytes, timeout: float = 120.0) -> tuple[float, i
     t0 = time.perf_counter()
     await ws.send(payload)
     errors, widgets = 0, {}
-    global LAST_EXCEPTION
     while True:
         raw = await asyncio.wait_for(ws.recv(), timeout)
         msg = ForwardMsg()

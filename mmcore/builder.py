@@ -83,10 +83,6 @@ def summarise_columns(df: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def infinite_columns(df: pd.DataFrame) -> list[str]:
-    return [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and np.isinf(df[c].to_numpy(dtype=float)).any()]
-
-
 def guess_groups(df: pd.DataFrame, response: str) -> list[str]:
     """A first guess at the grouping factor: the column (text, or whole numbers) with the most
     distinct values that still repeat (at most half as many as rows). The user can change it."""

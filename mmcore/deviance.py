@@ -162,7 +162,6 @@ class ProfiledDeviance:
         ZXy = (self.Z1[None, :, :, None] * Xy[:, :, None, :]).transpose(1, 0, 2, 3).reshape(self.n, -1)
         Z1tXy = self._group_sums(ZXy).reshape(self.G, S, self.q1, self.p + 1).transpose(1, 0, 2, 3)
         products = {
-            "Z1tXy": Z1tXy,
             "Z1tXy_cols": np.ascontiguousarray(Z1tXy.transpose(0, 3, 2, 1)),  # S x (p+1) x q1 x G
             "Z2tXy": self.Z2.T @ Xy,
             "XytXy": np.swapaxes(Xy, 1, 2) @ Xy,

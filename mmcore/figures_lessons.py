@@ -163,3 +163,17 @@ def fig_bootstrap(samples: np.ndarray, observed: float, title: str, xaxis: str, 
                            else f"chi-square({df})"))
     return figure(traces, dict(title=dict(text=title), xaxis=dict(title=dict(text=xaxis)), shapes=shapes, height=380,
                                yaxis=dict(title=dict(text="density")), legend=legend_below(-0.25)))
+
+
+def fig_shrinkage(fit: LmmFit, highlight: str | None = None) -> go.Figure:
+    """fig_shrinkage_axis for a random-intercept fit (a builder keyed by the fit, for the figure cache)."""
+    from .shrinkage import shrinkage_intercepts
+
+    return fig_shrinkage_axis(shrinkage_intercepts(fit), fit.response, highlight)
+
+
+def fig_shrinkage_lines(fit: LmmFit, highlight: str | None = None) -> go.Figure:
+    """fig_shrinkage_plane for a random-slope fit (a builder keyed by the fit, for the figure cache)."""
+    from .shrinkage import shrinkage_slopes
+
+    return fig_shrinkage_plane(shrinkage_slopes(fit), fit, highlight)

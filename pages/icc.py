@@ -6,7 +6,7 @@ import streamlit as st
 import mmcore
 import ui
 from mmcore import quiz
-from mmcore.figures_lessons import fig_bootstrap, fig_decomposition
+from mmcore.figures_lessons import fig_bootstrap
 from mmcore.variance import anova_oneway, icc_bootstrap, variance_test
 
 ui.page_start()

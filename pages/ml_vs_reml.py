@@ -5,7 +5,7 @@ import streamlit as st
 import mmcore
 import ui
 from mmcore import quiz
-from mmcore.figures_lessons import fig_estimates, fig_profiles, fig_surface
+from mmcore.figures_lessons import fig_estimates
 from mmcore.profiles import reml_ml_study
 from mmcore.variance import anova_blocks, anova_oneway
 
@@ -33,21 +33,20 @@ ui.steps([
     "Read why a test of fixed effects needs ML fits.",
 ])
 st.subheader("The two criteria, as curves")
-cv = ui.get_curves(spec, formula)
 c1, c2 = st.columns(2)
 with c1:
-    ui.show(ui.styled(fig_profiles(cv, "sigma_b"), ui.scale()), key="mr_prof_b")
+    ui.show(ui.get_curves_figure(spec, formula, "profiles", "sigma_b", ui.scale()), key="mr_prof_b")
 with c2:
-    ui.show(ui.styled(fig_profiles(cv, "sigma"), ui.scale()), key="mr_prof_s")
+    ui.show(ui.get_curves_figure(spec, formula, "profiles", "sigma", ui.scale()), key="mr_prof_s")
 st.caption("Each curve is the criterion minimised over the other parameter, relative to its own minimum. REML's "
            "optimum for sigma_b lies to the right: a larger variance estimate. For sigma the two often nearly agree "
            "(with many observations per group, the fixed effects cost sigma little).")
 if st.toggle("Show both criteria over (sigma, sigma_b)", **ui.bind("mr_surface")):
     c1, c2 = st.columns(2)
     with c1:
-        ui.show(ui.styled(fig_surface(cv, "ml"), ui.scale()), key="mr_surf_ml")
+        ui.show(ui.get_curves_figure(spec, formula, "surface", "ml", ui.scale()), key="mr_surf_ml")
     with c2:
-        ui.show(ui.styled(fig_surface(cv, "reml"), ui.scale()), key="mr_surf_reml")
+        ui.show(ui.get_curves_figure(spec, formula, "surface", "reml", ui.scale()), key="mr_surf_reml")
 
 st.subheader("The two fits, side by side")
 both = pd.DataFrame({"ML": ml.varcorr.set_index(["grp", "var1"])["vcov"],

@@ -3,8 +3,8 @@ import streamlit as st
 
 import ui
 from mmcore import quiz
-from mmcore.figures_lessons import fig_shrinkage_axis, fig_shrinkage_plane, fig_study
-from mmcore.shrinkage import fixed_vs_random_study, shrinkage_intercepts, shrinkage_slopes
+from mmcore.figures_lessons import fig_study
+from mmcore.shrinkage import fixed_vs_random_study
 
 ui.page_start()
 st.title("Shrinkage: partial pooling")
@@ -34,8 +34,8 @@ keep = c2.slider(f"observations of {who} kept", 1, n_who, n_who, **ui.bind("sh_k
 edited = spec.with_transform(("keep", group, who, keep)) if keep < n_who else spec
 fit = ui.fit_or_stop(edited, formula)
 ui.notes(fit)
-table = shrinkage_intercepts(fit)
-ui.show(ui.styled(fig_shrinkage_axis(table, fit.response, who), ui.scale()), key="sh_axis")
+table = ui.get_shrinkage_table(edited, formula)
+ui.show(ui.get_figure("fig_shrinkage", edited, formula, scale=ui.scale(), options=(("highlight", who),)), key="sh_axis")
 row, vb, ve = table.loc[who], float(fit.re_cov[0][2][0, 0]), fit.sigma**2
 st.markdown(
     f"**{who}**, with n = {int(row['n'])}: lambda = {vb:.4g} / ({vb:.4g} + {ve:.4g} / {int(row['n'])}) = "
@@ -52,8 +52,9 @@ c1, c2 = st.columns(2)
 subject = c1.selectbox("Delete days from one subject", subjects, index=subjects.index("335"), **ui.bind("sh_subject"))
 days = c2.slider(f"days of subject {subject} kept", 2, 10, 10, **ui.bind("sh_days"))
 slope_spec = slope_spec.with_transform(("keep", "Subject", subject, days)) if days < 10 else slope_spec
-slopes = ui.fit_or_stop(slope_spec, "Reaction ~ Days + (Days | Subject)")
-ui.show(ui.styled(fig_shrinkage_plane(shrinkage_slopes(slopes), slopes, subject), ui.scale()), key="sh_plane")
+ui.fit_or_stop(slope_spec, "Reaction ~ Days + (Days | Subject)")  # a clear message, not a trace, if it cannot be fitted
+ui.show(ui.get_figure("fig_shrinkage_lines", slope_spec, "Reaction ~ Days + (Days | Subject)", scale=ui.scale(),
+                      options=(("highlight", subject),)), key="sh_plane")
 st.caption("Orange: each subject's own least-squares line (intercept, slope); blue: the mixed model's; arrows show "
            "the move; green: where 95% of subjects' lines should lie. Subjects whose own line is far out, or rests "
            "on few days, move most: delete days from one and watch its arrow grow.")

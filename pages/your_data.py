@@ -8,8 +8,6 @@ import streamlit as st
 import mmcore
 import ui
 from mmcore.builder import STRUCTURES, apply_types, build_formula, guess_groups, summarise_columns
-from mmcore.figures_lessons import fig_decomposition, fig_shrinkage_axis
-from mmcore.shrinkage import shrinkage_intercepts
 from mmcore.upload import MAX_BYTES
 
 
@@ -120,10 +118,10 @@ elif view == "Diagnostics":
 else:
     intercepts_only = all(cols == ("(Intercept)",) for _, cols, _ in fit.re_cov)
     if intercepts_only:
-        ui.show(ui.styled(fig_decomposition(fit), ui.scale()), key="yd_icc")
+        ui.show(ui.get_figure("fig_decomposition", spec, formula, reml, ui.scale()), key="yd_icc")
         st.markdown("ICC: " + ", ".join(f"**{g}** {v:.3f}" for g, v in mmcore.icc(fit).items()))
     if len(fit.re_cov) == 1 and intercepts_only and len(levels) <= 60:
-        ui.show(ui.styled(fig_shrinkage_axis(shrinkage_intercepts(fit), fit.response), ui.scale()), key="yd_shrink")
+        ui.show(ui.get_figure("fig_shrinkage", spec, formula, reml, ui.scale()), key="yd_shrink")
     elif not intercepts_only:
         st.info("The ICC and the shrinkage picture are shown for random-intercept models.")
     elif len(levels) > 60:
