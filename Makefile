@@ -30,12 +30,12 @@ chromium:
 	fi
 
 run: $(VENV)/.runtime
-	$(PY) serve.py --server.port $(PORT)
+	$(PY) -m lab.server --server.port $(PORT)
 
 # A class: two app processes (one per core) behind HAProxy with sticky sessions (deploy/haproxy.cfg).
 class: $(VENV)/.runtime
 	@command -v haproxy >/dev/null || { echo "make class needs haproxy: apt-get install haproxy"; exit 1; }
-	$(PY) serve.py --server.port 8601 & $(PY) serve.py --server.port 8602 & haproxy -f deploy/haproxy.cfg
+	$(PY) -m lab.server --server.port 8601 & $(PY) -m lab.server --server.port 8602 & haproxy -f deploy/haproxy.cfg
 
 test: $(VENV)/.test chromium
 	$(PY) -m pytest -q

@@ -1,19 +1,19 @@
 """Mixed Models Lab: the entry point. Navigation over the lessons, grouped as a course."""
 import streamlit as st
 
-import ui
+import lab
 
 st.set_page_config(page_title="Mixed Models Lab", page_icon=":material/monitoring:", layout="wide")
 
 # Each page gets a URL of its own, hyphenated: a first request for /random_intercepts would match the
 # file pages/random_intercepts.py, and Streamlit would run that file alone (its older, file-based page
 # discovery) instead of this script's navigation.
-pages = [st.Page(path, title=title, icon=icon, url_path=ui.url_path(path)) for path, title, icon, _ in ui.LESSONS]
+pages = [st.Page(path, title=title, icon=icon, url_path=lab.url_path(path)) for path, title, icon, _ in lab.LESSONS]
 PAGES = {
     "Start": [st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-              st.Page(ui.TUTORIAL[0], title=ui.TUTORIAL[1], icon=ui.TUTORIAL[2], url_path=ui.url_path(ui.TUTORIAL[0]))],
-    "The core lessons": pages[: ui.CORE],
-    "Going further": pages[ui.CORE :],
+              st.Page(lab.TUTORIAL[0], title=lab.TUTORIAL[1], icon=lab.TUTORIAL[2], url_path=lab.url_path(lab.TUTORIAL[0]))],
+    "The core lessons": pages[: lab.CORE],
+    "Going further": pages[lab.CORE :],
 }
 
 st.navigation(PAGES).run()

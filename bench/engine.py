@@ -21,8 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import mmcore  # noqa: E402
-from mmcore.design import build_model_data  # noqa: E402
-from mmcore.deviance import ProfiledDeviance  # noqa: E402
+from mmcore.lmm.deviance import ProfiledDeviance  # noqa: E402
+from mmcore.model.design import build_model_data  # noqa: E402
 
 
 def median_time(fn, repeat: int) -> float:

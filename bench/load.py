@@ -29,7 +29,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from labserver import running, running_behind_haproxy  # noqa: E402
+from lab.server import running, running_behind_haproxy  # noqa: E402
 
 LAST_EXCEPTION: list = []  # what exception elements said (with --details, the server sends them in full)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import mmcore  # noqa: E402
-from labserver import CHROMIUM, CHROMIUM_ARGS, running  # noqa: E402
+from lab.server import CHROMIUM, CHROMIUM_ARGS, running  # noqa: E402
 
 
 def main() -> None:

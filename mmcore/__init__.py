@@ -1,15 +1,18 @@
 """mmcore: Mixed Models Lab's engine. Fits linear mixed models exactly as R's lme4 does.
 
 Pages, tests and benchmarks use only the names below (DESIGN.md, "mmcore: the public contract").
+The pipeline lives in sub-packages: model (formula -> matrices), lmm (deviance, optimizer, fit),
+inference, data, lessons (the maths the lessons show) and figures.
 """
-from .datasets import DatasetInfo, list_datasets, load_dataset
+from .data.datasets import DatasetInfo, list_datasets, load_dataset
+from .data.simulate import simulate_blocks, simulate_intercepts, simulate_nested, simulate_slopes
+from .data.upload import read_csv
 from .errors import DataError, FormulaError, MixedModelError
-from .fitting import fit
-from .formula import parse_formula
-from .inference import BootstrapLRT, anova, bootstrap_lrt, icc
-from .results import LmmFit
-from .simulate import simulate_blocks, simulate_intercepts, simulate_nested, simulate_slopes
-from .upload import read_csv
+from .inference.compare import BootstrapLRT, anova, bootstrap_lrt
+from .inference.variance import icc
+from .lmm.fit import fit
+from .lmm.results import LmmFit
+from .model.formula import parse_formula
 
 __all__ = [
     "fit", "LmmFit", "anova", "bootstrap_lrt", "BootstrapLRT", "icc", "parse_formula",

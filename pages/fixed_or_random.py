@@ -1,10 +1,10 @@
 """Lesson 1: fixed or random? Classify the factors of real designs, and see the reasoning."""
 import streamlit as st
 
-import ui
-from mmcore.quiz import FIXED_OR_RANDOM
+import lab
+from mmcore.lessons.quiz import FIXED_OR_RANDOM
 
-ui.page_start()
+lab.page_start()
 st.title("Fixed or random?")
 st.markdown(
     "**The question.** A factor's effects are **fixed** when its levels are the ones we care about and would "
@@ -12,7 +12,7 @@ st.markdown(
     "larger population (these dogs, these blocks of land), and we want to describe that population: how much do "
     "levels vary? A random factor also makes the measurements of one level correlated."
 )
-ui.steps([
+lab.steps([
     "Read each design and decide, for the factor named, whether its effects are fixed or random.",
     "Read the reasoning that appears: it asks *would another study use the same levels?*",
     "Notice that one design can have both: fixed treatments in random blocks.",
@@ -34,8 +34,8 @@ st.markdown(f"**{right} of {len(FIXED_OR_RANDOM)}** right.")
 if right == len(FIXED_OR_RANDOM):
     st.session_state.setdefault("completed", {})["fixed_or_random"] = True
     st.caption("Lesson completed in this session.")
-ui.explain(
+lab.explain(
     "**In lme4.** Fixed effects go in the formula as they are, random effects in parentheses with a bar: "
     "`yield ~ N * P + (1 | block)` fits fixed fertiliser effects and a random block intercept; "
     "`response ~ week + (week | dog)` lets each dog have its own start and its own rate.", "In lme4")
-ui.page_end()
+lab.page_end()

@@ -1,9 +1,10 @@
 """Home: what the app teaches, one live figure, and the way into each lesson."""
 import streamlit as st
 
-import ui
+import lab
+from mmcore import figures
 
-ui.page_start()
+lab.page_start()
 st.title("Mixed Models Lab")
 st.markdown(
     "Learn **linear mixed models** by moving sliders: random intercepts, random slopes, shrinkage, "
@@ -12,19 +13,19 @@ st.markdown(
 )
 left, right = st.columns([3, 2])
 with left:
-    spec = ui.DataSpec("sleepstudy")
+    spec = lab.DataSpec("sleepstudy")
     formula = "Reaction ~ Days + (Days | Subject)"
-    ui.show(ui.get_figure("fig_lines", spec, formula, scale=ui.scale(),
+    lab.show(lab.get_figure(figures.fig_lines, spec, formula, scale=lab.scale(),
                           options=(("show", ("partial", "population")),)), key="home_lines")
     st.caption("Sleep-deprived drivers: reaction time over 10 days, one line per driver (the mixed model) "
                "and the population line in black. Each driver has their own start and their own slope.")
 with right:
     st.subheader("The lessons")
-    for path, title, icon, goal in ui.LESSONS:
-        ui.page_link(path, f"{title}: {goal}", icon)
+    for path, title, icon, goal in lab.LESSONS:
+        lab.page_link(path, f"{title}: {goal}", icon)
     st.markdown(
         "**How to use it.** Pick data in the sidebar, or *simulate from a truth you choose* and see whether the "
         "model finds it again. Each lesson shows the model as an equation, the fit as lme4 prints it, "
         "what to notice, and the same model in R and Python code."
     )
-ui.page_end()
+lab.page_end()

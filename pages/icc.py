@@ -3,30 +3,31 @@ honest interval, a boundary-aware test, and the ANOVA connection."""
 import numpy as np
 import streamlit as st
 
+import lab
 import mmcore
-import ui
-from mmcore import quiz
-from mmcore.figures_lessons import fig_bootstrap
-from mmcore.variance import anova_oneway, icc_bootstrap, variance_test
+from mmcore import figures
+from mmcore.figures import fig_bootstrap
+from mmcore.inference.variance import anova_oneway, icc_bootstrap, variance_test
+from mmcore.lessons import quiz
 
-ui.page_start()
+lab.page_start()
 st.title("The intraclass correlation (ICC)")
 st.markdown(
     "**The question.** Five women each had their plasma estrone measured sixteen times. How much of the spread "
     "is between women, and how much is the assay's own noise? The ICC is the share of the variance that lies "
     "between groups, and also the correlation of two measurements of the same group."
 )
-spec = ui.sidebar_data("ic", ["estrone", "dyestuff"], "icc")
-formula = ui.intercept_model(spec, covariate=False)
-fit = ui.fit_or_stop(spec, formula)
-ui.notes(fit)
+spec = lab.sidebar_data("ic", ["estrone", "dyestuff"], "icc")
+formula = lab.intercept_model(spec, covariate=False)
+fit = lab.fit_or_stop(spec, formula)
+lab.notes(fit)
 if spec.dataset == "estrone":
     st.caption("The estrone data here are **simulated** in the shape of Rosner's study (the real data are not public).")
 group = next(iter(fit.ranef))
 vb, ve = float(fit.re_cov[0][2][0, 0]), fit.sigma**2
 icc = mmcore.icc(fit)[group]
 
-ui.steps([
+lab.steps([
     "Read the split: how much of the variance lies between groups?",
     "Compute the bootstrap interval: how wide is it with this few groups?",
     "Read the test of sigma_b^2 = 0 and why its chi-square p-value must be halved.",
@@ -35,20 +36,20 @@ ui.steps([
 st.subheader("The variance, split")
 st.latex(r"y_{ij} = \mu + b_i + \varepsilon_{ij},\quad \operatorname{Var}(y_{ij}) = \sigma_b^2 + \sigma^2,\quad "
          r"\text{ICC} = \frac{\sigma_b^2}{\sigma_b^2 + \sigma^2} = \operatorname{Corr}(y_{ij}, y_{ik})")
-ui.show(ui.get_figure("fig_decomposition", spec, formula, scale=ui.scale()), key="ic_split")
+lab.show(lab.get_figure(figures.fig_decomposition, spec, formula, scale=lab.scale()), key="ic_split")
 st.markdown(f"ICC = {vb:.4g} / ({vb:.4g} + {ve:.4g}) = **{icc:.3f}** (REML estimates).")
 if spec.simulated:
     st.markdown(f"The truth: ICC = **{spec.truth['icc']:.2f}**.")
 
 st.subheader("How sure are we? A bootstrap interval")
-nsim = st.select_slider("bootstrap replicates", [200, 500, 1000, 2000, 5000], 1000, **ui.bind("ic_nsim"))
-boot = ui.run_on_click("ic_boot", (spec, formula, nsim), "Compute the 95% interval", "ic_run", icc_bootstrap,
+nsim = st.select_slider("bootstrap replicates", [200, 500, 1000, 2000, 5000], 1000, **lab.bind("ic_nsim"))
+boot = lab.run_on_click("ic_boot", (spec, formula, nsim), "Compute the 95% interval", "ic_run", icc_bootstrap,
                        label="Bootstrapping", fit=fit, nsim=nsim, seed=1)
 if boot is not None:
     st.markdown(f"95% parametric-bootstrap interval for the ICC: **{boot.lower:.3f} to {boot.upper:.3f}** "
                 f"(estimate {boot.icc:.3f}, {nsim:,} data sets drawn from the fit and refitted).")
-    ui.show(ui.styled(fig_bootstrap(boot.samples, boot.icc, "ICC in the bootstrap data sets", "ICC",
-                                    interval=(boot.lower, boot.upper)), ui.scale()), key="ic_boot_fig")
+    lab.show(lab.styled(fig_bootstrap(boot.samples, boot.icc, "ICC in the bootstrap data sets", "ICC",
+                                    interval=(boot.lower, boot.upper)), lab.scale()), key="ic_boot_fig")
     st.caption(f"With only {fit.ngroups[group]} groups the interval is wide: the between-group variance is "
                "estimated from that many group means.")
 
@@ -56,12 +57,12 @@ st.subheader("Is there any between-group variance? Testing sigma_b^2 = 0")
 test = variance_test(fit)
 st.markdown(
     f"Likelihood-ratio statistic (ML fits, mixed model against the same model without the random effect): "
-    f"**{test.observed:.3f}**. The usual chi-square(1) p-value is {ui.format_p(test.p_chisq)}, but it is wrong here: "
+    f"**{test.observed:.3f}**. The usual chi-square(1) p-value is {lab.format_p(test.p_chisq)}, but it is wrong here: "
     f"sigma_b^2 = 0 sits on the **boundary** of the possible values, and under H0 the statistic is exactly 0 about "
     f"half the time. The 50:50 mixture of chi-square(0) and chi-square(1) halves the p-value: "
-    f"**{ui.format_p(test.p_mixture)}**. Or simulate the null distribution:"
+    f"**{lab.format_p(test.p_mixture)}**. Or simulate the null distribution:"
 )
-boot_test = ui.run_on_click("ic_test", (spec, formula), "Bootstrap the null distribution (1000 data sets)", "ic_test",
+boot_test = lab.run_on_click("ic_test", (spec, formula), "Bootstrap the null distribution (1000 data sets)", "ic_test",
                             variance_test, label="Simulating under H0", primary=False, fit=fit, nsim=1000, seed=1)
 if boot_test is not None:
     zero = float(np.mean(boot_test.statistics < 1e-8))
@@ -70,11 +71,11 @@ if boot_test is not None:
     st.markdown(f"Bootstrap p-value **{p_text}**. "
                 f"{zero:.0%} of the simulated statistics are exactly 0: with few groups even more than the "
                 "asymptotic half.")
-    ui.show(ui.styled(fig_bootstrap(boot_test.statistics, boot_test.observed, "LRT statistic under H0: sigma_b^2 = 0",
-                                    "LRT statistic", reference="mixture"), ui.scale()), key="ic_test_fig")
+    lab.show(lab.styled(fig_bootstrap(boot_test.statistics, boot_test.observed, "LRT statistic under H0: sigma_b^2 = 0",
+                                    "LRT statistic", reference="mixture"), lab.scale()), key="ic_test_fig")
 
 st.subheader("The ANOVA connection")
-a = anova_oneway(ui.get_data(spec), fit.response, group)
+a = anova_oneway(lab.get_data(spec), fit.response, group)
 J = a["n0"]
 means = a["group_means"]
 st.markdown(
@@ -95,6 +96,6 @@ st.markdown(
     "group again adds little when the ICC is high: more groups beat more measurements per group. In simulate mode, "
     "move the ICC and the group size and watch the effective sample size."
 )
-ui.code_export(formula, spec)
-ui.quiz("icc", quiz.icc(icc, J, fit.ngroups[group]))
-ui.page_end()
+lab.code_export(formula, spec)
+lab.quiz("icc", quiz.icc(icc, J, fit.ngroups[group]))
+lab.page_end()

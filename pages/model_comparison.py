@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+import lab
 import mmcore
-import ui
-from mmcore import quiz
-from mmcore.figures_lessons import fig_bootstrap
-from mmcore.variance import anova_blocks, mixture_p, sum_to_zero, variance_test
+from mmcore.figures import fig_bootstrap
+from mmcore.inference.variance import anova_blocks, mixture_p, sum_to_zero, variance_test
+from mmcore.lessons import quiz
 
 PAIRS = {
     "penicillin: does the process (treat) matter?":
@@ -20,28 +20,28 @@ PAIRS = {
     "two models of my own": None,
 }
 
-ui.page_start()
+lab.page_start()
 st.title("Comparing models")
 st.markdown("**The question.** Is the bigger model worth its extra parameters? For nested models the "
             "likelihood-ratio test (LRT) compares their maximised likelihoods; AIC and BIC weigh fit against size.")
-choice = st.sidebar.selectbox("Comparison", list(PAIRS), **ui.bind("mc_pair"))
+choice = st.sidebar.selectbox("Comparison", list(PAIRS), **lab.bind("mc_pair"))
 if PAIRS[choice] is None:
     dataset = st.sidebar.selectbox("Data", ["sleepstudy", "penicillin", "dyestuff", "pastes", "penicillin_lme4"],
-                                   **ui.bind("mc_data"))
+                                   **lab.bind("mc_data"))
     info = mmcore.list_datasets()[dataset]
     f0 = st.sidebar.text_input("smaller model", info.formula.split("+ (")[0].split("~")[0] + "~ 1 + (1 | "
-                               + info.groups[0] + ")", **ui.bind("mc_f0"))
-    f1 = st.sidebar.text_input("bigger model", info.formula, **ui.bind("mc_f1"))
+                               + info.groups[0] + ")", **lab.bind("mc_f0"))
+    f1 = st.sidebar.text_input("bigger model", info.formula, **lab.bind("mc_f1"))
 else:
     dataset, f0, f1 = PAIRS[choice]
-spec = ui.DataSpec(dataset)
-m0, m1 = ui.fit_or_stop(spec, f0), ui.fit_or_stop(spec, f1)
+spec = lab.DataSpec(dataset)
+m0, m1 = lab.fit_or_stop(spec, f0), lab.fit_or_stop(spec, f1)
 if m0.npar >= m1.npar:
     st.error("The second model must have more parameters than the first (it should contain it).")
     st.stop()
 random_differs = mmcore.parse_formula(f0).random != mmcore.parse_formula(f1).random
 
-ui.steps([
+lab.steps([
     "Pick a comparison in the sidebar and read the anova table: npar, AIC, BIC, logLik, Chisq.",
     "Run the parametric bootstrap: does it agree with the chi-square p-value?",
     "For a variance, compare the chi-square, the 50:50 mixture and the bootstrap p-values.",
@@ -50,15 +50,15 @@ ui.steps([
 st.subheader("The likelihood-ratio test, as lme4's anova() prints it")
 st.code(f"m0 <- lmer({f0}, data)\nm1 <- lmer({f1}, data)\nanova(m0, m1)", language="r")
 try:
-    table = ui.get_comparison(spec, (f0, f1), ("m0", "m1"))
+    table = lab.get_comparison(spec, (f0, f1), ("m0", "m1"))
 except mmcore.MixedModelError as err:
     st.error(str(err))
     st.stop()
-ui.anova_table(spec, (f0, f1), ("m0", "m1"))
+lab.anova_table(spec, (f0, f1), ("m0", "m1"))
 chisq, df, p = table["Chisq"].iloc[1], int(table["Df"].iloc[1]), table["Pr(>Chisq)"].iloc[1]
 st.markdown(
     f"Chisq = 2 (logLik m1 - logLik m0) = 2 ({table['logLik'].iloc[1]:.3f} - ({table['logLik'].iloc[0]:.3f})) = "
-    f"**{chisq:.3f}** on {df} df, p = **{ui.format_p(p)}** from chi-square({df}). Both models were **refitted by ML**: "
+    f"**{chisq:.3f}** on {df} df, p = **{lab.format_p(p)}** from chi-square({df}). Both models were **refitted by ML**: "
     "REML likelihoods of models with different fixed effects cannot be compared. AIC and BIC: smaller is better; "
     "BIC charges more per parameter."
 )
@@ -66,16 +66,16 @@ st.markdown(
 st.subheader("Parametric bootstrap of the LRT")
 st.markdown("The chi-square reference is an approximation. Instead, simulate many data sets from the *smaller* "
             "fitted model, refit both models to each, and see how often the statistic is as large as ours.")
-nsim = st.select_slider("data sets", [100, 200, 500, 1000, 2000], 1000, **ui.bind("mc_nsim"))
-boot = ui.run_on_click("mc_boot", (spec, f0, f1, nsim), "Run the bootstrap", "mc_run", mmcore.bootstrap_lrt,
+nsim = st.select_slider("data sets", [100, 200, 500, 1000, 2000], 1000, **lab.bind("mc_nsim"))
+boot = lab.run_on_click("mc_boot", (spec, f0, f1, nsim), "Run the bootstrap", "mc_run", mmcore.bootstrap_lrt,
                        label="Refitting both models", fit0=m0, fit1=m1, nsim=nsim, seed=1)
 if boot is not None:
     st.markdown(f"Bootstrap p-value: **{boot.p_value:.3f}** +- {boot.mc_se:.3f} (Monte Carlo SE, {nsim:,} data sets), "
-                f"against {ui.format_p(boot.p_chisq)} from chi-square({df})."
+                f"against {lab.format_p(boot.p_chisq)} from chi-square({df})."
                 + (" The lecture notes' lme4 loop gives about 0.36 here." if dataset == "penicillin" and df == 3 else ""))
-    ui.show(ui.styled(fig_bootstrap(boot.statistics, boot.observed, "LRT statistic in data simulated under m0",
+    lab.show(lab.styled(fig_bootstrap(boot.statistics, boot.observed, "LRT statistic in data simulated under m0",
                                     "LRT statistic", reference="mixture" if random_differs and df == 1 else "chisq",
-                                    df=df), ui.scale()), key="mc_boot_fig")
+                                    df=df), lab.scale()), key="mc_boot_fig")
 
 st.subheader("Testing a variance: the boundary problem")
 if random_differs:
@@ -84,32 +84,32 @@ if random_differs:
         f"m1 adds random effects, so H0 puts a variance at **zero, the edge of its range**. The chi-square({df}) "
         f"reference is then too conservative. The asymptotic null is a 50:50 mixture of chi-square({df - 1}) and "
         f"chi-square({df}) (Stram & Lee 1994).")
-    rows = {"chi-square": ui.format_p(naive), "50:50 mixture": ui.format_p(mix),
+    rows = {"chi-square": lab.format_p(naive), "50:50 mixture": lab.format_p(mix),
             "parametric bootstrap": f"{boot.p_value:.3f}" if boot is not None else "run the bootstrap above"}
     st.dataframe(pd.DataFrame({"p-value": rows}))
 else:
-    blocks = ui.fit_or_stop(ui.DataSpec("penicillin"), "yield ~ treat + (1 | blend)")
+    blocks = lab.fit_or_stop(lab.DataSpec("penicillin"), "yield ~ treat + (1 | blend)")
     vt = variance_test(blocks)
     st.markdown(
         "This comparison tests fixed effects: no boundary. The boundary problem appears when a **variance** is tested, "
         f"e.g. do penicillin's blends differ? LRT of `yield ~ treat + (1 | blend)` against `lm(yield ~ treat)`: "
-        f"**{vt.observed:.3f}**; chi-square(1) p = {ui.format_p(vt.p_chisq)}; the 50:50 mixture halves it: "
-        f"**{ui.format_p(vt.p_mixture)}**.")
-    vboot = ui.run_on_click("mc_vt", (), "Bootstrap it (1000 data sets)", "mc_vt", variance_test,
+        f"**{vt.observed:.3f}**; chi-square(1) p = {lab.format_p(vt.p_chisq)}; the 50:50 mixture halves it: "
+        f"**{lab.format_p(vt.p_mixture)}**.")
+    vboot = lab.run_on_click("mc_vt", (), "Bootstrap it (1000 data sets)", "mc_vt", variance_test,
                             label="Simulating without blend effects", primary=False, fit=blocks, nsim=1000, seed=1)
     if vboot is not None:
         st.markdown(f"Bootstrap p-value: **{vboot.p_boot:.3f}** +- {vboot.mc_se:.3f}; "
                     f"{np.mean(vboot.statistics < 1e-8):.0%} of the simulated statistics are exactly 0.")
 
 st.subheader("Blocks: fixed or random?")
-pen = ui.get_data(ui.DataSpec("penicillin"))
+pen = lab.get_data(lab.DataSpec("penicillin"))
 two_way = anova_blocks(pen, "yield", "treat", "blend")
-mixed = ui.get_fit(ui.DataSpec("penicillin"), "yield ~ treat + (1 | blend)")
+mixed = lab.get_fit(lab.DataSpec("penicillin"), "yield ~ treat + (1 | blend)")
 c1, c2 = st.columns(2)
 with c1:
     st.markdown("**lm(yield ~ treat + blend)**: blends as fixed effects")
-    ui.table(two_way["table"], 4)
-    ui.table(sum_to_zero(pen, "yield", "treat", "blend")[["estimate"]].T, 3)
+    lab.table(two_way["table"], 4)
+    lab.table(sum_to_zero(pen, "yield", "treat", "blend")[["estimate"]].T, 3)
     st.caption("Sum-to-zero contrasts: the grand mean, and each level's deviation from it.")
 with c2:
     st.markdown("**lmer(yield ~ treat + (1 | blend))**: blends as random effects")
@@ -120,7 +120,7 @@ st.markdown(
     f"effect from its own mean; the mixed model estimates their spread (sigma_b^2 = {mixed.varcorr.vcov.iloc[0]:.4g}, "
     f"which is (MS_blend - MS_error) / 4 = {two_way['sigma_b2']:.4g}) and shrinks each blend toward the average. "
     "Choose random when the blends are a sample from many possible blends and the question is about blends in general.")
-ui.code_export(f1, spec, reml=True)
-ui.quiz("model_comparison", quiz.model_comparison(float(table["AIC"].iloc[0]), float(table["AIC"].iloc[1]),
+lab.code_export(f1, spec, reml=True)
+lab.quiz("model_comparison", quiz.model_comparison(float(table["AIC"].iloc[0]), float(table["AIC"].iloc[1]),
                                                   random_differs))
-ui.page_end()
+lab.page_end()

@@ -1,34 +1,35 @@
 """Lesson 4: random slopes. (Days | Subject) against (Days || Subject) and (1 | Subject)."""
 import streamlit as st
 
-import ui
-from mmcore import quiz
+import lab
+from mmcore import figures
+from mmcore.lessons import quiz
 
-ui.page_start()
+lab.page_start()
 st.title("Random slopes")
 st.markdown(
     "**The question.** Sleep deprivation slows everyone down, but not at the same rate. A random intercept "
     "lets each driver start at their own level; a **random slope** also lets each driver worsen at their "
     "own rate. Do the data need it, and are start and rate related?"
 )
-spec = ui.sidebar_data("rs", ["sleepstudy"], "slopes")
+spec = lab.sidebar_data("rs", ["sleepstudy"], "slopes")
 y, x, g = ("y", "x", "group") if spec.simulated else ("Reaction", "Days", "Subject")
-unit = st.radio(f"Measure {x} in", ["days", "tens of days"], horizontal=True, **ui.bind("rs_unit"),
+unit = st.radio(f"Measure {x} in", ["days", "tens of days"], horizontal=True, **lab.bind("rs_unit"),
                 help=f"Rescale {x} to {x}/10: the slope's variance changes by a factor 100, the model does not.")
 if unit == "tens of days":
-    spec = ui.DataSpec(spec.dataset, spec.simulator, spec.params, spec.seed, (("scale", x, 0.1),))
+    spec = lab.DataSpec(spec.dataset, spec.simulator, spec.params, spec.seed, (("scale", x, 0.1),))
 MODELS = {
     "correlated": f"{y} ~ {x} + ({x} | {g})",
     "uncorrelated": f"{y} ~ {x} + ({x} || {g})",
     "intercept only": f"{y} ~ {x} + (1 | {g})",
 }
-fits = {name: ui.fit_or_stop(spec, f) for name, f in MODELS.items()}
-chosen = st.radio("Model", list(MODELS), horizontal=True, **ui.bind("rs_model"))
+fits = {name: lab.fit_or_stop(spec, f) for name, f in MODELS.items()}
+chosen = st.radio("Model", list(MODELS), horizontal=True, **lab.bind("rs_model"))
 formula, fit = MODELS[chosen], fits[chosen]
 st.caption(f"`{formula}`")
-ui.notes(fit)
+lab.notes(fit)
 
-ui.steps([
+lab.steps([
     "Switch between the three models: watch the lines, the plane and the variance components.",
     "In the plane, each point is one driver's (intercept, slope) deviation; the ellipse is the fitted covariance.",
     "Read the anova table: does adding the slope variance improve the fit? Does the correlation matter?",
@@ -48,9 +49,9 @@ st.latex(LATEX[chosen] + r",\quad \varepsilon_{ij} \sim N(0, \sigma^2)")
 
 left, right = st.columns(2)
 with left:
-    show = ui.pooling_pills("rs_show")
+    show = lab.pooling_pills("rs_show")
     levels = list(fit.ranef[g].index)
-    ui.show(ui.get_figure("fig_lines", spec, formula, scale=ui.scale(),
+    lab.show(lab.get_figure(figures.fig_lines, spec, formula, scale=lab.scale(),
                           options=(("groups", tuple(levels[:8])), ("show", tuple(show or ()) + ("population",)))),
             key="rs_lines")
 with right:
@@ -58,36 +59,37 @@ with right:
         st.info("This model has no random slope: every line is parallel to the population line. "
                 "Choose a model with a slope to see the intercept-slope plane.")
     else:
-        ui.show(ui.get_figure("fig_ranef_plane", spec, formula, scale=ui.scale()), key="rs_plane")
+        lab.show(lab.get_figure(figures.fig_ranef_plane, spec, formula, scale=lab.scale()), key="rs_plane")
         st.caption("Each point is one group's (intercept, slope) deviation; the ellipse is where 95% of them "
                    "should fall under the fitted covariance. An uncorrelated model draws an upright ellipse.")
 
 st.subheader("The three models side by side")
 order = ("intercept only", "uncorrelated", "correlated")
-ui.show(ui.get_components_figure(spec, tuple(MODELS.values()), tuple(MODELS), ui.scale()), key="rs_vc")
-ui.anova_table(spec, tuple(MODELS[k] for k in order), tuple(MODELS[k].split("+ ", 1)[1] for k in order))
+lab.show(lab.get_components_figure(spec, tuple(MODELS.values()), tuple(MODELS), lab.scale()), key="rs_vc")
+lab.anova_table(spec, tuple(MODELS[k] for k in order), tuple(MODELS[k].split("+ ", 1)[1] for k in order))
 st.caption("Each row tests the model against the one above it (likelihood-ratio test). A small p-value says the "
            "richer model fits clearly better. A variance tested against zero sits on the boundary of its range, "
            "so these p-values are conservative (see the model comparison lesson).")
 st.code(fit.summary(), language="text")
 
 st.subheader("Diagnostics")
-if st.toggle("Show Q-Q plots and residuals", **ui.bind("rs_diag")):
-    views = [("fig_qq_ranef", (("term", term),)) for term in fit.ranef[g].columns]
-    views += [("fig_qq_residuals", ()), ("fig_residuals", ())]
+if st.toggle("Show Q-Q plots and residuals", **lab.bind("rs_diag")):
+    views = [(figures.fig_qq_ranef, (("term", term),)) for term in fit.ranef[g].columns]
+    views += [(figures.fig_qq_residuals, ()), (figures.fig_residuals, ())]
     for start in range(0, len(views), 2):
-        for col, (kind, options) in zip(st.columns(2), views[start : start + 2]):
+        for col, (builder, options) in zip(st.columns(2), views[start : start + 2]):
             with col:
-                ui.show(ui.get_figure(kind, spec, formula, scale=ui.scale(), options=options), key=f"rs_{kind}_{options}")
+                lab.show(lab.get_figure(builder, spec, formula, scale=lab.scale(), options=options),
+                         key=f"rs_{builder.__name__}_{options}")
 st.caption("Q-Q plots of each random effect and of the residuals, standardised: the dotted line is the normal, and "
            "points inside the shaded simulation envelope are what normal values of this many look like.")
-if st.toggle("Draw one panel per group", **ui.bind("rs_panels")):
-    ui.show(ui.get_figure("fig_panels", spec, formula, scale=ui.scale()), key="rs_lattice")
+if st.toggle("Draw one panel per group", **lab.bind("rs_panels")):
+    lab.show(lab.get_figure(figures.fig_panels, spec, formula, scale=lab.scale()), key="rs_lattice")
 
 st.subheader("Predictions with and without the random effects")
-who = st.multiselect(f"{g}s", levels, default=levels[:2], **ui.bind("rs_who"))
-ui.table(ui.get_predictions(spec, formula, tuple(who), x, g), 1, hide_index=True, height=260)
-ui.explain(
+who = st.multiselect(f"{g}s", levels, default=levels[:2], **lab.bind("rs_who"))
+lab.table(lab.get_predictions(spec, formula, tuple(who), x, g), 1, hide_index=True, height=260)
+lab.explain(
     "**Borrowing strength.** The prediction *with random effects* is this group's own line pulled toward the "
     "population line: how far depends on how much the group's own data say (how many points, how noisy) "
     "against how much groups differ (sigma_0, sigma_1). A group with few points leans on the others."
@@ -105,11 +107,11 @@ if spec.simulated:
     t = spec.truth
     vc = fits["correlated"].varcorr
     st.markdown("**Estimates beside the truth** (correlated model)")
-    ui.truth_table(t, {
+    lab.truth_table(t, {
         "sigma_b0": ("sigma_b0", vc.sdcor.iloc[0]), "sigma_b1": ("sigma_b1", vc.sdcor.iloc[1] / (0.1 if unit != "days" else 1)),
         "rho": ("rho", vc.sdcor.iloc[2]), "sigma": ("sigma", fits["correlated"].sigma)})
-ui.code_export(formula, spec)
-comparison = ui.get_comparison(spec, tuple(MODELS[k] for k in ("intercept only", "correlated")), ("m0", "m1"))
-ui.quiz("random_slopes", quiz.random_slopes(float(fits["correlated"].varcorr.sdcor.iloc[2]),
+lab.code_export(formula, spec)
+comparison = lab.get_comparison(spec, tuple(MODELS[k] for k in ("intercept only", "correlated")), ("m0", "m1"))
+lab.quiz("random_slopes", quiz.random_slopes(float(fits["correlated"].varcorr.sdcor.iloc[2]),
                                             float(comparison["Pr(>Chisq)"].iloc[1])))
-ui.page_end()
+lab.page_end()

@@ -1,25 +1,26 @@
 """Lesson 5: shrinkage (partial pooling) for random intercepts and slopes, and why it pays."""
 import streamlit as st
 
-import ui
-from mmcore import quiz
-from mmcore.figures_lessons import fig_study
-from mmcore.shrinkage import fixed_vs_random_study
+import lab
+from mmcore import figures
+from mmcore.figures import fig_study
+from mmcore.lessons import quiz
+from mmcore.lessons.shrinkage import fixed_vs_random_study
 
-ui.page_start()
+lab.page_start()
 st.title("Shrinkage: partial pooling")
 st.markdown(
     "**The question.** A group with few, noisy measurements has an extreme mean. Should we believe it? The mixed "
     "model answers *partly*: each group's estimate is its own mean pulled toward the population, more so the less "
     "its own data can say. This is **shrinkage**, and it makes the estimates better on average."
 )
-spec = ui.sidebar_data("sh", ["sleepstudy", "dyestuff", "estrone", "penicillin"], "shrinkage")
-formula = ui.intercept_model(spec, covariate=False)
-base = ui.fit_or_stop(spec, formula)
+spec = lab.sidebar_data("sh", ["sleepstudy", "dyestuff", "estrone", "penicillin"], "shrinkage")
+formula = lab.intercept_model(spec, covariate=False)
+base = lab.fit_or_stop(spec, formula)
 group = next(iter(base.ranef))
 levels = list(base.ranef[group].index)
 
-ui.steps([
+lab.steps([
     "Pick a group and delete its observations one by one: its lambda falls and its estimate slides inward.",
     "In the slopes plane, delete days from one subject: its arrow to the population grows.",
     "Run the lecture notes' simulation: which estimates are closer to the truth on average?",
@@ -28,14 +29,14 @@ st.subheader("Random intercepts: every group moves toward the population")
 st.latex(r"\hat b_i = \lambda_i\,(\bar y_i - \bar y_{\text{population}}),\qquad "
          r"\lambda_i = \frac{\sigma_b^2}{\sigma_b^2 + \sigma^2 / n_i}")
 c1, c2 = st.columns(2)
-who = c1.selectbox(f"Delete observations from one {group}", levels, **ui.bind("sh_who"))
-n_who = int((ui.get_data(spec)[group].astype(str) == who).sum())
-keep = c2.slider(f"observations of {who} kept", 1, n_who, n_who, **ui.bind("sh_keep"))
+who = c1.selectbox(f"Delete observations from one {group}", levels, **lab.bind("sh_who"))
+n_who = int((lab.get_data(spec)[group].astype(str) == who).sum())
+keep = c2.slider(f"observations of {who} kept", 1, n_who, n_who, **lab.bind("sh_keep"))
 edited = spec.with_transform(("keep", group, who, keep)) if keep < n_who else spec
-fit = ui.fit_or_stop(edited, formula)
-ui.notes(fit)
-table = ui.get_shrinkage_table(edited, formula)
-ui.show(ui.get_figure("fig_shrinkage", edited, formula, scale=ui.scale(), options=(("highlight", who),)), key="sh_axis")
+fit = lab.fit_or_stop(edited, formula)
+lab.notes(fit)
+table = lab.get_shrinkage_table(edited, formula)
+lab.show(lab.get_figure(figures.fig_shrinkage, edited, formula, scale=lab.scale(), options=(("highlight", who),)), key="sh_axis")
 row, vb, ve = table.loc[who], float(fit.re_cov[0][2][0, 0]), fit.sigma**2
 st.markdown(
     f"**{who}**, with n = {int(row['n'])}: lambda = {vb:.4g} / ({vb:.4g} + {ve:.4g} / {int(row['n'])}) = "
@@ -43,17 +44,17 @@ st.markdown(
     f"({row['own deviation']:+.4g}) and moves to {row['BLUP']:+.4g}. Fewer observations, smaller lambda: "
     "move the slider and watch it slide toward the population."
 )
-ui.table(table[["n", "own deviation", "lambda", "BLUP"]], 3, height=250)
+lab.table(table[["n", "own deviation", "lambda", "BLUP"]], 3, height=250)
 
 st.subheader("Random slopes: whole lines move toward the population line")
-slope_spec = ui.DataSpec("sleepstudy")
-subjects = [str(s) for s in ui.get_fit(slope_spec, "Reaction ~ Days + (Days | Subject)").ranef["Subject"].index]
+slope_spec = lab.DataSpec("sleepstudy")
+subjects = [str(s) for s in lab.get_fit(slope_spec, "Reaction ~ Days + (Days | Subject)").ranef["Subject"].index]
 c1, c2 = st.columns(2)
-subject = c1.selectbox("Delete days from one subject", subjects, index=subjects.index("335"), **ui.bind("sh_subject"))
-days = c2.slider(f"days of subject {subject} kept", 2, 10, 10, **ui.bind("sh_days"))
+subject = c1.selectbox("Delete days from one subject", subjects, index=subjects.index("335"), **lab.bind("sh_subject"))
+days = c2.slider(f"days of subject {subject} kept", 2, 10, 10, **lab.bind("sh_days"))
 slope_spec = slope_spec.with_transform(("keep", "Subject", subject, days)) if days < 10 else slope_spec
-ui.fit_or_stop(slope_spec, "Reaction ~ Days + (Days | Subject)")  # a clear message, not a trace, if it cannot be fitted
-ui.show(ui.get_figure("fig_shrinkage_lines", slope_spec, "Reaction ~ Days + (Days | Subject)", scale=ui.scale(),
+lab.fit_or_stop(slope_spec, "Reaction ~ Days + (Days | Subject)")  # a clear message, not a trace, if it cannot be fitted
+lab.show(lab.get_figure(figures.fig_shrinkage_lines, slope_spec, "Reaction ~ Days + (Days | Subject)", scale=lab.scale(),
                       options=(("highlight", subject),)), key="sh_plane")
 st.caption("Orange: each subject's own least-squares line (intercept, slope); blue: the mixed model's; arrows show "
            "the move; green: where 95% of subjects' lines should lie. Subjects whose own line is far out, or rests "
@@ -67,11 +68,11 @@ c1, c2, c3, c4, c5 = st.columns(5)
 params = (c1.number_input("individuals", 2, 100, 10, key="sh_n_ind"), c2.number_input("measurements", 1, 50, 3, key="sh_n_rep"),
           c3.number_input("SD between", 0.0, 100.0, 10.0, key="sh_sd_b"), c4.number_input("SD within", 0.1, 100.0, 20.0, key="sh_sd_w"),
           c5.select_slider("data sets", [100, 200, 500, 1000, 2000, 5000], 1000, key="sh_nsim"))
-result = ui.run_on_click("sh_study", params, "Run the simulation", "sh_run", fixed_vs_random_study,
+result = lab.run_on_click("sh_study", params, "Run the simulation", "sh_run", fixed_vs_random_study,
                          n_individuals=params[0], n_measures=params[1], sd_between=params[2], sd_within=params[3],
                          nsim=params[4], seed=1)
 if result is not None:
-    ui.show(ui.styled(fig_study(result, "Sum of squared errors per data set", "sum of squared errors"), ui.scale()),
+    lab.show(lab.styled(fig_study(result, "Sum of squared errors per data set", "sum of squared errors"), lab.scale()),
             key="sh_study_fig")
     better = (result["random"] < result["fixed"]).mean()
     st.markdown(f"Mean over {len(result):,} data sets: fixed **{result['fixed'].mean():.0f}**, random "
@@ -79,10 +80,10 @@ if result is not None:
                 f"(One data set in the lecture notes: 1099 fixed, 562 random.)")
 
 st.subheader("What to notice")
-ui.explain("- lambda is near 1 when a group has many observations or groups differ a lot (sigma_b large): little "
+lab.explain("- lambda is near 1 when a group has many observations or groups differ a lot (sigma_b large): little "
             "shrinkage.\n- lambda is near 0 when sigma_b is small against sigma^2 / n_i: the group is pulled almost "
             "to the population.\n- Shrinkage trades a little bias for much less variance: on average the estimates "
             "are closer to the truth.")
-ui.code_export(formula, spec)
-ui.quiz("shrinkage", quiz.shrinkage(dict(zip(map(str, table.index), table["lambda"])), who, keep, n_who))
-ui.page_end()
+lab.code_export(formula, spec)
+lab.quiz("shrinkage", quiz.shrinkage(dict(zip(map(str, table.index), table["lambda"])), who, keep, n_who))
+lab.page_end()

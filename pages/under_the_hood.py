@@ -4,11 +4,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+import lab
 import mmcore
-import ui
-from mmcore.explain import describe, variance_parameters
-from mmcore.figures_model import fig_matrix
-from mmcore.matrices import engine_blups
+from mmcore import figures
+from mmcore.figures import fig_matrix
+from mmcore.lessons.matrices import engine_blups
+from mmcore.model.explain import describe, variance_parameters
 
 EXPLORER = {
     "random intercept: (1 | Subject)": ("sleepstudy", "Reaction ~ Days + (1 | Subject)"),
@@ -22,18 +23,18 @@ EXPLORER = {
 }
 
 
-ui.page_start()
+lab.page_start()
 st.title("Under the hood")
 st.subheader("lme4 formulas, in words")
-choice = st.selectbox("Formula", list(EXPLORER), **ui.bind("uh_formula"))
+choice = st.selectbox("Formula", list(EXPLORER), **lab.bind("uh_formula"))
 if EXPLORER[choice] is None:
     c1, c2 = st.columns([1, 2])
     dataset = c1.selectbox("Data", ["sleepstudy", "pastes", "penicillin_lme4", "penicillin", "dyestuff"],
-                           **ui.bind("uh_data"))
-    formula = c2.text_input("lme4 formula", mmcore.list_datasets()[dataset].formula, **ui.bind("uh_text"))
+                           **lab.bind("uh_data"))
+    formula = c2.text_input("lme4 formula", mmcore.list_datasets()[dataset].formula, **lab.bind("uh_text"))
 else:
     dataset, formula = EXPLORER[choice]
-spec = ui.DataSpec(dataset)
+spec = lab.DataSpec(dataset)
 try:
     words = describe(formula)
 except mmcore.FormulaError as err:
@@ -41,12 +42,12 @@ except mmcore.FormulaError as err:
     st.stop()
 st.code(formula, language="r")
 st.markdown("\n".join(f"- {line}" for line in words))
-fit = ui.fit_or_stop(spec, formula)
-ui.notes(fit)
-ui.code_export(formula, spec)
+fit = lab.fit_or_stop(spec, formula)
+lab.notes(fit)
+lab.code_export(formula, spec)
 c1, c2 = st.columns([3, 2])
 with c1:
-    ui.show(ui.get_figure("fig_design", spec, formula, scale=ui.scale(), options=(("which", "Z"),)), key="uh_z")
+    lab.show(lab.get_figure(figures.fig_design, spec, formula, scale=lab.scale(), options=(("which", "Z"),)), key="uh_z")
 with c2:
     st.metric("variance parameters", variance_parameters(formula))
     st.dataframe(fit.varcorr.round(4).fillna(""), hide_index=True)
@@ -57,23 +58,23 @@ st.subheader("The matrices of this model")
 st.latex(r"\mathbf y = X\boldsymbol\beta + Z\mathbf b + \boldsymbol\varepsilon,\quad \mathbf b \sim N(0, D),\ "
          r"D = \sigma^2\Lambda\Lambda^\top,\quad V = \operatorname{Var}(\mathbf y) = Z D Z^\top + \sigma^2 I")
 try:
-    mats = ui.get_matrices(spec, formula)
+    mats = lab.get_matrices(spec, formula)
 except mmcore.MixedModelError as err:
     st.info(str(err))
     st.stop()
 tabs = st.tabs(["X", "Lambda", "D", "V"])
 with tabs[0]:
-    ui.show(ui.styled(fig_matrix(mats["X"], mats["x_names"], "X"), ui.scale()), key="uh_X")
+    lab.show(lab.styled(fig_matrix(mats["X"], mats["x_names"], "X"), lab.scale()), key="uh_X")
 with tabs[1]:
-    ui.show(ui.styled(fig_matrix(mats["Lambda"][:60, :60], mats["z_names"][:60], "Lambda: relative covariance factor"),
-                      ui.scale()), key="uh_L")
+    lab.show(lab.styled(fig_matrix(mats["Lambda"][:60, :60], mats["z_names"][:60], "Lambda: relative covariance factor"),
+                      lab.scale()), key="uh_L")
 with tabs[2]:
-    ui.show(ui.styled(fig_matrix(mats["D"][:60, :60], mats["z_names"][:60], "D = sigma^2 Lambda Lambda'"), ui.scale()),
+    lab.show(lab.styled(fig_matrix(mats["D"][:60, :60], mats["z_names"][:60], "D = sigma^2 Lambda Lambda'"), lab.scale()),
             key="uh_D")
 with tabs[3]:
     n = min(len(mats["V"]), 120)
-    ui.show(ui.styled(fig_matrix(mats["V"][:n, :n], list(range(1, n + 1)), "V = Z D Z' + sigma^2 I"),
-                      ui.scale()), key="uh_V")
+    lab.show(lab.styled(fig_matrix(mats["V"][:n, :n], list(range(1, n + 1)), "V = Z D Z' + sigma^2 I"),
+                      lab.scale()), key="uh_V")
     st.caption("V is block diagonal when there is one grouping factor: rows of different groups are uncorrelated.")
 
 st.subheader("The textbook formulas, computed from V")
@@ -88,4 +89,4 @@ st.markdown(
     f"modes is **{blup_diff:.1e}**. The engine never forms V (an n x n matrix): it solves lme4's penalized least "
     "squares with the small blocks of Z'Z, which is why it is fast, and these formulas show it is the same model."
 )
-ui.page_end()
+lab.page_end()

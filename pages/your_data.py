@@ -5,10 +5,11 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
+import lab
 import mmcore
-import ui
-from mmcore.builder import STRUCTURES, apply_types, build_formula, guess_groups, summarise_columns
-from mmcore.upload import MAX_BYTES
+from mmcore import figures
+from mmcore.data.upload import MAX_BYTES
+from mmcore.model.builder import STRUCTURES, apply_types, build_formula, guess_groups, summarise_columns
 
 
 @st.cache_data(max_entries=32, show_spinner="Reading the file ...")
@@ -17,11 +18,11 @@ def read(key: str, _raw: bytes) -> pd.DataFrame:  # noqa: ARG001
     argument named with a leading underscore, and hashing 50 MB on every rerun costs more than reading it."""
     return mmcore.read_csv(_raw)
 
-ui.page_start()
+lab.page_start()
 st.title("Your own data")
 st.markdown("Try what you learned on your own data: a CSV with one row per measurement, a numeric response, and a "
             "column saying which group each row belongs to.")
-source = st.radio("Data", ["upload a CSV", "paste CSV text", "an example"], horizontal=True, **ui.bind("yd_source"))
+source = st.radio("Data", ["upload a CSV", "paste CSV text", "an example"], horizontal=True, **lab.bind("yd_source"))
 raw, key, name = None, None, "your_data"
 if source == "upload a CSV":
     up = st.file_uploader(f"CSV file (up to {MAX_BYTES // 2**20} MB)", type=["csv", "txt", "tsv"], key="yd_file")
@@ -37,15 +38,15 @@ elif source == "paste CSV text":
         raw = text.encode("utf-8")
         key = "paste:" + hashlib.sha1(raw).hexdigest()
 else:
-    example = st.selectbox("Example", ["sleepstudy", "penicillin", "dyestuff", "pastes"], **ui.bind("yd_example"))
+    example = st.selectbox("Example", ["sleepstudy", "penicillin", "dyestuff", "pastes"], **lab.bind("yd_example"))
     raw, key, name = mmcore.load_dataset(example).to_csv(index=False).encode(), f"example:{example}", example
 if raw is None:
     st.info("Upload a CSV file, paste CSV text, or choose an example to begin.")
     # What the page will draw, on an example: it also has the browser load its chart library
     # now, while the user picks a file, rather than after the upload.
     st.caption("What you will see, here for the sleepstudy example: your data, and a line per group from the model.")
-    ui.show(ui.get_figure("fig_lines", ui.DataSpec("sleepstudy"), "Reaction ~ Days + (Days | Subject)",
-                          scale=ui.scale(), options=(("groups", ("308", "309", "310", "330")),)), key="yd_preview")
+    lab.show(lab.get_figure(figures.fig_lines, lab.DataSpec("sleepstudy"), "Reaction ~ Days + (Days | Subject)",
+                          scale=lab.scale(), options=(("groups", ("308", "309", "310", "330")),)), key="yd_preview")
     st.stop()
 try:
     table = read(key, raw)
@@ -95,9 +96,9 @@ except mmcore.DataError as err:
 formula = st.text_input("lme4 formula (built from the menus; edit it freely)", built, key=f"yd_formula_{built}")
 reml = st.toggle("REML (off: maximum likelihood)", True, key="yd_reml")
 
-spec = ui.register_upload(f"{key}|{sorted(types.items())}", data)
-fit = ui.fit_or_stop(spec, formula, reml)
-ui.notes(fit)
+spec = lab.register_upload(f"{key}|{sorted(types.items())}", data)
+fit = lab.fit_or_stop(spec, formula, reml)
+lab.notes(fit)
 st.code(fit.summary(), language="text")
 group = next(iter(fit.ranef))
 levels = list(fit.ranef[group].index)
@@ -106,25 +107,25 @@ view = st.segmented_control("View", ["Lines", "BLUPs", "Diagnostics", "Shrinkage
                             key="yd_view") or "Lines"
 if view == "Lines":
     shown = st.multiselect(f"{group}s shown", levels, default=levels[:6], key=f"yd_shown_{key}")
-    ui.show(ui.get_figure("fig_lines", spec, formula, reml, ui.scale(),
+    lab.show(lab.get_figure(figures.fig_lines, spec, formula, reml, lab.scale(),
                           (("groups", tuple(shown)), ("show", ("partial", "none", "population")))), key="yd_lines")
 elif view == "BLUPs":
-    ui.show(ui.get_figure("fig_caterpillar", spec, formula, reml, ui.scale()), key="yd_cat")
+    lab.show(lab.get_figure(figures.fig_caterpillar, spec, formula, reml, lab.scale()), key="yd_cat")
 elif view == "Diagnostics":
     c1, c2, c3 = st.columns(3)
-    for col, kind in zip((c1, c2, c3), ("fig_qq_residuals", "fig_qq_ranef", "fig_residuals")):
+    for col, builder in zip((c1, c2, c3), (figures.fig_qq_residuals, figures.fig_qq_ranef, figures.fig_residuals)):
         with col:
-            ui.show(ui.get_figure(kind, spec, formula, reml, ui.scale()), key=f"yd_{kind}")
+            lab.show(lab.get_figure(builder, spec, formula, reml, lab.scale()), key=f"yd_{builder.__name__}")
 else:
     intercepts_only = all(cols == ("(Intercept)",) for _, cols, _ in fit.re_cov)
     if intercepts_only:
-        ui.show(ui.get_figure("fig_decomposition", spec, formula, reml, ui.scale()), key="yd_icc")
+        lab.show(lab.get_figure(figures.fig_decomposition, spec, formula, reml, lab.scale()), key="yd_icc")
         st.markdown("ICC: " + ", ".join(f"**{g}** {v:.3f}" for g, v in mmcore.icc(fit).items()))
     if len(fit.re_cov) == 1 and intercepts_only and len(levels) <= 60:
-        ui.show(ui.get_figure("fig_shrinkage", spec, formula, reml, ui.scale()), key="yd_shrink")
+        lab.show(lab.get_figure(figures.fig_shrinkage, spec, formula, reml, lab.scale()), key="yd_shrink")
     elif not intercepts_only:
         st.info("The ICC and the shrinkage picture are shown for random-intercept models.")
     elif len(levels) > 60:
         st.info(f"{len(levels):,} groups are too many to draw one by one; see the BLUPs view.")
-ui.code_export(formula, spec, reml)
-ui.page_end()
+lab.code_export(formula, spec, reml)
+lab.page_end()

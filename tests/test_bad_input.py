@@ -85,7 +85,7 @@ def test_page_answers_each_bad_file_and_keeps_working(name, formula, words):
     text = (CORPUS / name).read_text(encoding="utf-8")
     state = {}
     if formula:
-        from mmcore.builder import build_formula
+        from mmcore.model.builder import build_formula
         data_key = None  # the page builds its own default model; set the typed formula through its key
         at = _page_with(text)
         assert not at.exception

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from labserver import CHROMIUM, CHROMIUM_ARGS, running
+from lab.server import CHROMIUM, CHROMIUM_ARGS, running
 from tests.conftest import ROOT
 
 ARTIFACTS = ROOT / "tests" / "artifacts"

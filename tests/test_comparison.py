@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from mmcore import fit, list_datasets, load_dataset
-from mmcore.explain import describe, variance_parameters
-from mmcore.matrices import engine_blups, marginal
-from mmcore.variance import mixture_p, sum_to_zero
+from mmcore.inference.variance import mixture_p, sum_to_zero
+from mmcore.lessons.matrices import engine_blups, marginal
+from mmcore.model.explain import describe, variance_parameters
 from tests.conftest import REFERENCE
 from tests.test_pages import clean, run
 

@@ -2,11 +2,11 @@
 import re
 import tomllib
 
-from mmcore.upload import MAX_BYTES
+from mmcore.data.upload import MAX_BYTES
 from tests.conftest import ROOT
 
 CONFIG = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
-SOURCES = [p for p in [ROOT / "app.py", ROOT / "ui.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "mmcore").glob("*.py")]]
+SOURCES = [ROOT / "app.py", *(ROOT / "lab").rglob("*.py"), *(ROOT / "pages").glob("*.py"), *(ROOT / "mmcore").rglob("*.py")]
 
 
 def test_upload_limit_matches_the_apps_own_check():
@@ -27,5 +27,5 @@ def test_no_raw_html_and_nothing_evaluated():
 
 
 def test_mmcore_never_imports_streamlit():
-    for path in (ROOT / "mmcore").glob("*.py"):
+    for path in (ROOT / "mmcore").rglob("*.py"):
         assert not re.search(r"^\s*(import|from)\s+streamlit", path.read_text(), re.M), path

@@ -5,8 +5,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mmcore import (DataError, fit, list_datasets, load_dataset, simulate_blocks, simulate_intercepts,
-                    simulate_nested, simulate_slopes)
+from mmcore import (
+    DataError,
+    fit,
+    list_datasets,
+    load_dataset,
+    simulate_blocks,
+    simulate_intercepts,
+    simulate_nested,
+    simulate_slopes,
+)
 from tests.conftest import ROOT
 
 SHA256 = {  # from the shared data's SOURCES.md: the files are copied unchanged

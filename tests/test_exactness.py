@@ -7,7 +7,7 @@ import pytest
 from scipy.optimize import minimize
 
 from mmcore import fit, load_dataset, simulate_intercepts
-from mmcore.design import build_model_data
+from mmcore.model.design import build_model_data
 from tests.textbook import textbook
 
 
@@ -109,7 +109,7 @@ def test_engine_agrees_with_textbook_likelihood(case, pastes):
 
 
 def _lower(md):
-    from mmcore.deviance import ThetaLayout
+    from mmcore.lmm.deviance import ThetaLayout
     return ThetaLayout.from_sizes([t.q for t in md.terms]).lower
 
 

@@ -1,12 +1,12 @@
 """Every figure builder, on every kind of model: it builds, and plotly's full validator accepts it
-(builders skip validation for speed, see mmcore/plotting.py)."""
+(builders skip validation for speed, see mmcore/figures/style.py)."""
 import plotly.graph_objects as go
 import pytest
 
 from mmcore import fit, load_dataset, simulate_intercepts
-from mmcore import figures as F
-from mmcore import figures_model as FM
-from mmcore.plotting import styled
+from mmcore.figures import model as FM
+from mmcore.figures import views as F
+from mmcore.figures.style import styled
 
 MODELS = {
     "slopes": ("Reaction ~ Days + (Days|Subject)", lambda: load_dataset("sleepstudy")),

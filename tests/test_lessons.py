@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 
 from mmcore import fit, load_dataset
-from mmcore.design import build_model_data
-from mmcore.pooling import model_data
-from mmcore.profiles import criterion_curves, criterion_surface, one_intercept, reml_ml_study
-from mmcore.shrinkage import fixed_vs_random_study, shrinkage_intercepts, shrinkage_slopes
-from mmcore.variance import anova_blocks, anova_oneway, icc_bootstrap, lm_loglik, variance_test
+from mmcore.inference.variance import anova_blocks, anova_oneway, icc_bootstrap, lm_loglik, variance_test
+from mmcore.lessons.criteria import criterion_curves, criterion_surface, one_intercept, reml_ml_study
+from mmcore.lessons.shrinkage import fixed_vs_random_study, shrinkage_intercepts, shrinkage_slopes
+from mmcore.lmm.fit import model_data
+from mmcore.model.design import build_model_data
 
 
 @pytest.mark.parametrize("formula,name", [("Yield ~ 1 + (1|Batch)", "dyestuff"), ("yield ~ treat + (1|blend)", "penicillin"),

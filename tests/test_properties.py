@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from mmcore import fit, load_dataset, simulate_slopes
-from mmcore.batch import fit_many, simulate_responses
-from mmcore.design import build_model_data
-from mmcore.deviance import ProfiledDeviance
+from mmcore.lmm.batch import fit_many, simulate_responses
+from mmcore.lmm.deviance import ProfiledDeviance
+from mmcore.model.design import build_model_data
 
 MODELS = [
     ("sleepstudy", "Reaction ~ Days + (Days|Subject)"),

@@ -70,7 +70,7 @@ def test_quiz_feedback_explains_the_right_answer():
 
 
 def test_all_right_completes_the_lesson_and_the_tutorial_shows_it():
-    from mmcore.quiz import FIXED_OR_RANDOM
+    from mmcore.lessons.quiz import FIXED_OR_RANDOM
 
     at = run("app.py")  # the whole app, so that navigation between pages is real
     at.switch_page("pages/tutorial.py").run()

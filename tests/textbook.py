@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mmcore.design import ModelData
-from mmcore.deviance import ThetaLayout
+from mmcore.lmm.deviance import ThetaLayout
+from mmcore.model.design import ModelData
 
 
 def z_matrix(md: ModelData) -> np.ndarray:

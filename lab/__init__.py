@@ -1,0 +1,51 @@
+"""lab: the Streamlit glue between mmcore and the pages. The only code besides app.py and pages/
+that imports streamlit; mmcore never imports it.
+
+Pages `import lab` and use the names below. Modules: page (the frame of a page, presenter mode),
+links (views as URLs), sidebar (the data source and the truth's sliders), widgets (shared
+elements), runs (explicitly started simulations), checks (quizzes), course (the lessons in order),
+cache (data, fits and figures shared by all sessions), server (starting the app).
+"""
+from lab.cache import (
+                       SIMULATE,
+                       UPLOAD,
+                       DataSpec,
+                       get_comparison,
+                       get_components_figure,
+                       get_curves,
+                       get_curves_figure,
+                       get_data,
+                       get_figure,
+                       get_fit,
+                       get_matrices,
+                       get_predictions,
+                       get_shrinkage_table,
+                       register_upload,
+)
+from lab.checks import quiz
+from lab.course import CORE, LESSONS, TUTORIAL, page_link, url_path
+from lab.links import bind, page_end
+from lab.page import explain, page_start, scale, steps
+from lab.runs import remember, remembered, run_on_click, run_with_progress
+from lab.sidebar import INTERCEPT_MODELS, TRUTHS, intercept_model, sidebar_data
+from lab.widgets import (
+                       anova_table,
+                       code_export,
+                       fit_or_stop,
+                       format_p,
+                       notes,
+                       pooling_pills,
+                       show,
+                       styled,
+                       table,
+                       truth_table,
+)
+
+__all__ = [
+    "SIMULATE", "UPLOAD", "DataSpec", "get_comparison", "get_components_figure", "get_curves", "get_curves_figure",
+    "get_data", "get_figure", "get_fit", "get_matrices", "get_predictions", "get_shrinkage_table", "register_upload",
+    "quiz", "CORE", "LESSONS", "TUTORIAL", "page_link", "url_path", "bind", "page_end", "explain", "page_start",
+    "scale", "steps", "remember", "remembered", "run_on_click", "run_with_progress", "INTERCEPT_MODELS", "TRUTHS",
+    "intercept_model", "sidebar_data", "anova_table", "code_export", "fit_or_stop", "format_p", "notes",
+    "pooling_pills", "show", "styled", "table", "truth_table",
+]

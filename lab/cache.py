@@ -1,0 +1,158 @@
+"""What the pages compute, cached once per server process and shared by every session: data,
+fits, figures, comparisons. No Streamlit in here; pages reach it through the lab package.
+
+Keys are `DataSpec`s (what the data are: a shipped dataset, or a simulator with its parameters and
+seed, plus any transformation), never DataFrames, so a look-up is a dictionary access. The caches
+are functools.lru_cache, not st.cache_data: Streamlit's caches hash their arguments on every call
+and st.cache_data hands out an unpickled copy of the value; with about a dozen look-ups per rerun,
+times a class of 50 moving sliders, that was a large share of the server's time (bench/load.py).
+A DataSpec is a frozen, hashable dataclass, so the LRU key is exact. Values are shared objects:
+LmmFit is immutable, and pages never modify a cached table or figure.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import pandas as pd
+
+import mmcore
+from mmcore.figures import fig_profiles, fig_surface, fig_variance_components, freeze, styled
+from mmcore.inference.compare import format_anova
+from mmcore.lessons.criteria import criterion_curves
+from mmcore.lessons.matrices import marginal
+from mmcore.lessons.pooling import pooling
+from mmcore.lessons.shrinkage import shrinkage_intercepts
+
+SIMULATE, UPLOAD = "simulate", "upload"
+SIMULATORS = {
+    "intercepts": mmcore.simulate_intercepts,
+    "slopes": mmcore.simulate_slopes,
+    "shrinkage": lambda ratio, sigma, **kw: mmcore.simulate_intercepts(sigma_b=ratio * sigma, sigma=sigma, beta0=100.0,
+                                                                       beta1=0.0, **kw),
+    "icc": lambda icc, **kw: mmcore.simulate_intercepts(sigma_b=10 * icc**0.5, sigma=10 * (1 - icc) ** 0.5,
+                                                         beta0=50.0, beta1=0.0, **kw),
+}
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """What the data are, hashable: the cache key of data, fits and figures."""
+
+    dataset: str  # a shipped dataset's name, SIMULATE or UPLOAD
+    simulator: str = ""
+    params: tuple = ()
+    seed: int = 0
+    transform: tuple = field(default=())  # e.g. (("scale", "Days", 0.1),), (("keep", "Subject", "308", 3),)
+
+    @property
+    def simulated(self) -> bool:
+        return self.dataset == SIMULATE
+
+    @property
+    def truth(self) -> dict:
+        return dict(self.params)
+
+    def with_transform(self, *ops: tuple) -> DataSpec:
+        return DataSpec(self.dataset, self.simulator, self.params, self.seed, self.transform + tuple(ops))
+
+
+# Users' tables, by key; bounded, newest kept. A session whose table was evicted registers it again
+# from its own upload on its next rerun.
+_UPLOADS: OrderedDict = OrderedDict()
+MAX_UPLOADS = 12
+
+
+def register_upload(key: str, frame: pd.DataFrame) -> DataSpec:
+    _UPLOADS[key] = frame
+    _UPLOADS.move_to_end(key)
+    while len(_UPLOADS) > MAX_UPLOADS:
+        _UPLOADS.popitem(last=False)
+    return DataSpec(UPLOAD, params=(("key", key),))
+
+
+def get_data(spec: DataSpec) -> pd.DataFrame:
+    if spec.dataset == UPLOAD:
+        return _UPLOADS[dict(spec.params)["key"]]
+    return _made_data(spec)
+
+
+@lru_cache(maxsize=256)
+def _made_data(spec: DataSpec) -> pd.DataFrame:
+    if spec.simulated:
+        data = SIMULATORS[spec.simulator](**dict(spec.params), seed=spec.seed)
+    else:
+        data = mmcore.load_dataset(spec.dataset)
+    for op, column, *args in spec.transform:
+        if op == "scale":
+            data[column] = data[column] * args[0]
+        elif op == "keep":  # keep only the first k rows of one group
+            level, k = args
+            rows = data.index[data[column].astype(str) == level]
+            data = data.drop(rows[k:]).reset_index(drop=True)
+    return data
+
+
+@lru_cache(maxsize=1024)
+def get_fit(spec: DataSpec, formula: str, reml: bool = True) -> mmcore.LmmFit:
+    return mmcore.fit(formula, get_data(spec), reml=reml)
+
+
+@lru_cache(maxsize=1024)
+def get_figure(builder, spec: DataSpec, formula: str, reml: bool = True, scale: float = 1.0, options: tuple = ()):
+    """builder(fit, **options), a `fig_*` function of mmcore.figures, built once per (builder, data,
+    model, options, scale) and shared by every session, frozen (figures.style.FrozenFigure: its dict
+    for st.plotly_chart is made once, not every rerun)."""
+    return freeze(styled(builder(get_fit(spec, formula, reml), **dict(options)), scale))
+
+
+@lru_cache(maxsize=512)
+def get_comparison(spec: DataSpec, formulas: tuple, names: tuple) -> pd.DataFrame:
+    """lme4's anova() of several models on one data set, from the cached ML fits."""
+    table = mmcore.anova(*(get_fit(spec, f, reml=False) for f in formulas), names=list(names))
+    table.attrs["note"] = "refitting model(s) with ML (instead of REML)"
+    return table
+
+
+@lru_cache(maxsize=512)
+def get_anova_text(spec: DataSpec, formulas: tuple, names: tuple) -> str:
+    return format_anova(get_comparison(spec, formulas, names))
+
+
+@lru_cache(maxsize=512)
+def get_components_figure(spec: DataSpec, formulas: tuple, names: tuple, scale: float = 1.0):
+    return freeze(styled(fig_variance_components({n: get_fit(spec, f) for n, f in zip(names, formulas)}), scale))
+
+
+@lru_cache(maxsize=256)
+def get_predictions(spec: DataSpec, formula: str, who: tuple, x: str, g: str) -> pd.DataFrame:
+    """Observed values beside the predictions with and without random effects, for chosen groups."""
+    fit = get_fit(spec, formula)
+    pool = pooling(fit).assign(**{x: fit.data[x].to_numpy()})
+    rows = pool[pool["group"].isin(who)][["group", x, "y", "population", "partial", "none"]].round(1)
+    rows.columns = [g, x, "observed", "fixed effects only", "with random effects", "own line (no pooling)"]
+    return rows
+
+
+@lru_cache(maxsize=128)
+def get_curves(spec: DataSpec, formula: str):
+    return criterion_curves(formula, get_data(spec))
+
+
+@lru_cache(maxsize=256)
+def get_curves_figure(spec: DataSpec, formula: str, kind: str, which: str, scale: float = 1.0):
+    """The ML vs REML curves (kind 'profiles', which = sigma_b or sigma) or surface (kind 'surface',
+    which = ml or reml), built once per data and model."""
+    builder = fig_profiles if kind == "profiles" else fig_surface
+    return freeze(styled(builder(get_curves(spec, formula), which), scale))
+
+
+@lru_cache(maxsize=256)
+def get_shrinkage_table(spec: DataSpec, formula: str, reml: bool = True) -> pd.DataFrame:
+    return shrinkage_intercepts(get_fit(spec, formula, reml))
+
+
+@lru_cache(maxsize=64)
+def get_matrices(spec: DataSpec, formula: str) -> dict:
+    return marginal(get_fit(spec, formula))

@@ -1,0 +1,35 @@
+"""Simulations and bootstraps a student starts explicitly: a progress bar while they run, and the
+result remembered in the session for later reruns."""
+from __future__ import annotations
+
+import streamlit as st
+
+
+def run_with_progress(label: str, task, **kwargs):
+    """Run a simulation or bootstrap with a progress bar (task takes a progress(done, total) callback)."""
+    bar = st.progress(0.0, text=label)
+    result = task(progress=lambda done, total: bar.progress(min(done / total, 1.0), text=f"{label}: {done:,} of {total:,}"),
+                  **kwargs)
+    bar.empty()
+    return result
+
+
+def run_on_click(key: str, params: tuple, button: str, button_key: str, task, label: str = "Simulating",
+                 primary: bool = True, **kwargs):
+    """An explicitly started simulation or bootstrap: its result for these parameters, computed (with
+    a progress bar) when the button is pressed and remembered for later reruns; None before."""
+    result = remembered(key, params)
+    if st.button(button, key=button_key, type="primary" if primary else "secondary"):
+        result = run_with_progress(label, task, **kwargs)
+        remember(key, params, result)
+    return result
+
+
+def remembered(key: str, params: tuple):
+    """A result stored by an explicit run, if it was run with these parameters."""
+    stored = st.session_state.get(f"result:{key}")
+    return stored[1] if stored and stored[0] == params else None
+
+
+def remember(key: str, params: tuple, result) -> None:
+    st.session_state[f"result:{key}"] = (params, result)  # own prefix: never a widget's key

@@ -1,0 +1,110 @@
+"""Starting the app: `python -m lab.server [streamlit options]` (make run, make class), and `running()`,
+the app on a free local port for the browser tests and the benchmarks.
+
+`python -m lab.server` is `streamlit run app.py [options]`, with one Streamlit relic switched off.
+
+Streamlit still supports its older, file-based multipage apps: while no script has called
+st.navigation, a `pages/` folder beside the main script makes the first request of a fresh server
+run through that older mechanism. A first visitor who opens a deep link (a shared link to a lesson)
+then gets that page run on its own, or a "page not found" dialog, instead of app.py's navigation.
+This project's pages live in `pages/` but are navigated by app.py (st.navigation), so the flag is
+set before the server starts. Pinned streamlit==1.67.0; tests/test_browser.py opens every page by
+its link first and checks that the app's navigation is there.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running(extra: list[str] | None = None, env: dict | None = None, root: str | Path | None = None):
+    """The app server for the duration of a with-block; yields (url, process). `root`: run the app
+    in another checkout (an older one is started as it was: serve.py, or `streamlit run app.py`)."""
+    port = free_port()
+    root = Path(root or ROOT)
+    start = (["-m", "lab.server"] if (root / "lab" / "server.py").exists()
+             else ["serve.py"] if (root / "serve.py").exists() else ["-m", "streamlit", "run", "app.py"])
+    log = open(os.environ["MMLAB_SERVER_LOG"], "ab") if os.environ.get("MMLAB_SERVER_LOG") else subprocess.DEVNULL
+    proc = subprocess.Popen(
+        [sys.executable, *start, "--server.port", str(port), "--server.headless", "true",
+         "--server.address", "127.0.0.1", *(extra or [])],
+        cwd=root, stdout=log, stderr=log, env={**os.environ, **(env or {})})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.25)
+        else:
+            raise RuntimeError(f"the streamlit server in {root} did not start")
+        yield url, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextlib.contextmanager
+def running_behind_haproxy(processes: int, root: str | Path | None = None, extra: list[str] | None = None):
+    """`processes` app servers behind HAProxy with cookie stickiness (deploy/haproxy.cfg's setup, on
+    free local ports); yields (url, [server processes])."""
+    import tempfile
+
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(running(extra=extra, root=root)) for _ in range(processes)]
+        port = free_port()
+        config = Path(tempfile.mkdtemp()) / "haproxy.cfg"
+        lines = (ROOT / "deploy" / "haproxy.cfg").read_text().split("\nbackend app")[0] + "\n"
+        lines = lines.replace("bind *:8501", f"bind 127.0.0.1:{port}")
+        lines += "backend app\n    balance roundrobin\n    cookie MMLAB insert indirect nocache\n"
+        lines += "".join(f"    server app{i} {url.split('//')[1]} cookie app{i}\n" for i, (url, _) in enumerate(servers))
+        config.write_text(lines)
+        proxy = subprocess.Popen(["haproxy", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            for _ in range(40):
+                try:
+                    urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.25)
+            yield url, [p for _, p in servers]
+        finally:
+            proxy.terminate()
+            proxy.wait(timeout=10)
+
+
+def main() -> int:
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.web import cli
+
+    PagesManager.uses_pages_directory = False
+    sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *sys.argv[1:]]
+    return cli.main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""The data a page shows: the shared sidebar (a real dataset, or data simulated from a truth set
+with sliders), and each dataset's random-intercept model."""
+from __future__ import annotations
+
+import streamlit as st
+
+import mmcore
+from lab.cache import SIMULATE, DataSpec
+from lab.links import bind
+
+# Each dataset's random-intercept model: the lessons on intercepts, shrinkage and ML vs REML share it.
+INTERCEPT_MODELS = {
+    "sleepstudy": "Reaction ~ Days + (1 | Subject)",
+    "penicillin": "yield ~ treat + (1 | blend)",
+    "estrone": "Estrone ~ 1 + (1 | Subject)",
+    "dyestuff": "Yield ~ 1 + (1 | Batch)",
+}
+
+
+def intercept_model(spec: DataSpec, covariate: bool = True) -> str:
+    """The random-intercept model for the chosen data; simulated data with or without their x."""
+    if spec.simulated:
+        return "y ~ x + (1 | group)" if covariate else "y ~ 1 + (1 | group)"
+    return INTERCEPT_MODELS[spec.dataset]
+
+
+# The truth's sliders: name -> (label, min, max, default, step)
+TRUTHS = {
+    "intercepts": {
+        "n_groups": ("number of groups", 2, 60, 10, 1),
+        "n_per_group": ("observations per group", 2, 30, 8, 1),
+        "beta0": ("intercept beta0", 0.0, 500.0, 250.0, 5.0),
+        "beta1": ("slope beta1", -30.0, 30.0, 10.0, 0.5),
+        "sigma_b": ("between-group SD sigma_b", 0.0, 100.0, 30.0, 1.0),
+        "sigma": ("residual SD sigma", 1.0, 100.0, 25.0, 1.0),
+    },
+    "shrinkage": {
+        "n_groups": ("number of groups", 2, 40, 10, 1),
+        "n_per_group": ("observations per group", 1, 30, 3, 1),
+        "ratio": ("sigma_b / sigma", 0.0, 3.0, 0.5, 0.05),
+        "sigma": ("residual SD sigma", 1.0, 50.0, 20.0, 1.0),
+    },
+    "icc": {
+        "icc": ("ICC (the truth)", 0.0, 0.95, 0.5, 0.05),
+        "n_groups": ("number of groups", 2, 50, 10, 1),
+        "n_per_group": ("group size J", 2, 50, 10, 1),
+    },
+    "slopes": {
+        "n_groups": ("number of groups", 3, 60, 18, 1),
+        "n_per_group": ("observations per group", 3, 20, 10, 1),
+        "beta0": ("intercept beta0", 0.0, 500.0, 250.0, 5.0),
+        "beta1": ("slope beta1", -30.0, 30.0, 10.0, 0.5),
+        "sigma_b0": ("SD of intercepts sigma_b0", 0.0, 60.0, 25.0, 1.0),
+        "sigma_b1": ("SD of slopes sigma_b1", 0.0, 20.0, 6.0, 0.5),
+        "rho": ("correlation rho", -1.0, 1.0, 0.0, 0.05),
+        "sigma": ("residual SD sigma", 1.0, 60.0, 25.0, 1.0),
+    },
+}
+
+
+def sidebar_data(page: str, datasets: list[str], simulator: str) -> DataSpec:
+    """The shared sidebar: dataset (or simulate), and the truth's sliders, seed and new sample."""
+    sb = st.sidebar
+    options = datasets + [SIMULATE]
+    key = f"{page}_dataset"
+    chosen = sb.selectbox("Data", options, help="A real data set, or 'simulate': data drawn from a truth you set",
+                          **bind(key))
+    if chosen != SIMULATE:
+        info = mmcore.list_datasets()[chosen]
+        sb.caption(f"**{info.title}.** {info.description}")
+        return DataSpec(chosen)
+    sb.markdown("**The truth** (what the simulation draws from)")
+    params = {}
+    for name, (label, lo, hi, default, step) in TRUTHS[simulator].items():
+        params[name] = sb.slider(label, lo, hi, default, step, **bind(f"{page}_{name}"))
+    seed_key = f"{page}_seed"
+    if sb.button("New sample", key=f"{page}_new", help="Draw new data from the same truth"):
+        st.session_state[seed_key] = int(st.session_state.get(seed_key, 1)) + 1
+    seed = sb.number_input("seed", 0, 10**6, 1, step=1, **bind(seed_key))
+    return DataSpec(SIMULATE, simulator, tuple(sorted(params.items())), int(seed))

@@ -1,0 +1,105 @@
+"""Data drawn from a truth the user chooses, seeded, for every page's "simulate" mode.
+
+Each simulator returns a DataFrame whose attrs["truth"] holds the parameters it was drawn from,
+so a page can set the estimates beside the truth, and attrs["formula"] the model that matches it.
+attrs hold scalars only: pandas deep-copies attrs on every column access.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+
+
+def _check(n_groups: int, n_per_group: int) -> None:
+    if n_groups < 2 or n_per_group < 1:
+        raise DataError("A simulation needs at least 2 groups and 1 observation per group.")
+
+
+def _group_labels(n: int, prefix: str) -> pd.Categorical:
+    labels = [f"{prefix}{i + 1:0{len(str(n))}d}" for i in range(n)]
+    return labels
+
+
+def simulate_intercepts(n_groups: int = 10, n_per_group: int = 10, beta0: float = 250.0,
+                        beta1: float = 10.0, sigma_b: float = 30.0, sigma: float = 25.0,
+                        seed: int | None = 0) -> pd.DataFrame:
+    """y_ij = beta0 + b_i + beta1 x_ij + e_ij, b_i ~ N(0, sigma_b^2), e_ij ~ N(0, sigma^2);
+    x = 0, 1, ..., n_per_group - 1 within each group (like sleepstudy's Days)."""
+    _check(n_groups, n_per_group)
+    rng = np.random.default_rng(seed)
+    b = rng.normal(0.0, sigma_b, n_groups)
+    group = np.repeat(np.arange(n_groups), n_per_group)
+    x = np.tile(np.arange(n_per_group, dtype=float), n_groups)
+    y = beta0 + b[group] + beta1 * x + rng.normal(0.0, sigma, len(x))
+    labels = _group_labels(n_groups, "G")
+    df = pd.DataFrame({"y": y, "x": x, "group": pd.Categorical.from_codes(group, labels)})
+    df.attrs.update(truth={"beta0": beta0, "beta1": beta1, "sigma_b": sigma_b, "sigma": sigma},
+                    formula="y ~ x + (1 | group)")
+    return df
+
+
+def simulate_slopes(n_groups: int = 18, n_per_group: int = 10, beta0: float = 250.0, beta1: float = 10.0,
+                    sigma_b0: float = 25.0, sigma_b1: float = 6.0, rho: float = 0.0, sigma: float = 25.0,
+                    seed: int | None = 0) -> pd.DataFrame:
+    """Random intercepts and slopes with correlation rho:
+    y_ij = (beta0 + b0_i) + (beta1 + b1_i) x_ij + e_ij, (b0_i, b1_i) ~ N(0, [[s0^2, r s0 s1], [r s0 s1, s1^2]])."""
+    _check(n_groups, n_per_group)
+    if not -1 <= rho <= 1:
+        raise DataError("The correlation rho must lie between -1 and 1.")
+    rng = np.random.default_rng(seed)
+    cov = np.array([[sigma_b0**2, rho * sigma_b0 * sigma_b1], [rho * sigma_b0 * sigma_b1, sigma_b1**2]])
+    b = rng.multivariate_normal([0.0, 0.0], cov, n_groups, method="eigh")
+    group = np.repeat(np.arange(n_groups), n_per_group)
+    x = np.tile(np.arange(n_per_group, dtype=float), n_groups)
+    y = beta0 + b[group, 0] + (beta1 + b[group, 1]) * x + rng.normal(0.0, sigma, len(x))
+    labels = _group_labels(n_groups, "G")
+    df = pd.DataFrame({"y": y, "x": x, "group": pd.Categorical.from_codes(group, labels)})
+    df.attrs.update(truth={"beta0": beta0, "beta1": beta1, "sigma_b0": sigma_b0, "sigma_b1": sigma_b1,
+                           "rho": rho, "sigma": sigma},
+                    formula="y ~ x + (x | group)")
+    return df
+
+
+def simulate_blocks(n_treatments: int = 4, n_blocks: int = 5, effects: tuple | None = None, mean: float = 85.0,
+                    sigma_block: float = 3.0, sigma: float = 4.0, replicates: int = 1,
+                    seed: int | None = 0) -> pd.DataFrame:
+    """A randomised block design like penicillin: every treatment once (or `replicates` times)
+    in every block; y = mean + effect(treat) + block_j + e."""
+    _check(n_blocks, 1)
+    rng = np.random.default_rng(seed)
+    effects = np.zeros(n_treatments) if effects is None else np.asarray(effects, dtype=float)
+    if len(effects) != n_treatments:
+        raise DataError(f"Give one effect per treatment ({n_treatments}).")
+    block_eff = rng.normal(0.0, sigma_block, n_blocks)
+    t = np.tile(np.repeat(np.arange(n_treatments), replicates), n_blocks)
+    blk = np.repeat(np.arange(n_blocks), n_treatments * replicates)
+    y = mean + effects[t] + block_eff[blk] + rng.normal(0.0, sigma, len(t))
+    treats = [chr(ord("A") + i) for i in range(n_treatments)]
+    df = pd.DataFrame({"y": y, "treat": pd.Categorical.from_codes(t, treats),
+                       "block": pd.Categorical.from_codes(blk, _group_labels(n_blocks, "Block"))})
+    df.attrs.update(truth={"mean": mean, "effects": tuple(effects), "sigma_block": sigma_block, "sigma": sigma},
+                    formula="y ~ treat + (1 | block)")
+    return df
+
+
+def simulate_nested(n_schools: int = 10, classes_per_school: int = 4, students_per_class: int = 15,
+                    mean: float = 50.0, sigma_school: float = 5.0, sigma_class: float = 3.0, sigma: float = 8.0,
+                    seed: int | None = 0) -> pd.DataFrame:
+    """Students in classes in schools: y = mean + school_i + class_ij + e (fit (1 | school/class))."""
+    _check(n_schools, 1)
+    rng = np.random.default_rng(seed)
+    s_eff = rng.normal(0.0, sigma_school, n_schools)
+    c_eff = rng.normal(0.0, sigma_class, (n_schools, classes_per_school))
+    school = np.repeat(np.arange(n_schools), classes_per_school * students_per_class)
+    klass = np.tile(np.repeat(np.arange(classes_per_school), students_per_class), n_schools)
+    y = mean + s_eff[school] + c_eff[school, klass] + rng.normal(0.0, sigma, len(school))
+    df = pd.DataFrame({
+        "score": y,
+        "school": pd.Categorical.from_codes(school, _group_labels(n_schools, "S")),
+        "class": pd.Categorical.from_codes(klass, _group_labels(classes_per_school, "C")),
+    })
+    df.attrs.update(truth={"mean": mean, "sigma_school": sigma_school, "sigma_class": sigma_class, "sigma": sigma},
+                    formula="score ~ 1 + (1 | school/class)")
+    return df

@@ -1,0 +1,24 @@
+"""Every figure, as `fig_*(fit, ...) -> go.Figure` builders, in the house style (style.py):
+views shared by the pages, views of the model, and the lessons' figures."""
+from .lessons import (
+                      fig_bootstrap,
+                      fig_decomposition,
+                      fig_estimates,
+                      fig_profiles,
+                      fig_shrinkage,
+                      fig_shrinkage_axis,
+                      fig_shrinkage_lines,
+                      fig_shrinkage_plane,
+                      fig_study,
+                      fig_surface,
+)
+from .model import fig_design, fig_matrix, fig_ranef_plane, fig_variance_components
+from .style import freeze, styled
+from .views import fig_caterpillar, fig_lines, fig_panels, fig_qq, fig_qq_ranef, fig_qq_residuals, fig_residuals
+
+__all__ = [
+    "fig_bootstrap", "fig_decomposition", "fig_estimates", "fig_profiles", "fig_shrinkage", "fig_shrinkage_axis",
+    "fig_shrinkage_lines", "fig_shrinkage_plane", "fig_study", "fig_surface", "fig_design", "fig_matrix",
+    "fig_ranef_plane", "fig_variance_components", "fig_caterpillar", "fig_lines", "fig_panels", "fig_qq",
+    "fig_qq_ranef", "fig_qq_residuals", "fig_residuals", "freeze", "styled",
+]

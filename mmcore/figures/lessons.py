@@ -1,0 +1,179 @@
+"""Figures of the shrinkage, ML vs REML and ICC lessons. Style and construction: style.py."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from scipy import stats
+
+from ..lessons.criteria import Curves
+from ..lmm.results import LmmFit
+from .model import random_covariance
+from .style import GREY, figure, legend_below, vline
+
+OWN, MIXED, POP = "#E69F00", "#0072B2", "#000000"
+
+
+def fig_shrinkage_axis(table: pd.DataFrame, response: str, highlight: str | None = None) -> go.Figure:
+    """Each group's own estimate (top row) and its mixed-model estimate (bottom row) on one axis,
+    joined by a line: every line leans toward the population value (the grey line)."""
+    xs, ys = [], []
+    for own, mixed in zip(table["own estimate"], table["mixed-model estimate"]):
+        xs += [own, mixed, None]
+        ys += [1, 0, None]
+    labels = [str(i) for i in table.index]
+    traces = [
+        dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color="#AAAAAA", width=1.5), showlegend=False,
+             hoverinfo="skip"),
+        dict(type="scatter", x=table["own estimate"].tolist(), y=[1] * len(table), mode="markers+text", text=labels,
+             textposition="top center", name="own estimate (no pooling)", marker=dict(color=OWN, size=11),
+             textfont=dict(size=11)),
+        dict(type="scatter", x=table["mixed-model estimate"].tolist(), y=[0] * len(table), mode="markers",
+             name="mixed model (partial pooling)", marker=dict(color=MIXED, size=11), text=labels,
+             hovertemplate="%{text}: %{x:.4g}<extra></extra>"),
+    ]
+    if highlight is not None and highlight in table.index:
+        row = table.loc[highlight]
+        traces.append(dict(type="scatter", x=[row["own estimate"], row["mixed-model estimate"]], y=[1, 0],
+                           mode="lines+markers", line=dict(color="#D55E00", width=4),
+                           marker=dict(size=14, color="#D55E00"), name=f"{highlight} (the group you edit)"))
+    pop = float(table["population"].iloc[0])
+    return figure(traces, dict(
+        title=dict(text="Shrinkage: each group's own estimate moves toward the population"), height=380,
+        yaxis=dict(tickvals=[0, 1], ticktext=["mixed model", "own"], range=[-0.4, 1.5]),
+        xaxis=dict(title=dict(text=f"{response}: group level (intercept)")), shapes=[vline(pop, GREY, "dash")],
+        legend=legend_below(-0.25)))
+
+
+def fig_shrinkage_plane(table: pd.DataFrame, fit: LmmFit, highlight: str | None = None) -> go.Figure:
+    """Intercept-slope plane: arrows from each group's own least-squares line to its mixed-model
+    line, the population estimate and the fitted 95% ellipse around it."""
+    oa, ob, ma, mb = table.columns[1:5]
+    group = table.index.name
+    idx = [list(fit.fixed_names).index(c) for c in fit.ranef[group].columns[:2]]
+    pop = fit.beta[idx]
+    D = random_covariance(fit, group)[:2, :2]
+    w, V = np.linalg.eigh(D)
+    t = np.linspace(0, 2 * np.pi, 120)
+    ell = pop[:, None] + (V * np.sqrt(np.maximum(w, 0))) @ np.vstack([np.cos(t), np.sin(t)]) * np.sqrt(stats.chi2.ppf(0.95, 2))
+    ok = table[oa].notna()
+    annotations = [dict(x=m_a, y=m_b, ax=o_a, ay=o_b, xref="x", yref="y", axref="x", ayref="y", showarrow=True,
+                        arrowhead=2, arrowsize=1.2, arrowwidth=1.5 if g != highlight else 3.5,
+                        arrowcolor="#999999" if g != highlight else "#D55E00", text="")
+                   for g, o_a, o_b, m_a, m_b in zip(table.index[ok], table[oa][ok], table[ob][ok], table[ma][ok], table[mb][ok])]
+    labels = [f"{g} (n={n})" for g, n in zip(table.index, table["n"])]
+    return figure([
+        dict(type="scatter", x=ell[0], y=ell[1], mode="lines", line=dict(color="#009E73", width=2),
+             name="fitted 95% ellipse"),
+        dict(type="scatter", x=table[oa][ok].to_numpy(), y=table[ob][ok].to_numpy(), mode="markers", name="own line (least squares)",
+             marker=dict(color=OWN, size=9), text=[lb for lb, k in zip(labels, ok) if k],
+             hovertemplate="%{text}<br>%{x:.4g}, %{y:.4g}<extra></extra>"),
+        dict(type="scatter", x=table[ma].to_numpy(), y=table[mb].to_numpy(), mode="markers", name="mixed model",
+             marker=dict(color=MIXED, size=9), text=labels, hovertemplate="%{text}<br>%{x:.4g}, %{y:.4g}<extra></extra>"),
+        dict(type="scatter", x=[pop[0]], y=[pop[1]], mode="markers", name="population",
+             marker=dict(color=POP, size=15, symbol="x")),
+    ], dict(title=dict(text="Shrinkage of lines: own fit → mixed model"), height=520,
+            xaxis=dict(title=dict(text="intercept")),
+            yaxis=dict(title=dict(text=f"slope on {mb.removeprefix('mixed ')}")), annotations=annotations,
+            legend=legend_below(-0.15)))
+
+
+def fig_study(results: pd.DataFrame, title: str, yaxis: str) -> go.Figure:
+    """Box plots of a simulation study's columns, their means marked."""
+    palette = [OWN, MIXED, "#009E73", "#CC79A7"]
+    traces = [dict(type="box", y=results[c].to_numpy(), name=f"{c} (mean {results[c].mean():.4g})", boxmean=True,
+                   marker=dict(color=palette[k % 4]), boxpoints=False) for k, c in enumerate(results.columns)]
+    return figure(traces, dict(title=dict(text=title), yaxis=dict(title=dict(text=yaxis)), height=420,
+                               showlegend=False))
+
+
+def fig_profiles(curves: Curves, over: str = "sigma_b") -> go.Figure:
+    """ML and REML criteria minimised over the other parameter, each relative to its own minimum,
+    with the two estimates marked."""
+    grid = curves.sigma_b if over == "sigma_b" else curves.sigma
+    k = 0 if over == "sigma_b" else 1
+    traces, shapes = [], []
+    for which, colour, best in (("ml", OWN, curves.ml_best), ("reml", MIXED, curves.reml_best)):
+        prof = curves.profile(which, over)
+        traces.append(dict(type="scatter", x=grid, y=prof - best[2], mode="lines",
+                           line=dict(color=colour, width=3), name=f"{which.upper()}: estimate {best[k]:.4g}"))
+        shapes.append(vline(best[k], colour, "dash"))
+    label = "sigma_b (between groups)" if over == "sigma_b" else "sigma (residual)"
+    return figure(traces, dict(
+        title=dict(text=f"Profiled criteria against {label.split()[0]}"), height=380, shapes=shapes,
+        xaxis=dict(title=dict(text=label)), yaxis=dict(title=dict(text="criterion minus its minimum"), range=[-0.5, 12]),
+        legend=legend_below(-0.25)))
+
+
+def fig_surface(curves: Curves, which: str) -> go.Figure:
+    """The criterion over (sigma_b, sigma) as contours, its optimum marked."""
+    surface = curves.ml if which == "ml" else curves.reml
+    best = curves.ml_best if which == "ml" else curves.reml_best
+    z = np.minimum(surface - best[2], 20.0)
+    return figure([
+        dict(type="contour", x=curves.sigma, y=curves.sigma_b, z=z, colorscale=[[0.0, "#0072B2"], [1.0, "#FFFFFF"]],
+             contours=dict(start=0, end=20, size=1), showscale=False,
+             hovertemplate="sigma %{x:.3g}, sigma_b %{y:.3g}: +%{z:.2f}<extra></extra>"),
+        dict(type="scatter", x=[best[1]], y=[best[0]], mode="markers", marker=dict(color="#D55E00", size=13, symbol="x"),
+             name="optimum"),
+    ], dict(title=dict(text=f"{which.upper()} criterion over (sigma, sigma_b)"), height=400, showlegend=False,
+            xaxis=dict(title=dict(text="sigma (residual SD)")), yaxis=dict(title=dict(text="sigma_b (between-group SD)"))))
+
+
+def fig_estimates(results: pd.DataFrame, truth: float, column: str = "sigma_b^2") -> go.Figure:
+    """Distributions of the ML and REML estimates of one variance across simulated data sets."""
+    traces = []
+    for label, colour in (("ML", OWN), ("REML", MIXED)):
+        v = results[f"{label} {column}"]
+        traces.append(dict(type="histogram", x=v.to_numpy(), name=f"{label}: mean {v.mean():.4g}", opacity=0.55,
+                           marker=dict(color=colour), nbinsx=40))
+    return figure(traces, dict(barmode="overlay", title=dict(text=f"Estimates of {column} over {len(results)} data sets"),
+                               xaxis=dict(title=dict(text=column)), yaxis=dict(title=dict(text="data sets")),
+                               shapes=[vline(truth, POP, "solid")], height=400, legend=legend_below(-0.25)))
+
+
+def fig_decomposition(fit: LmmFit) -> go.Figure:
+    """The total variance split into between-group and within-group parts, as one stacked bar."""
+    parts = [(f"{grp}: between groups", float(cov[0, 0])) for grp, _, cov in fit.re_cov] + [("within groups (residual)", fit.sigma**2)]
+    total = sum(v for _, v in parts)
+    colours = [MIXED, "#009E73", "#CC79A7", OWN]
+    traces = [dict(type="bar", orientation="h", y=["variance"], x=[v], name=f"{name}: {v:.4g} ({v / total:.0%})",
+                   marker=dict(color=colours[k] if k < len(parts) - 1 else OWN), text=[f"{v / total:.0%}"],
+                   textposition="inside") for k, (name, v) in enumerate(parts)]
+    return figure(traces, dict(barmode="stack", title=dict(text=f"Total variance {total:.4g}, split"), height=240,
+                               xaxis=dict(title=dict(text="variance")), yaxis=dict(showticklabels=False),
+                               legend=legend_below(-0.6)))
+
+
+def fig_bootstrap(samples: np.ndarray, observed: float, title: str, xaxis: str, interval=None,
+                  reference: str | None = None, df: int = 1) -> go.Figure:
+    """A bootstrap distribution with the observed value; optionally its interval, or the
+    chi-square reference ('chisq') or the boundary 50:50 mixture ('mixture') for a test statistic."""
+    traces = [dict(type="histogram", x=np.asarray(samples), histnorm="probability density",
+                   name="bootstrap", marker=dict(color="#56B4E9"), nbinsx=50)]
+    shapes = [vline(observed, "#D55E00", "solid")]
+    if interval is not None:
+        shapes += [vline(interval[0], POP, "dash"), vline(interval[1], POP, "dash")]
+    if reference:
+        top = max(float(np.max(samples)), observed) * 1.05 + 1e-9
+        x = np.linspace(0.05, top, 200)
+        dens = stats.chi2.pdf(x, df) * (0.5 if reference == "mixture" else 1.0)
+        traces.append(dict(type="scatter", x=x, y=dens, mode="lines", line=dict(color=POP, width=2),
+                           name="0.5 chi-square(1) (the mixture's continuous half)" if reference == "mixture"
+                           else f"chi-square({df})"))
+    return figure(traces, dict(title=dict(text=title), xaxis=dict(title=dict(text=xaxis)), shapes=shapes, height=380,
+                               yaxis=dict(title=dict(text="density")), legend=legend_below(-0.25)))
+
+
+def fig_shrinkage(fit: LmmFit, highlight: str | None = None) -> go.Figure:
+    """fig_shrinkage_axis for a random-intercept fit (a builder keyed by the fit, for the figure cache)."""
+    from ..lessons.shrinkage import shrinkage_intercepts
+
+    return fig_shrinkage_axis(shrinkage_intercepts(fit), fit.response, highlight)
+
+
+def fig_shrinkage_lines(fit: LmmFit, highlight: str | None = None) -> go.Figure:
+    """fig_shrinkage_plane for a random-slope fit (a builder keyed by the fit, for the figure cache)."""
+    from ..lessons.shrinkage import shrinkage_slopes
+
+    return fig_shrinkage_plane(shrinkage_slopes(fit), fit, highlight)

@@ -1,0 +1,88 @@
+"""Views of the model itself rather than of the data: design matrices, the random-effects plane
+with its covariance ellipse, variance components side by side. Style and construction: style.py."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from scipy import stats
+
+from ..lmm.fit import model_data
+from ..lmm.results import LmmFit
+from ..model.design import z_columns
+from .style import SCALE_BLUE, SCALE_DIVERGING, SCALE_ORANGE, figure, legend_below
+
+MAX_ROWS = 120  # rows of a matrix heatmap; more cannot be read on a screen
+
+
+def fig_matrix(M: np.ndarray, columns, title: str, row_labels=None, colorscale=None) -> go.Figure:
+    """A matrix as a heatmap, columns labelled; long matrices show their first rows. Zero is white;
+    a matrix with negative entries gets a diverging scale centred on zero."""
+    n = len(M)
+    z = np.asarray(M[:MAX_ROWS], dtype=float)
+    labels = [str(r) for r in (row_labels if row_labels is not None else range(1, n + 1))][:MAX_ROWS]
+    signed = bool((z < 0).any())
+    trace = dict(type="heatmap", z=z, x=[str(c) for c in columns], y=labels, showscale=signed, xgap=1,
+                 colorscale=SCALE_DIVERGING if signed else (colorscale or SCALE_BLUE),
+                 hovertemplate="row %{y}, %{x}: %{z:.4g}<extra></extra>", **({"zmid": 0.0} if signed else {}))
+    return figure([trace], dict(
+        title=dict(text=title + (f" (first {MAX_ROWS} of {n} rows)" if n > MAX_ROWS else "")), height=460,
+        yaxis=dict(autorange="reversed", title=dict(text="row"), showticklabels=n <= 40, type="category"),
+        xaxis=dict(side="bottom", tickangle=-45 if len(columns) > 8 else 0, type="category"),
+        margin=dict(l=10, r=10, t=60, b=90)))
+
+
+def fig_design(fit: LmmFit, which: str = "X") -> go.Figure:
+    """X or Z of the fit as a heatmap with labelled columns: the seeds' picture of y = X beta + Z b + e."""
+    md = model_data(fit)
+    if which == "X":
+        return fig_matrix(md.X, md.fixed_names, "X: the fixed-effects design", colorscale=SCALE_BLUE)
+    Z, names = z_columns(md)
+    return fig_matrix(Z, names, "Z: which group each row belongs to", colorscale=SCALE_ORANGE)
+
+
+def random_covariance(fit: LmmFit, group: str) -> np.ndarray:
+    """The fitted covariance of a factor's random effects, assembled from all its terms
+    (an uncorrelated (x || g) model has two terms on g: the result is diagonal)."""
+    columns = list(fit.ranef[group].columns)
+    D = np.zeros((len(columns), len(columns)))
+    for grp, cols, cov in fit.re_cov:
+        if grp.split(".")[0] == group:
+            idx = [columns.index(c) for c in cols]
+            D[np.ix_(idx, idx)] = cov
+    return D
+
+
+def fig_ranef_plane(fit: LmmFit, group: str | None = None) -> go.Figure:
+    """Random intercept against random slope, one point per group, with the fitted 95% ellipse."""
+    group = group or next(iter(fit.ranef))
+    re = fit.ranef[group]
+    if re.shape[1] < 2:
+        raise ValueError(f"{group} has only one random effect: no plane to draw")
+    a, b = re.columns[:2]
+    D = random_covariance(fit, group)[:2, :2]
+    t = np.linspace(0, 2 * np.pi, 120)
+    w, V = np.linalg.eigh(D)
+    ellipse = (V * np.sqrt(np.maximum(w, 0))) @ np.vstack([np.cos(t), np.sin(t)]) * np.sqrt(stats.chi2.ppf(0.95, 2))
+    corr = D[0, 1] / np.sqrt(D[0, 0] * D[1, 1]) if D[0, 0] * D[1, 1] > 0 else float("nan")
+    return figure([
+        dict(type="scatter", x=ellipse[0], y=ellipse[1], mode="lines",
+             line=dict(color="#E69F00", width=2.5), name=f"fitted 95% ellipse (corr {corr:.2f})"),
+        dict(type="scatter", x=re[a].to_numpy(), y=re[b].to_numpy(), mode="markers+text", name="BLUPs, one per group",
+             text=[str(i) for i in re.index], textposition="top center", marker=dict(color="#0072B2", size=9),
+             textfont=dict(size=10, color="#555555")),
+    ], dict(title=dict(text=f"Random effects of {group}: {a} against {b}"), height=460,
+            xaxis=dict(title=dict(text=f"{a} (b0)")), yaxis=dict(title=dict(text=f"{b} (b1)"))))
+
+
+def fig_variance_components(fits: dict) -> go.Figure:
+    """Standard deviations of every variance component, one colour per model."""
+    palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7"]
+    traces = []
+    for k, (label, f) in enumerate(fits.items()):
+        rows = f.varcorr[f.varcorr["var2"].isna() | (f.varcorr["grp"] == "Residual")]
+        names = [f"{g.split('.')[0]}: {v}" if isinstance(v, str) else "Residual" for g, v in zip(rows.grp, rows.var1)]
+        traces.append(dict(type="bar", x=names, y=rows.sdcor.tolist(), name=label, marker=dict(color=palette[k % 4]),
+                           text=[f"{s:.3g}" for s in rows.sdcor], textposition="outside"))
+    return figure(traces, dict(barmode="group", title=dict(text="Variance components (standard deviations)"),
+                               yaxis=dict(title=dict(text="standard deviation")), height=400,
+                               legend=legend_below(-0.2)))

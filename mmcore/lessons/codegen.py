@@ -1,0 +1,88 @@
+"""The code a student would write for the current model: R (lme4), Python (statsmodels, mmcore).
+
+statsmodels has no lme4 formula syntax: its MixedLM takes one grouping factor (`groups`), random
+terms for it (`re_formula`), and independent variance components (`vc_formula`). Uncorrelated,
+nested and crossed random effects are written with variance components; what it cannot express
+is said in a comment rather than translated wrongly.
+"""
+from __future__ import annotations
+
+import keyword
+
+from ..model.formula import Formula, Part, parse_formula
+
+R_DATA = {
+    "sleepstudy": "data(sleepstudy, package = \"lme4\")\ndat <- sleepstudy",
+    "penicillin": "data(penicillin, package = \"faraway\")\ndat <- penicillin",
+    "dyestuff": "data(Dyestuff, package = \"lme4\")\ndat <- Dyestuff",
+    "penicillin_lme4": "data(Penicillin, package = \"lme4\")\ndat <- Penicillin",
+}
+
+
+def _part_text(part: Part) -> str:
+    terms = [":".join(_pyname(v) for v in t) for t in part.terms]
+    if not part.intercept:
+        return " + ".join(["0"] + terms)
+    return " + ".join(terms) if terms else "1"
+
+
+def r_code(formula: str, dataset: str | None = None, reml: bool = True, csv_name: str = "data.csv") -> str:
+    data = R_DATA.get(dataset, f'dat <- read.csv("{csv_name}")  # the data on screen, downloaded as CSV')
+    return (
+        "library(lme4)\n"
+        f"{data}\n"
+        f"fit <- lmer({formula}, data = dat, REML = {'TRUE' if reml else 'FALSE'})\n"
+        "summary(fit)\n"
+        "ranef(fit)   # the BLUPs (conditional modes)\n"
+    )
+
+
+def statsmodels_code(formula: str, reml: bool = True, csv_name: str = "data.csv") -> str:
+    f: Formula = parse_formula(formula)
+    fixed = f"{_pyname(f.response)} ~ {_part_text(f.fixed)}"
+    groups = list(dict.fromkeys(r.group for r in f.random))
+    head = ("import pandas as pd\nimport statsmodels.formula.api as smf\n\n"
+            f'dat = pd.read_csv("{csv_name}")\n')
+    note = ""
+    if len(groups) == 1 and len(groups[0]) == 1:
+        g = groups[0][0]
+        terms = [r.lhs for r in f.random]
+        if len(terms) == 1:
+            re = _part_text(terms[0])
+            call = f'smf.mixedlm("{fixed}", dat, groups=dat["{g}"], re_formula="~{re}")'
+        else:  # (x || g): independent intercept and slope variances
+            vc = {":".join(t.terms[0]): f"0 + {':'.join(map(_pyname, t.terms[0]))}" for t in terms if t.terms}
+            re = "1" if any(t.intercept for t in terms) else "0"
+            call = (f'smf.mixedlm("{fixed}", dat, groups=dat["{g}"], re_formula="~{re}",\n'
+                    f"                  vc_formula={vc!r})")
+    elif all(len(r.group) == 1 for r in f.random) and all(r.lhs == Part(True, ()) for r in f.random):
+        vc = {r.group[0]: f"0 + C({r.group[0]})" for r in f.random}
+        call = ('smf.mixedlm("' + fixed + '", dat, groups=np.ones(len(dat)), re_formula="0",\n'
+                f"                  vc_formula={vc!r})")
+        head = head.replace("import pandas", "import numpy as np\nimport pandas")
+        note = "# crossed factors: one group holding everything, each factor a variance component\n"
+    elif all(r.lhs == Part(True, ()) for r in f.random) and len(f.random[0].group) == 1:
+        outer = f.random[0].group[0]
+        vc = {r.group_name: f"0 + C({r.group[0]})" for r in f.random[1:]}
+        call = (f'smf.mixedlm("{fixed}", dat, groups=dat["{outer}"], re_formula="1",\n'
+                f"                  vc_formula={vc!r})")
+        note = "# nested factors: the inner factor as a variance component within the outer groups\n"
+    else:
+        return head + f"# statsmodels' MixedLM cannot express {formula} directly; use R's lme4 or mmcore.\n"
+    return head + note + f"model = {call}\nresult = model.fit(reml={reml})\nprint(result.summary())\n"
+
+
+def _pyname(name: str) -> str:
+    """patsy evaluates names as Python: keywords (yield) and odd names go through Q()."""
+    return name if name.isidentifier() and not keyword.iskeyword(name) else f"Q('{name}')"
+
+
+def mmcore_code(formula: str, dataset: str | None = None, reml: bool = True, csv_name: str = "data.csv") -> str:
+    load = f'load_dataset("{dataset}")' if dataset in R_DATA or dataset == "estrone" else f'read_csv("{csv_name}")'
+    return (
+        "from mmcore import fit, load_dataset, read_csv\n\n"
+        f"dat = {load}\n"
+        f'result = fit("{formula}", dat, reml={reml})\n'
+        "print(result.summary())\n"
+        "print(result.ranef)\n"
+    )

@@ -1,0 +1,298 @@
+"""Formula + DataFrame -> `ModelData`: response, fixed-effects matrix X, random-effects terms.
+
+This is lme4's lFormula step. It owns R's model-matrix rules (treatment contrasts, R-style column
+names, the contrasts-or-indicators rule for interactions), the dropping of incomplete rows, the
+rank check of X (lme4 drops aliased columns and says so), and every check that turns bad data into
+a `DataError` a student can act on.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, FormulaError
+from .formula import Formula, Part, RandomTerm, parse_formula
+
+
+@dataclass(frozen=True)
+class ReTerm:
+    """One random-effects term: its grouping factor and its model matrix (n x q)."""
+
+    group: str  # the grouping factor's name, e.g. "Subject" or "cask:batch"
+    columns: tuple[str, ...]  # lme4's names for the columns, e.g. ("(Intercept)", "Days")
+    codes: np.ndarray  # integer level of each row, 0..nlevels-1
+    levels: tuple[str, ...]
+    matrix: np.ndarray  # n x q
+
+    @property
+    def q(self) -> int:
+        return len(self.columns)
+
+    @property
+    def nlevels(self) -> int:
+        return len(self.levels)
+
+
+@dataclass(frozen=True)
+class ModelData:
+    formula: Formula
+    y: np.ndarray
+    X: np.ndarray
+    fixed_names: tuple[str, ...]
+    terms: tuple[ReTerm, ...]  # lme4's order: by decreasing number of levels
+    rows: np.ndarray  # positions (in the original data) of the rows used
+    frame: Columns  # the used columns of those rows
+    source: pd.DataFrame  # the data as given
+    messages: tuple[str, ...] = field(default=())
+
+
+# -- factors ---------------------------------------------------------------------------------
+def _is_factor(col: pd.Series) -> bool:
+    return not (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col))
+
+
+def factor_codes(col: pd.Series) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Integer codes and level labels, R's way: category order, else sorted; labels as text."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        col = col.cat.remove_unused_categories()
+        codes = col.cat.codes.to_numpy()
+        return codes.astype(np.intp), tuple(_label(v) for v in col.cat.categories)
+    values = col.to_numpy()
+    if pd.api.types.is_bool_dtype(col):
+        values = values.astype(bool)
+    try:
+        uniques, codes = np.unique(values, return_inverse=True)
+    except TypeError:  # mixed types in an object column: order by their text
+        uniques, codes = np.unique(np.array([str(v) for v in values]), return_inverse=True)
+    return codes.astype(np.intp), tuple(_label(v) for v in uniques)
+
+
+def _label(v) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
+# -- model matrices --------------------------------------------------------------------------
+def _term_columns(
+    term: tuple[str, ...], present: set[frozenset], data: pd.DataFrame, cache: dict
+) -> tuple[list[str], list[np.ndarray]]:
+    """Columns for one term. A factor gets contrasts if the term without it is in the model
+    (the empty term being the intercept), else one indicator per level: R's rule."""
+    names, cols = [""], [np.ones(len(data))]
+    for var in term:
+        col = data[var]
+        if _is_factor(col):
+            if var not in cache:
+                cache[var] = factor_codes(col)
+            codes, levels = cache[var]
+            rest = frozenset(term) - {var}
+            start = 1 if rest in present else 0
+            new_names, new_cols = [], []
+            for j in range(start, len(levels)):
+                ind = (codes == j).astype(float)
+                for nm, c in zip(names, cols):  # the earlier variable varies fastest, as in R
+                    new_names.append(f"{nm}:{var}{levels[j]}" if nm else f"{var}{levels[j]}")
+                    new_cols.append(c * ind)
+            names, cols = new_names, new_cols
+        else:
+            x = col.to_numpy(dtype=float)
+            names = [f"{nm}:{var}" if nm else var for nm in names]
+            cols = [c * x for c in cols]
+    return names, cols
+
+
+def model_matrix(part: Part, data: Columns | pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    present = {frozenset()} if part.intercept else set()
+    present |= {frozenset(t) for t in part.terms}
+    names, cols, cache = [], [], {}
+    if part.intercept:
+        names.append("(Intercept)")
+        cols.append(np.ones(len(data)))
+    for term in part.terms:
+        n, c = _term_columns(term, present, data, cache)
+        names += n
+        cols += c
+    X = np.column_stack(cols) if cols else np.empty((len(data), 0))
+    return X, names
+
+
+def _independent_columns(X: np.ndarray, tol: float = 1e-7) -> list[int]:
+    """Keep columns in order, dropping each one that the kept ones already span (lme4 keeps
+    the first columns of a pivoted QR with tolerance 1e-7 and drops the aliased ones)."""
+    keep: list[int] = []
+    Q = np.empty((X.shape[0], 0))
+    for j in range(X.shape[1]):
+        v = X[:, j].copy()
+        for _ in range(2):  # Gram-Schmidt twice: stable enough for near-collinear columns
+            v -= Q @ (Q.T @ v)
+        norm0, norm = np.linalg.norm(X[:, j]), np.linalg.norm(v)
+        if norm0 > 0 and norm > tol * norm0:
+            keep.append(j)
+            Q = np.column_stack([Q, v / norm])
+    return keep
+
+
+# -- checks ----------------------------------------------------------------------------------
+def _check_columns(formula: Formula, data: pd.DataFrame) -> None:
+    missing = [v for v in formula.variables if v not in data.columns]
+    if missing:
+        close = ", ".join(map(str, list(data.columns)[:12]))
+        raise FormulaError(
+            f"The formula names {', '.join(repr(m) for m in missing)}, which "
+            f"{'is not a column' if len(missing) == 1 else 'are not columns'} of the data. "
+            f"The columns are: {close}{' ...' if data.shape[1] > 12 else ''}. Names are case-sensitive; "
+            "put a name with spaces in backticks."
+        )
+    if not formula.random:
+        raise FormulaError(
+            "The formula has no random-effects term. A mixed model needs at least one, "
+            "such as (1 | group): add it, e.g. y ~ x + (1 | group)."
+        )
+
+
+def _response(data: pd.DataFrame, name: str) -> np.ndarray:
+    col = data[name]
+    if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
+        raise DataError(
+            f"The response '{name}' is not numeric (it holds values such as "
+            f"{', '.join(map(repr, col.dropna().astype(str).unique()[:3]))}). A linear mixed model needs "
+            "a numeric response: choose a numeric column left of '~'."
+        )
+    return col.to_numpy(dtype=float)
+
+
+class Columns(dict):
+    """The used columns of the used rows, by name; len() is the number of rows.
+
+    A dict of Series rather than a DataFrame: building a DataFrame costs more than a whole fit.
+    """
+
+    def __init__(self, columns: dict, nrows: int):
+        super().__init__(columns)
+        self.nrows = nrows
+
+    def __len__(self) -> int:
+        return self.nrows
+
+
+def _drop_incomplete(formula: Formula, data: pd.DataFrame) -> tuple[Columns, np.ndarray, list[str]]:
+    used = {v: data[v] for v in formula.variables}
+    complete = np.ones(len(data), dtype=bool)
+    for name, col in used.items():
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            values = col.to_numpy(dtype=float, na_value=np.nan)
+            if np.isinf(values).any():
+                raise DataError(
+                    f"Column '{name}' holds infinite values (inf). A model cannot use them: fix or remove "
+                    "those rows."
+                )
+            complete &= ~np.isnan(values)
+        else:
+            complete &= ~pd.isna(col.to_numpy())
+    if complete.all():
+        return Columns(used, len(data)), np.arange(len(data)), []
+    k = int((~complete).sum())
+    note = (
+        f"{k} of {len(data)} rows have a missing value in a column the model uses; they were left out "
+        f"and the model is fitted to the other {len(data) - k}."
+    )
+    rows = np.flatnonzero(complete)
+    return Columns({v: c.iloc[rows] for v, c in used.items()}, len(rows)), rows, [note]
+
+
+def _check_fixed(part: Part, data: Columns) -> None:
+    for term in part.terms:
+        for var in term:
+            col = data[var]
+            if col.nunique() < 2:
+                kind = "factor" if _is_factor(col) else "predictor"
+                if _is_factor(col) or part.intercept:
+                    raise DataError(
+                        f"The {kind} '{var}' has the same value ({col.iloc[0]!r}) in every row used, so its "
+                        "effect cannot be told apart from the intercept. Remove it from the formula."
+                    )
+
+
+def z_columns(md: ModelData) -> tuple[np.ndarray, list[str]]:
+    """Z as a dense matrix (level-major within each term) with lme4-style column labels."""
+    blocks, names = [], []
+    for t in md.terms:
+        Zt = np.zeros((len(md.y), t.nlevels * t.q))
+        for j in range(t.q):
+            Zt[np.arange(len(md.y)), t.codes * t.q + j] = t.matrix[:, j]
+        blocks.append(Zt)
+        names += [f"{lv}" if t.q == 1 else f"{lv}:{c}" for lv in t.levels for c in t.columns]
+    return np.hstack(blocks), names
+
+
+# -- public ----------------------------------------------------------------------------------
+def build_model_data(formula: str | Formula, data: pd.DataFrame) -> ModelData:
+    f = parse_formula(formula) if isinstance(formula, str) else formula
+    if not isinstance(data, pd.DataFrame):
+        raise DataError("The data must be a table (a pandas DataFrame).")
+    _check_columns(f, data)
+    _response(data, f.response)  # a non-numeric response is refused before anything else
+    frame, rows, notes = _drop_incomplete(f, data)
+    n = len(frame)
+    if n == 0:
+        raise DataError("No row has a value in every column the model uses, so there is nothing to fit.")
+    y = frame[f.response].to_numpy(dtype=float)
+
+    _check_fixed(f.fixed, frame)
+    X, names = model_matrix(f.fixed, frame)
+    keep = _independent_columns(X)
+    if len(keep) < X.shape[1]:
+        dropped = [names[j] for j in range(len(names)) if j not in keep]
+        notes.append(
+            f"fixed-effect model matrix is rank deficient so dropping {len(dropped)} column"
+            f"{'s' if len(dropped) > 1 else ''} / coefficient{'s' if len(dropped) > 1 else ''}: "
+            f"{', '.join(dropped)}. In words: {'these columns are' if len(dropped) > 1 else 'this column is'} "
+            "an exact combination of the others (collinear), so the data cannot estimate a separate effect."
+        )
+        X, names = X[:, keep], [names[j] for j in keep]
+    p = X.shape[1]
+    if n <= p:
+        raise DataError(
+            f"Only {n} rows for {p} fixed effects: a model needs more rows than fixed effects. "
+            "Use more data or a simpler formula."
+        )
+
+    terms = [_re_term(r, frame) for r in f.random]
+    nlev = [t.nlevels for t in terms]
+    if any(b > a for a, b in zip(nlev, nlev[1:])):  # lme4's mkReTrms: rev(order(nlevels))
+        order = sorted(range(len(terms)), key=nlev.__getitem__)[::-1]
+        terms = [terms[i] for i in order]
+    for t in terms:
+        if t.nlevels < 2:
+            raise DataError(
+                f"The grouping factor '{t.group}' has only one level. A random effect describes how groups "
+                "differ, so it needs at least two groups (five or more to estimate the variance well)."
+            )
+        if t.nlevels >= n:
+            raise DataError(
+                f"Every group of '{t.group}' has a single observation ({t.nlevels} groups for {n} rows), so "
+                "the group effect cannot be told apart from the residual. Each group needs repeated measurements."
+            )
+        if t.nlevels * t.q >= n and t.q > 1:
+            raise DataError(
+                f"The term ({' + '.join(t.columns)} | {t.group}) has {t.nlevels * t.q} random effects for "
+                f"{n} observations: more random effects than data. Use a simpler random term, e.g. (1 | {t.group})."
+            )
+    return ModelData(f, y, X, tuple(names), tuple(terms), rows, frame, data, tuple(notes))
+
+
+def _re_term(r: RandomTerm, frame: Columns) -> ReTerm:
+    if len(r.group) == 1:
+        codes, levels = factor_codes(frame[r.group[0]])
+    else:  # interaction factor: the combinations that occur, first factor slowest, as R's a:b
+        parts = [factor_codes(frame[g]) for g in r.group]
+        uniq, codes = np.unique(np.column_stack([c for c, _ in parts]), axis=0, return_inverse=True)
+        codes = codes.ravel()
+        levels = tuple(":".join(parts[k][1][u[k]] for k in range(len(parts))) for u in uniq)
+    Z, cols = model_matrix(r.lhs, frame)
+    return ReTerm(r.group_name, tuple(cols), codes.astype(np.intp), levels, Z)

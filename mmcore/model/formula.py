@@ -1,0 +1,238 @@
+"""The lme4 formula grammar: text -> `Formula`, by a tokenizer and a recursive-descent parser.
+
+Nothing here evaluates anything: a formula is read token by token against a small grammar, so
+`__import__('os')` or `open(...)` are refused as unknown names or as unsupported syntax, never run.
+
+Grammar (lme4's, restricted to what a linear mixed model needs)::
+
+    formula  := name '~' rhs
+    rhs      := ['-'] item (('+' | '-') item)*
+    item     := '0' | '1' | '(' rand ')' | product
+    product  := inter ('*' inter)*            a*b = a + b + a:b
+    inter    := name (':' name)*
+    rand     := lhs ('|' | '||') group
+    lhs      := the rhs grammar without random terms
+    group    := gname ('/' gname)*            g1/g2 = g1 + g2:g1 (lme4 names it g2:g1)
+    gname    := name (':' name)*
+    name     := a letter or '.', then letters, digits, '.', '_' (any alphabet, as R) | `any text`
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import combinations
+
+from ..errors import FormulaError
+
+NAME = r"(?:[^\W\d]|\.)[\w.]*"  # R's names: letters (any alphabet), digits, dots, underscores
+_TOKEN = re.compile(rf"\s*(?:(`[^`]*`)|({NAME})|(\d+(?:\.\d*)?)|(\|\||[~+\-*:/()|]))")
+
+
+_CALL = re.compile(rf"(?<![\w.])({NAME})\s*\(")
+
+
+@dataclass(frozen=True)
+class Part:
+    """The fixed part of a formula, or the left side of a random term."""
+
+    intercept: bool
+    terms: tuple[tuple[str, ...], ...]  # each term: the variables it multiplies, in order
+
+
+@dataclass(frozen=True)
+class RandomTerm:
+    """One random-effects term `(lhs | group)` after `||` and `/` have been expanded."""
+
+    lhs: Part
+    group: tuple[str, ...]  # variables whose interaction is the grouping factor
+
+    @property
+    def group_name(self) -> str:
+        return ":".join(self.group)
+
+
+@dataclass(frozen=True)
+class Formula:
+    text: str
+    response: str
+    fixed: Part
+    random: tuple[RandomTerm, ...]
+
+    @property
+    def variables(self) -> list[str]:
+        """Every column the formula uses, response first, each once."""
+        seen: dict[str, None] = {self.response: None}
+        for part in [self.fixed] + [r.lhs for r in self.random]:
+            for term in part.terms:
+                seen.update(dict.fromkeys(term))
+        for r in self.random:
+            seen.update(dict.fromkeys(r.group))
+        return list(seen)
+
+
+def _tokenize(text: str) -> list[str]:
+    tokens, pos = [], 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m:
+            bad = text[pos:].strip()[:1]
+            raise FormulaError(
+                f"The formula has a character it cannot read: '{bad}'. A formula uses column names, "
+                "'~', '+', '-', '*', ':', '|', '||', '/', parentheses, 0 and 1, e.g. "
+                "y ~ x + (1 | group). Put a column name with spaces or symbols in backticks: `my column`."
+            )
+        tokens.append(m.group(m.lastindex))
+        pos = m.end()
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.text = text
+        self.tokens = _tokenize(text)
+        self.pos = 0
+
+    # -- token helpers -------------------------------------------------------------------
+    def peek(self) -> str | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self, expected: str | None = None) -> str:
+        tok = self.peek()
+        if tok is None:
+            raise FormulaError(f"The formula '{self.text}' ends too early: something is missing at the end.")
+        if expected is not None and tok != expected:
+            raise FormulaError(f"In the formula '{self.text}' I expected '{expected}' but found '{tok}'.")
+        self.pos += 1
+        return tok
+
+    def name(self) -> str:
+        tok = self.take()
+        if tok.startswith("`"):
+            if len(tok) < 3:
+                raise FormulaError("Empty backticks `` are not a column name.")
+            return tok[1:-1]
+        if re.fullmatch(NAME, tok):
+            if self.peek() == "(":
+                raise FormulaError(
+                    f"'{tok}(...)' looks like a function call. Formulas here take column names only, "
+                    "not functions: make a new column in your data instead."
+                )
+            return tok
+        raise FormulaError(f"In the formula '{self.text}' I expected a column name but found '{tok}'.")
+
+    # -- grammar ---------------------------------------------------------------------------
+    def formula(self) -> Formula:
+        if "~" not in self.tokens:
+            raise FormulaError(
+                "A formula needs a '~' between the response and the predictors, e.g. y ~ x + (1 | group)."
+            )
+        response = self.name()
+        self.take("~")
+        fixed, random = self.rhs(allow_random=True)
+        if self.peek() is not None:
+            raise FormulaError(f"In the formula '{self.text}' I did not expect '{self.peek()}' here.")
+        return Formula(self.text, response, fixed, tuple(random))
+
+    def rhs(self, allow_random: bool) -> tuple[Part, list[RandomTerm]]:
+        intercept, terms, random = True, [], []
+        sign = "+"
+        if self.peek() == "-":
+            self.take()
+            sign = "-"
+        while True:
+            tok = self.peek()
+            if tok in ("0", "1"):
+                self.take()
+                intercept = (tok == "1") == (sign == "+")
+            elif tok is not None and re.fullmatch(r"\d+(\.\d*)?", tok):
+                raise FormulaError(f"The number {tok} cannot stand in a formula; only 0 and 1 (the intercept) can.")
+            elif tok == "(" and allow_random:
+                if sign == "-":
+                    raise FormulaError("A random-effects term cannot be subtracted.")
+                random.extend(self.random_term())
+            elif tok == "(":
+                raise FormulaError("Random-effects terms cannot be nested inside another one.")
+            else:
+                if tok is None or tok in "+-*:/|~)" or tok == "||":
+                    raise FormulaError(f"In the formula '{self.text}' a term is missing before '{tok or 'the end'}'.")
+                product = self.product()
+                if sign == "+":
+                    terms.extend(t for t in product if t not in terms)
+                else:
+                    terms = [t for t in terms if t not in product]
+            if self.peek() in ("+", "-"):
+                sign = self.take()
+                continue
+            break
+        return Part(intercept, _order_terms(terms)), random
+
+    def product(self) -> list[tuple[str, ...]]:
+        factors = [self.interaction()]
+        while self.peek() == "*":
+            self.take()
+            factors.append(self.interaction())
+        out: list[tuple[str, ...]] = []
+        for k in range(1, len(factors) + 1):
+            for combo in combinations(factors, k):
+                term = tuple(dict.fromkeys(v for f in combo for v in f))
+                if term not in out:
+                    out.append(term)
+        return out
+
+    def interaction(self) -> tuple[str, ...]:
+        names = [self.name()]
+        while self.peek() == ":":
+            self.take()
+            names.append(self.name())
+        return tuple(dict.fromkeys(names))
+
+    def random_term(self) -> list[RandomTerm]:
+        self.take("(")
+        lhs, _ = self.rhs(allow_random=False)
+        bar = self.take()
+        if bar not in ("|", "||"):
+            raise FormulaError(
+                f"In the formula '{self.text}' a parenthesis must hold a random-effects term such as "
+                "(1 | group) or (x | group)."
+            )
+        groups = [self.interaction()]
+        while self.peek() == "/":
+            self.take()
+            groups.append(self.interaction())
+        self.take(")")
+        # g1/g2/g3 -> g1, g2:g1, g3:g2:g1 (lme4's names for the nested factors)
+        nested = [tuple(v for g in reversed(groups[: i + 1]) for v in g) for i in range(len(groups))]
+        if not lhs.intercept and not lhs.terms:
+            raise FormulaError("A random-effects term needs something left of '|', e.g. (1 | group).")
+        if bar == "|":
+            parts = [lhs]
+        else:  # (a + b || g) = (1 | g) + (0 + a | g) + (0 + b | g)
+            parts = ([Part(True, ())] if lhs.intercept else []) + [Part(False, (t,)) for t in lhs.terms]
+        return [RandomTerm(p, g) for g in nested for p in parts]
+
+
+def _order_terms(terms: list[tuple[str, ...]]) -> tuple[tuple[str, ...], ...]:
+    """R's term order: by degree, then by first appearance; variables by first appearance."""
+    first: dict[str, int] = {}
+    for t in terms:
+        for v in t:
+            first.setdefault(v, len(first))
+    canon = [tuple(sorted(t, key=first.__getitem__)) for t in terms]
+    unique = list(dict.fromkeys(canon))
+    return tuple(sorted(unique, key=len))
+
+
+def parse_formula(text: str) -> Formula:
+    """Parse lme4 formula text. Raises FormulaError with a plain message on anything else."""
+    if not isinstance(text, str) or not text.strip():
+        raise FormulaError("The formula is empty. Write one such as y ~ x + (1 | group).")
+    if len(text) > 2000:
+        raise FormulaError("The formula is too long (over 2000 characters).")
+    call = _CALL.search(re.sub(r"`[^`]*`", "``", text))
+    if call:  # say "function" before the tokenizer trips over the call's arguments
+        raise FormulaError(
+            f"'{call.group(1)}(...)' looks like a function call. Formulas here take column names only, "
+            "not functions: make a new column in your data instead."
+        )
+    return _Parser(text.strip()).formula()
