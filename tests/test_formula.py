@@ -39,7 +39,8 @@ def test_backticks_for_names_with_spaces_and_accents():
     ("y x + (1|g)", "'~'"),
     ("y ~ ", "missing"),
     ("y ~ x + (1|)", "column name"),
-    ("y ~ x + (x)", "random-effects term"),
+    ("y ~ (x + 1) + (1|g)", "column name"),
+    ("y ~ (x + (1|g))", "nested"),
     ("y ~ log(x) + (1|g)", "function call"),
     ('__import__("os").system("ls") ~ x', "function call"),
     ("y ~ x + (1|g) + 'quoted'", "cannot read"),
@@ -67,3 +68,19 @@ def test_names_that_are_not_columns_are_unknown_names(text):
 def test_a_formula_without_random_terms_is_refused_with_advice():
     with pytest.raises(FormulaError, match=r"\(1 \| group\)"):
         fit("Reaction ~ Days", load_dataset("sleepstudy"))
+
+
+@pytest.mark.parametrize("text,terms", [
+    ("y ~ (a + b) * c + (1|g)", [("a",), ("b",), ("c",), ("a", "c"), ("b", "c")]),
+    ("y ~ a * (b + c) + (1|g)", [("a",), ("b",), ("c",), ("a", "b"), ("a", "c")]),
+    ("y ~ (a + b):c + (1|g)", [("a", "c"), ("b", "c")]),
+    ("y ~ (a + b) * (c + d) - a:d + (1|g)", [("a",), ("b",), ("c",), ("d",), ("a", "c"), ("b", "c"), ("b", "d")]),
+    ("y ~ ((a)) + (1|g)", [("a",)]),
+])
+def test_parenthesised_fixed_effects_expand_as_r_does(text, terms):
+    assert list(parse_formula(text).fixed.terms) == terms
+
+
+def test_a_parenthesised_fixed_term_is_not_a_random_term():
+    with pytest.raises(FormulaError, match="no random-effects term"):
+        fit("Reaction ~ Days + (Days)", load_dataset("sleepstudy"))

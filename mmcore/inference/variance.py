@@ -12,6 +12,7 @@ from ..errors import MixedModelError
 from ..lmm.batch import fit_many, simulate_responses
 from ..lmm.deviance import ProfiledDeviance
 from ..lmm.fit import model_data
+from ..lmm.optimize import minimize
 from ..lmm.results import LmmFit
 from ..model.design import ModelData
 
@@ -61,10 +62,8 @@ def variance_test(fit: LmmFit, nsim: int = 0, seed=None, progress=None) -> Varia
     simulate the null: data from the model without the random effect, refit both."""
     md = _one_intercept(fit)
     ml = ProfiledDeviance(md, reml=False)
-    from ..lmm.optimize import minimize_deviance
-
     with np.errstate(all="ignore"):
-        opt = minimize_deviance(ml.evaluate, ml.layout.start, ml.layout.lower)
+        opt = minimize(ml.evaluate, ml.start(), ml.structure())
     ll_lm, beta0, sigma0 = lm_loglik(md)
     observed = max(-opt.value - 2 * ll_lm, 0.0)
     p_chisq = float(stats.chi2.sf(observed, 1))

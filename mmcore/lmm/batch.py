@@ -30,9 +30,9 @@ def fit_many(dev: ProfiledDeviance, Y: np.ndarray, chunk: int = 250, progress=No
     parts = []
     for lo in range(0, S, chunk):
         block = dev.with_responses(Y[lo : lo + chunk])
-        start = np.tile(dev.layout.start, (len(Y[lo : lo + chunk]), 1))
-        with np.errstate(all="ignore"):  # trial thetas off the feasible region give inf, handled
-            opt = minimize_many(block.evaluate, start, dev.layout.lower)
+        start = np.tile(dev.start(), (len(Y[lo : lo + chunk]), 1))
+        with np.errstate(all="ignore"):  # a trial theta where the criterion is undefined gives inf, handled
+            opt = minimize_many(block.evaluate_some, start, dev.structure())
         sigma = block.sigma_at(opt.theta[:, None, :])[:, 0]
         parts.append((opt.theta, opt.value, sigma, opt.converged))
         if progress is not None:

@@ -22,6 +22,7 @@ import numpy as np
 from scipy import sparse
 
 from ..model.design import ModelData
+from .optimize import Structure
 
 
 @dataclass
@@ -50,6 +51,25 @@ class ThetaLayout:
         pairs = [(i, j) for j in range(q) for i in range(j, q)]
         return np.array([i for i, _ in pairs]), np.array([j for _, j in pairs])
 
+    @property
+    def diagonal(self) -> np.ndarray:
+        """Indices of the diagonal elements (bounded below by 0 in lme4)."""
+        return np.flatnonzero(self.lower == 0)
+
+    def columns(self) -> list[np.ndarray]:
+        """Each column of each term's factor as indices into theta, its diagonal first."""
+        out = []
+        for q, off in zip(self.sizes, self.offsets):
+            for j in range(q):
+                start = off + sum(q - c for c in range(j))
+                out.append(np.arange(start, start + q - j))
+        return out
+
+    def rows(self) -> np.ndarray:
+        """The row of its term's factor that each theta element sits in."""
+        return np.concatenate([self.tri_indices(t)[0] for t in range(len(self.sizes))]) if self.sizes \
+            else np.zeros(0, dtype=int)
+
     def factor(self, theta: np.ndarray, t: int) -> np.ndarray:
         """Term t's q x q lower-triangular factor T from one theta vector."""
         q = self.sizes[t]
@@ -74,6 +94,22 @@ class ProfiledDeviance:
         self.rest = [k for k in range(len(md.terms)) if k not in self.block1]
         self._scatter_maps()
         self.set_response(md.y)
+
+    def structure(self) -> Structure:
+        """theta's shape for the optimizer, scaled by the size of each random-effect column: the
+        element in row i of a term's factor multiplies that term's column i of Z, so it is measured
+        in units of 1 / RMS(column i). A predictor in units of 1e-3 or 1e3 then looks standardised."""
+        scale = []
+        for k, t in enumerate(self.md.terms):
+            rms = np.sqrt(np.mean(t.matrix**2, axis=0))
+            rms = np.where((rms > 0) & np.isfinite(rms), rms, 1.0)
+            scale.append(1.0 / rms[self.layout.tri_indices(k)[0]])
+        scale = np.concatenate(scale) if scale else np.zeros(0)
+        return Structure(self.layout.diagonal, tuple(self.layout.columns()), scale, float(self.n))
+
+    def start(self) -> np.ndarray:
+        """lme4's start, in the scaled units: each term's factor is the identity."""
+        return self.layout.start * self.structure().scale
 
     # -- structure -----------------------------------------------------------------------
     def _scatter_maps(self) -> None:
@@ -214,6 +250,13 @@ class ProfiledDeviance:
         D -= Wf @ np.swapaxes(Wf, -1, -2)
         Ld = np.linalg.cholesky(D)
         return T1, L2, L1, W, Ld
+
+    def evaluate_some(self, idx: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """Many responses: the criterion of responses idx, each at its own B thetas (len(idx), B, k)."""
+        sub = copy.copy(self)
+        for k in ("Z1tXy_cols", "Z2tXy", "XytXy"):
+            setattr(sub, k, getattr(self, k)[idx])
+        return sub.evaluate(theta)
 
     def evaluate(self, theta: np.ndarray) -> np.ndarray:
         """Deviance (ML) or REML criterion at each theta: shape (..., k) -> (...)."""

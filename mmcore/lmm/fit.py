@@ -5,21 +5,28 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, MixedModelError
-from ..model.design import ModelData, build_model_data
+from ..model.design import ModelData, build_model_data, reproduces_every_row
 from .deviance import ProfiledDeviance
-from .optimize import minimize_deviance
+from .optimize import ZERO, minimize
 from .results import LmmFit
 
-SINGULAR_TOL = 1e-4  # lme4's isSingular tolerance on theta's diagonal
 
 
 def fit(formula: str, data: pd.DataFrame, *, reml: bool = True) -> LmmFit:
     """Fit a linear mixed model by REML (default) or ML, with lme4's formula syntax."""
     try:
         md = build_model_data(formula, data)
+        if not reml and reproduces_every_row(md):
+            groups = " and ".join(f"'{t.group}' ({t.nlevels} levels)" for t in md.terms)
+            raise DataError(
+                f"The fixed effects and the random effects of {groups} together can reproduce all {md.X.shape[0]} "
+                "observations exactly, so the likelihood grows without bound as the residual variance shrinks: there "
+                "is no maximum-likelihood estimate. Fit by REML, or use a simpler random-effects structure or data "
+                "with more observations per group."
+            )
         dev = ProfiledDeviance(md, reml)
         with np.errstate(all="ignore"):  # trial thetas off the feasible region give inf, handled
-            opt = minimize_deviance(dev.evaluate, dev.layout.start, dev.layout.lower)
+            opt = minimize(dev.evaluate, dev.start(), dev.structure())
         if not np.isfinite(opt.value):
             raise DataError("The model could not be fitted: the criterion is not finite anywhere the "
                             "optimizer looked. Check the response for extreme values.")
@@ -94,8 +101,28 @@ def _ranef_blocks(md: ModelData, dev: ProfiledDeviance, sol: dict) -> dict:
     }
 
 
-def _diagonal_positions(dev: ProfiledDeviance) -> np.ndarray:
-    return np.flatnonzero(dev.layout.lower == 0)
+def _boundary(md: ModelData, dev: ProfiledDeviance, theta: np.ndarray) -> list[str]:
+    """What lies on the boundary, in words: a variance of zero, or an effect that is an exact
+    combination of the others (for two effects, a correlation of +-1). Judged on the scaled theta
+    (optimize.ZERO), so a predictor measured in thousands is not 'singular' for its units alone."""
+    phi = theta / dev.structure().scale
+    found = []
+    for k, t in enumerate(md.terms):
+        T, P = dev.layout.factor(theta, k), dev.layout.factor(phi, k)
+        for j, c in enumerate(t.columns):
+            if abs(P[j, j]) >= ZERO:
+                continue
+            what = "the intercept" if c == "(Intercept)" else f"'{c}'"
+            if not np.any(np.abs(P[j, :j]) >= ZERO):
+                found.append(f"the variance of {what} between levels of '{t.group}' is estimated as zero")
+            elif j == 1 and t.q == 2:
+                r = float(np.sign(T[1, 0]))
+                found.append(f"the correlation of {what} with '{t.columns[0]}' for '{t.group}' is estimated as "
+                             f"{r:+.0f}")
+            else:
+                found.append(f"the random effect of {what} for '{t.group}' is an exact combination of the others "
+                             "(their covariance matrix is singular)")
+    return found
 
 
 def assemble(md: ModelData, dev: ProfiledDeviance, theta: np.ndarray, converged: bool, evaluations: int) -> LmmFit:
@@ -106,22 +133,18 @@ def assemble(md: ModelData, dev: ProfiledDeviance, theta: np.ndarray, converged:
     crit = sol["criterion"]
     loglik = -crit / 2
     messages = list(md.messages)
-    singular = bool(np.any(theta[_diagonal_positions(dev)] < SINGULAR_TOL))
-    if singular:
-        messages.append(singular_message(md, dev, theta))
+    boundary = _boundary(md, dev, theta)
+    if boundary:
+        messages.append(singular_message(boundary))
     if not converged:
-        messages.append(
-            "The optimizer stopped before it was sure it had found the best estimates (it did not "
-            "converge). The numbers may be slightly off: try a simpler random-effects structure, or "
-            "rescale predictors that have very large or very small values."
-        )
+        messages.append(not_converged_message(theta / dev.structure().scale))
     return LmmFit(
         formula=md.formula.text, reml=dev.reml, nobs=n,
         ngroups={t.group: t.nlevels for t in md.terms},
         sigma=sol["sigma"], theta=np.asarray(theta),
         loglik=loglik, aic=crit + 2 * npar, bic=crit + npar * np.log(n), deviance=crit,
         reml_criterion=crit if dev.reml else None,
-        fitted=sol["fitted"], residuals=md.y - sol["fitted"], is_singular=singular,
+        fitted=sol["fitted"], residuals=md.y - sol["fitted"], is_singular=bool(boundary),
         converged=converged, messages=messages, source=md.source, rows=md.rows,
         variables=tuple(md.formula.variables), response=md.formula.response,
         re_cov=re_cov, npar=npar, evaluations=evaluations, fixed_names=md.fixed_names,
@@ -129,17 +152,24 @@ def assemble(md: ModelData, dev: ProfiledDeviance, theta: np.ndarray, converged:
     )
 
 
-def singular_message(md: ModelData, dev: ProfiledDeviance, theta: np.ndarray) -> str:
-    zero = []
-    for k, t in enumerate(md.terms):
-        T = dev.layout.factor(theta, k)
-        for j, c in enumerate(t.columns):
-            if T[j, j] < SINGULAR_TOL:
-                zero.append(f"'{c}' for '{t.group}'" if c != "(Intercept)" else f"the intercept for '{t.group}'")
-    what = ", ".join(zero)
+def singular_message(boundary: list[str]) -> str:
+    plain = []
+    if any("variance" in b for b in boundary):
+        plain.append("the data cannot tell this variance apart from zero")
+    if any("variance" not in b for b in boundary):
+        plain.append("the data cannot tell these effects apart from perfectly correlated ones")
     return (
-        "Singular fit (lme4: 'boundary (singular) fit'). The estimated variance structure sits on its "
-        f"boundary: the random effect of {what} is estimated as zero or perfectly correlated with "
-        "another. In plain words, the data cannot tell this variance apart from zero. The fit is valid, "
-        "but consider a simpler random-effects structure; a test of this variance must allow for the boundary."
+        "Singular fit (lme4: 'boundary (singular) fit'): " + "; ".join(boundary) + ". In plain words, "
+        + " and ".join(plain) + ". The fit is valid, but consider a simpler random-effects structure; a test of "
+        "this variance must allow for the boundary."
     )
+
+
+def not_converged_message(phi: np.ndarray) -> str:
+    text = ("The optimizer could not verify that it found the best estimates (it did not converge): a step "
+            "nearby still lowers the criterion, or the iteration ran out of steps. The numbers may be off.")
+    if np.max(np.abs(phi), initial=0.0) > 1e3:
+        return text + (" The random-effect variances ran off to values a thousand times the residual variance or "
+                       "more: the random effects almost reproduce the data, so the residual variance can hardly be "
+                       "estimated. Use a simpler random-effects structure, or data with more observations per group.")
+    return text + " Try a simpler random-effects structure, or rescale predictors with very large or small values."

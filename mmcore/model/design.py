@@ -286,6 +286,18 @@ def build_model_data(formula: str | Formula, data: pd.DataFrame) -> ModelData:
     return ModelData(f, y, X, tuple(names), tuple(terms), rows, frame, data, tuple(notes))
 
 
+def reproduces_every_row(md: ModelData) -> bool:
+    """Can the fixed and random effects together reproduce every observation exactly? Then the
+    likelihood grows without bound as the residual variance shrinks (lme4's check looks at each
+    random term alone, and each can have fewer effects than rows while together they have as many).
+    Only counted when the columns could reach n, so the usual model costs nothing."""
+    n, p = md.X.shape
+    if p + sum(t.nlevels * t.q for t in md.terms) < n:
+        return False
+    Z, _ = z_columns(md)
+    return bool(np.linalg.matrix_rank(np.hstack([md.X, Z])) >= n)
+
+
 def _re_term(r: RandomTerm, frame: Columns) -> ReTerm:
     if len(r.group) == 1:
         codes, levels = factor_codes(frame[r.group[0]])

@@ -9,8 +9,10 @@ Grammar (lme4's, restricted to what a linear mixed model needs)::
     rhs      := ['-'] item (('+' | '-') item)*
     item     := '0' | '1' | '(' rand ')' | product
     product  := inter ('*' inter)*            a*b = a + b + a:b
-    inter    := name (':' name)*
-    rand     := lhs ('|' | '||') group
+    inter    := atom (':' atom)*
+    atom     := name | '(' product ('+' product)* ')'     (a + b) * c = a + b + c + a:c + b:c
+    rand     := lhs ('|' | '||') group        a parenthesis holds a random term if it has a '|'
+                                              at its own depth, else a sum of fixed terms
     lhs      := the rhs grammar without random terms
     group    := gname ('/' gname)*            g1/g2 = g1 + g2:g1 (lme4 names it g2:g1)
     gname    := name (':' name)*
@@ -92,6 +94,7 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.pos = 0
+        self.order: dict[str, int] = {}  # variables in order of appearance: R orders a term's variables so
 
     # -- token helpers -------------------------------------------------------------------
     def peek(self) -> str | None:
@@ -107,6 +110,11 @@ class _Parser:
         return tok
 
     def name(self) -> str:
+        name = self._name()
+        self.order.setdefault(name, len(self.order))
+        return name
+
+    def _name(self) -> str:
         tok = self.take()
         if tok.startswith("`"):
             if len(tok) < 3:
@@ -147,12 +155,12 @@ class _Parser:
                 intercept = (tok == "1") == (sign == "+")
             elif tok is not None and re.fullmatch(r"\d+(\.\d*)?", tok):
                 raise FormulaError(f"The number {tok} cannot stand in a formula; only 0 and 1 (the intercept) can.")
-            elif tok == "(" and allow_random:
+            elif tok == "(" and self._random_ahead():
+                if not allow_random:
+                    raise FormulaError("Random-effects terms cannot be nested inside another one.")
                 if sign == "-":
                     raise FormulaError("A random-effects term cannot be subtracted.")
                 random.extend(self.random_term())
-            elif tok == "(":
-                raise FormulaError("Random-effects terms cannot be nested inside another one.")
             else:
                 if tok is None or tok in "+-*:/|~)" or tok == "||":
                     raise FormulaError(f"In the formula '{self.text}' a term is missing before '{tok or 'the end'}'.")
@@ -165,9 +173,28 @@ class _Parser:
                 sign = self.take()
                 continue
             break
-        return Part(intercept, _order_terms(terms)), random
+        return Part(intercept, _order_terms(terms, self.order)), random
+
+    def group_name(self) -> tuple[str, ...]:
+        names = [self.name()]
+        while self.peek() == ":":
+            self.take()
+            names.append(self.name())
+        return tuple(dict.fromkeys(names))
+
+    def _random_ahead(self) -> bool:
+        """Does the parenthesis at the current token hold a random term (a '|' at its own depth)?"""
+        depth = 0
+        for tok in self.tokens[self.pos :]:
+            depth += (tok == "(") - (tok == ")")
+            if depth == 0:
+                return False
+            if depth == 1 and tok in ("|", "||"):
+                return True
+        return False
 
     def product(self) -> list[tuple[str, ...]]:
+        """a * b * ...: every interaction of a subset of the factors (each factor a list of terms)."""
         factors = [self.interaction()]
         while self.peek() == "*":
             self.take()
@@ -175,17 +202,37 @@ class _Parser:
         out: list[tuple[str, ...]] = []
         for k in range(1, len(factors) + 1):
             for combo in combinations(factors, k):
-                term = tuple(dict.fromkeys(v for f in combo for v in f))
-                if term not in out:
-                    out.append(term)
+                for term in _interact(combo):
+                    if term not in out:
+                        out.append(term)
         return out
 
-    def interaction(self) -> tuple[str, ...]:
-        names = [self.name()]
+    def interaction(self) -> list[tuple[str, ...]]:
+        """a:b:...: each a factor name or a parenthesised sum, (a + b):c = a:c + b:c."""
+        out = self.atom()
         while self.peek() == ":":
             self.take()
-            names.append(self.name())
-        return tuple(dict.fromkeys(names))
+            out = _interact((out, self.atom()))
+        return out
+
+    def atom(self) -> list[tuple[str, ...]]:
+        if self.peek() != "(":
+            return [(self.name(),)]
+        if self._random_ahead():
+            raise FormulaError("A random-effects term cannot be nested inside parentheses with other terms: write "
+                               "it on its own, e.g. y ~ x + (1 | group).")
+        self.take("(")
+        terms = self.product()
+        while self.peek() == "+":
+            self.take()
+            terms += [t for t in self.product() if t not in terms]
+        if self.peek() != ")":
+            raise FormulaError(
+                f"In the formula '{self.text}' a parenthesis in the fixed part may hold only a sum of terms, "
+                "such as (a + b) * c; I found '" + (self.peek() or "the end") + "'."
+            )
+        self.take(")")
+        return terms
 
     def random_term(self) -> list[RandomTerm]:
         self.take("(")
@@ -196,10 +243,10 @@ class _Parser:
                 f"In the formula '{self.text}' a parenthesis must hold a random-effects term such as "
                 "(1 | group) or (x | group)."
             )
-        groups = [self.interaction()]
+        groups = [self.group_name()]
         while self.peek() == "/":
             self.take()
-            groups.append(self.interaction())
+            groups.append(self.group_name())
         self.take(")")
         # g1/g2/g3 -> g1, g2:g1, g3:g2:g1 (lme4's names for the nested factors)
         nested = [tuple(v for g in reversed(groups[: i + 1]) for v in g) for i in range(len(groups))]
@@ -212,13 +259,18 @@ class _Parser:
         return [RandomTerm(p, g) for g in nested for p in parts]
 
 
-def _order_terms(terms: list[tuple[str, ...]]) -> tuple[tuple[str, ...], ...]:
-    """R's term order: by degree, then by first appearance; variables by first appearance."""
-    first: dict[str, int] = {}
-    for t in terms:
-        for v in t:
-            first.setdefault(v, len(first))
-    canon = [tuple(sorted(t, key=first.__getitem__)) for t in terms]
+def _interact(factors) -> list[tuple[str, ...]]:
+    """Every combination of one term from each factor, as one interaction term."""
+    out: list[tuple[str, ...]] = [()]
+    for terms in factors:
+        out = [tuple(dict.fromkeys(a + b)) for a in out for b in terms]
+    return list(dict.fromkeys(out))
+
+
+def _order_terms(terms: list[tuple[str, ...]], order: dict[str, int]) -> tuple[tuple[str, ...], ...]:
+    """R's term order: by degree, then by first appearance; a term's variables in the order the
+    formula first names them."""
+    canon = [tuple(sorted(t, key=order.__getitem__)) for t in terms]
     unique = list(dict.fromkeys(canon))
     return tuple(sorted(unique, key=len))
 
