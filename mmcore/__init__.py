@@ -10,7 +10,7 @@ from .data.upload import read_csv
 from .errors import DataError, FormulaError, MixedModelError
 from .inference.compare import BootstrapLRT, anova, bootstrap_lrt
 from .inference.variance import icc
-from .lmm.fit import fit
+from .fitting import fit
 from .lmm.results import LmmFit
 from .model.formula import parse_formula
 

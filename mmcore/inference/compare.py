@@ -11,7 +11,7 @@ from scipy import stats
 from ..errors import MixedModelError
 from ..lmm.batch import fit_many, simulate_responses
 from ..lmm.deviance import ProfiledDeviance
-from ..lmm.fit import fit
+from ..fitting import fit
 from ..lmm.results import LmmFit
 from ..model.design import build_model_data
 

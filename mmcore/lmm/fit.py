@@ -11,7 +11,6 @@ from .optimize import ZERO, minimize
 from .results import LmmFit
 
 
-
 def fit(formula: str, data: pd.DataFrame, *, reml: bool = True) -> LmmFit:
     """Fit a linear mixed model by REML (default) or ML, with lme4's formula syntax."""
     try:
