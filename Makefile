@@ -38,10 +38,10 @@ class: $(VENV)/.runtime
 	$(PY) -m lab.server --server.port 8601 & $(PY) -m lab.server --server.port 8602 & haproxy -f deploy/haproxy.cfg
 
 test: $(VENV)/.test chromium
-	$(PY) -m pytest -q
+	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q
 
 bench: $(VENV)/.test
-	$(PY) bench/engine.py
+	OPENBLAS_NUM_THREADS=1 $(PY) bench/engine.py
 	$(PY) bench/pages.py
 	$(PY) bench/upload.py
 	$(PY) bench/load.py --page random-slopes

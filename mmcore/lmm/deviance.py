@@ -93,9 +93,15 @@ class ProfiledDeviance:
         self.block1 = [k for k, t in enumerate(md.terms) if t.group == self.block1_group]
         self.rest = [k for k in range(len(md.terms)) if k not in self.block1]
         self._scatter_maps()
+        self._structure: Structure | None = None
         self.set_response(md.y)
 
     def structure(self) -> Structure:
+        if self._structure is None:
+            self._structure = self._make_structure()
+        return self._structure
+
+    def _make_structure(self) -> Structure:
         """theta's shape for the optimizer, scaled by the size of each random-effect column: the
         element in row i of a term's factor multiplies that term's column i of Z, so it is measured
         in units of 1 / RMS(column i). A predictor in units of 1e-3 or 1e3 then looks standardised."""
@@ -108,8 +114,10 @@ class ProfiledDeviance:
         return Structure(self.layout.diagonal, tuple(self.layout.columns()), scale, float(self.n))
 
     def start(self) -> np.ndarray:
-        """lme4's start, in the scaled units: each term's factor is the identity."""
-        return self.layout.start * self.structure().scale
+        """Where the optimizer starts (start.py: a moment estimate, else lme4's identity, scaled)."""
+        from .start import start_theta
+
+        return start_theta(self)
 
     # -- structure -----------------------------------------------------------------------
     def _scatter_maps(self) -> None:

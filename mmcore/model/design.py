@@ -56,9 +56,13 @@ def _is_factor(col: pd.Series) -> bool:
 def factor_codes(col: pd.Series) -> tuple[np.ndarray, tuple[str, ...]]:
     """Integer codes and level labels, R's way: category order, else sorted; labels as text."""
     if isinstance(col.dtype, pd.CategoricalDtype):
-        col = col.cat.remove_unused_categories()
-        codes = col.cat.codes.to_numpy()
-        return codes.astype(np.intp), tuple(_label(v) for v in col.cat.categories)
+        codes = col.cat.codes.to_numpy().astype(np.intp)
+        categories = col.cat.categories
+        used = np.bincount(codes, minlength=len(categories)) > 0
+        if not used.all():  # R drops unused levels of a grouping factor (droplevels in lme4)
+            codes = (np.cumsum(used) - 1)[codes]
+            categories = categories[used]
+        return codes, tuple(_label(v) for v in categories)
     values = col.to_numpy()
     if pd.api.types.is_bool_dtype(col):
         values = values.astype(bool)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 
 from ..errors import FormulaError
@@ -279,6 +280,11 @@ def parse_formula(text: str) -> Formula:
     """Parse lme4 formula text. Raises FormulaError with a plain message on anything else."""
     if not isinstance(text, str) or not text.strip():
         raise FormulaError("The formula is empty. Write one such as y ~ x + (1 | group).")
+    return _parse(text)
+
+
+@lru_cache(maxsize=1024)  # a Formula is immutable; pages refit the same few formulas all day
+def _parse(text: str) -> Formula:
     if len(text) > 2000:
         raise FormulaError("The formula is too long (over 2000 characters).")
     call = _CALL.search(re.sub(r"`[^`]*`", "``", text))
