@@ -22,8 +22,8 @@ How it stays sound (DESIGN.md, "how the optimizer must stop"):
   random-effect column (deviance.theta_scale): a predictor in units of 1e-3 or 1e3 then starts
   and steps as a standardised one does.
 - **Restarts.** A fit that ends with a diagonal at zero is restarted with that diagonal moved
-  inside (set to 1) and keeps the better answer: the criterion can have a boundary optimum that is
-  only local. Last, every element is moved both ways by 1e-4 and 1e-2 of its size; a lower point
+  inside (set to 1), from lme4's start, and from lme4's start with each diagonal in turn at zero,
+  and keeps the best answer: a small design can have a boundary optimum that is only local. Last, every element is moved both ways by 1e-4 and 1e-2 of its size; a lower point
   starts the iteration again from there, and if one is still found after three rounds the answer
   is not verified (converged False).
 
@@ -236,14 +236,16 @@ def minimize_many(f, start: np.ndarray, structure: Structure) -> OptResult:
     x = structure.canonical(x)
     zero = np.abs(x[:, structure.diagonal]) < ZERO
     again = np.flatnonzero(zero.any(axis=1))
-    if len(again):  # a diagonal at zero: start again from inside, keep the better answer
-        x1 = x[again].copy()
-        d = structure.diagonal
-        x1[:, d] = np.where(zero[again], 1.0, x1[:, d])
-        y, fy, ok1, e1, i1 = _run(lambda idx, P: g(again[idx], P), x1, size)
+    if len(again):  # a diagonal at zero: start again elsewhere, keep the best answer
+        owner, starts = _restarts(x, again, zero, structure)
+        y, fy, ok1, e1, i1 = _run(lambda idx, P: g(owner[idx], P), starts, size)
         evals, iters = evals + e1, iters + i1
-        win = fy < fx[again] - _noise(fx[again], size)[2]
-        x[again[win]], fx[again[win]], ok[again[win]] = structure.canonical(y[win]), fy[win], ok1[win]
+        y = structure.canonical(y)
+        for s in np.unique(owner):
+            mine = np.flatnonzero(owner == s)
+            b = mine[np.argmin(fy[mine])]
+            if fy[b] < fx[s] - _noise(fx[s : s + 1], size)[2][0]:
+                x[s], fx[s], ok[s] = y[b], fy[b], ok1[b]
     for _ in range(VERIFY_ROUNDS):  # the last word: no point nearby, either way along any axis, is lower
         lower, at, e = _look_around(g, x, fx, size)
         evals += e
@@ -259,6 +261,30 @@ def minimize_many(f, start: np.ndarray, structure: Structure) -> OptResult:
         ok &= ~lower
     x, fx = _snap_zeros(g, x, fx, structure)
     return OptResult(x * scale, fx, ok, evals, iters)
+
+
+def _restarts(x: np.ndarray, rows: np.ndarray, zero: np.ndarray, structure: Structure):
+    """Starts for problems that ended on the boundary: the answer with its zero diagonals moved
+    inside; lme4's start (each factor the identity); and, with several diagonals, lme4's start with
+    each one in turn at zero (another face of the boundary). Small designs can have a boundary
+    optimum that is only local, on one face or another. Returns (problem of each start, starts)."""
+    d = structure.diagonal
+    k = x.shape[1]
+    identity = np.zeros(k)
+    identity[d] = 1.0
+    owner, starts = [], []
+    for s in rows:
+        inside = x[s].copy()
+        inside[d] = np.where(zero[s], 1.0, inside[d])
+        cand = [inside, identity]
+        if len(d) > 1:
+            for j in d:
+                face = identity.copy()
+                face[j] = 0.0
+                cand.append(face)
+        owner += [s] * len(cand)
+        starts += cand
+    return np.array(owner), np.array(starts)
 
 
 def _look_around(g, x: np.ndarray, fx: np.ndarray, size: float):
@@ -296,5 +322,8 @@ def _snap_zeros(g, x: np.ndarray, fx: np.ndarray, structure: Structure):
 
 def minimize(f, start: np.ndarray, structure: Structure) -> OptResult:
     """One problem: f maps thetas (B, k) to values (B,)."""
-    res = minimize_many(lambda idx, T: f(T[0])[None], np.asarray(start, dtype=float)[None], structure)
+    def many(idx, T):  # every row is this one problem (restarts run several starts of it at once)
+        return f(T.reshape(-1, T.shape[-1])).reshape(T.shape[:-1])
+
+    res = minimize_many(many, np.asarray(start, dtype=float)[None], structure)
     return OptResult(res.theta[0], float(res.value[0]), bool(res.converged[0]), res.evaluations, res.iterations)
