@@ -32,6 +32,7 @@ from lab.widgets import (
                        anova_table,
                        code_export,
                        fit_or_stop,
+                       format_boot_p,
                        format_p,
                        notes,
                        pooling_pills,
@@ -46,6 +47,6 @@ __all__ = [
     "get_data", "get_figure", "get_fit", "get_matrices", "get_predictions", "get_shrinkage_table", "register_upload",
     "quiz", "CORE", "LESSONS", "TUTORIAL", "page_link", "url_path", "bind", "page_end", "explain", "page_start",
     "scale", "steps", "remember", "remembered", "run_on_click", "run_with_progress", "INTERCEPT_MODELS", "TRUTHS",
-    "intercept_model", "sidebar_data", "anova_table", "code_export", "fit_or_stop", "format_p", "notes",
+    "intercept_model", "sidebar_data", "anova_table", "code_export", "fit_or_stop", "format_boot_p", "format_p", "notes",
     "pooling_pills", "show", "styled", "table", "truth_table",
 ]

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 import mmcore
@@ -87,10 +88,11 @@ def _made_data(spec: DataSpec) -> pd.DataFrame:
     for op, column, *args in spec.transform:
         if op == "scale":
             data[column] = data[column] * args[0]
-        elif op == "keep":  # keep only the first k rows of one group
-            level, k = args
+        elif op == "keep":  # keep k rows of one group, spread evenly over its rows (so over the range of x:
+            level, k = args  # keeping the first days would move a group because its data change, not by shrinkage)
             rows = data.index[data[column].astype(str) == level]
-            data = data.drop(rows[k:]).reset_index(drop=True)
+            kept = rows[np.unique(np.round(np.linspace(0, len(rows) - 1, k)).astype(int))] if k < len(rows) else rows
+            data = data.drop(rows.difference(kept)).reset_index(drop=True)
     return data
 
 
@@ -108,16 +110,19 @@ def get_figure(builder, spec: DataSpec, formula: str, reml: bool = True, scale: 
 
 
 @lru_cache(maxsize=512)
-def get_comparison(spec: DataSpec, formulas: tuple, names: tuple) -> pd.DataFrame:
-    """lme4's anova() of several models on one data set, from the cached ML fits."""
-    table = mmcore.anova(*(get_fit(spec, f, reml=False) for f in formulas), names=list(names))
-    table.attrs["note"] = "refitting model(s) with ML (instead of REML)"
+def get_comparison(spec: DataSpec, formulas: tuple, names: tuple, refit: bool = True) -> pd.DataFrame:
+    """lme4's anova() of several models on one data set: from the cached ML fits (refit = TRUE), or
+    from the REML fits as they are (refit = FALSE; valid when the fixed effects are the same)."""
+    fits = [get_fit(spec, f, reml=not refit) for f in formulas]
+    table = mmcore.anova(*fits, names=list(names), refit=False)
+    if refit:
+        table.attrs["note"] = "refitting model(s) with ML (instead of REML)"
     return table
 
 
 @lru_cache(maxsize=512)
-def get_anova_text(spec: DataSpec, formulas: tuple, names: tuple) -> str:
-    return format_anova(get_comparison(spec, formulas, names))
+def get_anova_text(spec: DataSpec, formulas: tuple, names: tuple, refit: bool = True) -> str:
+    return format_anova(get_comparison(spec, formulas, names, refit))
 
 
 @lru_cache(maxsize=512)

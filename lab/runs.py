@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+import mmcore
+
 
 def run_with_progress(label: str, task, **kwargs):
     """Run a simulation or bootstrap with a progress bar (task takes a progress(done, total) callback)."""
@@ -20,7 +22,11 @@ def run_on_click(key: str, params: tuple, button: str, button_key: str, task, la
     a progress bar) when the button is pressed and remembered for later reruns; None before."""
     result = remembered(key, params)
     if st.button(button, key=button_key, type="primary" if primary else "secondary"):
-        result = run_with_progress(label, task, **kwargs)
+        try:
+            result = run_with_progress(label, task, **kwargs)
+        except mmcore.MixedModelError as err:  # settings the model cannot use: say so, keep the page
+            st.error(f"This cannot be run with these settings: {err}")
+            return None
         remember(key, params, result)
     return result
 

@@ -24,11 +24,19 @@ def format_p(p: float) -> str:
     return "< 2.2e-16" if p < 2.2e-16 else f"{p:.3g}"
 
 
-def anova_table(spec: DataSpec, formulas: tuple, names: tuple) -> None:
+def format_boot_p(p: float, mc_se: float, nsim: int) -> str:
+    """A bootstrap p-value with its Monte Carlo error; none of nsim reached the statistic: < 1/nsim."""
+    if p == 0:
+        return f"< {1 / nsim:.2g} (none of {nsim:,} simulated statistics reached the observed one)"
+    return f"{p:.3f} +- {mc_se:.3f} (Monte Carlo SE, {nsim:,} data sets)"
+
+
+def anova_table(spec: DataSpec, formulas: tuple, names: tuple, refit: bool = True) -> None:
     """The comparison as lme4's anova() prints it: text, made once per comparison (a dataframe
-    element would be converted anew on every rerun)."""
-    st.code(get_anova_text(spec, formulas, names), language="text")
-    st.caption("lme4: refitting model(s) with ML (instead of REML).")
+    element would be converted anew on every rerun). refit=False compares the REML fits."""
+    st.code(get_anova_text(spec, formulas, names, refit), language="text")
+    st.caption("lme4: refitting model(s) with ML (instead of REML)." if refit else
+               "lme4's anova(..., refit = FALSE): the REML fits compared as they are (same fixed effects).")
 
 
 def fit_or_stop(spec: DataSpec, formula: str, reml: bool = True) -> mmcore.LmmFit:
@@ -53,21 +61,42 @@ def notes(fit: mmcore.LmmFit) -> None:
 POOLING_CHOICES = {"complete pooling": "complete", "no pooling": "none", "partial pooling": "partial"}
 
 
-def pooling_pills(key: str) -> tuple[str, ...]:
+def pooling_pills(key: str, default: tuple = ("partial pooling",)) -> tuple[str, ...]:
     """Which kinds of pooling the lines view shows (in the URL as their names)."""
-    chosen = st.pills("Show", list(POOLING_CHOICES), selection_mode="multi", default=["partial pooling"], **bind(key))
+    chosen = st.pills("Show", list(POOLING_CHOICES), selection_mode="multi", default=list(default), **bind(key))
     return tuple(POOLING_CHOICES[c] for c in chosen or ())
 
 
-def code_export(formula: str, spec: DataSpec, reml: bool = True) -> None:
-    """The same model in R (lme4), Python (statsmodels) and mmcore, and the data as CSV."""
+def numbers_as_categories(data: pd.DataFrame, formula: str) -> tuple[str, ...]:
+    """Fixed-effect columns that the model uses as categories but whose values are numbers: a CSV
+    brings them back as numbers, so the exported code must declare them factors."""
+    f = mmcore.parse_formula(formula)
+    fixed = {v for term in f.fixed.terms for v in term}
+    out = []
+    for v in sorted(fixed):
+        col = data[v] if v in data else None
+        if col is not None and not pd.api.types.is_numeric_dtype(col):
+            if pd.to_numeric(col.dropna().astype(str), errors="coerce").notna().all():
+                out.append(v)
+    return tuple(out)
+
+
+def code_export(formula: str, spec: DataSpec, reml: bool = True, compare_with: str | None = None) -> None:
+    """The same model in R (lme4), Python (statsmodels) and mmcore, and the data on screen as CSV
+    (after any deletion or rescaling the page made: then the code reads that CSV, not the package's
+    data set). compare_with: a smaller model, for lme4's anova() between the two."""
     name = None if spec.simulated or spec.transform or spec.dataset == UPLOAD else spec.dataset
     csv_name = f"{spec.dataset if spec.dataset not in (SIMULATE, UPLOAD) else 'your_data' if spec.dataset == UPLOAD else 'simulated'}.csv"
+    if spec.transform:
+        csv_name = csv_name.replace(".csv", "_edited.csv")
+    factors = numbers_as_categories(get_data(spec), formula)
     with st.expander("Code: this model in R, statsmodels and mmcore"):
+        r = (codegen.r_comparison_code(compare_with, formula, name, csv_name) if compare_with
+             else codegen.r_code(formula, name, reml, csv_name, factors))
         # one element, three highlighted blocks: every element costs the server on every rerun
-        st.markdown(f"**R (lme4)**\n```r\n{codegen.r_code(formula, name, reml, csv_name)}```\n"
-                    f"**Python (statsmodels)**\n```python\n{codegen.statsmodels_code(formula, reml, csv_name)}```\n"
-                    f"**Python (mmcore)**\n```python\n{codegen.mmcore_code(formula, name, reml, csv_name)}```")
+        st.markdown(f"**R (lme4)**\n```r\n{r}```\n"
+                    f"**Python (statsmodels)**\n```python\n{codegen.statsmodels_code(formula, reml, csv_name, factors)}```\n"
+                    f"**Python (mmcore)**\n```python\n{codegen.mmcore_code(formula, name, reml, csv_name, factors)}```")
         st.download_button("Download the data on screen (CSV)", lambda: get_data(spec).to_csv(index=False).encode(),
                            file_name=csv_name, mime="text/csv", key=f"download_{formula}")  # made on click only
 

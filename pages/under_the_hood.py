@@ -69,11 +69,11 @@ with tabs[1]:
     lab.show(lab.styled(fig_matrix(mats["Lambda"][:60, :60], mats["z_names"][:60], "Lambda: relative covariance factor"),
                       lab.scale()), key="uh_L")
 with tabs[2]:
-    lab.show(lab.styled(fig_matrix(mats["D"][:60, :60], mats["z_names"][:60], "D = sigma^2 Lambda Lambda'"), lab.scale()),
+    lab.show(lab.styled(fig_matrix(mats["D"][:60, :60], mats["z_names"][:60], "D = σ² Λ Λᵀ"), lab.scale()),
             key="uh_D")
 with tabs[3]:
     n = min(len(mats["V"]), 120)
-    lab.show(lab.styled(fig_matrix(mats["V"][:n, :n], list(range(1, n + 1)), "V = Z D Z' + sigma^2 I"),
+    lab.show(lab.styled(fig_matrix(mats["V"][:n, :n], list(range(1, n + 1)), "V = Z D Zᵀ + σ² I"),
                       lab.scale()), key="uh_V")
     st.caption("V is block diagonal when there is one grouping factor: rows of different groups are uncorrelated.")
 

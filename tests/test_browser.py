@@ -108,7 +108,7 @@ def test_presenter_mode_in_the_browser(server, browser):
     page, errors = open_page(browser, server + "/random-intercepts?present=1", height=1000)
     page.screenshot(path=str(ARTIFACTS / "presenter_random_intercepts.png"))
     size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector("
-                         "'[data-testid=stMarkdownContainer] p')).fontSize)")
+                         "'[data-testid=stMain] [data-testid=stMarkdownContainer] p')).fontSize)")
     assert size >= 22  # 1.45rem on a 16 px root
     title_size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)")
     assert title_size >= 50
@@ -125,5 +125,5 @@ def test_a_shared_link_is_the_first_request_of_a_fresh_server(browser):
         page.wait_for_timeout(1500)
         assert "The core lessons" in page.locator("[data-testid=stSidebarNav]").inner_text()
         assert page.get_by_text("Page not found").count() == 0
-        assert page.get_by_text("with n = 3").count() >= 1  # the link's setting took effect
+        assert page.get_by_text("with 3 observations").count() >= 1  # the link's setting took effect
         page.close()

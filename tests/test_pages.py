@@ -1,6 +1,7 @@
 """Every page under Streamlit's AppTest: runs clean, its main widgets change what it shows,
 simulate mode works on every dataset."""
 import json
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -27,7 +28,8 @@ def truth(at: AppTest) -> dict:
     """The estimates-beside-the-truth table: parameter -> (truth, estimate)."""
     text = next(m.value for m in at.markdown if m.value.startswith("| parameter | truth | estimate |"))
     rows = [line.strip("|").split("|") for line in text.splitlines()[2:]]
-    return {name.strip(): (float(t), float(e)) for name, t, e in rows}
+    # labels are typeset ($\sigma_b$, $\sigma_{b1}$): keyed here by their plain names (sigma_b, sigma_b1)
+    return {re.sub(r"[$\\{}]", "", name.strip()): (float(t), float(e)) for name, t, e in rows}
 
 
 def clean(at: AppTest) -> None:
@@ -48,11 +50,12 @@ def test_random_intercepts_pooling_toggle_changes_the_lines():
     at = run("pages/random_intercepts.py")
     before = charts(at)[2]
     names = lambda spec: {t.get("name") for t in spec["data"]}  # noqa: E731
-    assert "no pooling: each group alone" not in names(before)
-    at.pills(key="ri_show").set_value(["partial pooling", "no pooling", "complete pooling"]).run()
+    assert {"no pooling: each group alone", "complete pooling: one line for all"} <= names(before)
+    at.pills(key="ri_show").set_value(["partial pooling"]).run()
     clean(at)
     after = charts(at)[2]
-    assert {"no pooling: each group alone", "complete pooling: one line for all"} <= names(after)
+    assert "no pooling: each group alone" not in names(after)
+    assert "partial pooling: mixed model" in names(after)
 
 
 @pytest.mark.parametrize("dataset", ["sleepstudy", "penicillin", "estrone", "dyestuff", "simulate"])
@@ -108,7 +111,7 @@ def test_random_slopes_rescaling_multiplies_the_slope_variance_by_100():
 
     at = run("pages/random_slopes.py")
     per_day = slope_variance(at)
-    at.radio(key="rs_unit").set_value("tens of days").run()
+    at.radio(key="rs_unit").set_value("tens of its units").run()
     clean(at)
     assert slope_variance(at) == pytest.approx(per_day * 100, rel=1e-3)
 
@@ -137,7 +140,7 @@ def markdown_with(at: AppTest, words: str) -> str:
 
 def test_shrinkage_deleting_observations_shrinks_that_group():
     at = run("pages/shrinkage.py")
-    lam = lambda: float(markdown_with(at, "lambda =").split("= **")[1].split("**")[0])  # noqa: E731
+    lam = lambda: float(markdown_with(at, "\\lambda_i$ =").split("= **")[1].split("**")[0])  # noqa: E731
     full = lam()
     at.slider(key="sh_keep").set_value(1).run()
     clean(at)

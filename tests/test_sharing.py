@@ -27,7 +27,7 @@ def test_a_link_reproduces_the_view():
 
 
 def test_the_link_shown_brings_back_the_same_view():
-    at = run_url("pages/random_slopes.py", rs_model="uncorrelated", rs_unit="tens of days")
+    at = run_url("pages/random_slopes.py", rs_model="uncorrelated", rs_unit="tens of its units")
     clean(at)
     link = at.sidebar.code[-1].value
     params = {}
@@ -37,7 +37,7 @@ def test_the_link_shown_brings_back_the_same_view():
     again = run_url("pages/random_slopes.py", **params)
     clean(again)
     assert again.code[0].value == at.code[0].value  # the same fit, as lme4 prints it
-    assert again.session_state["rs_unit"] == "tens of days"
+    assert again.session_state["rs_unit"] == "tens of its units"
 
 
 def test_bad_parameters_are_ignored_with_a_note():

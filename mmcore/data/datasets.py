@@ -32,8 +32,9 @@ DATASETS = {
     for d in [
         DatasetInfo(
             "sleepstudy", "Sleep deprivation (lme4 sleepstudy)",
-            "Average reaction time (ms) of 18 truck drivers on each of 10 days of sleep restriction "
-            "(3 hours in bed a night). Belenky et al. (2003), J. Sleep Research.",
+            "Average reaction time (ms) of 18 truck drivers on days 0-9 of a sleep study (3 hours in bed a "
+            "night). Days 0 and 1 were adaptation and training, day 2 the baseline; sleep deprivation began "
+            "after day 2 (lme4's documentation). Belenky et al. (2003), J. Sleep Research.",
             "Reaction", ("Subject",), "Reaction ~ Days + (Days | Subject)", {"Subject": _SUBJECTS},
         ),
         DatasetInfo(

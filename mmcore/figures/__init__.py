@@ -13,6 +13,7 @@ from .lessons import (
                       fig_surface,
 )
 from .model import fig_design, fig_matrix, fig_ranef_plane, fig_variance_components
+from .pooling import covariate_kind, fig_pooling
 from .style import freeze, styled
 from .views import fig_caterpillar, fig_lines, fig_panels, fig_qq, fig_qq_ranef, fig_qq_residuals, fig_residuals
 
@@ -20,5 +21,5 @@ __all__ = [
     "fig_bootstrap", "fig_decomposition", "fig_estimates", "fig_profiles", "fig_shrinkage", "fig_shrinkage_axis",
     "fig_shrinkage_lines", "fig_shrinkage_plane", "fig_study", "fig_surface", "fig_design", "fig_matrix",
     "fig_ranef_plane", "fig_variance_components", "fig_caterpillar", "fig_lines", "fig_panels", "fig_qq",
-    "fig_qq_ranef", "fig_qq_residuals", "fig_residuals", "freeze", "styled",
+    "fig_qq_ranef", "fig_qq_residuals", "fig_residuals", "freeze", "styled", "fig_pooling", "covariate_kind",
 ]

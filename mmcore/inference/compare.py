@@ -29,19 +29,25 @@ def _check_same_data(fits: tuple[LmmFit, ...]) -> None:
         )
 
 
-def anova(*fits: LmmFit, names: list[str] | None = None) -> pd.DataFrame:
-    """Likelihood-ratio tests between nested models, as lme4's anova(m0, m1, ...).
+def anova(*fits: LmmFit, names: list[str] | None = None, refit: bool = True) -> pd.DataFrame:
+    """Likelihood-ratio tests between nested models, as lme4's anova(m0, m1, ..., refit = TRUE).
 
     REML fits are refitted by ML first (the REML criterion depends on the fixed effects, so REML
     likelihoods of models with different fixed effects are not comparable); the table's
-    attrs["note"] says so. Models are ordered by their number of parameters, as lme4 does.
+    attrs["note"] says so. With refit=False (lme4's refit = FALSE) REML fits are compared as they
+    are, which is valid when their fixed effects are the same (only the random parts differ).
+    Models are ordered by their number of parameters, as lme4 does.
     """
     if len(fits) < 2:
         raise MixedModelError("anova() compares two or more models: give it at least two fits.")
     _check_same_data(fits)
-    refitted = any(m.reml for m in fits)
     names = list(names) if names else [f"model {i + 1}" for i in range(len(fits))]
-    ml = [as_ml(m) for m in fits]
+    if not refit and any(m.reml for m in fits):
+        if not all(m.reml for m in fits) or len({tuple(m.fixed_names) for m in fits}) > 1:
+            raise MixedModelError("REML likelihoods can be compared only between REML fits with the same fixed "
+                                  "effects; refit by ML to compare models whose fixed effects differ.")
+    refitted = refit and any(m.reml for m in fits)
+    ml = [as_ml(m) for m in fits] if refit else list(fits)
     order = sorted(range(len(ml)), key=lambda i: ml[i].npar)
     rows = []
     for pos, i in enumerate(order):
@@ -56,7 +62,8 @@ def anova(*fits: LmmFit, names: list[str] | None = None) -> pd.DataFrame:
         rows.append(row)
     table = pd.DataFrame(rows, index=pd.Index([names[i] for i in order], dtype=object))
     table["Df"] = table["Df"].astype("Int64") if table["Df"].notna().any() else table["Df"]
-    table.attrs["note"] = ("refitting model(s) with ML (instead of REML)" if refitted else "")
+    table.attrs["note"] = ("refitting model(s) with ML (instead of REML)" if refitted else
+                           "REML fits compared as they are (same fixed effects)" if any(m.reml for m in ml) else "")
     table.attrs["formulas"] = {names[i]: ml[i].formula for i in order}
     return table
 

@@ -13,33 +13,67 @@ from ..model.formula import Formula, Part, parse_formula
 
 R_DATA = {
     "sleepstudy": "data(sleepstudy, package = \"lme4\")\ndat <- sleepstudy",
-    "penicillin": "data(penicillin, package = \"faraway\")\ndat <- penicillin",
+    "penicillin": "# penicillin is in Julian Faraway's package: install.packages(\"faraway\")\n"
+                  "data(penicillin, package = \"faraway\")\ndat <- penicillin",
     "dyestuff": "data(Dyestuff, package = \"lme4\")\ndat <- Dyestuff",
     "penicillin_lme4": "data(Penicillin, package = \"lme4\")\ndat <- Penicillin",
 }
 
 
-def _part_text(part: Part) -> str:
-    terms = [":".join(_pyname(v) for v in t) for t in part.terms]
+def _part_text(part: Part, factors: set = frozenset()) -> str:
+    terms = [":".join(f"C({_pyname(v)})" if v in factors else _pyname(v) for v in t) for t in part.terms]
     if not part.intercept:
         return " + ".join(["0"] + terms)
     return " + ".join(terms) if terms else "1"
 
 
-def r_code(formula: str, dataset: str | None = None, reml: bool = True, csv_name: str = "data.csv") -> str:
+def _r_factors(factors) -> str:
+    return "".join(f"dat${_rname(v)} <- factor(dat${_rname(v)})  # numbers used as categories\n" for v in factors)
+
+
+def _rname(name: str) -> str:
+    return name if name.replace(".", "").replace("_", "").isalnum() and not name[0].isdigit() else f"`{name}`"
+
+
+def r_code(formula: str, dataset: str | None = None, reml: bool = True, csv_name: str = "data.csv",
+           factors: tuple = ()) -> str:
+    """lme4 code; `factors`: columns of numbers that the model uses as categories (R reads them as numbers)."""
     data = R_DATA.get(dataset, f'dat <- read.csv("{csv_name}")  # the data on screen, downloaded as CSV')
     return (
         "library(lme4)\n"
         f"{data}\n"
+        f"{_r_factors(factors)}"
         f"fit <- lmer({formula}, data = dat, REML = {'TRUE' if reml else 'FALSE'})\n"
         "summary(fit)\n"
         "ranef(fit)   # the BLUPs (conditional modes)\n"
     )
 
 
-def statsmodels_code(formula: str, reml: bool = True, csv_name: str = "data.csv") -> str:
+def r_comparison_code(formula0: str, formula1: str, dataset: str | None = None, csv_name: str = "data.csv",
+                      refit: bool = True) -> str:
+    """Two models and lme4's anova() between them (refit = FALSE: the REML fits as they are)."""
+    data = R_DATA.get(dataset, f'dat <- read.csv("{csv_name}")  # the data on screen, downloaded as CSV')
+    return (
+        "library(lme4)\n"
+        f"{data}\n"
+        f"m0 <- lmer({formula0}, data = dat)\n"
+        f"m1 <- lmer({formula1}, data = dat)\n"
+        + ("anova(m0, m1)   # refits both by ML\n" if refit else "anova(m0, m1, refit = FALSE)   # REML, same fixed effects\n")
+    )
+
+
+STATSMODELS_NOTE = (
+    "# How statsmodels reports the model: 'Scale' is the residual variance sigma^2; 'Group Var' (and the\n"
+    "# other 'Var'/'Cov' rows) are the random-effect variances and covariances on the data's scale, which it\n"
+    "# estimates internally relative to Scale (as lme4's theta). Fixed effects get z tests (a normal\n"
+    "# reference, no degrees of freedom), not t tests. The Std.Err. printed beside a variance is not a\n"
+    "# standard error of that variance on this scale: do not build an interval from it.\n"
+)
+
+
+def statsmodels_code(formula: str, reml: bool = True, csv_name: str = "data.csv", factors: tuple = ()) -> str:
     f: Formula = parse_formula(formula)
-    fixed = f"{_pyname(f.response)} ~ {_part_text(f.fixed)}"
+    fixed = f"{_pyname(f.response)} ~ {_part_text(f.fixed, set(factors))}"
     groups = list(dict.fromkeys(r.group for r in f.random))
     head = ("import pandas as pd\nimport statsmodels.formula.api as smf\n\n"
             f'dat = pd.read_csv("{csv_name}")\n')
@@ -69,7 +103,7 @@ def statsmodels_code(formula: str, reml: bool = True, csv_name: str = "data.csv"
         note = "# nested factors: the inner factor as a variance component within the outer groups\n"
     else:
         return head + f"# statsmodels' MixedLM cannot express {formula} directly; use R's lme4 or mmcore.\n"
-    return head + note + f"model = {call}\nresult = model.fit(reml={reml})\nprint(result.summary())\n"
+    return head + note + STATSMODELS_NOTE + f"model = {call}\nresult = model.fit(reml={reml})\nprint(result.summary())\n"
 
 
 def _pyname(name: str) -> str:
@@ -77,11 +111,14 @@ def _pyname(name: str) -> str:
     return name if name.isidentifier() and not keyword.iskeyword(name) else f"Q('{name}')"
 
 
-def mmcore_code(formula: str, dataset: str | None = None, reml: bool = True, csv_name: str = "data.csv") -> str:
+def mmcore_code(formula: str, dataset: str | None = None, reml: bool = True, csv_name: str = "data.csv",
+                factors: tuple = ()) -> str:
     load = f'load_dataset("{dataset}")' if dataset in R_DATA or dataset == "estrone" else f'read_csv("{csv_name}")'
+    as_text = "".join(f'dat["{v}"] = dat["{v}"].astype(str)  # numbers used as categories\n' for v in factors)
     return (
         "from mmcore import fit, load_dataset, read_csv\n\n"
         f"dat = {load}\n"
+        f"{as_text}"
         f'result = fit("{formula}", dat, reml={reml})\n'
         "print(result.summary())\n"
         "print(result.ranef)\n"
