@@ -198,3 +198,28 @@ def f_tests(fit: LmmFit, ddf: str = "satterthwaite", type: int | str = 3) -> pd.
                               f"{calc.method}'s method")
     table.attrs["method"] = calc.method
     return table
+
+
+def summary(fit: LmmFit, ddf: str | None = "satterthwaite") -> str:
+    """The fit's summary as lmerTest prints it (df and p-value columns, with the method in the
+    title); ddf=None gives lme4's own layout (t values only)."""
+    return fit.summary() if ddf is None else fit.summary(coef_table(fit, ddf))
+
+
+def format_f_tests(table: pd.DataFrame) -> str:
+    """An f_tests() table as lmerTest's anova() prints it."""
+    from ..lmm.results import format_p, r_format
+
+    head = ["", "Sum Sq", "Mean Sq", "NumDF", "DenDF", "F value", "Pr(>F)", ""]
+    cols = [r_format(table[c].to_numpy(dtype=float), 5) for c in head[1:6]]
+    p = table["Pr(>F)"].to_numpy(dtype=float)
+    stars = ["***" if v < 0.001 else "**" if v < 0.01 else "*" if v < 0.05 else "." if v < 0.1 else "" for v in p]
+    rows = [head] + [[str(n), *(c[i] for c in cols), pv, stars[i]] for i, (n, pv) in
+                     enumerate(zip(table.index, format_p(p, 4, "< 2.2e-16")))]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = [table.attrs.get("heading", "")]
+    lines += [" ".join(c.ljust(w) if i in (0, 7) else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+              for r in rows]
+    if any(stars):
+        lines += ["---", "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1"]
+    return "\n".join(lines)
