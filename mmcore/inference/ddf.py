@@ -23,7 +23,7 @@ from scipy import stats
 from ..errors import MixedModelError
 from ..lmm.fit import model_data
 from ..lmm.results import LmmFit
-from .contrasts import fixed_terms, type1, type3
+from .contrasts import fixed_terms, type1, type3, zapsmall
 from .marginal import Marginal
 
 METHODS = {"satterthwaite": "Satterthwaite", "kenward-roger": "Kenward-Roger", "kr": "Kenward-Roger",
@@ -211,7 +211,9 @@ def format_f_tests(table: pd.DataFrame) -> str:
     from ..lmm.results import format_p, r_format
 
     head = ["", "Sum Sq", "Mean Sq", "NumDF", "DenDF", "F value", "Pr(>F)", ""]
-    cols = [r_format(table[c].to_numpy(dtype=float), 5) for c in head[1:6]]
+    values = {c: table[c].to_numpy(dtype=float) for c in head[1:6]}
+    cols = [r_format(zapsmall(values["Sum Sq"], 5), 5), r_format(zapsmall(values["Mean Sq"], 5), 5),
+            r_format(values["NumDF"], 5), r_format(values["DenDF"], 5), r_format(np.round(values["F value"], 4), 5)]
     p = table["Pr(>F)"].to_numpy(dtype=float)
     stars = ["***" if v < 0.001 else "**" if v < 0.01 else "*" if v < 0.05 else "." if v < 0.1 else "" for v in p]
     rows = [head] + [[str(n), *(c[i] for c in cols), pv, stars[i]] for i, (n, pv) in

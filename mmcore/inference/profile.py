@@ -334,3 +334,22 @@ def _root(search: _Search, target: float, u0: float) -> float:
         search.evaluate([guess])
     best = min(((u, z) for u, z, _ in search.points if np.isfinite(u)), key=lambda p: abs(p[1] - target))
     return float(search.back(best[0]))
+
+
+def zeta_at(fit: LmmFit, name: str, values) -> np.ndarray:
+    """zeta of one parameter at given values (lme4's profile at those points): the ML deviance
+    optimised over every other parameter, signed square root of its rise over the minimum."""
+    ml = as_ml(fit)
+    md = model_data(ml)
+    par = next((p for p in parameters(ml) if p.name == name), None)
+    if par is None:
+        raise KeyError(name)
+    problems = _Problems(ml, md, par)
+    values = np.asarray(values, dtype=float)
+    dev = np.empty(len(values))
+    zero = (values == 0) & (par.kind == "sd")
+    if zero.any():
+        dev[zero] = problems.at_zero()
+    if (~zero).any():
+        dev[~zero] = problems.solve(values[~zero])[0]
+    return np.sign(values - par.estimate) * np.sqrt(np.maximum(dev - ml.deviance, 0.0))
