@@ -12,6 +12,7 @@ from .lessons import (
                       fig_study,
                       fig_surface,
 )
+from .inference import fig_centring, fig_intervals, fig_null_rejections, fig_zeta
 from .model import fig_design, fig_matrix, fig_ranef_plane, fig_variance_components
 from .style import freeze, styled
 from .views import fig_caterpillar, fig_lines, fig_panels, fig_qq, fig_qq_ranef, fig_qq_residuals, fig_residuals
@@ -21,4 +22,5 @@ __all__ = [
     "fig_shrinkage_lines", "fig_shrinkage_plane", "fig_study", "fig_surface", "fig_design", "fig_matrix",
     "fig_ranef_plane", "fig_variance_components", "fig_caterpillar", "fig_lines", "fig_panels", "fig_qq",
     "fig_qq_ranef", "fig_qq_residuals", "fig_residuals", "freeze", "styled",
+    "fig_centring", "fig_intervals", "fig_null_rejections", "fig_zeta",
 ]

@@ -43,9 +43,9 @@ class Satterthwaite:
 
     method = "Satterthwaite"
 
-    def __init__(self, fit: LmmFit, marginal: Marginal | None = None):
-        M = marginal or Marginal(model_data(fit), fit.theta, fit.sigma, fit.beta, fit.reml)
-        self.beta, self.vcov = np.asarray(fit.beta), np.asarray(fit.vcov_matrix)
+    def __init__(self, M: Marginal, beta: np.ndarray):
+        """From the marginal model at the estimates (theta, sigma, beta) of some fit."""
+        self.beta, self.vcov = np.asarray(beta), M.phi
         g, H = M.deviance_derivatives()
         J, D2 = M.varpar_chain()
         h = J.T @ H @ J + np.einsum("i,iuv->uv", g, D2)  # the Hessian in varpar, by the chain rule
@@ -95,12 +95,12 @@ class KenwardRoger:
 
     method = "Kenward-Roger"
 
-    def __init__(self, fit: LmmFit, marginal: Marginal | None = None):
-        if not fit.reml:
+    def __init__(self, M: Marginal, beta: np.ndarray):
+        """From the marginal model at the REML estimates (theta, sigma, beta) of some fit."""
+        if not M.reml:
             raise MixedModelError("Kenward-Roger's method is only available for REML fits (as lmerTest): "
                                   "fit the model with reml=True, or use Satterthwaite's method.")
-        M = marginal or Marginal(model_data(fit), fit.theta, fit.sigma, fit.beta, fit.reml)
-        self.beta = np.asarray(fit.beta)
+        self.beta = np.asarray(beta)
         phi = self.vcov = M.phi
         A, xs, zs = M.A, M.xs, M.zs
         DA = M.apply(A)
@@ -125,6 +125,10 @@ class KenwardRoger:
 
     def _adjust(self, L: np.ndarray) -> tuple[float, float, int]:
         """pbkrtest's .KR_adjust: denominator df, F scaling, rank of L."""
+        with np.errstate(divide="ignore", invalid="ignore"):  # a boundary fit: pbkrtest's arithmetic too
+            return self._adjust_values(L)
+
+    def _adjust_values(self, L: np.ndarray) -> tuple[float, float, int]:
         V0 = self.vcov
         Theta = L.T @ np.linalg.solve(L @ V0 @ L.T, L)
         Ui = np.einsum("ab,ibc,cd->iad", Theta @ V0, self.P, V0)
@@ -156,20 +160,21 @@ class KenwardRoger:
 
 def ddf_method(fit: LmmFit, ddf: str = "satterthwaite"):
     """The Satterthwaite or Kenward-Roger calculator for this fit."""
-    return (Satterthwaite if method_name(ddf) == "Satterthwaite" else KenwardRoger)(fit)
+    kind = Satterthwaite if method_name(ddf) == "Satterthwaite" else KenwardRoger
+    if kind is KenwardRoger and not fit.reml:
+        raise MixedModelError("Kenward-Roger's method is only available for REML fits (as lmerTest): "
+                              "fit the model with reml=True, or use Satterthwaite's method.")
+    return kind(Marginal(model_data(fit), fit.theta, fit.sigma, fit.beta, fit.reml), fit.beta)
 
 
 def coef_table(fit: LmmFit, ddf: str = "satterthwaite") -> pd.DataFrame:
     """lmerTest's summary() coefficients: Estimate, Std. Error, df, t value, Pr(>|t|) per fixed
     effect. Kenward-Roger's standard errors are pbkrtest's adjusted ones."""
     calc = ddf_method(fit, ddf)
-    rows = []
-    for j in range(len(fit.beta)):
-        est, se, df = calc.t_test(np.eye(len(fit.beta))[j])
-        t = est / se
-        rows.append((est, se, df, t, 2 * stats.t.sf(abs(t), df)))
-    table = pd.DataFrame(rows, index=pd.Index(list(fit.fixed_names), dtype=object),
-                         columns=["Estimate", "Std. Error", "df", "t value", "Pr(>|t|)"])
+    est, se, df = np.array([calc.t_test(row) for row in np.eye(len(fit.beta))]).T.reshape(3, -1)
+    t = est / se
+    table = pd.DataFrame({"Estimate": est, "Std. Error": se, "df": df, "t value": t,
+                          "Pr(>|t|)": 2 * stats.t.sf(np.abs(t), df)}, index=pd.Index(list(fit.fixed_names), dtype=object))
     table.attrs["method"] = calc.method
     return table
 

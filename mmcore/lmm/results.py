@@ -7,6 +7,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from ..model.design import ModelData, build_model_data
+
 
 @dataclass(frozen=True, eq=False)
 class LmmFit:
@@ -71,6 +73,12 @@ class LmmFit:
     @cached_property
     def ranef_sd(self) -> dict:
         return {g: _block_frame(g, lv, cols, sds) for g, (lv, cols, _, sds) in self.ranef_blocks.items()}
+
+    @cached_property
+    def design(self) -> ModelData:
+        """The model's y, X and random-effect terms, rebuilt from the data on first use and kept:
+        denominator df, profiles and bootstraps need them on every call."""
+        return build_model_data(self.formula, self.source)
 
     @property
     def data(self) -> pd.DataFrame:
