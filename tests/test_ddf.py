@@ -25,6 +25,8 @@ def reference_frame(name: str) -> pd.DataFrame:
     data = mmcore.load_dataset(DATASETS[name.split()[0]])
     if "late" in name:
         data["late"] = np.where(data["Days"] >= 5, "late", "early")
+    if "D2" in name:
+        data["D2"] = (data["Days"] - 4.5) ** 2 / 10
     return data
 
 

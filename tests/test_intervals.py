@@ -4,6 +4,7 @@ zeta at lme4's own points, Wald exactly, bootstrap within Monte Carlo error; and
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import mmcore
 from mmcore.inference.intervals import percentile_interval
@@ -15,13 +16,21 @@ def fit_of(ref):
     return mmcore.fit(ref["formula"], reference_frame(ref["data"]), reml=ref.get("REML", True))
 
 
-def check_profile(table: pd.DataFrame, rows: list, share: float = 5e-3) -> None:
+def check_profile(table: pd.DataFrame, rows: list, share: float = 5e-3, fit=None, level: float = 0.95) -> None:
+    """Each end within `share` of the interval's width of lme4's. Where it is not (lme4 interpolates a
+    spline through its profile points, and says so when that fails), the fit is given and our end must
+    be the better root: |zeta - z| at ours far below that at lme4's."""
     assert list(table.index) == [r["par"] for r in rows]
+    z = stats.norm.ppf(0.5 + level / 2)
     for r in rows:
         width = r["upper"] - r["lower"]
         got = table.loc[r["par"]]
-        assert abs(got["lower"] - r["lower"]) <= share * width, r["par"]
-        assert abs(got["upper"] - r["upper"]) <= share * width, r["par"]
+        for side, sign in (("lower", -1), ("upper", 1)):
+            if abs(got[side] - r[side]) <= share * width:
+                continue
+            assert fit is not None, (r["par"], side, got[side], r[side])
+            ours, theirs = np.abs(zeta_at(fit, r["par"], [got[side], r[side]]) - sign * z)
+            assert ours < 1e-3 and theirs > 10 * ours, (r["par"], side, ours, theirs)
 
 
 @pytest.mark.parametrize("ref", FEATURES["confint"], ids=lambda r: r["id"])
@@ -41,8 +50,8 @@ def test_features_profile_and_wald(ref):
 def test_wider_profiles(ref):
     fit = fit_of(ref)
     prof = mmcore.profile(fit)
-    check_profile(prof.interval(), ref["profile"])
-    check_profile(mmcore.confint(fit, "profile", level=0.9), ref["profile_90"])
+    check_profile(prof.interval(), ref["profile"], fit=fit)
+    check_profile(mmcore.confint(fit, "profile", level=0.9), ref["profile_90"], fit=fit, level=0.9)
     # lme4 interpolates a spline through its profile; our ends are roots of the profile itself
     # (e.g. penicillin's 90% lower end for the blend SD: lme4's 0.91352 has zeta -1.6429, not -1.6449)
     for p in prof.parameters:
@@ -59,11 +68,17 @@ def test_wider_profiles(ref):
 @pytest.mark.parametrize("ref", WIDER["confint"], ids=lambda r: r["id"])
 def test_zeta_at_lme4s_points(ref):
     """The profile itself: zeta at the points lme4's profile visited. Where lme4's optimizer stops
-    short far out in a tail, its deviance is higher (|zeta| larger) than the true profile's."""
+    short far out in a tail, its deviance is higher (|zeta| larger) than the true profile's. A
+    correlation of exactly +-1 is left out: lme4's zeta there breaks its own curve's trend (three_effects:
+    -3.244 at -1 after -3.266 at -0.977), while ours runs on continuously (-3.349 at -0.9999, -3.354 at -1)."""
     fit = fit_of(ref)
     for curve in ref["zeta"]:
         values, zeta = np.array(curve["value"], dtype=float), np.array(curve["zeta"], dtype=float)
         ok = np.isfinite(values) & np.isfinite(zeta)
+        if curve["par"].startswith("cor_"):
+            ok &= np.abs(values) < 1
+        if ref["id"] == "three_effects":  # lme4 walks its tails here with warnings ("unexpected decrease in
+            ok &= np.abs(zeta) <= 3.5     # profile", "bad spline fit"): hundreds of points at its cutoff
         ours = zeta_at(fit, curve["par"], values[ok])
         central = np.abs(zeta[ok]) <= 3.5
         assert np.allclose(ours[central], zeta[ok][central], atol=1e-4), curve["par"]

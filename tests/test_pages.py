@@ -241,6 +241,15 @@ def test_tests_and_intervals_every_dataset(dataset):
     assert "95% intervals for the variances" in titles and any(t.startswith("Profile zeta of") for t in titles)
     table = at.dataframe[0].value
     assert {"df Satterthwaite", "p Satterthwaite", "df Kenward-Roger"} <= set(table.index)
+    if dataset == "simulate":
+        assert truth(at)["effect of B"][0] == 0.0
+
+
+def test_tests_and_intervals_simulated_effect_is_estimated():
+    at = run("pages/tests_and_intervals.py", ti_dataset="simulate", ti_effect=8.0, ti_n_blocks=12)
+    clean(at)
+    true, estimate = truth(at)["effect of B"]
+    assert true == 8.0 and abs(estimate - 8.0) < 5
 
 
 def test_tests_and_intervals_penicillin_numbers_as_lmertest():

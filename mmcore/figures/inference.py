@@ -34,11 +34,16 @@ def fig_zeta(profile: ParameterProfile, level: float = 0.95, wald_se: float | No
         shapes += [vline(profile.estimate - z * se, PALETTE[1], "dot"), vline(profile.estimate + z * se, PALETTE[1], "dot")]
     if profile.kind == "sd":
         shapes.append(vline(0.0, "#000000", "solid"))
-    zmax = max(3.0, float(np.nanmax(np.abs(zeta))) if len(zeta) else 3.0)
+    # the view lme4's zeta plots give: |zeta| up to about 4 (a point at SD = 0 can lie far below)
+    inside = x[np.abs(zeta) <= 4.2]
+    lo_x, hi_x = (float(inside.min()), float(inside.max())) if len(inside) > 1 else (float(x.min()), float(x.max()))
+    span = max(hi_x - lo_x, 1e-12)
+    if profile.kind == "sd" and lo_x <= 0.3 * span:
+        lo_x = 0.0
     return figure(traces, dict(
         title=dict(text=f"Profile zeta of {profile.name}"), height=400, shapes=shapes, legend=legend_below(-0.3),
-        xaxis=dict(title=dict(text=profile.name), zeroline=False),
-        yaxis=dict(title=dict(text="zeta"), range=[-zmax * 1.05, zmax * 1.05], zeroline=True)))
+        xaxis=dict(title=dict(text=profile.name), zeroline=False, range=[lo_x - 0.06 * span, hi_x + 0.06 * span]),
+        yaxis=dict(title=dict(text="zeta"), range=[-4.2, 4.2], zeroline=True)))
 
 
 def fig_intervals(table: pd.DataFrame, title: str, zero_line: bool = True) -> go.Figure:

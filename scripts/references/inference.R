@@ -22,9 +22,11 @@ unbal$period <- factor(ifelse(unbal$Days <= 2, "adapt", ifelse(unbal$Days <= 5, 
 unbal$grp <- factor(ifelse(as.integer(unbal$Subject) <= 9, "A", "B"))
 dir.create("tests/reference/inference_data", showWarnings = FALSE)
 write.csv(unbal, "tests/reference/inference_data/sleep_unbalanced.csv", row.names = FALSE, quote = FALSE)
-data_sets <- list(sleep = sleep, pen = pen, dye = dye, pastes = pastes, crossed = crossed, estrone = estrone,
+# A term with three random effects (correlations among three): a quadratic in Days.
+sleep_d2 <- sleep; sleep_d2$D2 <- (sleep_d2$Days - 4.5)^2 / 10
+data_sets <- list(sleep = sleep, sleep_d2 = sleep_d2, pen = pen, dye = dye, pastes = pastes, crossed = crossed, estrone = estrone,
                   unbal = unbal)
-files <- c(sleep = "sleepstudy.csv", pen = "penicillin.csv", dye = "dyestuff.csv", pastes = "pastes.csv",
+files <- c(sleep = "sleepstudy.csv", sleep_d2 = "sleepstudy.csv (D2 = (Days - 4.5)^2 / 10)", pen = "penicillin.csv", dye = "dyestuff.csv", pastes = "pastes.csv",
            crossed = "penicillin_lme4.csv", estrone = "estrone.csv", unbal = "inference_data/sleep_unbalanced.csv")
 
 # The best of lme4's optimizers, as the project's references always are.
@@ -57,7 +59,8 @@ ddf_models <- list(
   list(id = "unbalanced_period_days", data = "unbal", formula = "Reaction ~ Days * period + (Days | Subject)",
        REML = TRUE),
   list(id = "unbalanced_factorial_ml", data = "unbal", formula = "Reaction ~ period * grp + (1 | Subject)",
-       REML = FALSE)
+       REML = FALSE),
+  list(id = "three_effects", data = "sleep_d2", formula = "Reaction ~ Days + D2 + (Days + D2 | Subject)", REML = TRUE)
 )
 ddf <- lapply(ddf_models, function(s) {
   m <- (best_fit(as.formula(s$formula), data_sets[[s$data]], s$REML))
@@ -83,7 +86,8 @@ ci_models <- list(
   list(id = "pastes_nested", data = "pastes", formula = "strength ~ 1 + (1 | batch/cask)", REML = TRUE),
   list(id = "crossed", data = "crossed", formula = "diameter ~ 1 + (1 | plate) + (1 | sample)", REML = TRUE),
   list(id = "estrone", data = "estrone", formula = "Estrone ~ 1 + (1 | Subject)", REML = TRUE),
-  list(id = "unbalanced_slopes", data = "unbal", formula = "Reaction ~ Days + (Days | Subject)", REML = TRUE)
+  list(id = "unbalanced_slopes", data = "unbal", formula = "Reaction ~ Days + (Days | Subject)", REML = TRUE),
+  list(id = "three_effects", data = "sleep_d2", formula = "Reaction ~ Days + D2 + (Days + D2 | Subject)", REML = TRUE)
 )
 ci_rows <- function(ci) lapply(seq_len(nrow(ci)), function(j) list(
   par = rownames(ci)[j], lower = unname(ci[j, 1]), upper = unname(ci[j, 2])))
