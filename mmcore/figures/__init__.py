@@ -1,5 +1,6 @@
 """Every figure, as `fig_*(fit, ...) -> go.Figure` builders, in the house style (style.py):
 views shared by the pages, views of the model, and the lessons' figures."""
+from .inference import fig_centring, fig_intervals, fig_null_rejections, fig_zeta
 from .lessons import (
                       fig_bootstrap,
                       fig_decomposition,
@@ -12,7 +13,6 @@ from .lessons import (
                       fig_study,
                       fig_surface,
 )
-from .inference import fig_centring, fig_intervals, fig_null_rejections, fig_zeta
 from .model import fig_design, fig_matrix, fig_ranef_plane, fig_variance_components
 from .style import freeze, styled
 from .views import fig_caterpillar, fig_lines, fig_panels, fig_qq, fig_qq_ranef, fig_qq_residuals, fig_residuals
