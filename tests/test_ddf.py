@@ -21,7 +21,7 @@ def reference_frame(name: str) -> pd.DataFrame:
     """A reference's data: a shipped dataset, sleepstudy with `late` (features.json), or the R
     script's unbalanced sleepstudy."""
     if name.startswith("inference_data/"):
-        return pd.read_csv(ROOT / "tests" / "reference" / name, dtype={"Subject": str})
+        return pd.read_csv(ROOT / "tests" / "reference" / name, dtype={"Subject": str, "group": str, "Batch": str})
     data = mmcore.load_dataset(DATASETS[name.split()[0]])
     if "late" in name:
         data["late"] = np.where(data["Days"] >= 5, "late", "early")

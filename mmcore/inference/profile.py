@@ -88,6 +88,11 @@ class _Problems:
             return f, theta0, dev.structure()
         if kind == "sd":
             s2, row = values**2, self.row
+            # start with the row scaled to the SD held (a zero row, a boundary fit, would give sigma = inf)
+            norm = np.linalg.norm(theta0[:, row], axis=1, keepdims=True)
+            target = values[:, None] / self.fit.sigma
+            theta0[:, row] = np.where(norm > 0, theta0[:, row] * target / np.where(norm > 0, norm, 1), 0.0)
+            theta0[:, row[-1]] = np.where(norm[:, 0] > 0, theta0[:, row[-1]], target[:, 0])
 
             def f(idx, th):
                 logdet, r2 = _criteria(dev, th)

@@ -24,9 +24,16 @@ dir.create("tests/reference/inference_data", showWarnings = FALSE)
 write.csv(unbal, "tests/reference/inference_data/sleep_unbalanced.csv", row.names = FALSE, quote = FALSE)
 # A term with three random effects (correlations among three): a quadratic in Days.
 sleep_d2 <- sleep; sleep_d2$D2 <- (sleep_d2$Days - 4.5)^2 / 10
-data_sets <- list(sleep = sleep, sleep_d2 = sleep_d2, pen = pen, dye = dye, pastes = pastes, crossed = crossed, estrone = estrone,
+# A boundary fit (the group variance estimated as 0): inference_data/singular.csv was drawn by the project's
+# mmcore.simulate_intercepts(n_groups = 4, n_per_group = 3, beta0 = 250, beta1 = 10, sigma_b = 0, sigma = 25,
+# seed = 1); and lme4's Dyestuff2, whose between-batch variance is estimated as 0.
+singular <- read.csv("tests/reference/inference_data/singular.csv"); singular$group <- factor(singular$group)
+dye2 <- lme4::Dyestuff2
+write.csv(dye2, "tests/reference/inference_data/dyestuff2.csv", row.names = FALSE, quote = FALSE)
+data_sets <- list(sleep = sleep, sleep_d2 = sleep_d2, singular = singular, dye2 = dye2, pen = pen, dye = dye, pastes = pastes, crossed = crossed, estrone = estrone,
                   unbal = unbal)
-files <- c(sleep = "sleepstudy.csv", sleep_d2 = "sleepstudy.csv (D2 = (Days - 4.5)^2 / 10)", pen = "penicillin.csv", dye = "dyestuff.csv", pastes = "pastes.csv",
+files <- c(sleep = "sleepstudy.csv", sleep_d2 = "sleepstudy.csv (D2 = (Days - 4.5)^2 / 10)",
+           singular = "inference_data/singular.csv", dye2 = "inference_data/dyestuff2.csv", pen = "penicillin.csv", dye = "dyestuff.csv", pastes = "pastes.csv",
            crossed = "penicillin_lme4.csv", estrone = "estrone.csv", unbal = "inference_data/sleep_unbalanced.csv")
 
 # The best of lme4's optimizers, as the project's references always are.
@@ -60,7 +67,8 @@ ddf_models <- list(
        REML = TRUE),
   list(id = "unbalanced_factorial_ml", data = "unbal", formula = "Reaction ~ period * grp + (1 | Subject)",
        REML = FALSE),
-  list(id = "three_effects", data = "sleep_d2", formula = "Reaction ~ Days + D2 + (Days + D2 | Subject)", REML = TRUE)
+  list(id = "three_effects", data = "sleep_d2", formula = "Reaction ~ Days + D2 + (Days + D2 | Subject)", REML = TRUE),
+  list(id = "singular", data = "singular", formula = "y ~ x + (1 | group)", REML = TRUE)
 )
 ddf <- lapply(ddf_models, function(s) {
   m <- (best_fit(as.formula(s$formula), data_sets[[s$data]], s$REML))
@@ -87,7 +95,8 @@ ci_models <- list(
   list(id = "crossed", data = "crossed", formula = "diameter ~ 1 + (1 | plate) + (1 | sample)", REML = TRUE),
   list(id = "estrone", data = "estrone", formula = "Estrone ~ 1 + (1 | Subject)", REML = TRUE),
   list(id = "unbalanced_slopes", data = "unbal", formula = "Reaction ~ Days + (Days | Subject)", REML = TRUE),
-  list(id = "three_effects", data = "sleep_d2", formula = "Reaction ~ Days + D2 + (Days + D2 | Subject)", REML = TRUE)
+  list(id = "three_effects", data = "sleep_d2", formula = "Reaction ~ Days + D2 + (Days + D2 | Subject)", REML = TRUE),
+  list(id = "dyestuff2_singular", data = "dye2", formula = "Yield ~ 1 + (1 | Batch)", REML = TRUE)
 )
 ci_rows <- function(ci) lapply(seq_len(nrow(ci)), function(j) list(
   par = rownames(ci)[j], lower = unname(ci[j, 1]), upper = unname(ci[j, 2])))
