@@ -19,9 +19,19 @@ import numpy as np
 import pandas as pd
 
 import mmcore
-from mmcore.figures import fig_profiles, fig_surface, fig_variance_components, freeze, styled
+from mmcore.figures import (
+                            fig_centring,
+                            fig_profiles,
+                            fig_surface,
+                            fig_variance_components,
+                            fig_zeta,
+                            freeze,
+                            styled,
+)
 from mmcore.inference.compare import format_anova
+from mmcore.lessons.centring import centring_study
 from mmcore.lessons.criteria import criterion_curves
+from mmcore.lessons.inference_tables import t_tests
 from mmcore.lessons.matrices import marginal
 from mmcore.lessons.pooling import pooling
 from mmcore.lessons.shrinkage import shrinkage_intercepts
@@ -34,6 +44,9 @@ SIMULATORS = {
                                                                        beta1=0.0, **kw),
     "icc": lambda icc, **kw: mmcore.simulate_intercepts(sigma_b=10 * icc**0.5, sigma=10 * (1 - icc) ** 0.5,
                                                          beta0=50.0, beta1=0.0, **kw),
+    "tests": lambda n_blocks, effect, sigma_block, sigma, **kw: mmcore.simulate_blocks(
+        n_treatments=4, n_blocks=int(n_blocks), effects=(0.0, effect, 0.0, 0.0), mean=85.0, sigma_block=sigma_block,
+        sigma=sigma, **kw),
 }
 
 
@@ -88,6 +101,8 @@ def _made_data(spec: DataSpec) -> pd.DataFrame:
     for op, column, *args in spec.transform:
         if op == "scale":
             data[column] = data[column] * args[0]
+        elif op == "shift":  # measure a column from another origin
+            data[column] = data[column] - args[0]
         elif op == "keep":  # keep k rows of one group, spread evenly over its rows (so over the range of x:
             level, k = args  # keeping the first days would move a group because its data change, not by shrinkage)
             rows = data.index[data[column].astype(str) == level]
@@ -161,3 +176,46 @@ def get_shrinkage_table(spec: DataSpec, formula: str, reml: bool = True) -> pd.D
 @lru_cache(maxsize=64)
 def get_matrices(spec: DataSpec, formula: str) -> dict:
     return marginal(get_fit(spec, formula))
+
+
+# -- tests and intervals ------------------------------------------------------------------------------
+@lru_cache(maxsize=256)
+def get_t_tests(spec: DataSpec, formula: str) -> pd.DataFrame:
+    """Each fixed effect's t test with every choice of df (z, n - p, Satterthwaite, Kenward-Roger)."""
+    return t_tests(get_fit(spec, formula))
+
+
+@lru_cache(maxsize=256)
+def get_summary_text(spec: DataSpec, formula: str, ddf: str) -> str:
+    return mmcore.summary(get_fit(spec, formula), ddf)
+
+
+@lru_cache(maxsize=256)
+def get_f_tests(spec: DataSpec, formula: str, ddf: str) -> pd.DataFrame:
+    return mmcore.f_tests(get_fit(spec, formula), ddf)
+
+
+@lru_cache(maxsize=128)
+def get_profile(spec: DataSpec, formula: str, level: float = 0.95) -> mmcore.Profile:
+    """lme4's profile of every parameter (a tenth of a second or so), shared by every session."""
+    return mmcore.profile(get_fit(spec, formula), level=level)
+
+
+@lru_cache(maxsize=256)
+def get_zeta_figure(spec: DataSpec, formula: str, parameter: str, scale: float = 1.0):
+    profile = get_profile(spec, formula)
+    return freeze(styled(fig_zeta(profile[parameter], profile.level), scale))
+
+
+CENTRING_ORIGINS = tuple(float(c) for c in range(-10, 21, 2))
+
+
+@lru_cache(maxsize=64)
+def get_centring(spec: DataSpec, response: str, x: str, group: str):
+    """The correlated fit and the uncorrelated model refitted at each origin of x (CENTRING_ORIGINS)."""
+    return centring_study(get_data(spec), response, x, group, CENTRING_ORIGINS)
+
+
+@lru_cache(maxsize=256)
+def get_centring_figure(spec: DataSpec, response: str, x: str, group: str, origin: float, scale: float = 1.0):
+    return freeze(styled(fig_centring(get_centring(spec, response, x, group), origin), scale))

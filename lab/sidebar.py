@@ -45,6 +45,12 @@ TRUTHS = {
         "n_groups": ("number of groups", 2, 50, 10, 1),
         "n_per_group": ("group size $n$", 2, 50, 10, 1),
     },
+    "tests": {
+        "n_blocks": ("number of blocks (groups)", 2, 15, 5, 1),
+        "effect": ("effect of treatment B (A, C, D: 0)", -10.0, 10.0, 0.0, 0.5),
+        "sigma_block": ("between-block SD", 0.0, 10.0, 3.0, 0.5),
+        "sigma": ("residual SD sigma", 1.0, 10.0, 4.0, 0.5),
+    },
     "slopes": {
         "n_groups": ("number of groups", 3, 60, 18, 1),
         "n_per_group": ("observations per group", 3, 20, 10, 1),

@@ -8,14 +8,17 @@ from .data.datasets import DatasetInfo, list_datasets, load_dataset
 from .data.simulate import simulate_blocks, simulate_intercepts, simulate_nested, simulate_slopes
 from .data.upload import read_csv
 from .errors import DataError, FormulaError, MixedModelError
-from .inference.compare import BootstrapLRT, anova, bootstrap_lrt
-from .inference.variance import icc
 from .fitting import fit
+from .inference.compare import BootstrapLRT, anova, bootstrap_lrt
+from .inference.ddf import coef_table, f_tests, format_f_tests, summary
+from .inference.intervals import Profile, bootstrap_parameters, confint, profile
+from .inference.variance import icc
 from .lmm.results import LmmFit
 from .model.formula import parse_formula
 
 __all__ = [
     "fit", "LmmFit", "anova", "bootstrap_lrt", "BootstrapLRT", "icc", "parse_formula",
+    "coef_table", "f_tests", "format_f_tests", "summary", "confint", "profile", "Profile", "bootstrap_parameters",
     "load_dataset", "list_datasets", "DatasetInfo", "read_csv",
     "simulate_intercepts", "simulate_slopes", "simulate_blocks", "simulate_nested",
     "MixedModelError", "FormulaError", "DataError",

@@ -114,6 +114,28 @@ st.markdown(
     f"criteria are compared only between models with the same fixed effects. Variances of slopes only mean something "
     f"together with the unit of {x}."
 )
+st.subheader(f"Where does {x} start? Centring")
+# x measured from an origin c (x - c): the intercept becomes the value at x = c
+plain = lab.DataSpec(spec.dataset, spec.simulator, spec.params, spec.seed)
+origin = st.slider(f"Measure {x} from c (the intercept is then the value at {x} = c)", -10, 20, 0, 1,
+                   **lab.bind("rs_origin"))
+moved = plain.with_transform(("shift", x, float(origin)))
+corr_fit = lab.fit_or_stop(moved, MODELS["correlated"])
+indep_fit = lab.fit_or_stop(moved, MODELS["uncorrelated"])
+study = lab.get_centring(plain, y, x, g)
+left, right = st.columns(2)
+with left:
+    lab.show(lab.get_figure(figures.fig_ranef_plane, moved, MODELS["correlated"], scale=lab.scale()), key="rs_centred")
+with right:
+    lab.show(lab.get_centring_figure(plain, y, x, g, float(origin), lab.scale()), key="rs_centring")
+r_now = float(corr_fit.varcorr.sdcor.iloc[2])
+st.markdown(
+    f"Measured from c = {origin}, the correlated model `({x} | {g})` has intercept-slope correlation **{r_now:.2f}** "
+    f"and REML criterion **{corr_fit.reml_criterion:.2f}**, the same at every c: moving the origin only re-expresses "
+    f"the same model. The uncorrelated `({x} || {g})` forces that correlation to 0 wherever {x} starts, so it is a "
+    f"different model at each c: its REML criterion here is **{indep_fit.reml_criterion:.2f}**. The correlation is 0 "
+    f"at c = {study.zero_origin:.2f}: only near there does dropping it cost nothing. Before using `||`, centre {x} "
+    "where an intercept means something, and check that the correlation is small there.")
 if spec.simulated:
     t = spec.truth
     vc = fits["correlated"].varcorr

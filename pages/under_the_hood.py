@@ -1,4 +1,4 @@
-"""Lesson 8: under the hood. lme4 formulas in words, and the matrices of y = X beta + Z b + e,
+"""Lesson 9: under the hood. lme4 formulas in words, and the matrices of y = X beta + Z b + e,
 with the GLS and BLUP formulas computed from V and set beside the engine's answers."""
 import numpy as np
 import pandas as pd

@@ -12,6 +12,7 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 PAGES = {"home": ("/", 1), "random_intercepts": ("/random-intercepts", 5), "random_slopes": ("/random-slopes", 3),
          "icc": ("/icc", 1), "shrinkage": ("/shrinkage", 2), "ml_vs_reml": ("/ml-vs-reml", 2),
          "model_comparison": ("/model-comparison", 0), "under_the_hood": ("/under-the-hood", 2),
+         "tests_and_intervals": ("/tests-and-intervals", 3),
          "your_data": ("/your-data", 0)}
 
 if not Path(CHROMIUM).exists():
@@ -127,3 +128,28 @@ def test_a_shared_link_is_the_first_request_of_a_fresh_server(browser):
         assert page.get_by_text("Page not found").count() == 0
         assert page.get_by_text("with 3 observations").count() >= 1  # the link's setting took effect
         page.close()
+
+
+def test_tests_and_intervals_simulation_in_the_browser(server, browser):
+    page, errors = open_page(browser, server + "/tests-and-intervals?ti_dataset=estrone&ti_nsim=200")
+    page.get_by_role("button", name="Simulate").click()
+    page.get_by_text("Rejections of a true null").wait_for(timeout=120_000)
+    page.get_by_role("button", name="Add parametric-bootstrap intervals").click()
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=120_000)
+    page.wait_for_timeout(2000)
+    page.screenshot(path=str(ARTIFACTS / "tests_and_intervals_estrone.png"), full_page=True)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert page.get_by_text("below zero").count() >= 1  # five women: the Wald interval of the variance
+    assert not errors, errors
+    page.close()
+
+
+def test_random_slopes_centring_in_the_browser(server, browser):
+    page, errors = open_page(browser, server + "/random-slopes?rs_origin=8")
+    page.get_by_text("Moving the origin of Days").wait_for(timeout=60_000)
+    page.get_by_text("Where does Days start? Centring").scroll_into_view_if_needed()
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(ARTIFACTS / "random_slopes_centring.png"), full_page=True)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert not errors, errors
+    page.close()

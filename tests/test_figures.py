@@ -60,3 +60,27 @@ def test_big_data_is_thinned_with_a_note():
 def test_presenter_scale_enlarges_fonts():
     f = fit("Yield ~ 1 + (1|Batch)", load_dataset("dyestuff"))
     assert styled(F.fig_caterpillar(f), 1.6).layout.font.size > styled(F.fig_caterpillar(f), 1.0).layout.font.size
+
+
+
+def test_inference_figures_are_valid():
+    import numpy as np
+
+    import mmcore
+    from mmcore.figures import fig_centring, fig_intervals, fig_null_rejections, fig_zeta
+    from mmcore.lessons.centring import centring_study
+    from mmcore.lessons.inference_tables import fixed_intervals, variance_intervals
+    from mmcore.lessons.testing import null_study
+
+    f = fit("yield ~ treat + (1|blend)", load_dataset("penicillin"))
+    profile = mmcore.profile(f)
+    boot = mmcore.bootstrap_parameters(f, nsim=50, seed=1)
+    for p in profile.parameters:
+        fig = valid(fig_zeta(p))
+        assert len(fig.data) == 2 if np.isfinite(p.wald_se) else 1
+    valid(fig_intervals(fixed_intervals(f, profile, boot), "fixed"))
+    valid(fig_intervals(variance_intervals(f, profile, boot), "variances"))
+    study = null_study("between", 4, 2, nsim=20, seed=1)
+    valid(fig_null_rejections(study.rejection, study.level, 4, "between"))
+    sleep = load_dataset("sleepstudy")
+    valid(styled(fig_centring(centring_study(sleep, "Reaction", "Days", "Subject", [-4.0, 0.0, 4.0]), 2.0), 1.6))

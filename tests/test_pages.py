@@ -10,7 +10,7 @@ from tests.conftest import ROOT
 
 PAGES = ["app.py", "pages/home.py", "pages/random_intercepts.py", "pages/random_slopes.py", "pages/shrinkage.py",
          "pages/model_comparison.py", "pages/under_the_hood.py",
-         "pages/ml_vs_reml.py", "pages/icc.py"]
+         "pages/ml_vs_reml.py", "pages/icc.py", "pages/tests_and_intervals.py"]
 
 
 def run(page: str, **state) -> AppTest:
@@ -233,3 +233,73 @@ def test_your_data_names_with_spaces_and_accents_are_quoted():
     at = run("pages/your_data.py", yd_source="paste CSV text", yd_paste=text)
     clean(at)
     assert next(t.value for t in at.text_input) == "`reaction time` ~ 1 + (1 | `sujeto id`)"
+
+
+# -- tests and intervals ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("dataset", ["penicillin", "sleepstudy", "estrone", "dyestuff", "simulate"])
+def test_tests_and_intervals_every_dataset(dataset):
+    at = run("pages/tests_and_intervals.py", ti_dataset=dataset)
+    clean(at)
+    titles = [c["layout"]["title"]["text"] for c in charts(at)]
+    assert "95% intervals for the variances" in titles and any(t.startswith("Profile zeta of") for t in titles)
+    table = at.dataframe[0].value
+    assert {"df Satterthwaite", "p Satterthwaite", "df Kenward-Roger"} <= set(table.index)
+    if dataset == "simulate":
+        assert truth(at)["effect of B"][0] == 0.0
+
+
+def test_tests_and_intervals_simulated_effect_is_estimated():
+    at = run("pages/tests_and_intervals.py", ti_dataset="simulate", ti_effect=8.0, ti_n_blocks=12)
+    clean(at)
+    true, estimate = truth(at)["effect of B"]
+    assert true == 8.0 and abs(estimate - 8.0) < 5
+
+
+def test_tests_and_intervals_penicillin_numbers_as_lmertest():
+    at = run("pages/tests_and_intervals.py")
+    table = at.dataframe[0].value
+    assert table.loc["df Satterthwaite", "treatB"] == "12.00" and table.loc["p Satterthwaite", "treatC"] == "0.0935"
+    tests = markdown_with(at, "| test of treat |")
+    assert "| F = 1.239 | 3, 12.00 | 0.339 |" in tests and "Chisq = 4.047 | 3 | 0.256 |" in tests
+    assert "below zero" in markdown_with(at, "The Wald interval for")
+
+
+def test_tests_and_intervals_null_simulation_and_bootstraps():
+    at = run("pages/tests_and_intervals.py", ti_nsim=200, ti_groups=3)
+    at.button(key="ti_null_run").click().run()
+    clean(at)
+    figure = next(c for c in charts(at) if c["layout"]["title"]["text"].startswith("Rejections of a true null"))
+    rates = dict(zip(figure["data"][0]["y"], figure["data"][0]["x"]))
+    assert rates["LRT, chi-square"] > rates["F, Satterthwaite"]  # three blocks: the chi-square rejects too often
+    at.button(key="ti_boot_run").click().run()
+    clean(at)
+    fixed = next(c for c in charts(at) if c["layout"]["title"]["text"] == "95% intervals for the fixed effects")
+    assert "bootstrap" in {t.get("name") for t in fixed["data"]}
+    at.button(key="ti_lrt_run").click().run()
+    clean(at)
+    assert "Parametric bootstrap of the LRT" in markdown_with(at, "Parametric bootstrap of the LRT")
+
+
+def test_tests_and_intervals_zeta_choice_and_summary_layout():
+    at = run("pages/tests_and_intervals.py", ti_dataset="estrone")
+    at.selectbox(key="ti_par").set_value("sigma").run()
+    clean(at)
+    assert any(c["layout"]["title"]["text"] == "Profile zeta of sigma" for c in charts(at))
+    at.radio(key="ti_ddf").set_value("Kenward-Roger").run()
+    assert "t-tests use Kenward-Roger's method" in at.code[0].value
+
+
+def test_random_slopes_centring_moves_the_correlation_not_the_fit():
+    def numbers(at):
+        text = markdown_with(at, "intercept-slope correlation **")
+        bold = [v for v in text.split("**")[1::2]]
+        return float(bold[0]), float(bold[1]), float(bold[2])
+
+    at = run("pages/random_slopes.py")
+    r0, crit0, indep0 = numbers(at)
+    at.slider(key="rs_origin").set_value(9).run()
+    clean(at)
+    r9, crit9, indep9 = numbers(at)
+    assert r9 != r0 and crit9 == crit0  # the correlated model is the same model from any origin
+    assert indep9 > indep0 + 1  # (Days || Subject) is not: far from the zero-correlation origin it fits worse
+    assert any(c["layout"]["title"]["text"] == "Moving the origin of Days" for c in charts(at))

@@ -123,3 +123,28 @@ def mmcore_code(formula: str, dataset: str | None = None, reml: bool = True, csv
         "print(result.summary())\n"
         "print(result.ranef)\n"
     )
+
+
+def inference_code(formula: str, dataset: str | None = None, csv_name: str = "data.csv") -> tuple[str, str]:
+    """Tests and intervals for the model: R (lmerTest, pbkrtest, lme4) and Python (mmcore)."""
+    data = R_DATA.get(dataset, f'dat <- read.csv("{csv_name}")  # the data on screen, downloaded as CSV')
+    r = ("library(lmerTest)   # lmer() with Satterthwaite's and Kenward-Roger's df (pbkrtest)\n"
+         f"{data}\n"
+         f"fit <- lmer({formula}, data = dat)\n"
+         "summary(fit)                          # t tests, Satterthwaite's df\n"
+         "summary(fit, ddf = \"Kenward-Roger\")\n"
+         "anova(fit)                            # type III F tests\n"
+         "anova(fit, ddf = \"Kenward-Roger\")\n"
+         "confint(fit, oldNames = FALSE)        # profile likelihood (lme4)\n"
+         "confint(fit, method = \"Wald\")\n"
+         "confint(fit, method = \"boot\", nsim = 500)\n"
+         "pr <- profile(fit); lattice::xyplot(pr)   # the zeta plots\n")
+    load = (f'mmcore.load_dataset("{dataset}")' if dataset else f'pd.read_csv("{csv_name}")')
+    py = ("import mmcore\n" + ("" if dataset else "import pandas as pd\n") +
+          f"fit = mmcore.fit(\"{formula}\", {load})\n"
+          "print(mmcore.summary(fit, ddf=\"satterthwaite\"))\n"
+          "mmcore.coef_table(fit, ddf=\"kenward-roger\")\n"
+          "print(mmcore.format_f_tests(mmcore.f_tests(fit)))\n"
+          "mmcore.confint(fit, method=\"profile\")   # also \"wald\", \"boot\"\n"
+          "profile = mmcore.profile(fit); profile.points()   # zeta against each parameter\n")
+    return r, py

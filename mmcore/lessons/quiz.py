@@ -156,3 +156,34 @@ FIXED_OR_RANDOM = [
      "Blocks group plots that share soil and weather; they are a sample of possible blocks."),
 ]
 
+
+
+def tests_and_intervals(name: str, t: float, df: float, naive_df: int, wald_lower: float, wald_upper: float,
+                        group: str) -> list[Question]:
+    """Built from the table and the intervals on screen: one fixed effect's t and df, and the Wald
+    interval of the between-group variance."""
+    why_df = ("The residual df count every observation as independent. Observations of one group share its "
+              "random effect, so the information about this effect is smaller: fewer df, a heavier-tailed t, a "
+              "larger p-value.")
+    direction = "smaller (too optimistic)" if df < naive_df - 0.5 else "about the same" if abs(df - naive_df) <= 0.5 \
+        else "larger (too cautious)"
+    below = wald_lower < 0
+    return [
+        Question("ti_why", f"lme4 prints t = {t:.2f} for {name}, but no p-value. Why?",
+                 ("the t statistic's denominator degrees of freedom are not known and must be approximated",
+                  "lme4 cannot compute standard errors", "p-values cannot be defined for random effects"),
+                 "the t statistic's denominator degrees of freedom are not known and must be approximated",
+                 "Under H0 the statistic is only approximately t, with df that depend on the variance components: "
+                 "Satterthwaite and Kenward-Roger estimate them, lmerTest prints the result."),
+        Question("ti_naive", f"Satterthwaite gives {name} {df:.1f} denominator df; the residual df are n - p = "
+                 f"{naive_df}. With the residual df, the p-value would be ...",
+                 ("smaller (too optimistic)", "about the same", "larger (too cautious)"), direction, why_df),
+        Question("ti_wald", f"The Wald interval for the {group} variance is ({wald_lower:.3g}, {wald_upper:.3g}). "
+                 "What is wrong with it?",
+                 ("its lower end is below zero, impossible for a variance",
+                  "it is symmetric, while the likelihood is skewed toward large variances", "nothing"),
+                 "its lower end is below zero, impossible for a variance" if below else
+                 "it is symmetric, while the likelihood is skewed toward large variances",
+                 "A variance estimated from few groups has a skewed sampling distribution, bounded by 0: the profile "
+                 "and the bootstrap follow the likelihood, the Wald interval assumes a symmetric normal one."),
+    ]

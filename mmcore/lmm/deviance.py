@@ -176,7 +176,7 @@ class ProfiledDeviance:
         """(Re)compute the cross-products that involve y."""
         self.y = y
         products, self.beta_shift = self._products(y[None])
-        self.__dict__.update(products)
+        self.__dict__.update({k: v[0] for k, v in products.items()})
 
     def with_responses(self, Y: np.ndarray) -> ProfiledDeviance:
         """The same model for S responses at once (rows of Y): thetas of shape (S, B, k)
@@ -209,8 +209,6 @@ class ProfiledDeviance:
             "Z2tXy": self.Z2.T @ Xy,
             "XytXy": np.swapaxes(Xy, 1, 2) @ Xy,
         }
-        if S == 1:
-            products = {k: v[0] for k, v in products.items()}
         return products, shifts
 
     # -- evaluation ----------------------------------------------------------------------

@@ -40,8 +40,8 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = True) -> LmmFit:
 
 
 def model_data(fit: LmmFit) -> ModelData:
-    """The fit's response, X and random-effect terms, rebuilt from its data (cheap)."""
-    return build_model_data(fit.formula, fit.source)
+    """The fit's response, X and random-effect terms (rebuilt from its data once, then kept)."""
+    return fit.design
 
 
 def _unique_names(names: list[str]) -> list[str]:
