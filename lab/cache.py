@@ -21,14 +21,17 @@ import pandas as pd
 import mmcore
 from mmcore.figures import (
                             fig_centring,
+                            fig_incidence,
                             fig_profiles,
                             fig_surface,
                             fig_variance_components,
+                            fig_variance_shares,
                             fig_zeta,
                             freeze,
                             styled,
 )
 from mmcore.inference.compare import format_anova
+from mmcore.lessons import designs, planning
 from mmcore.lessons.centring import centring_study
 from mmcore.lessons.criteria import criterion_curves
 from mmcore.lessons.inference_tables import t_tests
@@ -47,6 +50,10 @@ SIMULATORS = {
     "tests": lambda n_blocks, effect, sigma_block, sigma, **kw: mmcore.simulate_blocks(
         n_treatments=4, n_blocks=int(n_blocks), effects=(0.0, effect, 0.0, 0.0), mean=85.0, sigma_block=sigma_block,
         sigma=sigma, **kw),
+    "statlab": lambda **kw: mmcore.simulate_statlab(**{k: int(v) if k.startswith(("n_", "students", "tests")) else v
+                                                       for k, v in kw.items()}),
+    "crossed": lambda n_subjects, n_items, **kw: mmcore.simulate_crossed(int(n_subjects), int(n_items), **kw),
+    "planning": lambda n_groups, n_per_group, **kw: planning.example_study(int(n_groups), int(n_per_group), **kw),
 }
 
 
@@ -108,6 +115,8 @@ def _made_data(spec: DataSpec) -> pd.DataFrame:
             rows = data.index[data[column].astype(str) == level]
             kept = rows[np.unique(np.round(np.linspace(0, len(rows) - 1, k)).astype(int))] if k < len(rows) else rows
             data = data.drop(rows.difference(kept)).reset_index(drop=True)
+        elif op == "combine":  # unique labels for a nested factor: (("combine", "sample", "batch", "cask"),)
+            data[column] = designs.combined(data, *args)
     return data
 
 
@@ -219,3 +228,21 @@ def get_centring(spec: DataSpec, response: str, x: str, group: str):
 @lru_cache(maxsize=256)
 def get_centring_figure(spec: DataSpec, response: str, x: str, group: str, origin: float, scale: float = 1.0):
     return freeze(styled(fig_centring(get_centring(spec, response, x, group), origin), scale))
+
+
+# -- nested and crossed ------------------------------------------------------------------------------------
+@lru_cache(maxsize=256)
+def get_incidence_figure(spec: DataSpec, rows: str, cols: str, title: str, scale: float = 1.0):
+    """Which levels of two factors meet, drawn once per data set and pair of factors."""
+    return freeze(styled(fig_incidence(designs.incidence(get_data(spec), rows, cols), title), scale))
+
+
+@lru_cache(maxsize=256)
+def get_variance_table(spec: DataSpec, formula: str) -> pd.DataFrame:
+    return designs.variance_table(get_fit(spec, formula))
+
+
+@lru_cache(maxsize=256)
+def get_variance_shares_figure(spec: DataSpec, formulas: tuple, names: tuple, scale: float = 1.0):
+    tables = {n: get_variance_table(spec, f) for n, f in zip(names, formulas)}
+    return freeze(styled(fig_variance_shares(tables), scale))

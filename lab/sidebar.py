@@ -51,6 +51,29 @@ TRUTHS = {
         "sigma_block": ("between-block SD", 0.0, 10.0, 3.0, 0.5),
         "sigma": ("residual SD sigma", 1.0, 10.0, 4.0, 0.5),
     },
+    "statlab": {
+        "n_schools": ("number of schools", 2, 40, 10, 1),
+        "students_per_school": ("students per school", 1, 30, 8, 1),
+        "tests_per_student": ("tests per student", 1, 10, 4, 1),
+        "sigma_school": ("between-school SD", 0.0, 20.0, 5.0, 0.5),
+        "sigma_student": ("between-student SD (within a school)", 0.0, 20.0, 8.0, 0.5),
+        "sigma": ("residual SD (test to test)", 0.5, 20.0, 6.0, 0.5),
+    },
+    "crossed": {
+        "n_subjects": ("number of subjects", 2, 60, 20, 1),
+        "n_items": ("number of items", 2, 40, 12, 1),
+        "effect": ("effect of condition B", -100.0, 100.0, 30.0, 5.0),
+        "sigma_subject": ("between-subject SD", 0.0, 150.0, 50.0, 5.0),
+        "sigma_item": ("between-item SD", 0.0, 150.0, 30.0, 5.0),
+        "sigma": ("residual SD", 5.0, 150.0, 60.0, 5.0),
+    },
+    "planning": {
+        "effect": ("effect of the treatment $\\beta_1$", -5.0, 5.0, 1.0, 0.1),
+        "sigma_b": ("between-group SD $\\sigma_b$", 0.0, 5.0, 1.0, 0.1),
+        "sigma": ("residual SD $\\sigma$", 0.1, 5.0, 2.0, 0.1),
+        "n_groups": ("groups in the example study", 4, 60, 10, 2),
+        "n_per_group": ("observations per group in the example", 2, 40, 6, 2),
+    },
     "slopes": {
         "n_groups": ("number of groups", 3, 60, 18, 1),
         "n_per_group": ("observations per group", 3, 20, 10, 1),
@@ -64,8 +87,10 @@ TRUTHS = {
 }
 
 
-def sidebar_data(page: str, datasets: list[str], simulator: str) -> DataSpec:
-    """The shared sidebar: dataset (or simulate), and the truth's sliders, seed and new sample."""
+def sidebar_data(page: str, datasets: list[str], simulator: str | dict) -> DataSpec:
+    """The shared sidebar: dataset (or simulate), and the truth's sliders, seed and new sample.
+    simulator: one simulator's name, or {label: name} for a choice of designs to simulate (their
+    sliders are then keyed by page and simulator, f"{page}_{simulator}_{name}")."""
     sb = st.sidebar
     options = datasets + [SIMULATE]
     key = f"{page}_dataset"
@@ -75,10 +100,15 @@ def sidebar_data(page: str, datasets: list[str], simulator: str) -> DataSpec:
         info = mmcore.list_datasets()[chosen]
         sb.caption(f"**{info.title}.** {info.description}")
         return DataSpec(chosen)
+    prefix = page
+    if isinstance(simulator, dict):
+        label = sb.selectbox("Design to simulate", list(simulator), **bind(f"{page}_design"))
+        simulator = simulator[label]
+        prefix = f"{page}_{simulator}"
     sb.markdown("**The truth** (what the simulation draws from)")
     params = {}
     for name, (label, lo, hi, default, step) in TRUTHS[simulator].items():
-        params[name] = sb.slider(label, lo, hi, default, step, **bind(f"{page}_{name}"))
+        params[name] = sb.slider(label, lo, hi, default, step, **bind(f"{prefix}_{name}"))
     seed_key = f"{page}_seed"
     if sb.button("New sample", key=f"{page}_new", help="Draw new data from the same truth"):
         st.session_state[seed_key] = int(st.session_state.get(seed_key, 1)) + 1

@@ -5,7 +5,14 @@ The pipeline lives in sub-packages: model (formula -> matrices), lmm (deviance, 
 inference, data, lessons (the maths the lessons show) and figures.
 """
 from .data.datasets import DatasetInfo, list_datasets, load_dataset
-from .data.simulate import simulate_blocks, simulate_intercepts, simulate_nested, simulate_slopes
+from .data.simulate import (
+    simulate_blocks,
+    simulate_crossed,
+    simulate_intercepts,
+    simulate_nested,
+    simulate_slopes,
+    simulate_statlab,
+)
 from .data.upload import read_csv
 from .errors import DataError, FormulaError, MixedModelError
 from .fitting import fit
@@ -13,6 +20,7 @@ from .inference.compare import BootstrapLRT, anova, bootstrap_lrt
 from .inference.ddf import coef_table, f_tests, format_f_tests, summary
 from .inference.intervals import Profile, bootstrap_parameters, confint, profile
 from .inference.variance import icc
+from .lessons.planning import plan as plan_study
 from .lmm.results import LmmFit
 from .model.formula import parse_formula
 
@@ -20,6 +28,7 @@ __all__ = [
     "fit", "LmmFit", "anova", "bootstrap_lrt", "BootstrapLRT", "icc", "parse_formula",
     "coef_table", "f_tests", "format_f_tests", "summary", "confint", "profile", "Profile", "bootstrap_parameters",
     "load_dataset", "list_datasets", "DatasetInfo", "read_csv",
-    "simulate_intercepts", "simulate_slopes", "simulate_blocks", "simulate_nested",
+    "simulate_intercepts", "simulate_slopes", "simulate_blocks", "simulate_nested", "simulate_statlab",
+    "simulate_crossed", "plan_study",
     "MixedModelError", "FormulaError", "DataError",
 ]

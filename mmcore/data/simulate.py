@@ -103,3 +103,59 @@ def simulate_nested(n_schools: int = 10, classes_per_school: int = 4, students_p
     df.attrs.update(truth={"mean": mean, "sigma_school": sigma_school, "sigma_class": sigma_class, "sigma": sigma},
                     formula="score ~ 1 + (1 | school/class)")
     return df
+
+
+def simulate_statlab(n_schools: int = 10, students_per_school: int = 8, tests_per_student: int = 4,
+                     mean: float = 60.0, sigma_school: float = 5.0, sigma_student: float = 8.0, sigma: float = 6.0,
+                     seed: int | None = 0) -> pd.DataFrame:
+    """Repeated test scores of students within schools (the StatLab design): y = mean + school_i +
+    student_ij + e. Student labels restart in every school (1, 2, ... as a class list numbers
+    them), as in many real files: student "3" of one school is not student "3" of another, so the
+    model must say so: (1 | school/student), never (1 | school) + (1 | student)."""
+    _check(n_schools, 1)
+    if students_per_school < 1 or tests_per_student < 1:
+        raise DataError("Each school needs at least one student, and each student at least one test.")
+    rng = np.random.default_rng(seed)
+    s_eff = rng.normal(0.0, sigma_school, n_schools)
+    p_eff = rng.normal(0.0, sigma_student, (n_schools, students_per_school))
+    per_school = students_per_school * tests_per_student
+    school = np.repeat(np.arange(n_schools), per_school)
+    student = np.tile(np.repeat(np.arange(students_per_school), tests_per_student), n_schools)
+    test = np.tile(np.arange(1, tests_per_student + 1), n_schools * students_per_school)
+    y = mean + s_eff[school] + p_eff[school, student] + rng.normal(0.0, sigma, len(school))
+    df = pd.DataFrame({
+        "score": y,
+        "school": pd.Categorical.from_codes(school, _group_labels(n_schools, "S")),
+        "student": pd.Categorical.from_codes(student, [str(i + 1) for i in range(students_per_school)]),
+        "test": test,
+    })
+    df.attrs.update(truth={"mean": mean, "sigma_school": sigma_school, "sigma_student": sigma_student, "sigma": sigma},
+                    formula="score ~ 1 + (1 | school/student)")
+    return df
+
+
+def simulate_crossed(n_subjects: int = 20, n_items: int = 12, mean: float = 600.0, effect: float = 30.0,
+                     sigma_subject: float = 50.0, sigma_item: float = 30.0, sigma: float = 60.0,
+                     seed: int | None = 0) -> pd.DataFrame:
+    """Subjects x items, fully crossed: every subject responds to every item once (a reaction-time
+    experiment; the lecture notes' pitch ~ gender + (1 | subject) + (1 | scenario)). Half the items
+    are in condition B: y = mean + effect [item in B] + subject_s + item_i + e."""
+    _check(n_subjects, 1)
+    if n_items < 2:
+        raise DataError("A crossed design needs at least 2 items (one in each condition).")
+    rng = np.random.default_rng(seed)
+    s_eff = rng.normal(0.0, sigma_subject, n_subjects)
+    i_eff = rng.normal(0.0, sigma_item, n_items)
+    subject = np.repeat(np.arange(n_subjects), n_items)
+    item = np.tile(np.arange(n_items), n_subjects)
+    condition = item % 2  # items alternate between the conditions
+    y = mean + effect * condition + s_eff[subject] + i_eff[item] + rng.normal(0.0, sigma, len(item))
+    df = pd.DataFrame({
+        "rt": y,
+        "condition": pd.Categorical.from_codes(condition, ["A", "B"]),
+        "subject": pd.Categorical.from_codes(subject, _group_labels(n_subjects, "P")),
+        "item": pd.Categorical.from_codes(item, _group_labels(n_items, "I")),
+    })
+    df.attrs.update(truth={"mean": mean, "effect": effect, "sigma_subject": sigma_subject, "sigma_item": sigma_item,
+                           "sigma": sigma}, formula="rt ~ condition + (1 | subject) + (1 | item)")
+    return df

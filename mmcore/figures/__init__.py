@@ -1,5 +1,6 @@
 """Every figure, as `fig_*(fit, ...) -> go.Figure` builders, in the house style (style.py):
 views shared by the pages, views of the model, and the lessons' figures."""
+from .designs import fig_incidence, fig_planning, fig_variance_shares
 from .inference import fig_centring, fig_intervals, fig_null_rejections, fig_zeta
 from .lessons import (
                       fig_bootstrap,
@@ -23,5 +24,6 @@ __all__ = [
     "fig_shrinkage_lines", "fig_shrinkage_plane", "fig_study", "fig_surface", "fig_design", "fig_matrix",
     "fig_ranef_plane", "fig_variance_components", "fig_caterpillar", "fig_lines", "fig_panels", "fig_qq",
     "fig_qq_ranef", "fig_qq_residuals", "fig_residuals", "freeze", "styled", "fig_pooling", "covariate_kind",
-    "fig_centring", "fig_intervals", "fig_null_rejections", "fig_zeta",
+    "fig_centring", "fig_intervals", "fig_null_rejections", "fig_zeta", "fig_incidence", "fig_planning",
+    "fig_variance_shares",
 ]

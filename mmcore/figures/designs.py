@@ -1,0 +1,133 @@
+"""Figures of the nested-and-crossed lesson (which levels meet which; where the variance lies) and
+of the planner (curves over the number of groups, one per number of observations per group).
+Style and construction: style.py."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from ..lessons.planning import mc_se
+from .style import GREY, PALETTE, SCALE_BLUE, figure, legend_below
+
+MAX_CELLS = 40_000  # an incidence picture beyond this is binned (InstEval: 2,972 x 1,128 levels)
+
+
+def fig_incidence(table: pd.DataFrame, title: str, binned_to: int = 150) -> go.Figure:
+    """Levels of one factor (rows) against another (columns): the number of observations of each pair,
+    white where a pair never occurs. A crossed design fills the square, a nested one is block diagonal,
+    a partially crossed one is speckled. Very large tables are shown binned (the share of pairs present)."""
+    z = table.to_numpy(dtype=float)
+    rows, cols = table.index.name or "rows", table.columns.name or "columns"
+    note = ""
+    if z.size > MAX_CELLS:
+        z, note = _binned(z > 0, binned_to), " (binned: share of pairs that occur)"
+        x, y, hover = None, None, "share of pairs present: %{z:.2f}<extra></extra>"
+        text_x = text_y = False
+    else:
+        x, y = [str(c) for c in table.columns], [str(r) for r in table.index]
+        hover = f"{rows} %{{y}}, {cols} %{{x}}: %{{z}} observations<extra></extra>"
+        text_x, text_y = len(x) <= 40, len(y) <= 40
+    trace = dict(type="heatmap", z=z, colorscale=SCALE_BLUE, showscale=False, xgap=1 if z.shape[1] <= 60 else 0,
+                 ygap=1 if z.shape[0] <= 60 else 0, hovertemplate=hover, zmin=0)
+    if x is not None:
+        trace.update(x=x, y=y)
+    return figure([trace], dict(
+        title=dict(text=title + note), height=max(260, min(520, 120 + 14 * z.shape[0])),
+        xaxis=dict(title=dict(text=cols), type="category" if x is not None else "-", showticklabels=text_x,
+                   tickangle=-90 if x is not None and len(x) > 12 else 0, side="bottom"),
+        yaxis=dict(title=dict(text=rows), autorange="reversed", type="category" if y is not None else "-",
+                   showticklabels=text_y),
+        margin=dict(l=10, r=10, t=60, b=10)))
+
+
+def _binned(present: np.ndarray, k: int) -> np.ndarray:
+    """The share of present pairs in a k x k grid of blocks of a large boolean table."""
+    r = np.linspace(0, present.shape[0], min(k, present.shape[0]) + 1).astype(int)
+    c = np.linspace(0, present.shape[1], min(k, present.shape[1]) + 1).astype(int)
+    sums = np.add.reduceat(np.add.reduceat(present.astype(float), r[:-1], axis=0), c[:-1], axis=1)
+    return sums / np.outer(np.diff(r), np.diff(c))
+
+
+def fig_variance_shares(tables: dict) -> go.Figure:
+    """Where the variance lies, per model (name -> lessons.designs.variance_table): one horizontal bar
+    per model, split into the shares of each component, labelled with the component's SD."""
+    traces, colours, seen = [], {}, set()
+    names = list(tables)
+    for name in names:
+        for comp in tables[name].index:
+            colours.setdefault(comp, GREY if comp == "Residual" else PALETTE[len(colours) % len(PALETTE)])
+    for comp, colour in colours.items():
+        xs, texts = [], []
+        for name in names:
+            t = tables[name]
+            xs.append(float(t.loc[comp, "share"]) if comp in t.index else 0.0)
+            texts.append(f"{comp}: SD {t.loc[comp, 'SD']:.3g}" if comp in t.index else "")
+        traces.append(dict(type="bar", orientation="h", x=xs, y=names, name=comp, marker=dict(color=colour),
+                           text=texts, textposition="inside", insidetextanchor="middle", showlegend=comp not in seen,
+                           hovertemplate="%{y}: %{text}, %{x:.1%} of the variance<extra></extra>"))
+        seen.add(comp)
+    return figure(traces, dict(
+        barmode="stack", title=dict(text="Where the variance lies: each component's share"),
+        height=150 + 70 * len(names), legend=legend_below(-0.5 if len(names) < 3 else -0.3),
+        xaxis=dict(tickformat=".0%", range=[0, 1], title=dict(text="share of the total variance")),
+        yaxis=dict(autorange="reversed", automargin=True)))
+
+
+# -- planning ---------------------------------------------------------------------------------------
+METHOD_NAMES = {"z": "z (normal)", "satterthwaite": "Satterthwaite t", "kenward-roger": "Kenward-Roger t"}
+
+
+def planning_metrics(method: str) -> dict:
+    """metric -> (column, title, y-axis label, reference line, theory column or None, is a share)."""
+    m = METHOD_NAMES[method]
+    return {
+        "effect_se": ("effect_sd", "SE of the effect", "SD of the estimates", None, "se_known", False),
+        "effect_coverage": (f"coverage_{method}", f"Coverage of the effect's 95% interval ({m})", "coverage", 0.95,
+                            None, True),
+        "effect_power": (f"power_{method}", f"Power of the effect's test ({m})", "power", 0.8, "power_known", True),
+        "sigma_b_se": ("sigma_b_sd", "SE of sigma_b (REML)", "SD of the estimates", None, None, False),
+        "sigma_b_coverage": ("coverage_sigma_b", "Coverage of sigma_b's 95% profile interval", "coverage", 0.95, None,
+                             True),
+        "variance_power": ("power_variance", "Power of the test of sigma_b = 0 (LRT, 50:50 mixture)", "power", 0.8,
+                           None, True),
+        "singular": ("singular", "Singular fits (sigma_b estimated as 0)", "share of studies", None, None, True),
+    }
+
+
+def fig_planning(table: pd.DataFrame, metric: str, method: str = "satterthwaite") -> go.Figure:
+    """One measure of the simulated designs against the number of groups (log axis), one line per
+    number of observations per group; the target (95% coverage with its Monte Carlo band, 80% power)
+    dotted, and where it exists the theory with known variances dashed."""
+    column, title, ylabel, target, theory, share = planning_metrics(method)[metric]
+    nsim = int(table["nsim"].iloc[0])
+    traces, shapes = [], []
+    for k, (n, rows) in enumerate(table.groupby("per_group")):
+        rows = rows.sort_values("groups")
+        colour = PALETTE[k % len(PALETTE)]
+        y = rows[column].to_numpy(dtype=float)
+        line = dict(type="scatter", x=rows["groups"].tolist(), y=y, mode="lines+markers", name=f"n = {n} per group",
+                    line=dict(color=colour, width=2.5), marker=dict(size=7, color=colour), legendgroup=str(n),
+                    hovertemplate=f"{n} per group, %{{x}} groups: %{{y:.3g}}<extra></extra>")
+        if share:  # +- 2 Monte Carlo SE
+            line["error_y"] = dict(type="data", array=[2 * mc_se(v, nsim) for v in y], thickness=1, width=3, color=colour)
+        traces.append(line)
+        if theory is not None:
+            traces.append(dict(type="scatter", x=rows["groups"].tolist(), y=rows[theory].tolist(), mode="lines",
+                               line=dict(color=colour, width=1.5, dash="dash"), legendgroup=str(n), showlegend=k == 0,
+                               name="theory, variances known", hoverinfo="skip"))
+    groups = sorted(table["groups"].unique())
+    if target is not None:
+        shapes.append(dict(type="line", xref="paper", x0=0, x1=1, y0=target, y1=target, line=dict(color="#000000", dash="dot")))
+        if target == 0.95:  # the band a correct interval's coverage falls in, 95% of the time
+            band = 2 * mc_se(0.95, nsim)
+            shapes.append(dict(type="rect", xref="paper", x0=0, x1=1, y0=0.95 - band, y1=0.95 + band, line=dict(width=0),
+                               fillcolor="rgba(0,0,0,0.08)", layer="below"))
+    yaxis = dict(title=dict(text=ylabel), rangemode="tozero")
+    if share:
+        yaxis.update(tickformat=".0%", range=[0.6, 1.0] if target == 0.95 else [0, 1.02])
+        if target == 0.95 and table[column].min() < 0.6:
+            yaxis["range"] = [max(0.0, float(table[column].min()) - 0.05), 1.0]
+    return figure(traces, dict(
+        title=dict(text=title), height=360, shapes=shapes, legend=legend_below(-0.3), yaxis=yaxis,
+        xaxis=dict(title=dict(text="number of groups"), type="log", tickvals=groups, ticktext=[str(g) for g in groups])))
