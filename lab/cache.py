@@ -246,3 +246,24 @@ def get_variance_table(spec: DataSpec, formula: str) -> pd.DataFrame:
 def get_variance_shares_figure(spec: DataSpec, formulas: tuple, names: tuple, scale: float = 1.0):
     tables = {n: get_variance_table(spec, f) for n, f in zip(names, formulas)}
     return freeze(styled(fig_variance_shares(tables), scale))
+
+
+@lru_cache(maxsize=256)
+def get_relation(spec: DataSpec, a: str, b: str) -> designs.Relation:
+    return designs.relation(get_data(spec), a, b)
+
+
+@lru_cache(maxsize=256)
+def get_reused_labels(spec: DataSpec, outer: str, inner: str) -> str | None:
+    return designs.reused_labels(get_data(spec), outer, inner)
+
+
+def get_se(spec: DataSpec, formula: str, term: str) -> float:
+    return float(get_fit(spec, formula).se[term])
+
+
+@lru_cache(maxsize=256)
+def get_pitfall_table(spec: DataSpec, right: str, wrong: str, outer: str, inner: str) -> pd.DataFrame:
+    """The nested model and the crossed one that reused labels make, side by side."""
+    return designs.pitfall_table({"right": (get_fit(spec, right), outer, f"{inner}:{outer}"),
+                                  "wrong": (get_fit(spec, wrong), outer, inner)})

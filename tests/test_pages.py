@@ -10,7 +10,8 @@ from tests.conftest import ROOT
 
 PAGES = ["app.py", "pages/home.py", "pages/random_intercepts.py", "pages/random_slopes.py", "pages/shrinkage.py",
          "pages/model_comparison.py", "pages/under_the_hood.py",
-         "pages/ml_vs_reml.py", "pages/icc.py", "pages/tests_and_intervals.py"]
+         "pages/ml_vs_reml.py", "pages/icc.py", "pages/tests_and_intervals.py", "pages/nested_crossed.py",
+         "pages/planning.py"]
 
 
 def run(page: str, **state) -> AppTest:

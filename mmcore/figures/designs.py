@@ -131,3 +131,25 @@ def fig_planning(table: pd.DataFrame, metric: str, method: str = "satterthwaite"
     return figure(traces, dict(
         title=dict(text=title), height=360, shapes=shapes, legend=legend_below(-0.3), yaxis=yaxis,
         xaxis=dict(title=dict(text="number of groups"), type="log", tickvals=groups, ticktext=[str(g) for g in groups])))
+
+
+def fig_theory(table: pd.DataFrame, which: str = "se") -> go.Figure:
+    """The grid with the variances known (lessons.planning.theory): the effect's SE ("se") or the z
+    test's power ("power") against the number of groups, one line per n. Drawn before any simulation."""
+    column, title = {"se": ("se_known", "SE of the effect, variances known"),
+                     "power": ("power_known", "Power, variances known (z test)")}[which]
+    traces = []
+    for k, (n, rows) in enumerate(table.groupby("per_group")):
+        rows = rows.sort_values("groups")
+        traces.append(dict(type="scatter", x=rows["groups"].tolist(), y=rows[column].tolist(), mode="lines+markers",
+                           name=f"n = {n} per group", line=dict(color=PALETTE[k % len(PALETTE)], width=2.5, dash="dash"),
+                           marker=dict(size=7)))
+    groups = sorted(table["groups"].unique())
+    yaxis = dict(title=dict(text="power" if which == "power" else "SE"), rangemode="tozero")
+    if which == "power":
+        yaxis.update(tickformat=".0%", range=[0, 1.02])
+    shapes = [dict(type="line", xref="paper", x0=0, x1=1, y0=0.8, y1=0.8, line=dict(color="#000000", dash="dot"))] \
+        if which == "power" else []
+    return figure(traces, dict(title=dict(text=title), height=360, legend=legend_below(-0.3), yaxis=yaxis, shapes=shapes,
+                               xaxis=dict(title=dict(text="number of groups"), type="log", tickvals=groups,
+                                          ticktext=[str(g) for g in groups])))

@@ -17,6 +17,7 @@ R_DATA = {
                   "data(penicillin, package = \"faraway\")\ndat <- penicillin",
     "dyestuff": "data(Dyestuff, package = \"lme4\")\ndat <- Dyestuff",
     "penicillin_lme4": "data(Penicillin, package = \"lme4\")\ndat <- Penicillin",
+    "pastes": "data(Pastes, package = \"lme4\")\ndat <- Pastes",
 }
 
 
@@ -147,4 +148,72 @@ def inference_code(formula: str, dataset: str | None = None, csv_name: str = "da
           "print(mmcore.format_f_tests(mmcore.f_tests(fit)))\n"
           "mmcore.confint(fit, method=\"profile\")   # also \"wald\", \"boot\"\n"
           "profile = mmcore.profile(fit); profile.points()   # zeta against each parameter\n")
+    return r, py
+
+
+def comparison_code(right: str, wrong: str, dataset: str | None = None, csv_name: str = "data.csv",
+                    unique: tuple | None = None) -> tuple[str, str]:
+    """Two models of one design side by side (the right one and the mistaken one) in R and mmcore;
+    unique = (new column, outer, inner): the inner factor given unique labels first, and that model too."""
+    data = R_DATA.get(dataset, f'dat <- read.csv("{csv_name}")  # the data on screen, downloaded as CSV')
+    r = ["library(lme4)", data]
+    py = ["import mmcore", "", f'dat = mmcore.load_dataset("{dataset}")' if dataset in R_DATA
+          else f'dat = mmcore.read_csv("{csv_name}")']
+    if unique:
+        new, outer, inner = unique
+        r.append(f"dat${new} <- factor(paste(dat${outer}, dat${inner}, sep = \":\"))   # unique labels")
+        py.append(f'dat["{new}"] = dat["{outer}"].astype(str) + ":" + dat["{inner}"].astype(str)   # unique labels')
+    r += [f"right <- lmer({right}, data = dat)", f"wrong <- lmer({wrong}, data = dat)",
+          "summary(right); summary(wrong)", "ngrps(right); ngrps(wrong)   # how many units each model sees",
+          "with(dat, table(" + ", ".join(_rname(v) for v in _grouping(right)) + "))   # which levels meet which"]
+    py += [f'right = mmcore.fit("{right}", dat)', f'wrong = mmcore.fit("{wrong}", dat)',
+           "print(right.summary()); print(wrong.summary())", "print(right.ngroups, wrong.ngroups)"]
+    if unique:
+        same = right.replace(f"(1 | {unique[1]}/{unique[2]})", f"(1 | {unique[1]}) + (1 | {unique[0]})")
+        r.append(f"same <- lmer({same}, data = dat)   # the nested model again")
+        py.append(f'same = mmcore.fit("{same}", dat)   # the nested model again')
+    return "\n".join(r) + "\n", "\n".join(py) + "\n"
+
+
+def _grouping(formula: str) -> list[str]:
+    """The grouping variables of a formula's random terms, in order, each once."""
+    out = []
+    for term in parse_formula(formula).random:
+        for g in term.group:
+            if g not in out:
+                out.append(g)
+    return out
+
+
+def planning_code(design: str, groups: tuple, per_group: tuple, effect: float, sigma_b: float, sigma: float,
+                  nsim: int) -> tuple[str, str]:
+    """One design of the plan simulated in R (lme4, lmerTest: slow, one fit at a time) and the whole grid
+    in mmcore."""
+    g, n = groups[len(groups) // 2], per_group[len(per_group) // 2]
+    treat = ("(as.integer(group) - 1) %% 2" if design == "between" else "rep((seq_len(n) - 1) %% 2, G)")
+    r = f"""library(lmerTest)   # lme4's lmer with Satterthwaite's df
+one_study <- function(G = {g}, n = {n}, effect = {effect:g}, sigma_b = {sigma_b:g}, sigma = {sigma:g}) {{
+  group <- factor(rep(seq_len(G), each = n))
+  treat <- factor({treat}, levels = 0:1, labels = c("A", "B"))   # treatment {design} groups
+  y <- effect * (treat == "B") + rnorm(G, 0, sigma_b)[group] + rnorm(G * n, 0, sigma)
+  m <- lmer(y ~ treat + (1 | group), data.frame(y, treat, group))
+  co <- coef(summary(m))["treatB", ]   # Satterthwaite; summary(m, ddf = "Kenward-Roger") for KR
+  half <- qt(0.975, co[["df"]]) * co[["Std. Error"]]
+  ci <- confint(m, parm = "sd_(Intercept)|group", oldNames = FALSE, quiet = TRUE)   # profile
+  lrt <- 2 * (logLik(refitML(m)) - logLik(lm(y ~ treat)))
+  c(estimate = co[["Estimate"]], covered = abs(co[["Estimate"]] - effect) <= half, reject = co[["Pr(>|t|)"]] < 0.05,
+    sd_covered = ci[1] <= sigma_b & sigma_b <= ci[2], var_reject = 0.5 * pchisq(lrt, 1, lower.tail = FALSE) < 0.05,
+    singular = isSingular(m))
+}}
+set.seed(1)
+res <- t(replicate({nsim}, one_study()))
+colMeans(res[, -1]); sd(res[, "estimate"])   # coverage, power, singular share; the SE
+"""
+    py = f"""from mmcore import plan_study
+
+table = plan_study(groups={tuple(groups)}, per_group={tuple(per_group)}, design="{design}",
+                   effect={effect:g}, sigma_b={sigma_b:g}, sigma={sigma:g}, nsim={nsim}, seed=1)
+print(table[["groups", "per_group", "effect_sd", "coverage_satterthwaite", "power_satterthwaite",
+             "coverage_sigma_b", "power_variance", "singular"]])
+"""
     return r, py

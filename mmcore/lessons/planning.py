@@ -75,6 +75,11 @@ def known_variance_se(md: ModelData, sigma_b: float, sigma: float) -> float:
     return float(np.sqrt(np.linalg.inv(info)[1, 1]))
 
 
+def theory_se(n_groups: int, n_per_group: int, design: str, sigma_b: float, sigma: float) -> float:
+    """beta1's SE with known variances for a design of the grid (known_variance_se of its layout)."""
+    return known_variance_se(build_model_data(FORMULA, design_frame(n_groups, n_per_group, design)), sigma_b, sigma)
+
+
 @dataclass(frozen=True)
 class Studies:
     """Every simulated study of one design (arrays over the nsim studies)."""
@@ -163,6 +168,20 @@ def plan(groups: tuple, per_group: tuple, design: str, effect: float, sigma_b: f
     out.attrs.update(design=design, effect=float(effect), sigma_b=float(sigma_b), sigma=float(sigma), nsim=int(nsim),
                      level=float(level))
     return out
+
+
+def theory(groups: tuple, per_group: tuple, design: str, effect: float, sigma_b: float, sigma: float,
+           level: float = 0.95) -> pd.DataFrame:
+    """The grid with the variances known, no simulation: the effect's SE and the z test's power per design
+    (what a textbook formula gives; the simulation adds what estimating the variances costs)."""
+    z = stats.norm.ppf(0.5 + level / 2)
+    rows = []
+    for n in sorted(set(per_group)):
+        for g in sorted(set(groups)):
+            se = theory_se(int(g), int(n), design, sigma_b, sigma)
+            power = stats.norm.sf(z - abs(effect) / se) + stats.norm.cdf(-z - abs(effect) / se)
+            rows.append(dict(groups=int(g), per_group=int(n), se_known=se, power_known=float(power)))
+    return pd.DataFrame(rows)
 
 
 def smallest_groups(table: pd.DataFrame, column: str, target: float) -> dict:

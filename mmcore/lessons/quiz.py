@@ -187,3 +187,74 @@ def tests_and_intervals(name: str, t: float, df: float, naive_df: int, wald_lowe
                  "A variance estimated from few groups has a skewed sampling distribution, bounded by 0: the profile "
                  "and the bootstrap follow the likelihood, the Wald interval assumes a symmetric normal one."),
     ]
+
+
+def nested_crossed(kind: str, outer: str, inner: str, labels: int, units: int, right: str, wrong: str,
+                   corr_label: str, corr: float, shares: list[float], se_right: float, se_wrong: float,
+                   term: str) -> list[Question]:
+    """Built from the design and the fits on screen. kind: 'nested' (inner within outer, maybe with
+    reused labels) or 'crossed'; right and wrong: the model and the mistaken one shown beside it;
+    corr: the correlation of two observations sharing `corr_label`; se_*: the SE of `term` in each."""
+    if kind == "nested":
+        first = Question("nc_units", f"How many different {inner} units are there in these data?",
+                         tuple(sorted({str(labels), str(units), str(units * 2)}, key=int)), str(units),
+                         f"Each {inner} belongs to one {outer}: {units} {outer}-{inner} combinations, whatever the "
+                         f"{labels} labels say.")
+    else:
+        first = Question("nc_kind", f"In these data, {outer} and {inner} are ...",
+                         ("nested", "crossed", "partially crossed"), "crossed",
+                         f"Every {outer} meets every {inner}: the incidence picture is filled.")
+    options = tuple(sorted({f"{round(corr, 2):.2f}", *(f"{round(s, 2):.2f}" for s in shares[:3])}, key=float))
+    smaller = se_wrong < se_right
+    return [
+        first,
+        Question("nc_formula", "Which formula describes this design?", tuple(sorted({right, wrong})), right,
+                 f"{right}: " + (f"{inner} within {outer}, counted as {units} units." if kind == "nested"
+                                 else "both crossed factors, each with its own variance.")),
+        Question("nc_corr", f"Two observations that share {corr_label} correlate by about ...", options,
+                 f"{round(corr, 2):.2f}", "The correlation is the share of the variance they have in common: the "
+                 "variance of every factor they share, over the total."),
+        Question("nc_se", f"The mistaken model, {wrong}, makes the SE of {term} ...",
+                 ("smaller", "larger", "no different"), "smaller" if smaller else "larger",
+                 f"SE {se_wrong:.3g} against {se_right:.3g}: "
+                 + ("it counts observations that share a unit as independent, so it claims more precision than "
+                    "the data hold." if smaller else "it puts the missing variance elsewhere; here that made it larger.")),
+    ]
+
+
+def planning(design: str, sigma_b: float, sigma: float, se_of, coverage_z_few: float | None = None,
+             few: int = 4) -> list[Question]:
+    """Built from the truth and the design on screen; se_of(groups, per_group) is the effect's SE with
+    the variances known. coverage_z_few: the simulated coverage of z intervals with `few` groups, if run."""
+    options = {f"{g} groups of {n}": se_of(g, n) for g, n in ((10, 20), (20, 10), (40, 5))}
+    best = min(options, key=options.get)
+    same = max(options.values()) - min(options.values()) < 1e-9 * max(options.values())
+    between = design == "between"
+    limit = f"2 sigma_b / sqrt(G) = {2 * sigma_b:.3g} / sqrt(G)" if between else "0"
+    questions = [
+        Question("pl_total", "200 observations in all: which design estimates the treatment effect most precisely?",
+                 (*options, "all three equally"), "all three equally" if same else best,
+                 ("Within groups the effect is a difference inside each group: the group effects cancel, and only the "
+                  "total number of observations counts." if same else
+                  f"SEs {', '.join(f'{k}: {v:.3g}' for k, v in options.items())}. Between groups each group is one "
+                  "draw of its group effect: more groups average over more of them.")),
+        Question("pl_limit", "With the number of groups fixed, more and more observations per group bring the "
+                 "effect's SE down to ...", ("0", "2 sigma_b / sqrt(G) = " + f"{2 * sigma_b:.3g} / sqrt(G)",
+                                             "sigma / sqrt(G)"), limit,
+                 ("Between groups, Var = 4 (sigma_b^2 + sigma^2 / n) / G: the sigma^2 / n part goes, sigma_b^2 / G "
+                  "stays." if between else "Within groups, Var = 4 sigma^2 / (n G): more observations always help.")),
+    ]
+    fact = (f" In your simulation with {few} groups it covered {coverage_z_few:.0%}." if coverage_z_few is not None
+            else "")
+    questions.append(Question(
+        "pl_z", f"With {few} groups, a z interval for the effect (estimate +- 1.96 SE) covers the truth ...",
+        ("less than 95% of the time", "95% of the time", "more than 95% of the time"), "less than 95% of the time",
+        "It treats the estimated SE as known; with few groups the estimate's t has few df and heavier tails, so "
+        "+-1.96 SE is too short." + fact))
+    questions.append(Question(
+        "pl_singular", f"A study's fit is singular although the truth has sigma_b = {sigma_b:.3g}. This means ...",
+        ("the data of that study cannot tell the group variance from zero", "the software failed",
+         "the truth was sigma_b = 0"), "the data of that study cannot tell the group variance from zero",
+        "With few groups or a small sigma_b, the group means can vary less than sigma^2 / n alone predicts; the "
+        "estimate then sits on the boundary. It happens in a share of studies: the planner counts it."))
+    return questions
