@@ -86,16 +86,21 @@ if kind == NESTED:
         lab.show(lab.get_incidence_figure(spec, outer, inner, f"As labelled: {outer} x {inner}", lab.scale()),
                  key="nc_labels")
     with right:
-        lab.show(lab.get_incidence_figure(spec, outer, d["unique"], f"As the design is: {outer} x {inner} within "
-                                          f"{outer}", lab.scale()), key="nc_units")
+        lab.show(lab.get_incidence_figure(spec, outer, d["unique"], f"As the design is: {rel.levels_b} {inner}s, each "
+                                          f"in one {outer}", lab.scale()), key="nc_units")
     st.warning(lab.get_reused_labels(spec, outer, inner))
     st.caption(f"Left: the labels alone make {outer} and {inner} look crossed (every label in every {outer}). Right: "
-               f"the {inner}s as units, labelled {outer}:{inner}; each belongs to one {outer}, so the picture is block "
+               f"the {inner}s as units, labelled {outer}:{inner} (column {d['unique']}); each belongs to one {outer}, so the picture is block "
                f"diagonal. {rel.text}")
 else:
-    lab.show(lab.get_incidence_figure(spec, outer, inner, f"{outer} x {inner}: observations of each pair", lab.scale()),
-             key="nc_incidence")
-    st.caption(rel.text + " Each factor has a variance of its own, and neither is inside the other.")
+    left, right = st.columns([3, 2])
+    with left:
+        lab.show(lab.get_incidence_figure(spec, outer, inner, f"{outer} x {inner}: observations of each pair",
+                                          lab.scale()), key="nc_incidence")
+    with right:
+        st.markdown(f"{rel.text}\n\nEach factor has a variance of its own, and neither is inside the other: "
+                    f"`(1 | {outer}) + (1 | {inner})`. A nested design would show one block per {outer}; here every "
+                    "row is full.")
 
 st.subheader("The model")
 st.latex(d["latex"])
@@ -145,8 +150,10 @@ with left:
 with right:
     st.markdown(f"**{'Wrong' if kind == NESTED else 'Forgets a factor'}:** `{d['wrong']}`")
     st.code(wrong.summary(), language="text")
-lab.show(lab.get_variance_shares_figure(spec, (d["formula"], d["wrong"]), ("right", "mistaken"), lab.scale()),
-         key="nc_shares")
+random_part = lambda f: f.split("~")[1].split("+", 1)[1].strip() if "+" in f else f  # noqa: E731
+lab.show(lab.get_variance_shares_figure(spec, (d["formula"], d["wrong"]), (
+    f"right: {random_part(d['formula'])}", f"{'wrong' if kind == NESTED else 'forgets one'}: {random_part(d['wrong'])}"),
+    lab.scale()), key="nc_shares")
 term = "conditionB" if key == "crossed" else "(Intercept)"
 se_right, se_wrong = lab.get_se(spec, d["formula"], term), lab.get_se(spec, d["wrong"], term)
 if kind == NESTED:

@@ -7,7 +7,7 @@ import lab
 from mmcore.figures import fig_planning, fig_theory
 from mmcore.figures.designs import METHOD_NAMES
 from mmcore.lessons import codegen, quiz
-from mmcore.lessons.planning import plan, smallest_groups, theory, theory_se
+from mmcore.lessons.planning import findings, plan, theory, theory_se
 
 GROUPS = [4, 6, 8, 10, 15, 20, 30, 40, 60]
 PER_GROUP = [2, 4, 6, 10, 20, 40]
@@ -34,15 +34,15 @@ if spec.simulated:
 else:
     pilot = lab.fit_or_stop(spec, lab.intercept_model(spec))
     sb, s = float(pilot.varcorr.sdcor.iloc[0]), float(pilot.sigma)
-    d = st.slider("Effect to detect, in SDs of one observation, sqrt(sigma_b^2 + sigma^2)", 0.0, 2.0, 0.5, 0.05,
+    d = st.slider(r"Effect to detect, in SDs of one observation, $\sqrt{\sigma_b^2 + \sigma^2}$", 0.0, 2.0, 0.5, 0.05,
                   **lab.bind("pl_d"))
     truth = dict(effect=round(d * (sb**2 + s**2) ** 0.5, 6), sigma_b=sb, sigma=s)
 lab.steps([
     "Press *Simulate the designs* and look at the power curves: which matters more, more groups or more per group?",
     "Switch the treatment between *between* and *within* groups and simulate again: compare the SE curves.",
     "Look at coverage with few groups under *z*, then under Satterthwaite or Kenward-Roger.",
-    "Open *the between-group SD*: how many groups until sigma_b is estimated to within a third of itself?",
-    "Set sigma_b small (simulate mode) and watch the share of singular fits grow.",
+    r"Open *the between-group SD*: how many groups until $\sigma_b$ is estimated to within a third of itself?",
+    r"Set $\sigma_b$ small (simulate mode) and watch the share of singular fits grow.",
 ])
 
 st.subheader("The model and what theory says")
@@ -54,24 +54,24 @@ if layout == "between":
 else:
     st.latex(r"\operatorname{Var}(\hat\beta_1) = \frac{4\sigma^2}{nG}\quad\text{(the group effects cancel within groups)}")
 st.markdown(
-    f"The truth used for planning: treatment effect **{truth['effect']:.4g}**, between-group SD sigma_b = "
-    f"**{truth['sigma_b']:.4g}**, residual SD sigma = **{truth['sigma']:.4g}**"
-    + (f" (sigma_b and sigma estimated from the pilot data *{spec.dataset}* below; the effect is {d:.2f} of its "
+    f"The truth used for planning: treatment effect **{truth['effect']:.4g}**, between-group SD $\\sigma_b$ = "
+    f"**{truth['sigma_b']:.4g}**, residual SD $\\sigma$ = **{truth['sigma']:.4g}**"
+    + (f" ($\\sigma_b$ and $\\sigma$ estimated from the pilot data *{spec.dataset}* below; the effect is {d:.2f} of its "
        "total SD)." if pilot is not None else " (the sidebar's truth)."))
 example = pilot if pilot is not None else lab.fit_or_stop(spec, "y ~ treat + (1 | group)")
 with st.expander("The pilot study (its estimates are the truth the planner uses)" if pilot is not None else
                  "One simulated study of this design, its fit beside the truth", expanded=False):
     st.code(example.summary(), language="text")
     if pilot is None:
-        lab.truth_table(spec.truth, {"effect": ("effect", example.fixef["treatB"]),
-                                     "sigma_b": ("sigma_b", example.varcorr.sdcor.iloc[0]),
-                                     "sigma": ("sigma", example.sigma)})
+        lab.truth_table(spec.truth, {r"effect $\beta_1$": ("effect", example.fixef["treatB"]),
+                                     r"$\sigma_b$": ("sigma_b", example.varcorr.sdcor.iloc[0]),
+                                     r"$\sigma$": ("sigma", example.sigma)})
         lab.notes(example)
 
 st.subheader("Simulate the designs")
-c1, c2, c3 = st.columns([3, 3, 2])
-groups = c1.pills("Numbers of groups G", GROUPS, selection_mode="multi", default=[4, 6, 10, 20, 40, 60],
+groups = st.pills("Numbers of groups G", GROUPS, selection_mode="multi", default=[4, 6, 10, 20, 40, 60],
                   **lab.bind("pl_groups"))
+c2, c3 = st.columns([3, 2])
 per_group = c2.pills("Observations per group n", PER_GROUP, selection_mode="multi", default=[2, 6, 20],
                      **lab.bind("pl_n"))
 nsim = c3.select_slider("Studies per design", [100, 200, 500, 1000], 200, **lab.bind("pl_nsim"))
@@ -79,7 +79,7 @@ DDF = {"Satterthwaite": "satterthwaite", "Kenward-Roger": "kenward-roger", "z (n
 ddf = DDF[st.radio("The effect's t test and interval use", list(DDF), horizontal=True, **lab.bind("pl_ddf"))]
 groups, per_group = tuple(sorted(groups or [])), tuple(sorted(per_group or []))
 st.caption(f"{len(groups) * len(per_group)} designs x {nsim} studies: each study is fitted by REML (lmer) and ML, "
-           "its effect tested with lmerTest's t, its sigma_b given lme4's profile interval, its sigma_b tested by "
+           r"its effect tested with lmerTest's t, its $\sigma_b$ given lme4's profile interval, its $\sigma_b$ tested by "
            "the likelihood-ratio test against the 50:50 mixture. All studies of a design are fitted together.")
 params = (layout, groups, per_group, truth["effect"], truth["sigma_b"], truth["sigma"], nsim)
 table = lab.run_on_click("pl_plan", params, "Simulate the designs", "pl_run", plan, label="Simulating studies",
@@ -99,29 +99,23 @@ else:
     for col, metric in zip(columns, VIEWS[view]):
         with col:
             lab.show(lab.styled(fig_planning(table, metric, ddf), lab.scale()), key=f"pl_{metric}")
-    enough = smallest_groups(table, f"power_{ddf}", 0.8)
-    sentence = "; ".join(f"n = {n}: {g} groups" if g else f"n = {n}: more than {max(groups)} groups"
-                         for n, g in enough.items())
-    few = table[table["groups"] == table["groups"].min()]
-    st.markdown(f"**80% power for an effect of {truth['effect']:.3g}** ({METHOD_NAMES[ddf]}, 5% level) needs: "
-                f"{sentence}. With {int(few['groups'].iloc[0])} groups the z interval covers "
-                f"{few['coverage_z'].min():.0%}-{few['coverage_z'].max():.0%}, "
-                f"Satterthwaite's t {few['coverage_satterthwaite'].min():.0%}-{few['coverage_satterthwaite'].max():.0%}, "
-                f"Kenward-Roger's {few['coverage_kenward-roger'].min():.0%}-{few['coverage_kenward-roger'].max():.0%}.")
-    st.caption("Bars: +- 2 Monte Carlo SE. Dashed: theory with the variances known. The grey band around 95% is "
-               "where a correct interval's simulated coverage falls 95% of the time.")
+    st.markdown(findings(table, ddf, METHOD_NAMES[ddf])[{"the treatment effect": "effect", "the between-group SD":
+                                                         "sigma_b", "singular fits": "singular"}[view]])
+    st.caption("One line per number of observations per group n. Bars: +- 2 Monte Carlo SE. Dashed: theory with the "
+               "variances known. The grey band around 95% is where a correct interval's simulated coverage falls 95% "
+               "of the time; the dotted line at 80% is the usual target power.")
     with st.expander("The numbers"):
         lab.table(table.set_index(["groups", "per_group"]), 3)
 
 st.subheader("What to notice")
 lab.explain(
-    "- **Between groups**, every group contributes one draw of b_i: the SE cannot fall below 2 sigma_b / sqrt(G), "
+    r"- **Between groups**, every group contributes one draw of $b_i$: the SE cannot fall below $2\sigma_b/\sqrt{G}$, "
     "however large n. Beyond a few observations per group, only more groups help.\n"
-    "- **Within groups**, b_i cancels in the comparison: the SE is 2 sigma / sqrt(nG) and the total number of "
+    r"- **Within groups**, $b_i$ cancels in the comparison: the SE is $2\sigma/\sqrt{nG}$ and the total number of "
     "observations is what counts.\n"
     "- With few groups, **z intervals cover less than 95%** (they ignore that the SE is estimated from G - 2 df); "
     "Satterthwaite's and Kenward-Roger's t intervals keep their 95%.\n"
-    "- **sigma_b needs groups**: its SE falls like 1 / sqrt(G), observations per group barely help, and with few "
+    r"- **$\sigma_b$ needs groups**: its SE falls like $1/\sqrt{G}$, observations per group barely help, and with few "
     "groups many fits are singular and the profile interval covers less than it says.")
 if table is not None:
     lab.page_link("pages/tests_and_intervals.py", "Why the df matter: tests and intervals", ":material/rule:")

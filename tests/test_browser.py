@@ -12,7 +12,8 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 PAGES = {"home": ("/", 1), "random_intercepts": ("/random-intercepts", 5), "random_slopes": ("/random-slopes", 3),
          "icc": ("/icc", 1), "shrinkage": ("/shrinkage", 2), "ml_vs_reml": ("/ml-vs-reml", 2),
          "model_comparison": ("/model-comparison", 0), "under_the_hood": ("/under-the-hood", 2),
-         "tests_and_intervals": ("/tests-and-intervals", 3),
+         "tests_and_intervals": ("/tests-and-intervals", 3), "nested_crossed": ("/nested-crossed", 3),
+         "planning": ("/planning", 2),
          "your_data": ("/your-data", 0)}
 
 if not Path(CHROMIUM).exists():
@@ -150,6 +151,42 @@ def test_random_slopes_centring_in_the_browser(server, browser):
     page.get_by_text("Where does Days start? Centring").scroll_into_view_if_needed()
     page.wait_for_timeout(1000)
     page.screenshot(path=str(ARTIFACTS / "random_slopes_centring.png"), full_page=True)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert not errors, errors
+    page.close()
+
+
+def test_planning_simulation_with_progress_in_the_browser(server, browser):
+    page, errors = open_page(browser, server + "/planning?pl_nsim=200&pl_groups=4&pl_groups=10&pl_groups=20&pl_groups=40"
+                             "&pl_n=2&pl_n=10")
+    page.get_by_role("button", name="Simulate the designs").click()
+    page.locator("[data-testid=stProgress]").first.wait_for(state="visible", timeout=30_000)  # the bar, while it runs
+    page.get_by_text("80% power for an effect of").wait_for(timeout=300_000)
+    page.wait_for_function("() => document.querySelectorAll('.main-svg').length >= 3", timeout=60_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "planning_simulated.png"), full_page=True)
+    page.locator("[data-testid=stButtonGroup] button", has_text="the between-group SD").click()
+    page.get_by_text("sigma_b: coverage of 95% intervals").wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "planning_sigma_b.png"), full_page=True)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert not errors, errors
+    page.close()
+
+
+@pytest.mark.parametrize("name,path", [
+    ("presenter_nested_crossed", "/nested-crossed?present=1&nc_dataset=simulate&nc_design=subjects%20x%20items"),
+    ("presenter_planning", "/planning?present=1&pl_layout=within")])
+def test_new_lessons_in_presenter_mode(server, browser, name, path):
+    page, errors = open_page(browser, server + path, height=1100)
+    page.wait_for_function("() => document.querySelectorAll('.main-svg').length >= 2", timeout=60_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))  # what the projector shows first
+    page.set_viewport_size({"width": 1400, "height": 6000})  # the app scrolls inside its own container
+    page.wait_for_timeout(2500)
+    page.screenshot(path=str(ARTIFACTS / f"{name}_full.png"))
+    title_size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)")
+    assert title_size >= 50
     assert page.locator("[data-testid=stException]").count() == 0
     assert not errors, errors
     page.close()

@@ -34,7 +34,7 @@ def test_pastes_pitfall_is_on_screen():
     assert "batch, 10; cask, 3" in wrong
     table = at.dataframe[0].value
     assert table.loc["units of the inner factor", "right"] == 30 and table.loc["units of the inner factor", "wrong"] == 3
-    assert "As the design is: batch x cask within batch" in titles(at)
+    assert "As the design is: 30 casks, each in one batch" in titles(at)
 
 
 def test_crossed_design_shows_the_se_of_the_forgotten_factor():
@@ -78,26 +78,26 @@ def test_planning_before_and_after_the_simulation():
     assert titles(at) == ["SE of the effect, variances known", "Power, variances known (z test)"]
     at.button(key="pl_run").click().run()
     clean(at)
-    assert titles(at)[1] == "Coverage of the effect's 95% interval (Satterthwaite t)"
-    coverage = next(c for c in charts(at) if "Coverage" in c["layout"]["title"]["text"])
+    assert titles(at)[1] == "Effect: coverage of 95% intervals<br><sup>Satterthwaite t</sup>"
+    coverage = next(c for c in charts(at) if "coverage" in c["layout"]["title"]["text"])
     assert len([t for t in coverage["data"] if t["mode"] == "lines+markers"]) == 2
     assert "80% power for an effect of" in markdown_with(at, "80% power")
     at.radio(key="pl_ddf").set_value("Kenward-Roger").run()
-    assert titles(at)[1] == "Coverage of the effect's 95% interval (Kenward-Roger t)"
+    assert titles(at)[1] == "Effect: coverage of 95% intervals<br><sup>Kenward-Roger t</sup>"
     at.segmented_control(key="pl_view").set_value("singular fits").run()
     clean(at)
-    assert titles(at) == ["Singular fits (sigma_b estimated as 0)"]
+    assert titles(at) == ["Singular fits<br><sup>sigma_b estimated as 0</sup>"]
     # another session with the same link sees the result without running it again
     other = run("pages/planning.py", pl_nsim=100, pl_groups=[4, 10], pl_n=[2, 6])
-    assert "Singular" not in json.dumps(titles(other)) and titles(other)[0] == "SE of the effect"
+    assert "Singular" not in json.dumps(titles(other)) and titles(other)[0].startswith("Effect: SE")
 
 
 def test_planning_pilot_data_and_simulate_mode():
     at = run("pages/planning.py", pl_dataset="penicillin", pl_layout="within")
     clean(at)
     text = markdown_with(at, "The truth used for planning")
-    assert "pilot data *penicillin*" in text and "sigma_b = **" in text
+    assert "pilot data *penicillin*" in text and "$\\sigma_b$ = **" in text
     at = run("pages/planning.py", pl_dataset="simulate", pl_sigma_b=0.0)
     clean(at)
     assert truth(at)["sigma_b"][0] == 0.0
-    assert "sigma_b = **0**" in markdown_with(at, "The truth used for planning")
+    assert "$\\sigma_b$ = **0**" in markdown_with(at, "The truth used for planning")

@@ -131,3 +131,25 @@ def test_plan_refuses_impossible_designs(bad):
     args = dict(groups=(4,), per_group=(2,), design="between", effect=1.0, sigma_b=1.0, sigma=1.0, nsim=40) | bad
     with pytest.raises(mmcore.MixedModelError):
         planning.plan(**args)
+
+
+def test_findings_say_what_the_grid_shows():
+    table = planning.plan((4, 8), (2, 6), "between", 1.0, 1.0, 1.0, nsim=40, seed=2)
+    text = planning.findings(table, "kenward-roger", "Kenward-Roger t")
+    assert "80% power for an effect of 1" in text["effect"] and "Kenward-Roger t" in text["effect"]
+    assert "With 4 groups the z interval covers" in text["effect"]
+    assert "within a third of itself" in text["sigma_b"] and "profile interval covers" in text["sigma_b"]
+    assert text["singular"].startswith("With 4 groups,")
+    null = planning.plan((4,), (2,), "within", 0.0, 0.0, 1.0, nsim=40, seed=2)
+    assert "is its size" in planning.findings(null, "z", "z (normal)")["sigma_b"]
+
+
+def test_planning_quiz_answers_follow_the_design():
+    from mmcore.lessons import quiz
+
+    se = lambda design: lambda g, n: planning.theory_se(g, n, design, 1.0, 2.0)  # noqa: E731
+    between = {q.key: q for q in quiz.planning("between", 1.0, 2.0, se("between"))}
+    assert between["pl_total"].answer == "50 groups of 4"  # more groups beat more per group
+    assert between["pl_limit"].answer.startswith("2 sigma_b / sqrt(G)")
+    within = {q.key: q for q in quiz.planning("within", 1.0, 2.0, se("within"))}
+    assert within["pl_total"].answer == "all three equally" and within["pl_limit"].answer == "0"

@@ -29,15 +29,16 @@ def fig_incidence(table: pd.DataFrame, title: str, binned_to: int = 150) -> go.F
         hover = f"{rows} %{{y}}, {cols} %{{x}}: %{{z}} observations<extra></extra>"
         text_x, text_y = len(x) <= 40, len(y) <= 40
     trace = dict(type="heatmap", z=z, colorscale=SCALE_BLUE, showscale=False, xgap=1 if z.shape[1] <= 60 else 0,
-                 ygap=1 if z.shape[0] <= 60 else 0, hovertemplate=hover, zmin=0)
+                 ygap=1 if z.shape[0] <= 60 else 0, hovertemplate=hover, zmin=0, zmax=max(float(z.max()), 1e-12))
     if x is not None:
         trace.update(x=x, y=y)
     return figure([trace], dict(
-        title=dict(text=title + note), height=max(260, min(520, 120 + 14 * z.shape[0])),
+        title=dict(text=title + note), height=max(320, min(560, 150 + 20 * z.shape[0])),
         xaxis=dict(title=dict(text=cols), type="category" if x is not None else "-", showticklabels=text_x,
-                   tickangle=-90 if x is not None and len(x) > 12 else 0, side="bottom"),
+                   tickangle=-90 if x is not None and len(x) > 12 else 0, side="bottom",
+                   **(dict(tickmode="array", tickvals=x) if text_x else {})),
         yaxis=dict(title=dict(text=rows), autorange="reversed", type="category" if y is not None else "-",
-                   showticklabels=text_y),
+                   showticklabels=text_y, **(dict(tickmode="array", tickvals=y) if text_y else {})),
         margin=dict(l=10, r=10, t=60, b=10)))
 
 
@@ -69,7 +70,8 @@ def fig_variance_shares(tables: dict) -> go.Figure:
         seen.add(comp)
     return figure(traces, dict(
         barmode="stack", title=dict(text="Where the variance lies: each component's share"),
-        height=150 + 70 * len(names), legend=legend_below(-0.5 if len(names) < 3 else -0.3),
+        height=170 + 70 * len(names), legend=dict(legend_below(-0.5 if len(names) < 3 else -0.3), traceorder="normal"),
+        uniformtext=dict(minsize=11, mode="hide"),
         xaxis=dict(tickformat=".0%", range=[0, 1], title=dict(text="share of the total variance")),
         yaxis=dict(autorange="reversed", automargin=True)))
 
@@ -80,18 +82,19 @@ METHOD_NAMES = {"z": "z (normal)", "satterthwaite": "Satterthwaite t", "kenward-
 
 def planning_metrics(method: str) -> dict:
     """metric -> (column, title, y-axis label, reference line, theory column or None, is a share)."""
-    m = METHOD_NAMES[method]
+    m = f"<br><sup>{METHOD_NAMES[method]}</sup>"
     return {
-        "effect_se": ("effect_sd", "SE of the effect", "SD of the estimates", None, "se_known", False),
-        "effect_coverage": (f"coverage_{method}", f"Coverage of the effect's 95% interval ({m})", "coverage", 0.95,
-                            None, True),
-        "effect_power": (f"power_{method}", f"Power of the effect's test ({m})", "power", 0.8, "power_known", True),
-        "sigma_b_se": ("sigma_b_sd", "SE of sigma_b (REML)", "SD of the estimates", None, None, False),
-        "sigma_b_coverage": ("coverage_sigma_b", "Coverage of sigma_b's 95% profile interval", "coverage", 0.95, None,
-                             True),
-        "variance_power": ("power_variance", "Power of the test of sigma_b = 0 (LRT, 50:50 mixture)", "power", 0.8,
-                           None, True),
-        "singular": ("singular", "Singular fits (sigma_b estimated as 0)", "share of studies", None, None, True),
+        "effect_se": ("effect_sd", "Effect: SE<br><sup>SD of the estimates over the studies</sup>", "SE", None,
+                      "se_known", False),
+        "effect_coverage": (f"coverage_{method}", "Effect: coverage of 95% intervals" + m, "coverage", 0.95, None, True),
+        "effect_power": (f"power_{method}", "Effect: power of the t test" + m, "power", 0.8, "power_known", True),
+        "sigma_b_se": ("sigma_b_sd", "sigma_b: SE<br><sup>SD of the REML estimates</sup>", "SE", None, None, False),
+        "sigma_b_coverage": ("coverage_sigma_b", "sigma_b: coverage of 95% intervals<br><sup>lme4's profile "
+                             "interval</sup>", "coverage", 0.95, None, True),
+        "variance_power": ("power_variance", "sigma_b: power of the test of 0<br><sup>LRT, 50:50 mixture</sup>",
+                           "power", 0.8, None, True),
+        "singular": ("singular", "Singular fits<br><sup>sigma_b estimated as 0</sup>", "share of studies", None, None,
+                     True),
     }
 
 
@@ -101,21 +104,21 @@ def fig_planning(table: pd.DataFrame, metric: str, method: str = "satterthwaite"
     dotted, and where it exists the theory with known variances dashed."""
     column, title, ylabel, target, theory, share = planning_metrics(method)[metric]
     nsim = int(table["nsim"].iloc[0])
-    traces, shapes = [], []
+    traces, shapes, known = [], [], []
     for k, (n, rows) in enumerate(table.groupby("per_group")):
         rows = rows.sort_values("groups")
         colour = PALETTE[k % len(PALETTE)]
         y = rows[column].to_numpy(dtype=float)
-        line = dict(type="scatter", x=rows["groups"].tolist(), y=y, mode="lines+markers", name=f"n = {n} per group",
+        line = dict(type="scatter", x=rows["groups"].tolist(), y=y, mode="lines+markers", name=f"n = {n}",
                     line=dict(color=colour, width=2.5), marker=dict(size=7, color=colour), legendgroup=str(n),
                     hovertemplate=f"{n} per group, %{{x}} groups: %{{y:.3g}}<extra></extra>")
         if share:  # +- 2 Monte Carlo SE
             line["error_y"] = dict(type="data", array=[2 * mc_se(v, nsim) for v in y], thickness=1, width=3, color=colour)
         traces.append(line)
-        if theory is not None:
-            traces.append(dict(type="scatter", x=rows["groups"].tolist(), y=rows[theory].tolist(), mode="lines",
-                               line=dict(color=colour, width=1.5, dash="dash"), legendgroup=str(n), showlegend=k == 0,
-                               name="theory, variances known", hoverinfo="skip"))
+        if theory is not None:  # after every simulated line, so that the legend lists those first
+            known.append(dict(type="scatter", x=rows["groups"].tolist(), y=rows[theory].tolist(), mode="lines",
+                              line=dict(color=colour, width=1.5, dash="dash"), legendgroup="theory", showlegend=k == 0,
+                              name="known variances", hoverinfo="skip"))
     groups = sorted(table["groups"].unique())
     if target is not None:
         shapes.append(dict(type="line", xref="paper", x0=0, x1=1, y0=target, y1=target, line=dict(color="#000000", dash="dot")))
@@ -128,8 +131,9 @@ def fig_planning(table: pd.DataFrame, metric: str, method: str = "satterthwaite"
         yaxis.update(tickformat=".0%", range=[0.6, 1.0] if target == 0.95 else [0, 1.02])
         if target == 0.95 and table[column].min() < 0.6:
             yaxis["range"] = [max(0.0, float(table[column].min()) - 0.05), 1.0]
-    return figure(traces, dict(
-        title=dict(text=title), height=360, shapes=shapes, legend=legend_below(-0.3), yaxis=yaxis,
+    return figure(traces + known, dict(
+        title=dict(text=title), height=380, shapes=shapes, legend=legend_below(-0.28), yaxis=yaxis,
+        margin=dict(l=10, r=10, t=75, b=10),
         xaxis=dict(title=dict(text="number of groups"), type="log", tickvals=groups, ticktext=[str(g) for g in groups])))
 
 
@@ -142,7 +146,7 @@ def fig_theory(table: pd.DataFrame, which: str = "se") -> go.Figure:
     for k, (n, rows) in enumerate(table.groupby("per_group")):
         rows = rows.sort_values("groups")
         traces.append(dict(type="scatter", x=rows["groups"].tolist(), y=rows[column].tolist(), mode="lines+markers",
-                           name=f"n = {n} per group", line=dict(color=PALETTE[k % len(PALETTE)], width=2.5, dash="dash"),
+                           name=f"n = {n}", line=dict(color=PALETTE[k % len(PALETTE)], width=2.5, dash="dash"),
                            marker=dict(size=7)))
     groups = sorted(table["groups"].unique())
     yaxis = dict(title=dict(text="power" if which == "power" else "SE"), rangemode="tozero")

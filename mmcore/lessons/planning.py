@@ -184,13 +184,44 @@ def theory(groups: tuple, per_group: tuple, design: str, effect: float, sigma_b:
     return pd.DataFrame(rows)
 
 
-def smallest_groups(table: pd.DataFrame, column: str, target: float) -> dict:
-    """For each number of observations per group, the fewest groups whose `column` reaches target
-    (None if no design on the grid does)."""
+def smallest_groups(table: pd.DataFrame, column: str, target: float, at_most: bool = False) -> dict:
+    """For each number of observations per group, the fewest groups whose `column` reaches target (or,
+    at_most, falls to it); None if no design on the grid does."""
     out = {}
     for n, rows in table.groupby("per_group"):
-        ok = rows[rows[column] >= target]
+        ok = rows[rows[column] <= target] if at_most else rows[rows[column] >= target]
         out[int(n)] = int(ok["groups"].min()) if len(ok) else None
+    return out
+
+
+def findings(table: pd.DataFrame, method: str, method_name: str) -> dict:
+    """What the simulated grid says, in sentences: for the effect, for sigma_b, for singular fits."""
+    effect, sigma_b = table.attrs["effect"], table.attrs["sigma_b"]
+
+    def needs(column, target, at_most=False):
+        top = int(table["groups"].max())
+        return "; ".join(f"n = {n}: {g} groups" if g else f"n = {n}: more than {top} groups"
+                         for n, g in smallest_groups(table, column, target, at_most).items())
+
+    few = table[table["groups"] == table["groups"].min()]
+    g_few = int(few["groups"].iloc[0])
+    span = lambda col: f"{few[col].min():.0%}" + (f"-{few[col].max():.0%}" if len(few) > 1 else "")  # noqa: E731
+    out = {"effect": f"**80% power for an effect of {effect:.3g}** ({method_name}, 5% level) needs: "
+                     f"{needs(f'power_{method}', 0.8)}. With {g_few} groups the z interval covers {span('coverage_z')}, "
+                     f"Satterthwaite's t {span('coverage_satterthwaite')}, Kenward-Roger's "
+                     f"{span('coverage_kenward-roger')}."}
+    if sigma_b > 0:
+        out["sigma_b"] = (f"**$\\sigma_b$ to within a third of itself** (SE at most {sigma_b / 3:.3g}) needs: "
+                          f"{needs('sigma_b_sd', sigma_b / 3, True)}. **80% power for "
+                          f"the test of $\\sigma_b$ = 0** needs: {needs('power_variance', 0.8)}. With {g_few} groups the "
+                          f"profile interval covers {span('coverage_sigma_b')}.")
+    else:
+        out["sigma_b"] = (f"The truth has $\\sigma_b$ = 0: the 'power' of the test of $\\sigma_b$ = 0 is its size, "
+                          f"{table['power_variance'].min():.1%}-{table['power_variance'].max():.1%} (at most 5% if the "
+                          "50:50 mixture is right).")
+    out["singular"] = (f"With {g_few} groups, {span('singular')} of the fits are singular; with "
+                       f"{int(table['groups'].max())} groups, "
+                       f"{table[table['groups'] == table['groups'].max()]['singular'].max():.0%} at most.")
     return out
 
 

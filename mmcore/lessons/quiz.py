@@ -226,7 +226,7 @@ def planning(design: str, sigma_b: float, sigma: float, se_of, coverage_z_few: f
              few: int = 4) -> list[Question]:
     """Built from the truth and the design on screen; se_of(groups, per_group) is the effect's SE with
     the variances known. coverage_z_few: the simulated coverage of z intervals with `few` groups, if run."""
-    options = {f"{g} groups of {n}": se_of(g, n) for g, n in ((10, 20), (20, 10), (40, 5))}
+    options = {f"{g} groups of {n}": se_of(g, n) for g, n in ((10, 20), (20, 10), (50, 4))}
     best = min(options, key=options.get)
     same = max(options.values()) - min(options.values()) < 1e-9 * max(options.values())
     between = design == "between"
