@@ -42,6 +42,7 @@ test: $(VENV)/.test chromium
 
 bench: $(VENV)/.test
 	OPENBLAS_NUM_THREADS=1 $(PY) bench/engine.py
+	OPENBLAS_NUM_THREADS=1 $(PY) bench/planning.py
 	$(PY) bench/pages.py
 	$(PY) bench/upload.py
 	$(PY) bench/load.py --page random-slopes
