@@ -50,6 +50,13 @@ SCENARIOS = [
      lambda at, i: at.selectbox(key="uh_formula").set_value(EXPLORER[i % 7])),
     ("icc", "ICC slider (simulate)", {"ic_dataset": "simulate"},
      lambda at, i: at.slider(key="ic_icc").set_value(round(0.05 + 0.04 * i, 2))),
+    ("nested_crossed", "student SD slider (simulate: 2 nested fits)", {"nc_dataset": "simulate"},
+     lambda at, i: at.slider(key="nc_statlab_sigma_student").set_value(1.0 + 0.5 * i)),
+    ("nested_crossed", "item SD slider (simulate: 2 crossed fits)", {"nc_dataset": "simulate",
+                                                                     "nc_design": "subjects x items"},
+     lambda at, i: at.slider(key="nc_crossed_sigma_item").set_value(5.0 * (i + 1))),
+    ("planning", "effect slider (pilot dyestuff: theory curves)", {},
+     lambda at, i: at.slider(key="pl_d").set_value(round(0.1 + 0.05 * i, 2))),
 ]
 
 
@@ -72,9 +79,12 @@ def measure(page: str, state: dict, move, moves: int) -> list[float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--moves", type=int, default=20)
+    ap.add_argument("--pages", nargs="*", help="only these pages")
     args = ap.parse_args()
     print(f"{'page':20s} {'widget moved':44s} {'median':>9s} {'p95':>9s}  (target p95 <= 150 ms)")
     for page, what, state, move in SCENARIOS:
+        if args.pages and page not in args.pages:
+            continue
         t = np.array(measure(page, state, move, args.moves)) * 1e3
         print(f"{page:20s} {what:44s} {statistics.median(t):6.1f} ms {np.percentile(t, 95):6.1f} ms")
 
