@@ -3,51 +3,34 @@ of the planner (curves over the number of groups, one per number of observations
 Style and construction: style.py."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from ..lessons.planning import mc_se
 from .style import GREY, PALETTE, SCALE_BLUE, figure, legend_below
 
-MAX_CELLS = 40_000  # an incidence picture beyond this is binned (InstEval: 2,972 x 1,128 levels)
 
-
-def fig_incidence(table: pd.DataFrame, title: str, binned_to: int = 150) -> go.Figure:
+def fig_incidence(table: pd.DataFrame, title: str) -> go.Figure:
     """Levels of one factor (rows) against another (columns): the number of observations of each pair,
     white where a pair never occurs. A crossed design fills the square, a nested one is block diagonal,
-    a partially crossed one is speckled. Very large tables are shown binned (the share of pairs present)."""
+    a partially crossed one is speckled. A binned table (lessons.designs.incidence_binned: thousands of
+    levels) shows the share of each block's pairs that occur."""
     z = table.to_numpy(dtype=float)
     rows, cols = table.index.name or "rows", table.columns.name or "columns"
-    note = ""
-    if z.size > MAX_CELLS:
-        z, note = _binned(z > 0, binned_to), " (binned: share of pairs that occur)"
-        x, y, hover = None, None, "share of pairs present: %{z:.2f}<extra></extra>"
-        text_x = text_y = False
-    else:
-        x, y = [str(c) for c in table.columns], [str(r) for r in table.index]
-        hover = f"{rows} %{{y}}, {cols} %{{x}}: %{{z}} observations<extra></extra>"
-        text_x, text_y = len(x) <= 40, len(y) <= 40
-    trace = dict(type="heatmap", z=z, colorscale=SCALE_BLUE, showscale=False, xgap=1 if z.shape[1] <= 60 else 0,
-                 ygap=1 if z.shape[0] <= 60 else 0, hovertemplate=hover, zmin=0, zmax=max(float(z.max()), 1e-12))
-    if x is not None:
-        trace.update(x=x, y=y)
+    binned = bool(table.attrs.get("binned"))
+    x, y = [str(c) for c in table.columns], [str(r) for r in table.index]
+    text_x, text_y = not binned and len(x) <= 40, not binned and len(y) <= 40
+    hover = ("share of the block's pairs that occur: %{z:.3f}<extra></extra>" if binned else
+             f"{rows} %{{y}}, {cols} %{{x}}: %{{z}} observations<extra></extra>")
+    trace = dict(type="heatmap", z=z, x=x, y=y, colorscale=SCALE_BLUE, showscale=binned, hovertemplate=hover, zmin=0,
+                 zmax=max(float(z.max()), 1e-12), xgap=1 if z.shape[1] <= 60 else 0, ygap=1 if z.shape[0] <= 60 else 0)
     return figure([trace], dict(
-        title=dict(text=title + note), height=max(320, min(560, 150 + 20 * z.shape[0])),
-        xaxis=dict(title=dict(text=cols), type="category" if x is not None else "-", showticklabels=text_x,
-                   tickangle=-90 if x is not None and len(x) > 12 else 0, side="bottom",
-                   **(dict(tickmode="array", tickvals=x) if text_x else {})),
-        yaxis=dict(title=dict(text=rows), autorange="reversed", type="category" if y is not None else "-",
-                   showticklabels=text_y, **(dict(tickmode="array", tickvals=y) if text_y else {})),
+        title=dict(text=title), height=max(320, min(560, 150 + 20 * z.shape[0])),
+        xaxis=dict(title=dict(text=cols), type="category", showticklabels=text_x,
+                   tickangle=-90 if len(x) > 12 else 0, side="bottom", **(dict(tickmode="array", tickvals=x) if text_x else {})),
+        yaxis=dict(title=dict(text=rows), autorange="reversed", type="category", showticklabels=text_y,
+                   **(dict(tickmode="array", tickvals=y) if text_y else {})),
         margin=dict(l=10, r=10, t=60, b=10)))
-
-
-def _binned(present: np.ndarray, k: int) -> np.ndarray:
-    """The share of present pairs in a k x k grid of blocks of a large boolean table."""
-    r = np.linspace(0, present.shape[0], min(k, present.shape[0]) + 1).astype(int)
-    c = np.linspace(0, present.shape[1], min(k, present.shape[1]) + 1).astype(int)
-    sums = np.add.reduceat(np.add.reduceat(present.astype(float), r[:-1], axis=0), c[:-1], axis=1)
-    return sums / np.outer(np.diff(r), np.diff(c))
 
 
 def fig_variance_shares(tables: dict) -> go.Figure:

@@ -38,6 +38,34 @@ def incidence(data: pd.DataFrame, rows: str, cols: str) -> pd.DataFrame:
     return table.reindex(index=_levels(data[rows]), columns=_levels(data[cols]), fill_value=0)
 
 
+def incidence_binned(data: pd.DataFrame, rows: str, cols: str, bins: int = 150) -> pd.DataFrame:
+    """The incidence picture of factors with thousands of levels (InstEval: 2,972 students x 1,128
+    lecturers): levels in blocks of about equal size, each cell the share of its pairs that occur."""
+    r, _ = pd.factorize(data[rows], sort=True)
+    c, _ = pd.factorize(data[cols], sort=True)
+    nr, nc = r.max() + 1, c.max() + 1
+    pairs = np.unique(r.astype(np.int64) * nc + c)
+    br = np.minimum((pairs // nc) * min(bins, nr) // nr, bins - 1)
+    bc = np.minimum((pairs % nc) * min(bins, nc) // nc, bins - 1)
+    counts = np.zeros((min(bins, nr), min(bins, nc)))
+    np.add.at(counts, (br, bc), 1.0)
+    size_r = np.bincount(np.arange(nr) * min(bins, nr) // nr)
+    size_c = np.bincount(np.arange(nc) * min(bins, nc) // nc)
+    out = pd.DataFrame(counts / np.outer(size_r, size_c))
+    out.index.name, out.columns.name = f"{rows} ({nr:,} levels, in blocks)", f"{cols} ({nc:,} levels, in blocks)"
+    out.attrs["binned"] = True
+    return out
+
+
+def _pairs(data: pd.DataFrame, a: str, b: str) -> tuple[int, int, int, np.ndarray]:
+    """Levels of a, of b, the pairs that occur, and how many levels of a each level of b meets."""
+    ra, _ = pd.factorize(data[a])
+    rb, _ = pd.factorize(data[b])
+    la, lb = ra.max() + 1, rb.max() + 1
+    pairs = np.unique(ra.astype(np.int64) * lb + rb)
+    return int(la), int(lb), len(pairs), np.bincount(pairs % lb, minlength=lb)
+
+
 @dataclass(frozen=True)
 class Relation:
     kind: str  # "nested", "crossed", "partially crossed"
@@ -51,9 +79,7 @@ class Relation:
 
 def relation(data: pd.DataFrame, a: str, b: str) -> Relation:
     """How factor b relates to factor a, judged from the labels in the data."""
-    table = incidence(data, a, b) > 0
-    la, lb, pairs = table.shape[0], table.shape[1], int(table.to_numpy().sum())
-    meets = table.sum(axis=0)  # levels of a each level of b meets
+    la, lb, pairs, meets = _pairs(data, a, b)
     if (meets == 1).all():
         kind = "nested"
         text = (f"Every level of {b} occurs within one level of {a} only: {b} is nested in {a} "
@@ -75,7 +101,7 @@ def reused_labels(data: pd.DataFrame, outer: str, inner: str) -> str | None:
     rel = relation(data, outer, inner)
     if rel.kind == "nested":
         return None
-    units = int(incidence(data, outer, inner).gt(0).to_numpy().sum())
+    units = rel.pairs
     return (f"{inner} has only {rel.levels_b} labels, but {units} {outer} x {inner} combinations occur. If {inner} "
             f"'{_levels(data[inner])[0]}' of one {outer} is not the same unit as '{_levels(data[inner])[0]}' of "
             f"another, there are {units} units, not {rel.levels_b}: write (1 | {outer}/{inner}), or give them "
