@@ -107,6 +107,15 @@ st.latex(d["latex"])
 st.markdown(f"Here {d['words']}. Fitted by REML: `{d['formula']}`"
             + (f" (the same as `(1 | {outer}) + (1 | {outer}:{inner})`, or with unique labels "
                f"`(1 | {outer}) + (1 | {d['unique']})`)." if kind == NESTED else "."))
+with st.expander("lme4's formulas for two grouping factors"):
+    st.markdown(
+        "| formula | in words |\n|---|---|\n"
+        "| `(1 \\| g1/g2)` | intercepts vary between levels of g1, and between levels of g2 within each g1: the same as "
+        "`(1 \\| g1) + (1 \\| g1:g2)` |\n"
+        "| `(1 \\| g1) + (1 \\| g2)` | intercepts vary between levels of g1 and, separately, between levels of g2: crossed "
+        "factors, or nested ones whose g2 labels are unique |\n"
+        "| `(1 \\| g1:g2)` | only the combinations vary: each g1-g2 pair its own intercept, nothing shared by g1 |\n\n"
+        "The three differ only in which observations share a random effect; the labels decide the rest.")
 with st.expander("The fit, as lme4 prints it", expanded=not st.session_state.get("present")):
     st.code(fit.summary(), language="text")
 
