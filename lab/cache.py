@@ -234,7 +234,7 @@ def get_centring_figure(spec: DataSpec, response: str, x: str, group: str, origi
 @lru_cache(maxsize=256)
 def get_incidence_figure(spec: DataSpec, rows: str, cols: str, title: str, scale: float = 1.0):
     """Which levels of two factors meet, drawn once per data set and pair of factors."""
-    return freeze(styled(fig_incidence(designs.incidence(get_data(spec), rows, cols), title), scale))
+    return freeze(styled(fig_incidence(designs.incidence_picture(get_data(spec), rows, cols), title), scale))
 
 
 @lru_cache(maxsize=256)

@@ -4,6 +4,7 @@ labels of a nested factor fitted as crossed, and a crossed factor left out."""
 import streamlit as st
 
 import lab
+import mmcore
 from mmcore.lessons import codegen, quiz
 
 NESTED, CROSSED = "nested", "crossed"
@@ -53,20 +54,33 @@ DESIGNS = {
                  "Residual": "what is left for one subject on one item"},
         truth={"subject": "sigma_subject", "item": "sigma_item", "Residual": "sigma"}),
 }
+DESIGNS["insteval"] = dict(
+    kind=CROSSED, outer="s", inner="d", formula="y ~ service + (1 | s) + (1 | d)", wrong="y ~ service + (1 | s)",
+    term="service1",
+    question="73,421 ratings (1 to 5) of lectures at ETH Zurich: 2,972 students (s) rated 1,128 lecturers (d), each "
+             "student some of the lecturers. service: the lecture was a service course for another department.",
+    latex=r"y_{ij} = \mu + \beta\,[\text{service}] + s_i + d_j + \varepsilon_{ij},\quad s_i \sim N(0, "
+          r"\sigma_{\text{student}}^2),\ d_j \sim N(0, \sigma_{\text{lecturer}}^2)",
+    words="student $i$, lecturer $j$: one rating for each pair that occurs", unit_words=("student", "lecturer"),
+    meaning={"s": "how much students differ in the ratings they give", "d": "how much lecturers differ in the "
+             "ratings they get", "Residual": "what is left for one student rating one lecturer"})
 SIMULATED = {"students in schools (StatLab)": "statlab", "subjects x items": "crossed"}
+DATASETS = ["pastes", "penicillin_lme4"] + (["insteval"] if "insteval" in mmcore.list_datasets() else [])
 
 lab.page_start()
 st.title("Nested and crossed random effects")
-spec = lab.sidebar_data("nc", ["pastes", "penicillin_lme4"], SIMULATED)
+spec = lab.sidebar_data("nc", DATASETS, SIMULATED)
 key = spec.simulator if spec.simulated else spec.dataset
 d = DESIGNS[key]
 outer, inner, kind = d["outer"], d["inner"], d["kind"]
+ow, iw = d.get("unit_words", (outer, inner))  # the units in words (InstEval's columns are s and d)
 if d.get("unique"):
     spec = spec.with_transform(("combine", d["unique"], outer, inner))  # unique labels beside the reused ones
 st.markdown(f"**The question.** {d['question']} Which levels meet which, where does the variance lie, and how "
             "must the model be written so that it says what the design is?")
-fit = lab.fit_or_stop(spec, d["formula"])
-wrong = lab.fit_or_stop(spec, d["wrong"])
+with st.spinner("Fitting 73,421 ratings: a second or two, once for everyone" if key == "insteval" else "Fitting"):
+    fit = lab.fit_or_stop(spec, d["formula"])  # cached for every session: InstEval is fitted once per server
+    wrong = lab.fit_or_stop(spec, d["wrong"])
 lab.notes(fit)
 lab.steps([
     "Look at the incidence picture: a filled square is crossed, a block diagonal is nested.",
@@ -99,8 +113,10 @@ else:
                                           lab.scale()), key="nc_incidence")
     with right:
         st.markdown(f"{rel.text}\n\nEach factor has a variance of its own, and neither is inside the other: "
-                    f"`(1 | {outer}) + (1 | {inner})`. A nested design would show one block per {outer}; here every "
-                    "row is full.")
+                    f"`(1 | {outer}) + (1 | {inner})`. A nested design would show one block per {outer}; here "
+                    + ("every row is full." if rel.kind == CROSSED else
+                       f"each {ow} meets a few {iw}s scattered over all of them (partially crossed): the same "
+                       "model, with each observation sharing its two levels."))
 
 st.subheader("The model")
 st.latex(d["latex"])
@@ -128,7 +144,7 @@ for comp, row in table.iterrows():
                 f"{d['meaning'].get(comp, '')} |")
 st.markdown("\n".join(["| component | units | SD | share of variance | correlation of two observations sharing "
                        "it | the SD says |", "|---|---:|---:|---:|---:|---|", *rows]))
-corr_label = f"a {inner} (and so its {outer})" if kind == NESTED else f"a {outer}"
+corr_label = f"a {inner} (and so its {outer})" if kind == NESTED else f"a {ow}"
 shared = next(c for c in table.index if c != "Residual" and (inner in c if kind == NESTED else c == outer))
 lab.explain(
     f"Each SD is on the scale of the response: **{table.index[0]}** units differ by about {table['SD'].iloc[0]:.3g} "
@@ -136,8 +152,8 @@ lab.explain(
     "of the variance they have in common: "
     + (f"two observations of one {inner} share its {outer} too, so their correlation adds both shares "
        f"({table.loc[shared, 'correlation']:.2f})." if kind == NESTED else
-       f"two observations on one {outer} share only it ({table.loc[outer, 'correlation']:.2f}); two of one "
-       f"{inner} share only that ({table.loc[inner, 'correlation']:.2f})."))
+       f"two observations of one {ow} share only it ({table.loc[outer, 'correlation']:.2f}); two of one "
+       f"{iw} share only that ({table.loc[inner, 'correlation']:.2f})."))
 if spec.simulated:
     st.markdown("**Estimates beside the truth**")
     lab.truth_table(spec.truth, {f"SD {c}": (t, table.loc[c, "SD"]) for c, t in d["truth"].items()}
@@ -150,8 +166,8 @@ if kind == NESTED:
                 f"or unique labels make the {fit.ngroups[f'{inner}:{outer}']} units the design has.")
 else:
     st.subheader("The other mistake: a crossed factor left out")
-    st.markdown(f"`{d['wrong']}` forgets that the {inner}s are a sample too: observations of one {inner} are treated "
-                "as independent, and everything that depends on the choice of items claims too much precision.")
+    st.markdown(f"`{d['wrong']}` forgets that the {iw}s are a sample too: observations of one {iw} are treated "
+                f"as independent, and everything that depends on the choice of {iw}s claims too much precision.")
 left, right = st.columns(2)
 with left:
     st.markdown(f"**Right:** `{d['formula']}`")
@@ -163,7 +179,7 @@ random_part = lambda f: f.split("~")[1].split("+", 1)[1].strip() if "+" in f els
 lab.show(lab.get_variance_shares_figure(spec, (d["formula"], d["wrong"]), (
     f"right: {random_part(d['formula'])}", f"{'wrong' if kind == NESTED else 'forgets one'}: {random_part(d['wrong'])}"),
     lab.scale()), key="nc_shares")
-term = "conditionB" if key == "crossed" else "(Intercept)"
+term = d.get("term", "conditionB" if key == "crossed" else "(Intercept)")
 se_right, se_wrong = lab.get_se(spec, d["formula"], term), lab.get_se(spec, d["wrong"], term)
 if kind == NESTED:
     pit = lab.get_pitfall_table(spec, d["formula"], d["wrong"], outer, inner)
@@ -177,10 +193,12 @@ if kind == NESTED:
         "worse. No error message warns you: only knowing the design does.")
 else:
     lab.explain(
-        f"Without (1 | {inner}) the {inner} variance moves into the residual, and the SE of **{term}** falls from "
-        f"{se_right:.3g} to {se_wrong:.3g}. The mistaken SE is too small: it describes a repetition with these very "
-        f"{inner}s, not the population of {inner}s the conclusion is about (Clark's 'language-as-fixed-effect "
-        "fallacy', 1973).")
+        f"Without (1 | {inner}) the {iw} variance moves into the residual, and the SE of **{term}** "
+        + (f"falls from {se_right:.3g} to {se_wrong:.3g}. The mistaken SE is too small: it describes a repetition "
+           f"with these very {iw}s, not the population of {iw}s the conclusion is about (Clark's "
+           "'language-as-fixed-effect fallacy', 1973)." if se_wrong < se_right else
+           f"goes from {se_right:.3g} to {se_wrong:.3g}: here the {iw}s hardly differ, so leaving them out costs "
+           f"little. Raise the between-{iw} SD and it will."))
 
 st.subheader("What to notice")
 lab.explain(
@@ -199,8 +217,11 @@ r_code, py_code = codegen.comparison_code(d["formula"], d["wrong"], None if spec
 with st.expander("Code: both models in R (lme4) and mmcore"):
     st.markdown(f"**R**\n```r\n{r_code}```\n**Python (mmcore)**\n```python\n{py_code}```")
 lab.code_export(d["formula"], spec)
-units = fit.ngroups.get(f"{inner}:{outer}", fit.ngroups.get(inner))
+if kind == NESTED:
+    labels, units = data[inner].nunique(), fit.ngroups[f"{inner}:{outer}"]
+else:  # the pairs of levels there could be, and those that occur
+    labels, units = rel.levels_a * rel.levels_b, rel.pairs
 lab.quiz("nested_crossed", quiz.nested_crossed(
-    kind, outer, inner, data[inner].nunique(), units, d["formula"], d["wrong"], corr_label,
+    kind, outer, inner, labels, units, d["formula"], d["wrong"], corr_label,
     float(table.loc[shared, "correlation"]), [float(s) for s in table["share"]], se_right, se_wrong, term))
 lab.page_end()

@@ -57,6 +57,13 @@ def incidence_binned(data: pd.DataFrame, rows: str, cols: str, bins: int = 150) 
     return out
 
 
+def incidence_picture(data: pd.DataFrame, rows: str, cols: str, max_cells: int = 40_000) -> pd.DataFrame:
+    """The incidence table, or for more than max_cells pairs of levels its binned picture."""
+    if data[rows].nunique() * data[cols].nunique() > max_cells:
+        return incidence_binned(data, rows, cols)
+    return incidence(data, rows, cols)
+
+
 def _pairs(data: pd.DataFrame, a: str, b: str) -> tuple[int, int, int, np.ndarray]:
     """Levels of a, of b, the pairs that occur, and how many levels of a each level of b meets."""
     ra, _ = pd.factorize(data[a])

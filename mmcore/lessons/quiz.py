@@ -193,7 +193,8 @@ def nested_crossed(kind: str, outer: str, inner: str, labels: int, units: int, r
                    corr_label: str, corr: float, shares: list[float], se_right: float, se_wrong: float,
                    term: str) -> list[Question]:
     """Built from the design and the fits on screen. kind: 'nested' (inner within outer, maybe with
-    reused labels) or 'crossed'; right and wrong: the model and the mistaken one shown beside it;
+    reused labels; labels: the inner labels, units: the inner units) or 'crossed' (labels: the pairs of
+    levels there could be, units: the pairs that occur); right and wrong: the model and the mistaken one shown beside it;
     corr: the correlation of two observations sharing `corr_label`; se_*: the SE of `term` in each."""
     if kind == "nested":
         first = Question("nc_units", f"How many different {inner} units are there in these data?",
@@ -201,9 +202,12 @@ def nested_crossed(kind: str, outer: str, inner: str, labels: int, units: int, r
                          f"Each {inner} belongs to one {outer}: {units} {outer}-{inner} combinations, whatever the "
                          f"{labels} labels say.")
     else:
+        full = units == labels  # here: the pairs that occur against all possible pairs
         first = Question("nc_kind", f"In these data, {outer} and {inner} are ...",
-                         ("nested", "crossed", "partially crossed"), "crossed",
-                         f"Every {outer} meets every {inner}: the incidence picture is filled.")
+                         ("nested", "crossed", "partially crossed"), "crossed" if full else "partially crossed",
+                         f"Every {outer} meets every {inner}: the incidence picture is filled." if full else
+                         f"Each {outer} meets some of the {inner}s, not all ({units:,} of {labels:,} pairs): the "
+                         "picture is speckled, neither full nor block diagonal.")
     options = tuple(sorted({f"{round(corr, 2):.2f}", *(f"{round(s, 2):.2f}" for s in shares[:3])}, key=float))
     smaller = se_wrong < se_right
     return [
