@@ -4,7 +4,7 @@ over a grid of designs, each from hundreds of simulated studies fitted at once."
 import streamlit as st
 
 import lab
-from mmcore.figures import fig_planning, fig_theory
+from mmcore.figures import fig_planning, fig_planning_theory
 from mmcore.figures.designs import METHOD_NAMES
 from mmcore.lessons import codegen, quiz
 from mmcore.lessons.planning import findings, plan, theory, theory_se
@@ -92,7 +92,7 @@ if table is None:
         known = theory(groups, per_group, layout, truth["effect"], truth["sigma_b"], truth["sigma"])
         for col, which in zip(st.columns(2), ("se", "power")):
             with col:
-                lab.show(lab.styled(fig_theory(known, which), lab.scale()), key=f"pl_theory_{which}")
+                lab.show(lab.styled(fig_planning_theory(known, which), lab.scale()), key=f"pl_theory_{which}")
 else:
     view = st.segmented_control("Show", list(VIEWS), default=list(VIEWS)[0], **lab.bind("pl_view")) or list(VIEWS)[0]
     columns = st.columns(len(VIEWS[view]))

@@ -1,6 +1,6 @@
 """Every figure, as `fig_*(fit, ...) -> go.Figure` builders, in the house style (style.py):
 views shared by the pages, views of the model, and the lessons' figures."""
-from .designs import fig_incidence, fig_planning, fig_theory, fig_variance_shares
+from .designs import fig_incidence, fig_planning, fig_planning_theory, fig_variance_shares
 from .inference import fig_centring, fig_intervals, fig_null_rejections, fig_zeta
 from .lessons import (
                       fig_bootstrap,
@@ -25,5 +25,5 @@ __all__ = [
     "fig_ranef_plane", "fig_variance_components", "fig_caterpillar", "fig_lines", "fig_panels", "fig_qq",
     "fig_qq_ranef", "fig_qq_residuals", "fig_residuals", "freeze", "styled", "fig_pooling", "covariate_kind",
     "fig_centring", "fig_intervals", "fig_null_rejections", "fig_zeta", "fig_incidence", "fig_planning",
-    "fig_variance_shares", "fig_theory",
+    "fig_variance_shares", "fig_planning_theory",
 ]

@@ -120,7 +120,7 @@ def fig_planning(table: pd.DataFrame, metric: str, method: str = "satterthwaite"
         xaxis=dict(title=dict(text="number of groups"), type="log", tickvals=groups, ticktext=[str(g) for g in groups])))
 
 
-def fig_theory(table: pd.DataFrame, which: str = "se") -> go.Figure:
+def fig_planning_theory(table: pd.DataFrame, which: str = "se") -> go.Figure:
     """The grid with the variances known (lessons.planning.theory): the effect's SE ("se") or the z
     test's power ("power") against the number of groups, one line per n. Drawn before any simulation."""
     column, title = {"se": ("se_known", "SE of the effect, variances known"),
