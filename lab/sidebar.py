@@ -53,8 +53,8 @@ TRUTHS = {
     },
     "statlab": {
         "n_schools": ("number of schools", 2, 40, 10, 1),
-        "students_per_school": ("students per school", 1, 30, 8, 1),
-        "tests_per_student": ("tests per student", 1, 10, 4, 1),
+        "students_per_school": ("students per school", 2, 30, 8, 1),
+        "tests_per_student": ("tests per student", 2, 10, 4, 1),
         "sigma_school": ("between-school SD", 0.0, 20.0, 5.0, 0.5),
         "sigma_student": ("between-student SD (within a school)", 0.0, 20.0, 8.0, 0.5),
         "sigma": ("residual SD (test to test)", 0.5, 20.0, 6.0, 0.5),
