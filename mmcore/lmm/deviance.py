@@ -29,7 +29,8 @@ from .optimize import Structure
 from .rest import Rest
 from .small import cholesky_small, forward_small
 
-CHUNK_BYTES = 256 * 2**20  # working memory of one batch of thetas; larger batches are cut into chunks
+CHUNK_BYTES = 64 * 2**20  # working memory of one batch of thetas; larger batches are cut into chunks
+LEAN_FLOPS = 2e7  # an evaluation costing more (a few ms): the optimizer spends evaluations sparingly
 DATA = ("Z1tXy_cols", "Z2tXy", "XytXy")  # the cross-products that involve y
 
 
@@ -133,7 +134,18 @@ class ProfiledDeviance:
             rms = np.where((rms > 0) & np.isfinite(rms), rms, 1.0)
             scale.append(1.0 / rms[self.layout.tri_indices(k)[0]])
         scale = np.concatenate(scale) if scale else np.zeros(0)
-        return Structure(self.layout.diagonal, tuple(self.layout.columns()), scale, float(self.n))
+        return Structure(self.layout.diagonal, tuple(self.layout.columns()), scale, float(self.n),
+                         lean=self.evaluation_flops() > LEAN_FLOPS)
+
+    def evaluation_flops(self) -> float:
+        """Floating-point work of one evaluation, from the structure alone (budget.py uses it too)."""
+        r, m, G, q1 = self.p + 1, self.m, self.G, self.q1
+        work = G * q1 * (q1**3 + q1 * r + r * r) + 2 * r**3
+        if m:
+            rest = self.rest_block
+            work += 2 * (rest.pairs if not rest.dense_coupling else m * m * G * q1) + 2 * rest.B.nnz * r
+            work += m * r * r if rest.diagonal else (m + r) ** 3 / 3 + 4 * (m + r) ** 2
+        return float(work)
 
     def start(self) -> np.ndarray:
         """Where the optimizer starts (start.py: a moment estimate, else lme4's identity, scaled)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 from scipy.linalg import solve_triangular
+from scipy.linalg.lapack import dpotrf
 
 PAIR_LIMIT = 60_000_000  # pairs in the coupling map (about 1.4 GB while it is built); past it, dense
 
@@ -79,7 +80,8 @@ class Rest:
 
     def _pair_map(self) -> None:
         """The coupling map: one row per pair (i, j) of rest effects that share a block-1 group, one
-        column per (g, a, b) of the P_g; entry B_g[a, i] B_g[b, j]. Built without a Python loop."""
+        column per (g, a, b) of the P_g; entry B_g[a, i] B_g[b, j]. Built without a Python loop. With
+        scalar rest terms only the lower triangle (i >= j) is kept: the Cholesky reads no more."""
         B, q1, m = self.B, self.q1, self.m
         entry_row = np.repeat(np.arange(B.shape[0]), np.diff(B.indptr))
         group = entry_row // q1
@@ -89,13 +91,26 @@ class Rest:
         left = np.repeat(np.arange(B.nnz), per_entry)
         first = np.repeat(np.cumsum(per_entry) - per_entry, per_entry)
         right = starts[group[left]] + (np.arange(len(left)) - first)
+        del first
+        if self.scalar:
+            lower = B.indices[left] >= B.indices[right]
+            left, right = left[lower], right[lower]
         keys = B.indices[left].astype(np.int64) * m + B.indices[right]
         column = group[left] * (q1 * q1) + (entry_row[left] % q1) * q1 + entry_row[right] % q1
         value = B.data[left] * B.data[right]
-        del left, right, first
-        uniq, inverse = np.unique(keys, return_inverse=True)
+        del left, right
+        if m * m <= 50_000_000:  # a slot per possible pair: no sort
+            seen = np.zeros(m * m, dtype=bool)
+            seen[keys] = True
+            uniq = np.flatnonzero(seen)
+            slot = np.cumsum(seen, dtype=np.int64) - 1
+            inverse = slot[keys]
+            del seen, slot
+        else:
+            uniq, inverse = np.unique(keys, return_inverse=True)
         self.keys, self.ki, self.kj = uniq, uniq // m, uniq % m
         self.coupling = sparse.csr_matrix((value, (inverse.ravel(), column)), shape=(len(uniq), self.G * q1 * q1))
+        self.lower_only = self.scalar
 
     # -- Lambda_2 ---------------------------------------------------------------------------------------
     def lam_dense(self, theta: np.ndarray) -> np.ndarray:
@@ -113,7 +128,8 @@ class Rest:
 
     # -- pieces of one evaluation --------------------------------------------------------------------------
     def downdate(self, P: np.ndarray) -> np.ndarray:
-        """sum_g B_g' P_g B_g for K sets of P (K, G, q1, q1): (K, m) if diagonal, else (K, m, m)."""
+        """sum_g B_g' P_g B_g for K sets of P (K, G, q1, q1): (K, m) if diagonal, its values at the
+        coupling's pairs (K, pairs) for scalar terms, else (K, m, m)."""
         K, m = len(P), self.m
         if self.dense_coupling:
             U = np.einsum("kgab,gbm->kgam", P, self.Bd).reshape(K, -1, m)
@@ -123,6 +139,8 @@ class Rest:
             out = np.zeros((K, m))
             out[:, self.ki] = vals
             return out
+        if self.scalar:
+            return vals  # the lower triangle's pairs: factor() subtracts them in place
         out = np.zeros((K, m * m))
         out[:, self.keys] = vals
         return out.reshape(K, m, m)
@@ -150,20 +168,24 @@ class Rest:
             return logdet, L22, L2x, Lx
         K, r = R.shape[0], R.shape[-1]
         D = np.empty((K, m + r, m + r))
-        S = self.Z2tZ2 - C
-        if self.scalar:
+        if self.scalar:  # Lambda_2 is diagonal: scale in place; only the lower triangle is read
             lam = theta[:, self.lam_index]
-            D[:, :m, :m] = lam[:, :, None] * S * lam[:, None, :]
-            D[:, :m, m:] = lam[:, :, None] * R
+            D[:, :m, :m] = self.Z2tZ2
+            if self.dense_coupling:
+                D[:, :m, :m] -= C
+            else:
+                D.reshape(K, -1)[:, self.ki * (m + r) + self.kj] -= C
+            D[:, :m, :m] *= lam[:, :, None]
+            D[:, :m, :m] *= lam[:, None, :]
+            D[:, m:, :m] = np.swapaxes(lam[:, :, None] * R, 1, 2)
         else:
             L2 = self.lam_dense(theta)
             L2t = np.swapaxes(L2, 1, 2)
-            D[:, :m, :m] = L2t @ S @ L2
-            D[:, :m, m:] = L2t @ R
+            D[:, :m, :m] = L2t @ (self.Z2tZ2 - C) @ L2
+            D[:, m:, :m] = np.swapaxes(L2t @ R, 1, 2)
         D[:, np.arange(m), np.arange(m)] += 1.0
         D[:, m:, m:] = Dxx
-        D[:, m:, :m] = np.swapaxes(D[:, :m, m:], 1, 2)
-        Ld = np.linalg.cholesky(D)
+        Ld = _cholesky_lower(D)
         with np.errstate(invalid="ignore", divide="ignore"):
             logdet = 2 * np.log(np.diagonal(Ld[:, :m, :m], axis1=1, axis2=2)).sum(axis=-1)
         return logdet, Ld[:, :m, :m], np.swapaxes(Ld[:, m:, :m], 1, 2), Ld[:, m:, m:]
@@ -179,7 +201,7 @@ class Rest:
         and what it adds to block 1's."""
         if self.diagonal:
             qd = theta[self.lam_index] ** 2 / L22**2
-            qvals = np.where(self.ki == self.kj, qd[self.ki], 0.0)
+            qvals = qd[self.ki]  # diagonal: every pair is (i, i)
             return qd, (self.coupling.T @ qvals).reshape(self.G, self.q1, self.q1)
         Linv = solve_triangular(L22, np.eye(self.m), lower=True)
         Sinv = Linv.T @ Linv
@@ -193,4 +215,19 @@ class Rest:
             H = np.einsum("gam,mn,gbn->gab", self.Bd, Q, self.Bd)
         else:
             H = (self.coupling.T @ Q.ravel()[self.keys]).reshape(self.G, self.q1, self.q1)
+            if self.lower_only:  # the pairs i > j stand for (j, i) too; the diagonal once
+                on_diag = np.where(self.ki == self.kj, Q.ravel()[self.keys], 0.0)
+                Hd = (self.coupling.T @ on_diag).reshape(self.G, self.q1, self.q1)
+                H = H + np.swapaxes(H, 1, 2) - Hd
         return np.diag(Q).copy(), H
+
+
+def _cholesky_lower(D: np.ndarray) -> np.ndarray:
+    """Cholesky factors of K symmetric matrices (K, s, s) of which only the lower triangle is set,
+    in place (LAPACK dpotrf on the transposed, Fortran-ordered view: no copy). The upper triangle of
+    the result is left as it was; every reader of the factor reads the lower triangle only."""
+    for k in range(len(D)):
+        c, info = dpotrf(D[k].T, lower=False, overwrite_a=True, clean=False)
+        if info != 0:
+            raise np.linalg.LinAlgError("not positive definite")
+    return D
