@@ -25,6 +25,8 @@ from mmcore.lessons.matrices import marginal
 from mmcore.lessons.pooling import pooling
 from mmcore.lessons.shrinkage import shrinkage_intercepts
 
+from lab.worker import fit_isolated
+
 SIMULATE, UPLOAD = "simulate", "upload"
 SIMULATORS = {
     "intercepts": mmcore.simulate_intercepts,
@@ -95,8 +97,28 @@ def _made_data(spec: DataSpec) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1024)
-def get_fit(spec: DataSpec, formula: str, reml: bool = True) -> mmcore.LmmFit:
+def _fit(spec: DataSpec, formula: str, reml: bool) -> mmcore.LmmFit:
     return mmcore.fit(formula, get_data(spec), reml=reml)
+
+
+_UPLOAD_FITS: OrderedDict = OrderedDict()
+MAX_UPLOAD_FITS = 32
+
+
+def get_fit(spec: DataSpec, formula: str, reml: bool = True, progress=None) -> mmcore.LmmFit:
+    """The fit of a model to these data, shared by every session. Users' tables are fitted under the
+    resource budget, large ones in a limited worker process (lab/worker.py); progress(text, share)
+    hears how a worker fit is going."""
+    if spec.dataset != UPLOAD:
+        return _fit(spec, formula, reml)
+    key = (spec, formula, reml)
+    found = _UPLOAD_FITS.get(key)
+    if found is None:
+        found = fit_isolated(formula, get_data(spec), reml, progress=progress)
+        _UPLOAD_FITS[key] = found
+        while len(_UPLOAD_FITS) > MAX_UPLOAD_FITS:
+            _UPLOAD_FITS.popitem(last=False)
+    return found
 
 
 @lru_cache(maxsize=1024)

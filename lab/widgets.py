@@ -32,12 +32,27 @@ def anova_table(spec: DataSpec, formulas: tuple, names: tuple) -> None:
 
 
 def fit_or_stop(spec: DataSpec, formula: str, reml: bool = True) -> mmcore.LmmFit:
-    """The fit, or a clear message and the end of this page's run (never a stack trace)."""
+    """The fit, or a clear message and the end of this page's run (never a stack trace). A large fit of
+    a user's table runs in a worker process (lab/worker.py): a progress bar says how it is going."""
+    bar = None
+
+    def progress(text: str, share: float | None) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = st.progress(0.0, text=text)
+        bar.progress(share or 0.0, text=text)
+
     try:
-        return get_fit(spec, formula, reml)
+        return get_fit(spec, formula, reml, progress=progress)
+    except mmcore.BudgetError as err:
+        st.error(f"This model is not fitted here: {err}")
+        st.stop()
     except mmcore.MixedModelError as err:
         st.error(f"This model cannot be fitted: {err}")
         st.stop()
+    finally:
+        if bar is not None:
+            bar.empty()
 
 
 def show(fig, key: str | None = None) -> None:

@@ -7,16 +7,17 @@ inference, data, lessons (the maths the lessons show) and figures.
 from .data.datasets import DatasetInfo, list_datasets, load_dataset
 from .data.simulate import simulate_blocks, simulate_intercepts, simulate_nested, simulate_slopes
 from .data.upload import read_csv
-from .errors import DataError, FormulaError, MixedModelError
+from .errors import BudgetError, DataError, FormulaError, MixedModelError
 from .inference.compare import BootstrapLRT, anova, bootstrap_lrt
 from .inference.variance import icc
 from .fitting import fit
 from .lmm.results import LmmFit
 from .model.formula import parse_formula
+from .model.limits import Budget
 
 __all__ = [
     "fit", "LmmFit", "anova", "bootstrap_lrt", "BootstrapLRT", "icc", "parse_formula",
     "load_dataset", "list_datasets", "DatasetInfo", "read_csv",
     "simulate_intercepts", "simulate_slopes", "simulate_blocks", "simulate_nested",
-    "MixedModelError", "FormulaError", "DataError",
+    "MixedModelError", "FormulaError", "DataError", "BudgetError", "Budget",
 ]

@@ -11,13 +11,14 @@ import pandas as pd
 
 from .errors import MixedModelError
 from .lmm.fit import fit as fit_lmm
+from .model.limits import Budget
 
 FAMILIES = ("gaussian", "binomial", "poisson")
 CORRELATIONS = ("ar1", "car1")
 
 
 def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, family: str = "gaussian", nagq: int = 1,
-        correlation: str | None = None, time: str | None = None):
+        correlation: str | None = None, time: str | None = None, budget: Budget | None = None):
     """Fit a mixed model with lme4's formula syntax.
 
     - family "gaussian" (default): a linear mixed model by REML (default) or ML, as lme4's lmer.
@@ -25,6 +26,8 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, family: str = "g
       Gauss-Hermite quadrature (nagq > 1, one scalar random effect), as lme4's glmer.
     - correlation "ar1" or "car1": residuals correlated within the grouping factor (by position, or
       by the column `time`), as nlme's lme with corAR1 / corCAR1.
+    - budget: the resource limits (model/limits.py; default from the environment): a model past them
+      is refused with a BudgetError before any work is done.
     """
     if family not in FAMILIES:
         raise MixedModelError(f"The family '{family}' is not one this app fits: choose one of {', '.join(FAMILIES)}.")
@@ -38,4 +41,4 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, family: str = "g
         raise MixedModelError("Correlated errors are not available yet.")
     if nagq != 1:
         raise MixedModelError("nagq (adaptive quadrature) applies to generalized models (family binomial or poisson).")
-    return fit_lmm(formula, data, reml=reml)
+    return fit_lmm(formula, data, reml=reml, budget=budget)

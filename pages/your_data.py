@@ -38,7 +38,7 @@ elif source == "paste CSV text":
         raw = text.encode("utf-8")
         key = "paste:" + hashlib.sha1(raw).hexdigest()
 else:
-    example = st.selectbox("Example", ["sleepstudy", "penicillin", "dyestuff", "pastes"], **lab.bind("yd_example"))
+    example = st.selectbox("Example", ["sleepstudy", "penicillin", "dyestuff", "pastes", "insteval"], **lab.bind("yd_example"))
     raw, key, name = mmcore.load_dataset(example).to_csv(index=False).encode(), f"example:{example}", example
 if raw is None:
     st.info("Upload a CSV file, paste CSV text, or choose an example to begin.")

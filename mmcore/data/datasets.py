@@ -20,10 +20,12 @@ class DatasetInfo:
     response: str
     groups: tuple[str, ...]
     formula: str  # the suggested model
-    factors: dict  # column -> R's level order (a CSV does not keep it)
+    factors: dict  # column -> R's level order (a CSV does not keep it), or NUMERIC: by number
     simulated: bool = False
+    file: str = ""  # the file under datasets/ (default: name.csv)
 
 
+NUMERIC = "numeric"  # levels that are numbers, in numeric order (R's factor() of integer codes)
 _SUBJECTS = ["308", "309", "310", "330", "331", "332", "333", "334", "335", "337", "349", "350",
              "351", "352", "369", "370", "371", "372"]
 
@@ -70,6 +72,16 @@ DATASETS = {
             "strength", ("batch", "cask"), "strength ~ 1 + (1 | batch/cask)",
             {"batch": list("ABCDEFGHIJ"), "cask": list("abc")},
         ),
+        DatasetInfo(
+            "insteval", "University lecture evaluations, crossed (lme4 InstEval)",
+            "73,421 ratings (1 = poor ... 5 = very good) of lectures at ETH Zurich: 2,972 students (s) rated "
+            "1,128 lecturers (d); students and lecturers are crossed random factors. service: the lecture is a "
+            "service course of another department; dept: the lecturer's department. lme4 (GPL); see datasets/README.md.",
+            "y", ("s", "d"), "y ~ service + (1 | s) + (1 | d) + (1 | dept:service)",
+            {"s": NUMERIC, "d": NUMERIC, "studage": ["2", "4", "6", "8"], "lectage": list("123456"),
+             "service": ["0", "1"], "dept": ["15", "5", "10", "12", "6", "7", "4", "8", "9", "14", "1", "3", "11", "2"]},
+            file="insteval.csv.gz",
+        ),
     ]
 }
 
@@ -82,8 +94,10 @@ def list_datasets() -> dict[str, DatasetInfo]:
 @lru_cache(maxsize=None)
 def _read(name: str) -> pd.DataFrame:
     info = DATASETS[name]
-    df = pd.read_csv(DATA_DIR / f"{name}.csv", dtype={c: str for c in info.factors})
+    df = pd.read_csv(DATA_DIR / (info.file or f"{name}.csv"), dtype={c: str for c in info.factors})
     for col, levels in info.factors.items():
+        if levels == NUMERIC:
+            levels = sorted(df[col].unique(), key=int)
         df[col] = pd.Categorical(df[col], categories=levels)
     return df
 

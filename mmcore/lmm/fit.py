@@ -6,15 +6,20 @@ import pandas as pd
 
 from ..errors import DataError, MixedModelError
 from ..model.design import ModelData, build_model_data, reproduces_every_row
+from ..model.limits import Budget
+from .budget import check_fit
 from .deviance import ProfiledDeviance
 from .optimize import ZERO, minimize
 from .results import LmmFit
 
 
-def fit(formula: str, data: pd.DataFrame, *, reml: bool = True) -> LmmFit:
-    """Fit a linear mixed model by REML (default) or ML, with lme4's formula syntax."""
+def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, budget: Budget | None = None) -> LmmFit:
+    """Fit a linear mixed model by REML (default) or ML, with lme4's formula syntax. A model past the
+    resource budget (default: Budget.from_env(), model/limits.py) is refused before the work starts."""
+    budget = budget or Budget.from_env()
     try:
-        md = build_model_data(formula, data)
+        md = build_model_data(formula, data, budget)
+        check_fit(md, budget)
         if not reml and reproduces_every_row(md):
             groups = " and ".join(f"'{t.group}' ({t.nlevels} levels)" for t in md.terms)
             raise DataError(

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..errors import DataError, FormulaError
 from .formula import Formula, Part, RandomTerm, parse_formula
+from .limits import Budget, check_fixed_columns
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,8 @@ def z_columns(md: ModelData) -> tuple[np.ndarray, list[str]]:
 
 
 # -- public ----------------------------------------------------------------------------------
-def build_model_data(formula: str | Formula, data: pd.DataFrame) -> ModelData:
+def build_model_data(formula: str | Formula, data: pd.DataFrame, budget: Budget | None = None) -> ModelData:
+    """The model's matrices; a fixed part past the budget (limits.py) is refused before X is made."""
     f = parse_formula(formula) if isinstance(formula, str) else formula
     if not isinstance(data, pd.DataFrame):
         raise DataError("The data must be a table (a pandas DataFrame).")
@@ -248,6 +250,7 @@ def build_model_data(formula: str | Formula, data: pd.DataFrame) -> ModelData:
     y = frame[f.response].to_numpy(dtype=float)
 
     _check_fixed(f.fixed, frame)
+    check_fixed_columns(f.fixed, frame, _is_factor, budget or Budget.from_env())
     X, names = model_matrix(f.fixed, frame)
     keep = _independent_columns(X)
     if len(keep) < X.shape[1]:

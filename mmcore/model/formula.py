@@ -27,6 +27,7 @@ from itertools import combinations
 
 from ..errors import FormulaError
 
+MAX_TERMS = 256  # fixed-effect terms a formula may expand to (a*b*c*... of k names gives 2^k - 1)
 NAME = r"(?:[^\W\d]|\.)[\w.]*"  # R's names: letters (any alphabet), digits, dots, underscores
 _TOKEN = re.compile(rf"\s*(?:(`[^`]*`)|({NAME})|(\d+(?:\.\d*)?)|(\|\||[~+\-*:/()|]))")
 
@@ -168,6 +169,7 @@ class _Parser:
                 product = self.product()
                 if sign == "+":
                     terms.extend(t for t in product if t not in terms)
+                    _check_size(self.text, [terms], product=True)
                 else:
                     terms = [t for t in terms if t not in product]
             if self.peek() in ("+", "-"):
@@ -195,11 +197,15 @@ class _Parser:
         return False
 
     def product(self) -> list[tuple[str, ...]]:
-        """a * b * ...: every interaction of a subset of the factors (each factor a list of terms)."""
+        """a * b * ...: every interaction of a subset of the factors (each factor a list of terms).
+        A factor repeated adds nothing (x*x is x, as in R); the size of the expansion is counted
+        before anything is expanded, and past MAX_TERMS the formula is refused."""
         factors = [self.interaction()]
         while self.peek() == "*":
             self.take()
             factors.append(self.interaction())
+        factors = list({frozenset(f): f for f in factors}.values())
+        _check_size(self.text, factors)
         out: list[tuple[str, ...]] = []
         for k in range(1, len(factors) + 1):
             for combo in combinations(factors, k):
@@ -213,7 +219,9 @@ class _Parser:
         out = self.atom()
         while self.peek() == ":":
             self.take()
-            out = _interact((out, self.atom()))
+            nxt = self.atom()
+            _check_size(self.text, [out, nxt], product=True)
+            out = _interact((out, nxt))
         return out
 
     def atom(self) -> list[tuple[str, ...]]:
@@ -227,6 +235,7 @@ class _Parser:
         while self.peek() == "+":
             self.take()
             terms += [t for t in self.product() if t not in terms]
+            _check_size(self.text, [terms], product=True)
         if self.peek() != ")":
             raise FormulaError(
                 f"In the formula '{self.text}' a parenthesis in the fixed part may hold only a sum of terms, "
@@ -258,6 +267,22 @@ class _Parser:
         else:  # (a + b || g) = (1 | g) + (0 + a | g) + (0 + b | g)
             parts = ([Part(True, ())] if lhs.intercept else []) + [Part(False, (t,)) for t in lhs.terms]
         return [RandomTerm(p, g) for g in nested for p in parts]
+
+
+def _check_size(text: str, factors: list, product: bool = False) -> None:
+    """Refuse, before expanding, a product whose expansion would pass MAX_TERMS terms: a*b*c
+    expands to (1 + |a|)(1 + |b|)(1 + |c|) - 1 terms at most, a:b to |a||b|."""
+    size = 1
+    for f in factors:
+        size *= len(f) if product else 1 + len(f)
+        if size > MAX_TERMS + 1:
+            break
+    if size - (0 if product else 1) > MAX_TERMS:
+        raise FormulaError(
+            f"The formula '{text[:80]}{'...' if len(text) > 80 else ''}' would expand to more than {MAX_TERMS} "
+            "fixed-effect terms (a*b*c*... of k variables has 2^k - 1 terms: all their interactions). Use fewer "
+            "interactions: write out the ones you mean, e.g. a + b + c + a:b."
+        )
 
 
 def _interact(factors) -> list[tuple[str, ...]]:
