@@ -45,7 +45,7 @@ def fit_or_stop(spec: DataSpec, formula: str, reml: bool = True) -> mmcore.LmmFi
     try:
         return get_fit(spec, formula, reml, progress=progress)
     except mmcore.BudgetError as err:
-        st.error(f"This model is not fitted here: {err}")
+        st.error(str(err))
         st.stop()
     except mmcore.MixedModelError as err:
         st.error(f"This model cannot be fitted: {err}")
