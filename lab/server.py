@@ -68,13 +68,14 @@ def running(extra: list[str] | None = None, env: dict | None = None, root: str |
 
 
 @contextlib.contextmanager
-def running_behind_haproxy(processes: int, root: str | Path | None = None, extra: list[str] | None = None):
+def running_behind_haproxy(processes: int, root: str | Path | None = None, extra: list[str] | None = None,
+                           env: dict | None = None):
     """`processes` app servers behind HAProxy with cookie stickiness (deploy/haproxy.cfg's setup, on
     free local ports); yields (url, [server processes])."""
     import tempfile
 
     with contextlib.ExitStack() as stack:
-        servers = [stack.enter_context(running(extra=extra, root=root)) for _ in range(processes)]
+        servers = [stack.enter_context(running(extra=extra, root=root, env=env)) for _ in range(processes)]
         port = free_port()
         config = Path(tempfile.mkdtemp()) / "haproxy.cfg"
         lines = (ROOT / "deploy" / "haproxy.cfg").read_text().split("\nbackend app")[0] + "\n"

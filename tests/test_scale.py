@@ -155,3 +155,26 @@ def test_budget_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("MMLAB_FIT_SECONDS", "not a number")
     b = Budget.from_env()
     assert b.memory_mb == 512 and b.seconds == Budget.seconds and b.fixed_columns == Budget.fixed_columns
+
+
+@pytest.mark.parametrize("text", ["y ~ x + f + (1 | g)", "y ~ x + f + (x | g) + (1 | h)"])
+@pytest.mark.parametrize("reml", [True, False])
+def test_x_eliminated_first_gives_the_same_criterion_and_solution(text, reml):
+    """A fixed factor of 250 levels: X first (absorbed.py) equals the usual order (deviance.py)."""
+    from mmcore.lmm.absorbed import AbsorbedDeviance, absorbs
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    f, g, h, x = rng.integers(0, 250, n), rng.integers(0, 30, n), rng.integers(0, 12, n), rng.normal(size=n)
+    y = 1 + x + rng.normal(size=250)[f] + rng.normal(size=30)[g] * (1 + 0.5 * x) + rng.normal(size=12)[h] + rng.normal(size=n)
+    d = pd.DataFrame({"y": y, "x": x, "f": f.astype(str), "g": g.astype(str), "h": h.astype(str)})
+    md = build_model_data(text, d)
+    assert absorbs(md) and md.gram is not None  # X'X came from the rank check
+    usual, first = ProfiledDeviance(md, reml), AbsorbedDeviance(md, reml)
+    thetas = np.abs(rng.normal(size=(4, len(usual.layout.start)))) + 0.2
+    assert np.allclose(first.evaluate(thetas), usual.evaluate(thetas), rtol=0, atol=1e-8)
+    a, b = usual.solve(thetas[0]), first.solve(thetas[0])
+    for key in ("beta", "vcov", "b1", "b2", "var_b1", "var_b2", "fitted", "sigma", "logdet_rx"):
+        assert np.allclose(a[key], b[key], rtol=1e-9, atol=1e-10), key
+    m = fit(text, d, reml=reml)
+    assert m.converged and m.deviance == pytest.approx(min(usual.evaluate(m.theta[None])[0], m.deviance), abs=1e-8)

@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import BudgetError
 from ..model.design import ModelData
 from ..model.limits import Budget
+from .absorbed import absorbs
 
 FLOPS = 1e10  # one core of this class of server, dense LAPACK work (measured: bench/scale.py)
 SETUP_PER_ROW = 2e-6  # seconds per row for the design and cross-products
@@ -33,6 +34,8 @@ class Estimate:
 
 
 def estimate(md: ModelData) -> Estimate:
+    if absorbs(md):
+        return _estimate_absorbed(md)
     n, p = md.X.shape
     r = p + 1
     counts: dict[str, int] = {}
@@ -70,6 +73,21 @@ def estimate(md: ModelData) -> Estimate:
     else:
         largest = f"{n:,} rows with '{g1}' ({G:,} levels)"
     return Estimate(memory / 2**20 + 150, seconds, evaluations, dense, pairs, g1, largest)
+
+
+def _estimate_absorbed(md: ModelData) -> Estimate:
+    """X eliminated first (absorbed.py): X'X once (sparse products, a p x p Cholesky), then dense
+    m_Z + 1 squares per evaluation, twice for ML."""
+    n, p = md.X.shape
+    mz = sum(t.nlevels * t.q for t in md.terms)
+    k = sum(t.q * (t.q + 1) // 2 for t in md.terms)
+    evaluations = 40 + 10 * k * k
+    work = 2 * (mz + 1) ** 3 / 3 + 6 * (mz + 1) ** 2 * mz
+    once = p**3 / 3 * 3 + 2 * p * p * (mz + 1) + 8.0 * n * p
+    seconds = (evaluations * work + once) / FLOPS + SETUP_PER_ROW * n * 4
+    memory = 8.0 * (2 * n * p + 5 * p * p + 2 * p * (mz + 1) + 6 * (mz + 1) ** 2)
+    g1 = max(md.terms, key=lambda t: t.nlevels * t.q)
+    return Estimate(memory / 2**20 + 150, seconds, evaluations, mz, 0, g1.group, f"the {p:,} fixed-effect columns")
 
 
 def check_fit(md: ModelData, budget: Budget) -> Estimate:

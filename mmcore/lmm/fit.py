@@ -8,6 +8,7 @@ from ..errors import DataError, MixedModelError
 from ..model.design import ModelData, build_model_data, reproduces_every_row
 from ..model.limits import Budget
 from .budget import check_fit
+from .absorbed import AbsorbedDeviance, absorbs
 from .deviance import ProfiledDeviance
 from .optimize import ZERO, minimize
 from .results import LmmFit
@@ -28,7 +29,7 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, budget: Budget |
                 "is no maximum-likelihood estimate. Fit by REML, or use a simpler random-effects structure or data "
                 "with more observations per group."
             )
-        dev = ProfiledDeviance(md, reml)
+        dev = AbsorbedDeviance(md, reml) if absorbs(md) else ProfiledDeviance(md, reml)
         with np.errstate(all="ignore"):  # trial thetas off the feasible region give inf, handled
             opt = minimize(dev.evaluate, dev.start(), dev.structure())
         if not np.isfinite(opt.value):

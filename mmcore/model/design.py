@@ -47,6 +47,7 @@ class ModelData:
     frame: Columns  # the used columns of those rows
     source: pd.DataFrame  # the data as given
     messages: tuple[str, ...] = field(default=())
+    gram: tuple | None = None  # many columns: (X sparse, X'X, its Cholesky factor), made by the rank check
 
 
 # -- factors ---------------------------------------------------------------------------------
@@ -126,9 +127,16 @@ def model_matrix(part: Part, data: Columns | pd.DataFrame) -> tuple[np.ndarray, 
     return X, names
 
 
-def _independent_columns(X: np.ndarray, tol: float = 1e-7) -> list[int]:
+def _independent_columns(X: np.ndarray, tol: float = 1e-7, gram: list | None = None) -> list[int]:
     """Keep columns in order, dropping each one that the kept ones already span (lme4 keeps
-    the first columns of a pivoted QR with tolerance 1e-7 and drops the aliased ones)."""
+    the first columns of a pivoted QR with tolerance 1e-7 and drops the aliased ones). With many
+    columns, `gram` receives X'X and its Cholesky factor when they decide (absorbed.py reuses them)."""
+    if X.shape[1] >= 200:
+        found = _clearly_independent(X, tol)
+        if found is not None:
+            if gram is not None:
+                gram.extend(found)
+            return list(range(X.shape[1]))
     keep: list[int] = []
     Q = np.empty((X.shape[0], 0))
     for j in range(X.shape[1]):
@@ -140,6 +148,25 @@ def _independent_columns(X: np.ndarray, tol: float = 1e-7) -> list[int]:
             keep.append(j)
             Q = np.column_stack([Q, v / norm])
     return keep
+
+
+def _clearly_independent(X: np.ndarray, tol: float) -> tuple | None:
+    """Many columns (a factor of many levels): Gram-Schmidt costs n p^2 in slow steps. The Cholesky
+    factor of X'X (made from X as a sparse matrix) holds the same numbers, each column's distance from
+    the span of the columns before it: if every one is far above the tolerance, nothing is dropped.
+    Otherwise (undecided: None) Gram-Schmidt decides. Returns (X sparse, X'X, Cholesky factor)."""
+    from scipy import sparse
+
+    Xs = sparse.csr_matrix(X)
+    gram = (Xs.T @ Xs).toarray()
+    norms = np.sqrt(np.diag(gram))
+    if not (norms > 0).all():
+        return None
+    try:
+        chol = np.linalg.cholesky(gram)
+    except np.linalg.LinAlgError:
+        return None
+    return (Xs, gram, chol) if np.min(np.diag(chol) / norms) > 1e3 * tol else None
 
 
 # -- checks ----------------------------------------------------------------------------------
@@ -252,7 +279,8 @@ def build_model_data(formula: str | Formula, data: pd.DataFrame, budget: Budget 
     _check_fixed(f.fixed, frame)
     check_fixed_columns(f.fixed, frame, _is_factor, budget or Budget.from_env())
     X, names = model_matrix(f.fixed, frame)
-    keep = _independent_columns(X)
+    gram: list = []
+    keep = _independent_columns(X, gram=gram)
     if len(keep) < X.shape[1]:
         dropped = [names[j] for j in range(len(names)) if j not in keep]
         notes.append(
@@ -290,7 +318,7 @@ def build_model_data(formula: str | Formula, data: pd.DataFrame, budget: Budget 
                 f"The term ({' + '.join(t.columns)} | {t.group}) has {t.nlevels * t.q} random effects for "
                 f"{n} observations: more random effects than data. Use a simpler random term, e.g. (1 | {t.group})."
             )
-    return ModelData(f, y, X, tuple(names), tuple(terms), rows, frame, data, tuple(notes))
+    return ModelData(f, y, X, tuple(names), tuple(terms), rows, frame, data, tuple(notes), tuple(gram) or None)
 
 
 def reproduces_every_row(md: ModelData) -> bool:
