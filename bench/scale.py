@@ -86,7 +86,7 @@ def lme4_seconds(names: list[str]) -> dict:
         frames[f"d{i}"] = make()
         factors[f"d{i}"] = [c for c in ("s", "d", "dept", "service", "f", "g") if c in frames[f"d{i}"]]
         exprs[name] = f"lmer({formula}, data = d{i}, REML = {'TRUE' if reml else 'FALSE'})"
-    return r_median_seconds(frames, "library(lme4)", exprs, repeat=1, factors=factors)
+    return r_median_seconds(frames, "library(lme4)", exprs, factors=factors, once=True)
 
 
 def main() -> None:

@@ -18,14 +18,13 @@ from functools import lru_cache
 import pandas as pd
 
 import mmcore
+from lab.worker import fit_isolated
 from mmcore.figures import fig_profiles, fig_surface, fig_variance_components, freeze, styled
 from mmcore.inference.compare import format_anova
 from mmcore.lessons.criteria import criterion_curves
 from mmcore.lessons.matrices import marginal
 from mmcore.lessons.pooling import pooling
 from mmcore.lessons.shrinkage import shrinkage_intercepts
-
-from lab.worker import fit_isolated
 
 SIMULATE, UPLOAD = "simulate", "upload"
 SIMULATORS = {

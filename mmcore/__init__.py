@@ -8,9 +8,9 @@ from .data.datasets import DatasetInfo, list_datasets, load_dataset
 from .data.simulate import simulate_blocks, simulate_intercepts, simulate_nested, simulate_slopes
 from .data.upload import read_csv
 from .errors import BudgetError, DataError, FormulaError, MixedModelError
+from .fitting import fit
 from .inference.compare import BootstrapLRT, anova, bootstrap_lrt
 from .inference.variance import icc
-from .fitting import fit
 from .lmm.results import LmmFit
 from .model.formula import parse_formula
 from .model.limits import Budget

@@ -127,3 +127,18 @@ def test_a_shared_link_is_the_first_request_of_a_fresh_server(browser):
         assert page.get_by_text("Page not found").count() == 0
         assert page.get_by_text("with n = 3").count() >= 1  # the link's setting took effect
         page.close()
+
+
+def test_a_model_too_large_for_the_server_is_refused_on_the_page(server, browser):
+    """The InstEval example on 'your data', a formula past the budget typed in: the page says what is
+    too big and what to do, and nothing else breaks (screenshot: your_data_refused.png)."""
+    page, errors = open_page(browser, server + "/your-data?yd_source=an+example&yd_example=insteval")
+    box = page.get_by_label("lme4 formula (built from the menus; edit it freely)")
+    box.fill("y ~ service + (1 | s) + (1 | d) + (1 | s:dept)")
+    box.press("Enter")
+    page.get_by_text("too large for this server").wait_for(timeout=120_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "your_data_refused.png"), full_page=False)
+    text = page.locator("[data-testid=stAlert]").all_inner_texts()
+    assert any("4,100 x 4,100" in t and "fewer levels" in t for t in text)
+    assert page.locator("[data-testid=stException]").count() == 0 and not errors

@@ -238,8 +238,7 @@ class ProfiledDeviance:
         if m:
             dense = not self.rest_block.diagonal
             rest = 4 * (m + r) ** 2 if dense else 4 * m * r
-            rest += 2 * m * r + (0 if self.rest_block.dense_coupling else 0)
-            rest += G * q1 * m if self.rest_block.dense_coupling else 0
+            rest += 2 * m * r + (G * q1 * m if self.rest_block.dense_coupling else self.rest_block.pairs // 2)
         return 8 * (rest + 6 * G * q1 * (q1 + r) + 2 * r * r)
 
     def _decompose(self, theta: np.ndarray, resp: np.ndarray | None = None) -> Factor:

@@ -7,8 +7,8 @@ import pandas as pd
 from ..errors import DataError, MixedModelError
 from ..model.design import ModelData, build_model_data, reproduces_every_row
 from ..model.limits import Budget
-from .budget import check_fit
 from .absorbed import AbsorbedDeviance, absorbs
+from .budget import check_fit
 from .deviance import ProfiledDeviance
 from .optimize import ZERO, minimize
 from .results import LmmFit
