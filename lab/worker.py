@@ -73,9 +73,10 @@ def _in_worker(formula, data, reml, budget, est, progress) -> mmcore.LmmFit:
         proc = ctx.Process(target=_child, args=(send, formula, data, reml, budget, memory, cpu), daemon=True)
         proc.start()
         send.close()
-        start = time.monotonic()
+        start, first = time.monotonic(), True
         try:
-            while not receive.poll(0.25):
+            while first or not receive.poll(0.25):  # the session hears at once that its fit has started
+                first = False
                 elapsed = time.monotonic() - start
                 if progress:
                     progress(f"Fitting in a worker process: {elapsed:.0f} s of about {max(est.seconds, 1):.0f} s "

@@ -20,6 +20,7 @@ from .absorbed import absorbs
 
 FLOPS = 1e10  # one core of this class of server, dense LAPACK work (measured: bench/scale.py)
 SETUP_PER_ROW = 2e-6  # seconds per row for the design and cross-products
+SETUP_PER_ENTRY = 5e-8  # seconds per entry of X (made column by column, checked for rank)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def estimate(md: ModelData) -> Estimate:
     work = G * q1 * (q1**3 + q1 * r + r * r) + 2 * r**3 + pairs + (m * r * r if diagonal else
                                                                     (dense + r) ** 3 / 3 + 4 * (dense + r) ** 2)
     evaluations = 40 + 10 * k * k
-    seconds = evaluations * work / FLOPS + SETUP_PER_ROW * n * (r + q1) + pairs * 2e-7
+    seconds = evaluations * work / FLOPS + SETUP_PER_ROW * n * (r + q1) + pairs * 2e-7 + SETUP_PER_ENTRY * n * p
     memory = 8.0 * n * (r * (q1 + 3) + 3 * q1 + 2 * len(md.terms)) + 8.0 * G * q1 * (q1 + r) * 6
     memory += 8.0 * 6 * dense**2 + 8.0 * 3 * m * r
     memory += 56.0 * pairs * (2 if rest and all(t.q == 1 for t in rest) else 1) + (9.0 * m * m if m * m <= 5e7 else 0)
@@ -84,7 +85,7 @@ def _estimate_absorbed(md: ModelData) -> Estimate:
     evaluations = 40 + 10 * k * k
     work = 2 * (mz + 1) ** 3 / 3 + 6 * (mz + 1) ** 2 * mz
     once = p**3 / 3 * 3 + 2 * p * p * (mz + 1) + 8.0 * n * p
-    seconds = (evaluations * work + once) / FLOPS + SETUP_PER_ROW * n * 4
+    seconds = (evaluations * work + once) / FLOPS + SETUP_PER_ROW * n * 4 + SETUP_PER_ENTRY * n * p
     memory = 8.0 * (2 * n * p + 5 * p * p + 2 * p * (mz + 1) + 6 * (mz + 1) ** 2)
     g1 = max(md.terms, key=lambda t: t.nlevels * t.q)
     return Estimate(memory / 2**20 + 150, seconds, evaluations, mz, 0, g1.group, f"the {p:,} fixed-effect columns")
