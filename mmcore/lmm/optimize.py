@@ -228,9 +228,10 @@ def _run(f, x: np.ndarray, size: float = 1.0, lean: bool = False):
 
 def _lean_trials(f, act, trials, full, fx, ftol, gmax):
     """The values of a step's trial points, for costly evaluations: the full Newton step's stencil
-    first (its centre is the step itself); the other trial points only for problems whose full step
-    neither gains nor settles. Near the optimum one stencil per step instead of a stencil and every
-    trial point. Returns values laid out as the batched call's, inf where not evaluated."""
+    first (its centre is the step itself); where that step neither gains nor settles, the half and
+    quarter steps; where those gain nothing either, every other trial point. Near the optimum one
+    stencil per step instead of a stencil and every trial point. Returns values laid out as the
+    batched call's, inf where not evaluated."""
     nT = trials.shape[1]
     vf = f(act, full)
     vals = np.full((len(act), nT + vf.shape[1]), np.inf)
@@ -241,8 +242,14 @@ def _lean_trials(f, act, trials, full, fx, ftol, gmax):
     more = np.flatnonzero(~good)
     evals = vf.shape[1]
     if len(more):
-        vals[more, :nT] = f(act[more], trials[more])
-        evals += nT
+        shorter = [2, 3]  # NEWTON_STEPS 1/2 and 1/4
+        vals[more[:, None], shorter] = f(act[more], trials[more][:, shorter])
+        evals += len(shorter)
+        rest = more[np.min(vals[more][:, shorter], axis=1) >= fx[more] - ftol]
+        if len(rest):
+            others = [i for i in range(nT) if i not in (1, *shorter)]
+            vals[rest[:, None], others] = f(act[rest], trials[rest][:, others])
+            evals += len(others)
     return vals, evals
 
 
