@@ -30,7 +30,7 @@ from .rest import Rest
 from .small import cholesky_small, forward_small
 
 CHUNK_BYTES = 64 * 2**20  # working memory of one batch of thetas; larger batches are cut into chunks
-LEAN_FLOPS = 2e7  # an evaluation costing more (a few ms): the optimizer spends evaluations sparingly
+LEAN_FLOPS = 3e6  # an evaluation costing more (about a millisecond): the optimizer spends evaluations sparingly
 DATA = ("Z1tXy_cols", "Z2tXy", "XytXy")  # the cross-products that involve y
 
 

@@ -29,7 +29,8 @@ How it stays sound (DESIGN.md, "how the optimizer must stop"):
 
 - **Costly evaluations.** For a large model (Structure.lean: an evaluation costs milliseconds, so
   their number, not numpy's overhead, sets the time) a step first evaluates only the stencil at the
-  full Newton step, and the other trial points only if that step fails; the checks are the same.
+  full Newton step, then if that fails the half and quarter steps, and the other trial points only
+  if those fail too; the checks are the same.
 
 `minimize_many` runs S problems together; problems that have converged drop out of the batch.
 """
@@ -245,7 +246,7 @@ def _lean_trials(f, act, trials, full, fx, ftol, gmax):
         shorter = [2, 3]  # NEWTON_STEPS 1/2 and 1/4
         vals[more[:, None], shorter] = f(act[more], trials[more][:, shorter])
         evals += len(shorter)
-        rest = more[np.min(vals[more][:, shorter], axis=1) >= fx[more] - ftol]
+        rest = more[np.min(vals[more][:, shorter], axis=1) >= fx[more] - ftol[more]]
         if len(rest):
             others = [i for i in range(nT) if i not in (1, *shorter)]
             vals[rest[:, None], others] = f(act[rest], trials[rest][:, others])

@@ -72,7 +72,7 @@ def _moment_intercepts(dev: ProfiledDeviance) -> dict | None:
     levels = sum(t.nlevels for t in md.terms)
     if any(t.q != 1 for t in md.terms):
         return None
-    if dev.n > 20000 or dev.p + levels > 1000:
+    if dev.n > 20000 or dev.p + levels > 300:  # a dense least squares would cost more than the fit
         sigma2 = _backfitted_sigma2(dev)
     else:
         Z = np.zeros((dev.n, levels))
