@@ -4,7 +4,7 @@
 
 Each fit runs in a fresh process (so its peak memory, ru_maxrss, is its own) under the default
 resource budget (mmcore.Budget.from_env(): a model past it is refused, and the refusal is printed).
-Cases: lme4's InstEval (REML and ML), beside lme4's best optimum (tests/reference/insteval.json); 100,000 rows with two crossed
+Cases: lmerTest's ham (a sensory data set, three crossed and nested factors); lme4's InstEval (REML and ML), beside lme4's best optimum (tests/reference/insteval.json); 100,000 rows with two crossed
 random factors of 5,000 and 3,000 levels; 20,000 rows with a fixed-effect factor of 2,000 levels
 and (1 | g); and a formula that would expand to 2^30 - 1 terms. lme4's time is measured here, on
 the same data, with Rscript (one run each: these fits take seconds to minutes), and the criterion
@@ -49,7 +49,17 @@ def fixed_2000() -> pd.DataFrame:
     return pd.DataFrame({"y": y, "x": x, "f": [f"f{i:04d}" for i in f], "g": g.astype(str)})
 
 
+def ham() -> pd.DataFrame:
+    """lmerTest's ham (sensory: 81 consumers x 4 products x 2 information levels), as exported for the
+    optimizer's references (tests/reference/optimum/real/ham.csv)."""
+    d = pd.read_csv(ROOT / "tests" / "reference" / "optimum" / "real" / "ham.csv")
+    return d.astype({c: str for c in ("Consumer", "Product", "Information")})
+
+
 CASES = {
+    "lmerTest ham, 3 factors of 81-324 levels": (
+        ham, "Informed.liking ~ Product * Information + (1 | Consumer) + (1 | Product:Consumer) + "
+        "(1 | Information:Consumer)", True),
     "InstEval REML": (lambda: mmcore.load_dataset("insteval"), INSTEVAL, True),
     "InstEval ML": (lambda: mmcore.load_dataset("insteval"), INSTEVAL, False),
     "100k rows, 5,000 x 3,000 crossed": (crossed_100k, "y ~ 1 + (1 | s) + (1 | d)", True),
@@ -86,7 +96,8 @@ def lme4_fits(names: list[str]) -> dict:
     for i, name in enumerate(names):
         make, formula, reml = CASES[name]
         frames[f"d{i}"] = make()
-        factors[f"d{i}"] = [c for c in ("s", "d", "dept", "service", "f", "g") if c in frames[f"d{i}"]]
+        factors[f"d{i}"] = [c for c in ("s", "d", "dept", "service", "f", "g", "Consumer", "Product", "Information")
+                            if c in frames[f"d{i}"]]
         exprs[name] = f"lmer({formula}, data = d{i}, REML = {'TRUE' if reml else 'FALSE'})"
     return r_fits_once(frames, exprs, factors=factors)
 
