@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .pirls import GlmmSystem, Modes
+from .scalar import scalar_modes
 
 MAX_NAGQ = 25  # lme4 1.1-31 allows nAGQ up to 25
 
@@ -46,6 +47,11 @@ class GlmmDeviance:
         self.warm_u1 = np.zeros((S, system.q1, system.G))
         self.warm_u2 = np.zeros((S, system.m))
         self.warm_beta = np.zeros((S, self.p))
+        # one scalar random effect, second stage: the mode moves with the parameters as du/dparams
+        # (implicit differentiation at the stored mode), so a stencil point starts ~1e-8 from its mode
+        self.predicts = nagq > 0 and system.q1 == 1 and system.m == 0
+        self.warm_at = np.full((S, self.k + self.p), np.nan)
+        self.warm_slope = np.zeros((S, system.G, self.k + self.p))
         if nagq > 1:
             self.nodes, self.weights = gauss_hermite(nagq)
 
@@ -74,7 +80,7 @@ class GlmmDeviance:
                 modes = None
         values = np.where(np.isfinite(values), values, np.inf).reshape(S, B)
         if modes is not None:
-            self._remember(idx, values, modes)
+            self._remember(idx, values, modes, flat)
         return values
 
     def _one(self, params, rep) -> float:
@@ -89,8 +95,15 @@ class GlmmDeviance:
         theta = params[:, : self.k]
         u1, u2 = self.warm_u1[rep].copy(), self.warm_u2[rep].copy()
         if self.nagq == 0:
-            return sys.modes(theta, self.Y[rep], np.zeros((len(rep), sys.n)), u1, u2, self.warm_beta[rep])
+            zero = np.zeros((len(rep), sys.n))
+            if sys.q1 == 1 and sys.m == 0:
+                return scalar_modes(sys, theta, self.Y[rep], zero, u1[:, 0], self.warm_beta[rep])
+            return sys.modes(theta, self.Y[rep], zero, u1, u2, self.warm_beta[rep])
         offset = params[:, self.k :] @ sys.X.T
+        if self.predicts:  # one scalar random effect: group by group, from the predicted mode
+            move = np.nan_to_num(params - self.warm_at[rep])
+            u = u1[:, 0] + np.einsum("pgd,pd->pg", self.warm_slope[rep], move)
+            return scalar_modes(sys, theta, self.Y[rep], offset, u)
         return sys.modes(theta, self.Y[rep], offset, u1, u2)
 
     def value(self, params: np.ndarray, rep: np.ndarray, modes: Modes) -> np.ndarray:
@@ -116,7 +129,7 @@ class GlmmDeviance:
         devc0 = u**2 - 2 * ll0
         return devc0.sum(axis=1) + modes.logdet - 2 * np.log(mult).sum(axis=1) - 2 * self.constant[rep]
 
-    def _remember(self, idx: np.ndarray, values: np.ndarray, modes: Modes) -> None:
+    def _remember(self, idx: np.ndarray, values: np.ndarray, modes: Modes, params: np.ndarray) -> None:
         """Start each response's next PIRLS from the mode at its best point of this batch."""
         S, B = values.shape
         best = np.argmin(values, axis=1)
@@ -126,3 +139,19 @@ class GlmmDeviance:
         self.warm_u2[idx[ok]] = modes.u2[pick]
         if self.nagq == 0:
             self.warm_beta[idx[ok]] = modes.beta[pick]
+        if self.predicts and len(pick):
+            self.warm_at[idx[ok]] = params[pick]
+            self.warm_slope[idx[ok]] = self._slope(params[pick], idx[ok], modes.u1[pick, 0], modes.eta[pick])
+
+    def _slope(self, params, idx, u, eta) -> np.ndarray:
+        """du/d(theta, beta) at modes u (P, G): from lambda sum_g z w r - u = 0 (r the working
+        residual), du = A^-1 (sum_g z w r - lambda u sum_g w z^2) dlambda - A^-1 lambda sum_g w z x' dbeta."""
+        sys = self.system
+        _, w, res = sys.family.state(eta, self.Y[idx], sys.trials)
+        z, lam = sys.Z1[:, 0], params[:, :1]
+        wz = w * z
+        wzz = sys._group_sums(wz * z)
+        A = 1.0 + lam * lam * wzz
+        dlam = (sys._group_sums(wz * res) - lam * u * wzz) / A
+        dbeta = -lam[:, :, None] * sys._group_sums(wz[:, None, :] * sys.X.T).transpose(0, 2, 1) / A[:, :, None]
+        return np.concatenate([dlam[:, :, None], dbeta], axis=2)

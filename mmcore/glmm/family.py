@@ -72,6 +72,24 @@ class Family:
         d = self.mu_eta(eta, mu)
         return mu, trials * d * d / self.variance(mu), (y - mu) / d
 
+    def state(self, eta, y, trials):
+        """One pass over the rows: sum of log p(y | eta) (last axis, without the constant), the
+        IRLS weights and the working residuals, sharing the exponentials."""
+        if self.link == "logit":
+            e = np.clip(eta, -LOGIT_EPS, LOGIT_EPS)
+            ex = np.exp(e)
+            d = 1.0 + ex
+            mu = ex / d
+            v = mu / d  # mu (1 - mu)
+            ll = (trials * (y * e - np.log(d))).sum(axis=-1)
+            return ll, trials * v, (y - mu) / v
+        if self.link == "log":
+            e = np.maximum(eta, LOG_EPS)
+            mu = np.exp(e)
+            return (trials * (y * e - mu)).sum(axis=-1), trials * mu, y / mu - 1.0
+        _, w, res = self.irls(eta, y, trials)
+        return self.loglik(eta, y, trials).sum(axis=-1), w, res
+
     # -- the likelihood ----------------------------------------------------------------------
     def loglik(self, eta, y, trials):
         """log p(y | eta) per row without the constant (binomial coefficient, log y!): see `constant`."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg import solve_triangular
 
 from ..lmm.deviance import ThetaLayout
 from ..lmm.deviance import _cholesky_small as cholesky_small
@@ -35,6 +36,10 @@ from .family import Family
 MAX_ITER = 40
 HALVINGS = 20
 STEP_TOL = 1e-13  # a step in eta this small (relative to max(1, |eta|)): the mode is reached
+# When three quarters of a batch have reached their modes, the rest get TAIL more iterations: the
+# optimizer's batch mixes its stencil (near, a few steps each) with trial points far along a line,
+# where PIRLS may crawl for dozens of halved steps; those count as failed (+inf), as lme4 errs there.
+TAIL = 8
 STALL = 1e-8  # below this, a step that no longer shrinks tenfold is rounding: the mode is reached
 
 
@@ -161,8 +166,12 @@ class GlmmSystem:
             a.append(np.repeat(idx, len(idx)))
             b.append(np.tile(idx, len(idx)))
         self.pair_a, self.pair_b = np.concatenate(a), np.concatenate(b)
-        self.pair_target = self.pat_col[self.pair_a] * m + self.pat_col[self.pair_b]
-        self.zz_target = (self.rest_cols[:, :, None] * m + self.rest_cols[:, None, :]).reshape(n, r * r)
+        pair_target = self.pat_col[self.pair_a] * m + self.pat_col[self.pair_b]
+        zz_target = (self.rest_cols[:, :, None] * m + self.rest_cols[:, None, :]).ravel()
+        # the entries of the rest's block that can be non-zero: both scatters go into this short list
+        self.zz_entries, inverse = np.unique(np.concatenate([zz_target, pair_target]), return_inverse=True)
+        self.zz_index, self.pair_index = inverse[: len(zz_target)], inverse[len(zz_target) :]
+        self.zz_rows, self.zz_cols = self.zz_entries // m, self.zz_entries % m
 
     # -- theta -> the random-effect columns times Lambda -------------------------------------------
     def columns(self, theta: np.ndarray):
@@ -216,10 +225,12 @@ class GlmmSystem:
                                           .reshape(P, -1), npat) for j in range(q1)], axis=1)  # (P, q1, npat)
             W12 = forward_small(L1[..., self.pat_group], A12[:, None])[:, 0]  # (P, q1, npat)
             zz = (wR.transpose(0, 2, 1)[:, :, :, None] * R.transpose(0, 2, 1)[:, :, None, :]).reshape(P, -1)
-            Dzz = self._scatter(self.zz_target.ravel(), zz, m * m)
-            Dzz -= self._scatter(self.pair_target, np.einsum("pja,pja->pa", W12[:, :, self.pair_a],
-                                                             W12[:, :, self.pair_b]), m * m)
-            D[:, :m, :m] = Dzz.reshape(P, m, m)
+            entries = len(self.zz_entries)
+            values = self._scatter(self.zz_index, zz, entries)
+            values -= self._scatter(self.pair_index, np.einsum("pja,pja->pa", W12[:, :, self.pair_a],
+                                                               W12[:, :, self.pair_b]), entries)
+            D[:, :m, :m] = 0.0
+            D[:, self.zz_rows, self.zz_cols] = values
             D[:, np.arange(m), np.arange(m)] += 1.0
             if c:
                 zd = (wR[:, None, :, :] * dense[:, :, None, :]).transpose(0, 1, 3, 2).reshape(P, c, -1)
@@ -236,7 +247,10 @@ class GlmmSystem:
     def back(self, L1, W1d, W12, Ld):
         """The solution: u1 (P, q1, G), u2 (P, m), beta (P, c - 1 - m... the dense coefficients)."""
         m = self.m
-        sol = np.linalg.solve(np.swapaxes(Ld[:, :-1, :-1], 1, 2), Ld[:, -1, :-1, None])[..., 0]
+        if Ld.shape[1] <= 64:  # small: one batched call; large: triangular solves (LU would cost a Cholesky)
+            sol = np.linalg.solve(np.swapaxes(Ld[:, :-1, :-1], 1, 2), Ld[:, -1, :-1, None])[..., 0]
+        else:
+            sol = np.array([solve_triangular(L[:-1, :-1], L[-1, :-1], lower=True, trans="T") for L in Ld])
         u2, coef = sol[:, :m], sol[:, m:]
         rhs = W1d[:, -1] - np.einsum("pk,pkjg->pjg", coef, W1d[:, :-1])  # (P, q1, G)
         if m:
@@ -289,9 +303,13 @@ class GlmmSystem:
         last = np.full(P, np.inf)
         logdet = np.full(P, np.nan)
         L1_at = np.empty((P, self.q1, self.q1, self.G))
+        tail = TAIL
         for _ in range(MAX_ITER):
             a = np.flatnonzero(~done)  # points still iterating: the others are at their mode
-            if not len(a):
+            in_tail = len(a) <= P // 4
+            tail -= in_tail
+            if not len(a) or tail < 0:  # the last quarter had its chance: far trial points, not modes
+                failed[a] = True
                 break
             mu, w, res = fam.irls(eta[a], Y[a], trials)
             work = eta[a] - offset[a] + res
@@ -316,7 +334,7 @@ class GlmmSystem:
                 worse = ~(npdev <= pdev[a] + 1e-10 * np.abs(pdev[a]))
                 if not worse.any():
                     break
-                if halving == HALVINGS:  # lme4 stops with an error here: no mode at this point
+                if halving == HALVINGS or in_tail:  # lme4 errs after 20; in the tail: a far trial point
                     failed[a[worse]] = done[a[worse]] = True
                     break
                 b = a[worse]
