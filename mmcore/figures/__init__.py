@@ -1,5 +1,5 @@
 """Every figure, as `fig_*(fit, ...) -> go.Figure` builders, in the house style (style.py):
-views shared by the pages, views of the model, and the lessons' figures."""
+views shared by the pages, views of the model, the lessons' figures, and the GLMM lesson's (glmm.py)."""
 from .lessons import (
                       fig_bootstrap,
                       fig_decomposition,
@@ -12,6 +12,17 @@ from .lessons import (
                       fig_study,
                       fig_surface,
 )
+from .glmm import (
+                   fig_binned_residuals,
+                   fig_cell_profiles,
+                   fig_count_frequencies,
+                   fig_method_study,
+                   fig_methods,
+                   fig_odds_ratios,
+                   fig_simulated_residuals,
+                   fig_subject_curves,
+                   fig_theory,
+)
 from .model import fig_design, fig_matrix, fig_ranef_plane, fig_variance_components
 from .style import freeze, styled
 from .views import fig_caterpillar, fig_lines, fig_panels, fig_qq, fig_qq_ranef, fig_qq_residuals, fig_residuals
@@ -21,4 +32,6 @@ __all__ = [
     "fig_shrinkage_lines", "fig_shrinkage_plane", "fig_study", "fig_surface", "fig_design", "fig_matrix",
     "fig_ranef_plane", "fig_variance_components", "fig_caterpillar", "fig_lines", "fig_panels", "fig_qq",
     "fig_qq_ranef", "fig_qq_residuals", "fig_residuals", "freeze", "styled",
+    "fig_binned_residuals", "fig_cell_profiles", "fig_count_frequencies", "fig_method_study", "fig_methods",
+    "fig_odds_ratios", "fig_simulated_residuals", "fig_subject_curves", "fig_theory",
 ]

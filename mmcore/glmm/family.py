@@ -73,8 +73,11 @@ class Family:
         return mu, trials * d * d / self.variance(mu), (y - mu) / d
 
     def state(self, eta, y, trials):
-        """One pass over the rows: sum of log p(y | eta) (last axis, without the constant), the
-        IRLS weights and the working residuals, sharing the exponentials."""
+        """One pass over the rows: sum of log p(y | eta) (last axis, without the constant), the IRLS
+        weights (lme4's W, for L) and working residuals, and the Newton weights and residuals that
+        PIRLS steps with. For the canonical links (logit, log) the two are the same; for probit and
+        cloglog IRLS uses the expected information and converges only linearly, so the steps use
+        the observed information (-d2 log p / d eta2): the same mode, reached quadratically."""
         if self.link == "logit":
             e = np.clip(eta, -LOGIT_EPS, LOGIT_EPS)
             ex = np.exp(e)
@@ -82,13 +85,29 @@ class Family:
             mu = ex / d
             v = mu / d  # mu (1 - mu)
             ll = (trials * (y * e - np.log(d))).sum(axis=-1)
-            return ll, trials * v, (y - mu) / v
+            w, res = trials * v, (y - mu) / v
+            return ll, w, res, w, res
         if self.link == "log":
             e = np.maximum(eta, LOG_EPS)
             mu = np.exp(e)
-            return (trials * (y * e - mu)).sum(axis=-1), trials * mu, y / mu - 1.0
+            w, res = trials * mu, y / mu - 1.0
+            return (trials * (y * e - mu)).sum(axis=-1), w, res, w, res
         _, w, res = self.irls(eta, y, trials)
-        return self.loglik(eta, y, trials).sum(axis=-1), w, res
+        score, info = self._observed(eta, y, trials)
+        return self.loglik(eta, y, trials).sum(axis=-1), w, res, info, score / info
+
+    def _observed(self, eta, y, trials):
+        """d log p / d eta and -d2 log p / d eta2 for the binomial's probit and cloglog links."""
+        k, f = trials * y, trials * (1 - y)
+        if self.link == "probit":
+            log_phi = -0.5 * eta * eta - 0.5 * np.log(2 * np.pi)
+            up = np.exp(log_phi - special.log_ndtr(eta))  # phi / Phi
+            down = np.exp(log_phi - special.log_ndtr(-eta))  # phi / (1 - Phi)
+            return k * up - f * down, np.maximum(k * up * (eta + up) + f * down * (down - eta), EPS)
+        t = np.exp(np.minimum(eta, 700.0))  # cloglog: log mu = log(1 - e^-t), log(1 - mu) = -t
+        em1 = np.expm1(t)
+        curv = t * (em1 - t * (em1 + 1)) / (em1 * em1)  # d2/deta2 log(1 - e^-t), negative
+        return k * t / em1 - f * t, np.maximum(-k * curv + f * t, EPS)
 
     # -- the likelihood ----------------------------------------------------------------------
     def loglik(self, eta, y, trials):

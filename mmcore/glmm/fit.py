@@ -21,6 +21,18 @@ from .pirls import GlmmSystem
 from .results import GlmmFit
 
 
+SEPARATION = 25.0  # |eta| beyond this: a fitted probability within 1e-11 of 0 or 1
+
+
+def separation_message(md: ModelData, eta: np.ndarray) -> str:
+    k = int(np.sum(np.abs(eta) > SEPARATION))
+    return (f"{k} of {len(eta)} fitted probabilities are 0 or 1 within rounding: the data are (quasi-)completely "
+            "separated, some combination of predictors decides every outcome there (in ctsib, nobody was stable on "
+            "foam with eyes closed). The coefficients involved have no finite estimate: their values and standard "
+            "errors are wherever the optimizer stopped, only the log-likelihood is meaningful. Merge or drop "
+            "the categories concerned.")
+
+
 def check_nagq(md: ModelData, nagq) -> int:
     if isinstance(nagq, bool) or not isinstance(nagq, (int, np.integer)) or not 0 <= nagq <= MAX_NAGQ:
         raise MixedModelError(f"nagq must be a whole number from 0 to {MAX_NAGQ} (1: the Laplace approximation, "
@@ -47,8 +59,9 @@ def fit_glmm(formula: str, data: pd.DataFrame, family: str, nagq: int = 1, link:
         md = build_model_data(formula, data, family)
         nagq = check_nagq(md, nagq)
         system = GlmmSystem(md, fam)
-        theta, beta, dev, opt = optimize_glmm(system, nagq)
-        return assemble(md, system, dev, theta, beta, opt)
+        with np.errstate(all="ignore"):  # trial points where PIRLS finds no mode give +inf, handled
+            theta, beta, dev, opt = optimize_glmm(system, nagq)
+            return assemble(md, system, dev, theta, beta, opt)
     except MixedModelError:
         raise
     except (ValueError, TypeError, ArithmeticError, np.linalg.LinAlgError, KeyError, IndexError) as exc:
@@ -187,6 +200,8 @@ def assemble(md: ModelData, system: GlmmSystem, dev: GlmmDeviance, theta, beta, 
         messages.append(singular_message(boundary))
     if not opt.converged:
         messages.append(not_converged_message(theta / system.theta_scale()))
+    if np.any(np.abs(eta) > SEPARATION):
+        messages.append(separation_message(md, eta))
     if vcov_source == "RX" and dev.nagq >= 1:
         messages.append("The Hessian of the objective is not positive definite, so the standard errors come from "
                         "R_X (the curvature in beta alone), as lme4 then does: they may be too small.")

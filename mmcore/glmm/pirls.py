@@ -40,6 +40,7 @@ STEP_TOL = 1e-13  # a step in eta this small (relative to max(1, |eta|)): the mo
 # optimizer's batch mixes its stencil (near, a few steps each) with trial points far along a line,
 # where PIRLS may crawl for dozens of halved steps; those count as failed (+inf), as lme4 errs there.
 TAIL = 8
+PLATEAU = 1e-13  # a step that does not shrink and moves the deviance by less than this (relative): flat
 STALL = 1e-8  # below this, a step that no longer shrinks tenfold is rounding: the mode is reached
 
 
@@ -73,6 +74,8 @@ class GlmmSystem:
         self._cells(md)
         self.G = terms[self.block1[0]].nlevels
         self.starts = np.searchsorted(self.codes1, np.arange(self.G))
+        self.counts = np.diff(np.append(self.starts, self.n))  # cells per group
+        self.all_single = bool(np.all(self.trials == 1))
         if np.any(np.bincount(self.codes1, minlength=self.G) == 0):
             raise ValueError("a level of the grouping factor without rows")
         self.q1 = self.Z1.shape[1]
@@ -285,6 +288,7 @@ class GlmmSystem:
         stage1 = beta is not None
         beta = np.zeros((P, 0)) if beta is None else beta.copy()
         u1, u2 = u1.copy(), u2.copy()
+        canonical = fam.link in ("logit", "log")
 
         def eta_of(a, u1, u2, beta):  # the linear predictor of points a
             eta = offset[a] + self.predictor(V1[a], R[a], u1, u2)
@@ -311,12 +315,16 @@ class GlmmSystem:
             if not len(a) or tail < 0:  # the last quarter had its chance: far trial points, not modes
                 failed[a] = True
                 break
-            mu, w, res = fam.irls(eta[a], Y[a], trials)
-            work = eta[a] - offset[a] + res
+            _, w, _, wn, rn = fam.state(eta[a], Y[a], trials)  # Newton weights step, IRLS weights make L
+            work = eta[a] - offset[a] + rn
             dense = np.concatenate([np.broadcast_to(self.X.T, (len(a), self.p, n)), work[:, None]], axis=1) \
                 if stage1 else work[:, None]
-            L1, W1d, W12, Ld = self.solve(V1[a], R[a], w, dense)
-            logdet[a], L1_at[a] = self.logdet(L1, Ld, self.m), L1
+            L1, W1d, W12, Ld = self.solve(V1[a], R[a], wn, dense)
+            if canonical:
+                logdet[a], L1_at[a] = self.logdet(L1, Ld, self.m), L1
+            else:
+                F1, _, _, Fd = self.solve(V1[a], R[a], w, dense[:, :0])
+                logdet[a], L1_at[a] = self.logdet(F1, Fd, self.m), F1
             nu1, nu2, nbeta = self.back(L1, W1d, W12, Ld)
             neta = eta_of(a, nu1, nu2, nbeta)
             # the step in eta and u: beta alone can be ill-determined (collinear columns) where eta is not
@@ -324,12 +332,18 @@ class GlmmSystem:
             size = np.maximum(1.0, np.abs(eta[a]).max(axis=1))
             # at the mode: a step at rounding level, or one that no longer shrinks (Newton's steps
             # square each time until rounding stops them)
-            now = (step <= STEP_TOL * size) | ((step <= STALL * size) & (step > 0.1 * last[a]))
+            slow = step > 0.1 * last[a]
+            now = (step <= STEP_TOL * size) | ((step <= STALL * size) & slow)
             last[a] = step
             done[a[now]] = True
             move = ~now
-            a, nu1, nu2, nbeta, neta = a[move], nu1[move], nu2[move], nbeta[move], neta[move]
+            a, nu1, nu2, nbeta, neta, slow = a[move], nu1[move], nu2[move], nbeta[move], neta[move], slow[move]
             npdev, nll = penalized(a, neta, nu1, nu2)
+            flat = slow & (np.abs(npdev - pdev[a]) <= PLATEAU * np.maximum(1.0, np.abs(pdev[a])))
+            if flat.any():  # a plateau (quasi-separation, eta past lme4's clamp): stop, as lme4 does
+                done[a[flat]] = True
+                keep = ~flat
+                a, nu1, nu2, nbeta, neta, npdev, nll = (x[keep] for x in (a, nu1, nu2, nbeta, neta, npdev, nll))
             for halving in range(HALVINGS + 1):  # lme4's step halving, for the points whose deviance rose
                 worse = ~(npdev <= pdev[a] + 1e-10 * np.abs(pdev[a]))
                 if not worse.any():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .pirls import HALVINGS, MAX_ITER, STALL, STEP_TOL, TAIL, Modes
+from .pirls import HALVINGS, MAX_ITER, PLATEAU, STALL, STEP_TOL, TAIL, Modes
 
 
 def scalar_modes(system, theta: np.ndarray, Y: np.ndarray, offset: np.ndarray, u: np.ndarray,
@@ -32,6 +32,7 @@ def scalar_modes(system, theta: np.ndarray, Y: np.ndarray, offset: np.ndarray, u
     stage1 = beta is not None
     X = system.X
     beta = beta.copy() if stage1 else np.zeros((P, 0))
+    canonical = fam.link in ("logit", "log")
 
     def at(a, u, b):
         """eta, -2 log p + |u|^2, log p, weights and working residuals at points a."""
@@ -39,10 +40,10 @@ def scalar_modes(system, theta: np.ndarray, Y: np.ndarray, offset: np.ndarray, u
         eta = offset[a] + (shift if ones else shift * z)
         if stage1:
             eta = eta + b @ X.T
-        ll, w, res = fam.state(eta, Y[a], trials)
-        return eta, -2 * ll + (u * u).sum(axis=1), ll, w, res
+        ll, w, _, wn, rn = fam.state(eta, Y[a], trials)
+        return eta, -2 * ll + (u * u).sum(axis=1), ll, w, wn, rn
 
-    eta, pdev, ll, w, res = at(np.arange(P), u, beta)
+    eta, pdev, ll, w, wn, rn = at(np.arange(P), u, beta)
     failed = ~np.isfinite(pdev)
     done = failed.copy()
     last = np.full(P, np.inf)
@@ -56,12 +57,13 @@ def scalar_modes(system, theta: np.ndarray, Y: np.ndarray, offset: np.ndarray, u
             failed[a] = True
             break
         la = lam[a, None]
-        wa = w[a] if ones else w[a] * z
-        A[a] = 1.0 + la * la * (sums(wa) if ones else sums(wa * z))
+        A[a] = 1.0 + la * la * (sums(w[a]) if ones else sums(w[a] * z * z))  # lme4's L: IRLS weights
+        An = A[a] if canonical else 1.0 + la * la * (sums(wn[a]) if ones else sums(wn[a] * z * z))
         if stage1:
-            nu, nbeta = _joint_step(X, sums, la, w[a], res[a], eta[a] - offset[a], A[a], z, ones)
-        else:  # Newton (Fisher) step on -log p(y | u) + |u|^2 / 2
-            nu, nbeta = u[a] + (la * sums(wa * res[a]) - u[a]) / A[a], beta[a]
+            nu, nbeta = _joint_step(X, sums, la, wn[a], rn[a], eta[a] - offset[a], An, z, ones)
+        else:  # Newton step on -log p(y | u) + |u|^2 / 2
+            wa = wn[a] if ones else wn[a] * z
+            nu, nbeta = u[a] + (la * sums(wa * rn[a]) - u[a]) / An, beta[a]
         shift = la * (nu - u[a])[:, codes]
         step = np.abs(shift if ones else shift * z).max(axis=1)
         if stage1:
@@ -70,11 +72,19 @@ def scalar_modes(system, theta: np.ndarray, Y: np.ndarray, offset: np.ndarray, u
         size = np.maximum(1.0, np.abs(eta[a]).max(axis=1))
         # at the mode: a step at rounding level, or one that no longer shrinks tenfold (Newton's steps
         # square each time until rounding stops them); the weights are those at this point
-        now = (step <= STEP_TOL * size) | ((step <= STALL * size) & (step > 0.1 * last[a]))
+        slow = step > 0.1 * last[a]
+        now = (step <= STEP_TOL * size) | ((step <= STALL * size) & slow)
         last[a] = step
         done[a[now]] = True
-        a, nu, nbeta = a[~now], nu[~now], nbeta[~now]
+        a, nu, nbeta, slow = a[~now], nu[~now], nbeta[~now], slow[~now]
         new = at(a, nu, nbeta)
+        # a plateau: the step is not shrinking and the deviance no longer moves (eta pushed past lme4's
+        # clamp of mu, quasi-separation); lme4 stops here on its relative-change rule, and so do we
+        flat = slow & (np.abs(new[1] - pdev[a]) <= PLATEAU * np.maximum(1.0, np.abs(pdev[a])))
+        if flat.any():
+            done[a[flat]] = True
+            a, nu, nbeta = a[~flat], nu[~flat], nbeta[~flat]
+            new = tuple(arr[~flat] for arr in new)
         for halving in range(HALVINGS + 1):  # lme4's step halving, for the points whose deviance rose
             worse = ~(new[1] <= pdev[a] + 1e-10 * np.abs(pdev[a]))
             if not worse.any():
@@ -89,7 +99,7 @@ def scalar_modes(system, theta: np.ndarray, Y: np.ndarray, offset: np.ndarray, u
             for arr, val in zip(new, again):
                 arr[worse] = val
         u[a], beta[a] = nu, nbeta
-        eta[a], pdev[a], ll[a], w[a], res[a] = new
+        eta[a], pdev[a], ll[a], w[a], wn[a], rn[a] = new
     L1 = np.sqrt(A)[:, None, None, :]
     logdet = np.log(A).sum(axis=1)
     return Modes(u[:, None, :], np.zeros((P, 0)), beta, eta, logdet, L1, ll, done & ~failed)
