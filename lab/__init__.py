@@ -17,6 +17,12 @@ from lab.cache import (
                        get_data,
                        get_figure,
                        get_fit,
+                       get_glmm_anova_text,
+                       get_glmm_figure,
+                       get_glmm_fit,
+                       get_methods,
+                       get_attenuation,
+                       get_theory_figure,
                        get_matrices,
                        get_predictions,
                        get_shrinkage_table,
@@ -32,6 +38,7 @@ from lab.widgets import (
                        anova_table,
                        code_export,
                        fit_or_stop,
+                       glmm_fit_or_stop,
                        format_p,
                        notes,
                        pooling_pills,
@@ -43,9 +50,10 @@ from lab.widgets import (
 
 __all__ = [
     "SIMULATE", "UPLOAD", "DataSpec", "get_comparison", "get_components_figure", "get_curves", "get_curves_figure",
+    "get_glmm_anova_text", "get_glmm_figure", "get_glmm_fit", "get_methods", "get_attenuation", "get_theory_figure",
     "get_data", "get_figure", "get_fit", "get_matrices", "get_predictions", "get_shrinkage_table", "register_upload",
     "quiz", "CORE", "LESSONS", "TUTORIAL", "page_link", "url_path", "bind", "page_end", "explain", "page_start",
     "scale", "steps", "remember", "remembered", "run_on_click", "run_with_progress", "INTERCEPT_MODELS", "TRUTHS",
-    "intercept_model", "sidebar_data", "anova_table", "code_export", "fit_or_stop", "format_p", "notes",
+    "intercept_model", "sidebar_data", "anova_table", "code_export", "fit_or_stop", "glmm_fit_or_stop", "format_p", "notes",
     "pooling_pills", "show", "styled", "table", "truth_table",
 ]

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from ..data.simulate import simulate_binary
 from ..fitting import fit
 from ..glmm.batch import fit_many, simulate_responses, system_of
 from ..glmm.family import get_family
@@ -52,7 +53,18 @@ def odds_ratios(fit_: GlmmFit, level: float = 0.95) -> pd.DataFrame:
     table["lower"] = np.exp(table.estimate - z * table.se)
     table["upper"] = np.exp(table.estimate + z * table.se)
     table["p"] = 2 * stats.norm.sf(np.abs(table.estimate / table.se))
+    table["from 0.5 to"] = table.ratio / (1 + table.ratio)  # the probability that odds of 1 become
     return table
+
+
+def pql_study_design(truth: dict | None = None, seed: int = 1) -> dict:
+    """The design of the PQL-against-Laplace simulation: the truth the student set (simulate mode), or
+    binary data with few trials per subject, where PQL's bias shows: 30 subjects x 4, sigma_b = 2."""
+    truth = dict(truth) if truth else {"n_groups": 30, "n_per_group": 4, "beta0": -0.5, "beta1": 1.0, "sigma_b": 2.0}
+    data = simulate_binary(**{k: truth[k] for k in ("n_groups", "n_per_group", "beta0", "beta1", "sigma_b")}, seed=seed)
+    label = (f"{truth['n_groups']} subjects x {truth['n_per_group']} trials, beta0 = {truth['beta0']:g}, "
+             f"beta1 = {truth['beta1']:g}, sigma_b = {truth['sigma_b']:g}")
+    return dict(data=data, truth={k: truth[k] for k in ("beta0", "beta1", "sigma_b")}, label=label)
 
 
 def random_intercept_sd(fit_: GlmmFit) -> float:
