@@ -12,7 +12,7 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 PAGES = {"home": ("/", 1), "random_intercepts": ("/random-intercepts", 5), "random_slopes": ("/random-slopes", 3),
          "icc": ("/icc", 1), "shrinkage": ("/shrinkage", 2), "ml_vs_reml": ("/ml-vs-reml", 2),
          "model_comparison": ("/model-comparison", 0), "under_the_hood": ("/under-the-hood", 2),
-         "your_data": ("/your-data", 0)}
+         "your_data": ("/your-data", 0), "binary_outcomes": ("/binary-outcomes", 6)}
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):

@@ -49,9 +49,10 @@ class GlmmDeviance:
         self.warm_beta = np.zeros((S, self.p))
         # one scalar random effect, second stage: the mode moves with the parameters as du/dparams
         # (implicit differentiation at the stored mode), so a stencil point starts ~1e-8 from its mode
-        self.predicts = nagq > 0 and system.q1 == 1 and system.m == 0
-        self.warm_at = np.full((S, self.k + self.p), np.nan)
-        self.warm_slope = np.zeros((S, system.G, self.k + self.p))
+        self.predicts = system.q1 == 1 and system.m == 0
+        self.warm_at = np.full((S, self.dim), np.nan)
+        self.warm_slope = np.zeros((S, system.G, self.dim))
+        self.warm_beta_slope = np.zeros((S, self.p, self.dim))  # nAGQ = 0: beta moves with theta too
         if nagq > 1:
             self.nodes, self.weights = gauss_hermite(nagq)
 
@@ -96,14 +97,17 @@ class GlmmDeviance:
         u1, u2 = self.warm_u1[rep].copy(), self.warm_u2[rep].copy()
         if self.nagq == 0:
             zero = np.zeros((len(rep), sys.n))
-            if sys.q1 == 1 and sys.m == 0:
-                return scalar_modes(sys, theta, self.Y[rep], zero, u1[:, 0], self.warm_beta[rep])
+            if self.predicts:
+                move = np.nan_to_num(params - self.warm_at[rep])
+                u = u1[:, 0] + np.einsum("pgd,pd->pg", self.warm_slope[rep], move)
+                beta = self.warm_beta[rep] + np.einsum("pjd,pd->pj", self.warm_beta_slope[rep], move)
+                return scalar_modes(sys, theta, self.Y[rep], zero, u, beta)
             return sys.modes(theta, self.Y[rep], zero, u1, u2, self.warm_beta[rep])
         offset = params[:, self.k :] @ sys.X.T
         if self.predicts:  # one scalar random effect: group by group, from the predicted mode
             move = np.nan_to_num(params - self.warm_at[rep])
             u = u1[:, 0] + np.einsum("pgd,pd->pg", self.warm_slope[rep], move)
-            return scalar_modes(sys, theta, self.Y[rep], offset, u)
+            return scalar_modes(sys, theta, self.Y[rep], offset, u, nagq=self.nagq)
         return sys.modes(theta, self.Y[rep], offset, u1, u2)
 
     def value(self, params: np.ndarray, rep: np.ndarray, modes: Modes) -> np.ndarray:
@@ -172,13 +176,35 @@ class GlmmDeviance:
             self.warm_beta[idx[ok]] = modes.beta[pick]
         if self.predicts and len(pick):
             self.warm_at[idx[ok]] = params[pick]
-            self.warm_slope[idx[ok]] = self._slope(params[pick], idx[ok], modes.u1[pick, 0], modes.eta[pick])
+            if self.nagq == 0:
+                du, db = self._slope_joint(params[pick], idx[ok], modes.u1[pick, 0], modes.eta[pick])
+                self.warm_slope[idx[ok]], self.warm_beta_slope[idx[ok]] = du, db
+            else:
+                self.warm_slope[idx[ok]] = self._slope(params[pick], idx[ok], modes.u1[pick, 0], modes.eta[pick])
+
+    def _slope_joint(self, params, idx, u, eta):
+        """nAGQ = 0: d(u, beta)/dlambda from the joint stationarity conditions
+        [A C'; C X'WX] [du; dbeta] = [sum_g z w r - lambda u sum_g w z^2; -sum x w z u], C = lambda sum_g w z x."""
+        sys = self.system
+        _, _, _, w, res, _ = sys.family.state(eta, self.Y[idx], sys.trials)
+        z, lam = sys.Z1[:, 0], params[:, :1]
+        wz = w * z
+        wzz = sys._group_sums(wz * z)
+        A = 1.0 + lam * lam * wzz  # (P, G)
+        C = lam[:, :, None] * sys._group_sums(wz[:, None, :] * sys.X.T)  # (P, p, G)
+        ru = sys._group_sums(wz * res) - lam * u * wzz
+        rb = -((wz * u[:, sys.codes1]) @ sys.X)  # (P, p)
+        CA = C / A[:, None, :]
+        S = (w[:, None, :] * sys.X.T) @ sys.X - CA @ C.transpose(0, 2, 1)
+        db = np.linalg.solve(S, (rb - (CA @ ru[:, :, None])[..., 0])[..., None])[..., 0]
+        du = (ru - (db[:, None, :] @ C)[:, 0]) / A
+        return du[:, :, None], db[:, :, None]
 
     def _slope(self, params, idx, u, eta) -> np.ndarray:
         """du/d(theta, beta) at modes u (P, G): from lambda sum_g z w r - u = 0 (r the working
         residual), du = A^-1 (sum_g z w r - lambda u sum_g w z^2) dlambda - A^-1 lambda sum_g w z x' dbeta."""
         sys = self.system
-        _, _, _, w, res = sys.family.state(eta, self.Y[idx], sys.trials)
+        _, _, _, w, res, _ = sys.family.state(eta, self.Y[idx], sys.trials)
         z, lam = sys.Z1[:, 0], params[:, :1]
         wz = w * z
         wzz = sys._group_sums(wz * z)

@@ -75,9 +75,10 @@ class Family:
     def state(self, eta, y, trials):
         """One pass over the rows: sum of log p(y | eta) (last axis, without the constant), the IRLS
         weights (lme4's W, for L) and working residuals, and the Newton weights and residuals that
-        PIRLS steps with. For the canonical links (logit, log) the two are the same; for probit and
-        cloglog IRLS uses the expected information and converges only linearly, so the steps use
-        the observed information (-d2 log p / d eta2): the same mode, reached quadratically."""
+        PIRLS steps with, and (canonical links) dW/deta. For the canonical links (logit, log) the two
+        weights are the same; for probit and cloglog IRLS uses the expected information and converges
+        only linearly, so the steps use the observed information (-d2 log p / d eta2): the same mode,
+        reached quadratically."""
         if self.link == "logit":
             e = np.clip(eta, -LOGIT_EPS, LOGIT_EPS)
             ex = np.exp(e)
@@ -86,15 +87,15 @@ class Family:
             v = mu / d  # mu (1 - mu)
             ll = (trials * (y * e - np.log(d))).sum(axis=-1)
             w, res = trials * v, (y - mu) / v
-            return ll, w, res, w, res
+            return ll, w, res, w, res, w * (1 - 2 * mu)
         if self.link == "log":
             e = np.maximum(eta, LOG_EPS)
             mu = np.exp(e)
             w, res = trials * mu, y / mu - 1.0
-            return (trials * (y * e - mu)).sum(axis=-1), w, res, w, res
+            return (trials * (y * e - mu)).sum(axis=-1), w, res, w, res, w
         _, w, res = self.irls(eta, y, trials)
         score, info = self._observed(eta, y, trials)
-        return self.loglik(eta, y, trials).sum(axis=-1), w, res, info, score / info
+        return self.loglik(eta, y, trials).sum(axis=-1), w, res, info, score / info, None
 
     def _observed(self, eta, y, trials):
         """d log p / d eta and -d2 log p / d eta2 for the binomial's probit and cloglog links."""

@@ -39,7 +39,7 @@ STEP_TOL = 1e-13  # a step in eta this small (relative to max(1, |eta|)): the mo
 # When three quarters of a batch have reached their modes, the rest get TAIL more iterations: the
 # optimizer's batch mixes its stencil (near, a few steps each) with trial points far along a line,
 # where PIRLS may crawl for dozens of halved steps; those count as failed (+inf), as lme4 errs there.
-TAIL = 8
+TAIL = 3
 PLATEAU = 1e-13  # a step that does not shrink and moves the deviance by less than this (relative): flat
 STALL = 1e-8  # below this, a step that no longer shrinks tenfold is rounding: the mode is reached
 
@@ -315,7 +315,7 @@ class GlmmSystem:
             if not len(a) or tail < 0:  # the last quarter had its chance: far trial points, not modes
                 failed[a] = True
                 break
-            _, w, _, wn, rn = fam.state(eta[a], Y[a], trials)  # Newton weights step, IRLS weights make L
+            _, w, _, wn, rn, _ = fam.state(eta[a], Y[a], trials)  # Newton weights step, IRLS weights make L
             work = eta[a] - offset[a] + rn
             dense = np.concatenate([np.broadcast_to(self.X.T, (len(a), self.p, n)), work[:, None]], axis=1) \
                 if stage1 else work[:, None]

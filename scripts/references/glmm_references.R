@@ -159,14 +159,14 @@ lrts <- list(
   lrt("grouseticks_olre", fits$grouseticks_no_olre, fits$grouseticks_laplace)
 )
 
-# MASS::glmmPQL (lme's REML in each iteration)
+# MASS::glmmPQL (lme by ML in each iteration). SEs as vcov() gives them, the lecture notes' table; summary()'s
+# tTable inflates them by sqrt(N / (N - p)) for ML fits (nlme's small-sample adjustment)
 pql <- function(id, fixed, random, data_name, family) {
   d <- read_data_any(data_name)
   m <- glmmPQL(fixed, random = random, family = get(family)(), data = d, verbose = FALSE)
-  s <- summary(m)$tTable
   vc <- nlme::VarCorr(m)
   list(id = id, data = data_name, fixed = deparse(fixed, width.cutoff = 500), random = deparse(random), family = family,
-       fixef = as.list(nlme::fixef(m)), se = as.list(s[, "Std.Error"]),
+       fixef = as.list(nlme::fixef(m)), se = as.list(sqrt(diag(vcov(m)))),
        sd_random = as.numeric(vc[1, "StdDev"]), sd_residual = m$sigma)
 }
 pqls <- list(
