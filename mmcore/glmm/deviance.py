@@ -101,14 +101,18 @@ class GlmmDeviance:
                 move = np.nan_to_num(params - self.warm_at[rep])
                 u = u1[:, 0] + np.einsum("pgd,pd->pg", self.warm_slope[rep], move)
                 beta = self.warm_beta[rep] + np.einsum("pjd,pd->pj", self.warm_beta_slope[rep], move)
-                return scalar_modes(sys, theta, self.Y[rep], zero, u, beta)
+                return scalar_modes(sys, theta, self._responses(rep), zero, u, beta)
             return sys.modes(theta, self.Y[rep], zero, u1, u2, self.warm_beta[rep])
         offset = params[:, self.k :] @ sys.X.T
         if self.predicts:  # one scalar random effect: group by group, from the predicted mode
             move = np.nan_to_num(params - self.warm_at[rep])
             u = u1[:, 0] + np.einsum("pgd,pd->pg", self.warm_slope[rep], move)
-            return scalar_modes(sys, theta, self.Y[rep], offset, u, nagq=self.nagq)
+            return scalar_modes(sys, theta, self._responses(rep), offset, u, nagq=self.nagq)
         return sys.modes(theta, self.Y[rep], offset, u1, u2)
+
+    def _responses(self, rep: np.ndarray) -> np.ndarray:
+        """The responses of points rep: one row (n,) when there is one response, else (P, n)."""
+        return self.Y[0] if len(self.Y) == 1 else self.Y[rep]
 
     def value(self, params: np.ndarray, rep: np.ndarray, modes: Modes) -> np.ndarray:
         penalty = (modes.u1**2).sum(axis=(1, 2)) + (modes.u2**2).sum(axis=1)

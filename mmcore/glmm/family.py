@@ -72,10 +72,14 @@ class Family:
         d = self.mu_eta(eta, mu)
         return mu, trials * d * d / self.variance(mu), (y - mu) / d
 
+    def weight_slope(self, w, mu):
+        """dW/deta for the canonical links: logit W = n mu (1 - mu), so W' = W (1 - 2 mu); log W' = W."""
+        return w * (1 - 2 * mu) if self.link == "logit" else w
+
     def state(self, eta, y, trials):
         """One pass over the rows: sum of log p(y | eta) (last axis, without the constant), the IRLS
         weights (lme4's W, for L) and working residuals, and the Newton weights and residuals that
-        PIRLS steps with, and (canonical links) dW/deta. For the canonical links (logit, log) the two
+        PIRLS steps with, and mu (None: trials are all 1, spared the products). For the canonical links (logit, log) the two
         weights are the same; for probit and cloglog IRLS uses the expected information and converges
         only linearly, so the steps use the observed information (-d2 log p / d eta2): the same mode,
         reached quadratically."""
@@ -85,14 +89,19 @@ class Family:
             d = 1.0 + ex
             mu = ex / d
             v = mu / d  # mu (1 - mu)
-            ll = (trials * (y * e - np.log(d))).sum(axis=-1)
-            w, res = trials * v, (y - mu) / v
-            return ll, w, res, w, res, w * (1 - 2 * mu)
+            part = y * e - np.log(d)
+            single = trials is None
+            ll = (part if single else trials * part).sum(axis=-1)
+            w, res = (v if single else trials * v), (y - mu) / v
+            return ll, w, res, w, res, mu
         if self.link == "log":
             e = np.maximum(eta, LOG_EPS)
             mu = np.exp(e)
+            if trials is None:
+                return (y * e - mu).sum(axis=-1), mu, y / mu - 1.0, mu, y / mu - 1.0, mu
             w, res = trials * mu, y / mu - 1.0
-            return (trials * (y * e - mu)).sum(axis=-1), w, res, w, res, w
+            return (trials * (y * e - mu)).sum(axis=-1), w, res, w, res, mu
+        trials = 1.0 if trials is None else trials
         _, w, res = self.irls(eta, y, trials)
         score, info = self._observed(eta, y, trials)
         return self.loglik(eta, y, trials).sum(axis=-1), w, res, info, score / info, None

@@ -35,7 +35,8 @@ def scalar_modes(system, theta: np.ndarray, Y: np.ndarray, offset: np.ndarray, u
     z = system.Z1[:, 0]
     ones = bool(np.all(z == 1.0))  # a random intercept: no products with z
     lam = theta[:, 0]
-    Y = np.broadcast_to(Y, (P, n))
+    one_y = Y.ndim == 1  # one response for every point: broadcast it, never copy it per point
+    trials = None if system.all_single else trials
     sums = system._group_sums
     u = u.copy()
     stage1 = beta is not None
@@ -45,15 +46,18 @@ def scalar_modes(system, theta: np.ndarray, Y: np.ndarray, offset: np.ndarray, u
     quadrature = nagq > 1
 
     def at(a, u, b):
-        """eta, -2 log p + |u|^2, log p, weights, Newton weights and residuals, dW/deta at points a."""
-        shift = lam[a, None] * u[:, codes]
-        eta = offset[a] + (shift if ones else shift * z)
+        """eta, -2 log p + |u|^2, log p, weights, Newton weights and residuals, mu at points a."""
+        whole = len(a) == P  # every point: views, not copies
+        shift = (lam[:, None] if whole else lam[a, None]) * u[:, codes]
+        eta = shift if ones else shift * z
         if stage1:
-            eta = eta + b @ X.T
-        ll, w, _, wn, rn, dw = fam.state(eta, Y[a], trials)
-        return eta, -2 * ll + (u * u).sum(axis=1), ll, w, wn, rn, (w if dw is None else dw)
+            eta += b @ X.T
+        else:
+            eta += offset if whole else offset[a]
+        ll, w, _, wn, rn, mu = fam.state(eta, Y if one_y else Y[a], trials)
+        return eta, -2 * ll + (u * u).sum(axis=1), ll, w, wn, rn, mu
 
-    eta, pdev, ll, w, wn, rn, dw = at(np.arange(P), u, beta)
+    eta, pdev, ll, w, wn, rn, mu = at(np.arange(P), u, beta)
     correction = np.zeros(P)  # log|L|^2 at the mode minus log|L|^2 where the last pass was
     failed = ~np.isfinite(pdev)
     done = failed.copy()
@@ -75,11 +79,15 @@ def scalar_modes(system, theta: np.ndarray, Y: np.ndarray, offset: np.ndarray, u
         else:  # Newton step on -log p(y | u) + |u|^2 / 2
             wa = wn[a] if ones else wn[a] * z
             nu, nbeta = u[a] + (la * sums(wa * rn[a]) - u[a]) / An, beta[a]
-        shift = la * (nu - u[a])[:, codes]
-        step = np.abs(shift if ones else shift * z).max(axis=1)
-        if stage1:
-            step = np.maximum(step, np.abs((nbeta - beta[a]) @ X.T).max(axis=1))
-        step = np.maximum(step, np.abs(nu - u[a]).max(axis=1))
+        moved = np.abs(nu - u[a])
+        if ones and not stage1:  # eta moves by lambda (nu - u) in every row of a group
+            step = np.maximum(np.abs(la[:, 0]), 1.0) * moved.max(axis=1)
+        else:
+            shift = la * (nu - u[a])[:, codes]
+            step = np.abs(shift if ones else shift * z).max(axis=1)
+            if stage1:
+                step = np.maximum(step, np.abs((nbeta - beta[a]) @ X.T).max(axis=1))
+            step = np.maximum(step, moved.max(axis=1))
         size = np.maximum(1.0, np.abs(eta[a]).max(axis=1))
         # at the mode: a step at rounding level, or one that no longer shrinks tenfold (Newton's steps
         # square each time until rounding stops them); the weights are those at this point
@@ -94,7 +102,8 @@ def scalar_modes(system, theta: np.ndarray, Y: np.ndarray, offset: np.ndarray, u
                     d_eta = d_eta + (nbeta[c] - beta[b]) @ X.T
                 gain = (w[b] * rn[b] * d_eta).sum(axis=1) - (u[b] * (nu[c] - u[b])).sum(axis=1)
                 zz = 1.0 if ones else z * z
-                correction[b] = (la[c] ** 2 * sums(dw[b] * zz * d_eta) / A[b]).sum(axis=1)
+                dw = fam.weight_slope(w[b], mu[b])
+                correction[b] = (la[c] ** 2 * sums(dw * zz * d_eta) / A[b]).sum(axis=1)
                 pdev[b] -= gain
                 u[b], beta[b], eta[b] = nu[c], nbeta[c], eta[b] + d_eta
                 ll[b] = ((u[b] ** 2).sum(axis=1) - pdev[b]) / 2
@@ -124,7 +133,9 @@ def scalar_modes(system, theta: np.ndarray, Y: np.ndarray, offset: np.ndarray, u
             for arr, val in zip(new, again):
                 arr[worse] = val
         u[a], beta[a] = nu, nbeta
-        eta[a], pdev[a], ll[a], w[a], wn[a], rn[a], dw[a] = new
+        eta[a], pdev[a], ll[a], w[a], wn[a], rn[a] = new[:6]
+        if new[6] is not None:
+            mu[a] = new[6]
     L1 = np.sqrt(A)[:, None, None, :]
     logdet = np.log(A).sum(axis=1) + correction
     return Modes(u[:, None, :], np.zeros((P, 0)), beta, eta, logdet, L1, ll, done & ~failed)
