@@ -20,6 +20,9 @@ st.markdown(
     "person in the middle?"
 )
 spec = lab.sidebar_data("gl", ["ctsib", "cbpp"], "binary")
+if spec.simulated:
+    st.caption("Simulated here: each subject tried at x from -2 to 2; P(y = 1 | b_i) = logistic(beta0 + beta1 x + b_i), "
+               "b_i ~ N(0, sigma_b^2), with the truth set in the sidebar.")
 MODELS = {"ctsib": "stable ~ Sex + Age + Height + Weight + Surface + Vision + (1 | Subject)",
           "cbpp": "cbind(incidence, size - incidence) ~ period + (1 | herd)"}
 formula = "y ~ x + (1 | group)" if spec.simulated else MODELS[spec.dataset]
@@ -76,7 +79,7 @@ with right:
                 "subject. A population-averaged (marginal) model, such as GEE, answers a different question: how "
                 "the share of y = 1 differs between two groups of people. Its coefficients are smaller.")
 
-st.subheader(f"{group}s' curves and their average")
+st.subheader(f"{group.capitalize()}s' curves and their average")
 if spec.simulated:
     lab.show(lab.get_glmm_figure(figures.fig_subject_curves, spec, formula, "binomial", nagq, scale=lab.scale(),
                                  options=(("x", "x"),)), key="gl_curves")

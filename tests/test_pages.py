@@ -283,3 +283,20 @@ def test_your_data_offers_a_binomial_model_for_a_binary_response():
     at.radio(key="yd_family_example:ctsib_stable").set_value("gaussian").run()
     clean(at)
     assert "Linear mixed model fit by REML" in at.code[0].value
+
+
+def test_your_data_offers_a_poisson_model_for_counts():
+    import numpy as np
+    rng = np.random.default_rng(3)
+    g = np.repeat(np.arange(12), 8)
+    x = np.tile(np.arange(8), 12)
+    y = rng.poisson(np.exp(0.5 + 0.1 * x + rng.normal(0, 0.5, 12)[g]))
+    text = "count,x,g\n" + "\n".join(f"{a},{b},g{c}" for a, b, c in zip(y, x, g))
+    at = run("pages/your_data.py", yd_source="paste CSV text", yd_paste=text)
+    clean(at)
+    family = next(r for r in at.radio if r.label == "Response distribution")
+    assert family.value == "gaussian" and "Poisson (counts)" in family.options
+    family.set_value("poisson").run()
+    clean(at)
+    assert "Family: poisson  ( log )" in at.code[0].value
+    assert charts(at)

@@ -112,6 +112,8 @@ def fig_methods(table: pd.DataFrame, terms: list[str]) -> go.Figure:
                            hovertemplate="%{y}: %{x:.4g}<extra></extra>"))
         layout[f"xaxis{ax}"] = dict(domain=[j * width + gap / 2, (j + 1) * width - gap / 2], anchor=f"y{ax}",
                                     title=dict(text=term), nticks=4)
+        if term == "sigma_b":  # from 0: differences in the third digit should look like it
+            layout[f"xaxis{ax}"]["range"] = [0, 1.2 * float(table["sigma_b"].max())]
         layout[f"yaxis{ax}"] = dict(anchor=f"x{ax}", type="category", showticklabels=j == 0,
                                     matches="y" if j else None, autorange="reversed")
     return figure(traces, layout)
