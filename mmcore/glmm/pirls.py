@@ -175,6 +175,11 @@ class GlmmSystem:
         self.zz_entries, inverse = np.unique(np.concatenate([zz_target, pair_target]), return_inverse=True)
         self.zz_index, self.pair_index = inverse[: len(zz_target)], inverse[len(zz_target) :]
         self.zz_rows, self.zz_cols = self.zz_entries // m, self.zz_entries % m
+        # the rest's leading columns whose block stays diagonal after block 1 is eliminated (a factor
+        # within which block 1 is nested: grouseticks' broods, each chick in one brood): they are
+        # eliminated as scalars and only the rest of the rest needs a dense Cholesky
+        off = self.zz_rows != self.zz_cols
+        self.diagonal_lead = int(np.maximum(self.zz_rows[off], self.zz_cols[off]).min(initial=m))
 
     # -- theta -> the random-effect columns times Lambda -------------------------------------------
     def columns(self, theta: np.ndarray):
@@ -244,16 +249,36 @@ class GlmmSystem:
                 D[:, m:, :m] = Dzd.transpose(0, 2, 1)
         else:
             W12 = None
-        Ld = np.linalg.cholesky(D)
-        return L1, W1d, W12, Ld
+        return L1, W1d, W12, self._cholesky(D)
+
+    def _cholesky(self, D: np.ndarray) -> np.ndarray:
+        """Cholesky factors of D (P, r, r), whose first `diagonal_lead` rows and columns form a
+        diagonal block: L = [[sqrt(d), 0], [D21 / sqrt(d), chol(D22 - L21 L21')]]."""
+        k = self.diagonal_lead if self.m else 0
+        if k < 8:
+            return np.linalg.cholesky(D)
+        L = np.zeros_like(D)
+        root = np.sqrt(np.diagonal(D[:, :k, :k], axis1=1, axis2=2))  # (P, k)
+        L[:, np.arange(k), np.arange(k)] = root
+        L21 = D[:, k:, :k] / root[:, None, :]
+        L[:, k:, :k] = L21
+        L[:, k:, k:] = np.linalg.cholesky(D[:, k:, k:] - L21 @ np.swapaxes(L21, 1, 2))
+        return L
 
     def back(self, L1, W1d, W12, Ld):
         """The solution: u1 (P, q1, G), u2 (P, m), beta (P, c - 1 - m... the dense coefficients)."""
         m = self.m
-        if Ld.shape[1] <= 64:  # small: one batched call; large: triangular solves (LU would cost a Cholesky)
-            sol = np.linalg.solve(np.swapaxes(Ld[:, :-1, :-1], 1, 2), Ld[:, -1, :-1, None])[..., 0]
+        k = self.diagonal_lead if m and self.diagonal_lead >= 8 else 0
+        Lt, c = np.swapaxes(Ld[:, k:-1, k:-1], 1, 2), Ld[:, -1, :-1]
+        if Lt.shape[1] <= 64:  # small: one batched call; large: triangular solves (LU would cost a Cholesky)
+            rest = np.linalg.solve(Lt, c[:, k:, None])[..., 0]
         else:
-            sol = np.array([solve_triangular(L[:-1, :-1], L[-1, :-1], lower=True, trans="T") for L in Ld])
+            rest = np.array([solve_triangular(L, b, lower=False) for L, b in zip(Lt, c[:, k:])])
+        if k:  # the diagonal lead (see _cholesky): back-substitute it as scalars
+            first = (c[:, :k] - np.einsum("pik,pi->pk", Ld[:, k:-1, :k], rest)) / np.diagonal(Ld[:, :k, :k], axis1=1, axis2=2)
+            sol = np.concatenate([first, rest], axis=1)
+        else:
+            sol = rest
         u2, coef = sol[:, :m], sol[:, m:]
         rhs = W1d[:, -1] - np.einsum("pk,pkjg->pjg", coef, W1d[:, :-1])  # (P, q1, G)
         if m:
