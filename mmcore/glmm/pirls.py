@@ -257,11 +257,13 @@ class GlmmSystem:
         k = self.diagonal_lead if self.m else 0
         if k < 8:
             return np.linalg.cholesky(D)
-        L = np.zeros_like(D)
-        root = np.sqrt(np.diagonal(D[:, :k, :k], axis1=1, axis2=2))  # (P, k)
-        L[:, np.arange(k), np.arange(k)] = root
-        L21 = D[:, k:, :k] / root[:, None, :]
-        L[:, k:, :k] = L21
+        L = D  # in place: D is not needed again, and its lead block is zero off the diagonal already
+        idx = np.arange(k)
+        root = np.sqrt(D[:, idx, idx])  # (P, k)
+        L[:, idx, idx] = root
+        L[:, k:, :k] /= root[:, None, :]
+        L[:, :k, k:] = 0.0
+        L21 = L[:, k:, :k]
         L[:, k:, k:] = np.linalg.cholesky(D[:, k:, k:] - L21 @ np.swapaxes(L21, 1, 2))
         return L
 
