@@ -39,7 +39,7 @@ STEP_TOL = 1e-13  # a step in eta this small (relative to max(1, |eta|)): the mo
 # When three quarters of a batch have reached their modes, the rest get TAIL more iterations: the
 # optimizer's batch mixes its stencil (near, a few steps each) with trial points far along a line,
 # where PIRLS may crawl for dozens of halved steps; those count as failed (+inf), as lme4 errs there.
-TAIL = 3
+TAIL = 2
 PLATEAU = 1e-13  # a step that does not shrink and moves the deviance by less than this (relative): flat
 STALL = 1e-8  # below this, a step that no longer shrinks tenfold is rounding: the mode is reached
 
