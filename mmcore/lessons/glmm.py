@@ -3,7 +3,7 @@
 against PQL, and diagnostics that suit a GLMM (binned residuals, simulated "DHARMa-style" residuals,
 dispersion, the frequencies of counts).
 
-Marginal curves integrate over the random intercept with Gauss-Hermite quadrature (40 nodes):
+Marginal curves integrate over the random intercept with Gauss-Hermite quadrature (100 nodes):
 E_b[g^-1(eta + b)], b ~ N(0, sigma^2). For the probit link this has the closed form
 Phi(eta / sqrt(1 + sigma^2)); for the logit the classic approximation divides by
 sqrt(1 + c^2 sigma^2), c = 16 sqrt(3) / (15 pi) (Zeger, Liang and Albert 1988).
@@ -24,7 +24,7 @@ from ..glmm.pql import fit_pql
 from ..glmm.results import GlmmFit
 
 ZEGER_C = 16 * np.sqrt(3) / (15 * np.pi)  # logit ~ probit(c eta): the attenuation constant 0.588
-_Z, _W = np.polynomial.hermite_e.hermegauss(40)
+_Z, _W = np.polynomial.hermite_e.hermegauss(100)
 _W = _W / _W.sum()
 
 
