@@ -136,6 +136,7 @@ fits <- list(
   best_fit("sim_slopes", y ~ x + (x | g), "glmm_sim_slopes", "poisson"),
   best_fit("sim_slopes_uncorrelated", y ~ x + (x || g), "glmm_sim_slopes", "poisson"),
   best_fit("sim_slopes_agq10", y ~ x + (1 | g), "glmm_sim_slopes", "poisson", 10),
+  best_fit("sim_slope_only_agq25", y ~ x + (0 + x | g), "glmm_sim_slopes", "poisson", 25),
   best_fit("sim_nested", y ~ x + (1 | school/class), "glmm_sim_nested", "binomial"),
   best_fit("sim_singular", cbind(k, n - k) ~ x + (1 | g), "glmm_sim_singular", "binomial"),
   best_fit("sim_probit", y ~ x + (1 | g), "glmm_sim_probit", "binomial", 1, "probit")
