@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..lmm.optimize import minimize_many
+from ..model.design import build_model_data
 from .deviance import GlmmDeviance
+from .family import get_family
 from .pirls import GlmmSystem
 
 
@@ -67,9 +69,6 @@ def fit_many(system: GlmmSystem, nagq: int, Y: np.ndarray, start: np.ndarray, ch
 
 def system_of(fit) -> GlmmSystem:
     """The design of a GlmmFit, rebuilt from its data."""
-    from ..model.design import build_model_data  # noqa: PLC0415
-    from .family import get_family  # noqa: PLC0415
-
     return GlmmSystem(build_model_data(fit.formula, fit.source, fit.family), get_family(fit.family, fit.link))
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from ..errors import MixedModelError
+
 EPS = np.finfo(float).eps
 LOG_EPS = np.log(EPS)
 LOGIT_EPS = -special.logit(EPS)  # 36.04: beyond it lme4's logit link clamps mu at eps or 1 - eps
@@ -176,8 +178,6 @@ LINKS = {"binomial": ("logit", "probit", "cloglog"), "poisson": ("log",)}
 def get_family(name: str, link: str | None = None) -> Family:
     link = link or LINKS[name][0]
     if link not in LINKS[name]:
-        from ..errors import MixedModelError  # noqa: PLC0415
-
         raise MixedModelError(f"The link '{link}' is not offered for the {name} family: choose "
                               f"{' or '.join(LINKS[name])}.")
     return Family(name, link)

@@ -22,6 +22,7 @@ from ..glmm.batch import fit_many, simulate_responses, system_of
 from ..glmm.family import get_family
 from ..glmm.pql import fit_pql
 from ..glmm.results import GlmmFit
+from ..model.design import build_model_data
 
 ZEGER_C = 16 * np.sqrt(3) / (15 * np.pi)  # logit ~ probit(c eta): the attenuation constant 0.588
 _Z, _W = np.polynomial.hermite_e.hermegauss(100)
@@ -115,8 +116,6 @@ def cell_profiles(fit_: GlmmFit, factors: tuple[str, ...], n_subjects: int = 6, 
 
 
 def _fixed_eta(fit_: GlmmFit) -> np.ndarray:
-    from ..model.design import build_model_data  # noqa: PLC0415
-
     return build_model_data(fit_.formula, fit_.source, fit_.family).X @ fit_.beta
 
 
