@@ -98,14 +98,16 @@ class GlmmDeviance:
         if self.nagq == 0:
             zero = np.zeros((len(rep), sys.n))
             if self.predicts:
-                move = np.nan_to_num(params - self.warm_at[rep])
+                move = params - self.warm_at[rep]
+                move[np.isnan(move)] = 0.0  # no mode stored yet: start from the stored u as it is
                 u = u1[:, 0] + np.einsum("pgd,pd->pg", self.warm_slope[rep], move)
                 beta = self.warm_beta[rep] + np.einsum("pjd,pd->pj", self.warm_beta_slope[rep], move)
                 return scalar_modes(sys, theta, self._responses(rep), zero, u, beta)
             return sys.modes(theta, self.Y[rep], zero, u1, u2, self.warm_beta[rep])
         offset = params[:, self.k :] @ sys.X.T
         if self.predicts:  # one scalar random effect: group by group, from the predicted mode
-            move = np.nan_to_num(params - self.warm_at[rep])
+            move = params - self.warm_at[rep]
+            move[np.isnan(move)] = 0.0  # no mode stored yet: start from the stored u as it is
             u = u1[:, 0] + np.einsum("pgd,pd->pg", self.warm_slope[rep], move)
             return scalar_modes(sys, theta, self._responses(rep), offset, u, nagq=self.nagq)
         return sys.modes(theta, self.Y[rep], offset, u1, u2)
