@@ -76,15 +76,16 @@ def random_intercept_sd(fit_: GlmmFit) -> float:
 
 
 def subject_curves(fit_: GlmmFit, x: str, n_subjects: int = 8, seed: int = 1, points: int = 60) -> dict:
-    """Curves over the numeric predictor x (other predictors at their mean or reference): each sampled
+    """Curves over the numeric predictor x (the other columns of X at their mean): each sampled
     subject's conditional curve g^-1(x beta + b_i) with its BLUP, the mean of all subjects' curves, the
     conditional curve of the median subject (b = 0) and the marginal curve E_b[g^-1(x beta + b)]."""
     group = next(iter(fit_.ranef))
     blups = fit_.ranef[group]["(Intercept)"]
     grid = np.linspace(float(fit_.data[x].min()), float(fit_.data[x].max()), points)
-    base = np.array([1.0 if n == "(Intercept)" else 0.0 for n in fit_.fixed_names])
-    slope = np.array([1.0 if n == x else 0.0 for n in fit_.fixed_names])
-    eta = grid * (slope @ fit_.beta) + base @ fit_.beta
+    X = build_model_data(fit_.formula, fit_.source, fit_.family).X
+    j = list(fit_.fixed_names).index(x)
+    typical = X.mean(axis=0) @ fit_.beta - X[:, j].mean() * fit_.beta[j]  # the other predictors at their mean
+    eta = typical + grid * fit_.beta[j]
     rng = np.random.default_rng(seed)
     shown = rng.choice(len(blups), size=min(n_subjects, len(blups)), replace=False)
     every = inverse_link(eta[None, :] + blups.to_numpy()[:, None], fit_.link)
