@@ -19,19 +19,14 @@ import numpy as np
 import pandas as pd
 
 import mmcore
-from mmcore.figures import (
-                            fig_centring,
-                            fig_profiles,
-                            fig_surface,
-                            fig_variance_components,
-                            fig_zeta,
-                            freeze,
-                            styled,
-)
+from mmcore.figures import (fig_centring, fig_profiles, fig_surface, fig_theory, fig_variance_components, fig_zeta,
+                            freeze, styled)
+from mmcore.glmm.marginal import fit_marginal
 from mmcore.inference.compare import format_anova
 from mmcore.lessons.centring import centring_study
 from mmcore.lessons.criteria import criterion_curves
 from mmcore.lessons.inference_tables import t_tests
+from mmcore.lessons.glmm import attenuation_table, compare_methods, theory_curves
 from mmcore.lessons.matrices import marginal
 from mmcore.lessons.pooling import pooling
 from mmcore.lessons.shrinkage import shrinkage_intercepts
@@ -47,6 +42,7 @@ SIMULATORS = {
     "tests": lambda n_blocks, effect, sigma_block, sigma, **kw: mmcore.simulate_blocks(
         n_treatments=4, n_blocks=int(n_blocks), effects=(0.0, effect, 0.0, 0.0), mean=85.0, sigma_block=sigma_block,
         sigma=sigma, **kw),
+    "binary": mmcore.simulate_binary,
 }
 
 
@@ -219,3 +215,38 @@ def get_centring(spec: DataSpec, response: str, x: str, group: str):
 @lru_cache(maxsize=256)
 def get_centring_figure(spec: DataSpec, response: str, x: str, group: str, origin: float, scale: float = 1.0):
     return freeze(styled(fig_centring(get_centring(spec, response, x, group), origin), scale))
+# -- generalized mixed models (glmer): fits, figures, the lesson's tables ----------------------------
+@lru_cache(maxsize=512)
+def get_glmm_fit(spec: DataSpec, formula: str, family: str, nagq: int = 1, link: str | None = None):
+    return mmcore.fit(formula, get_data(spec), family=family, nagq=nagq, link=link)
+
+
+@lru_cache(maxsize=1024)
+def get_glmm_figure(builder, spec: DataSpec, formula: str, family: str, nagq: int = 1, link: str | None = None,
+                    scale: float = 1.0, options: tuple = ()):
+    """builder(glmm fit, **options), built once and shared, as get_figure."""
+    return freeze(styled(builder(get_glmm_fit(spec, formula, family, nagq, link), **dict(options)), scale))
+
+
+@lru_cache(maxsize=256)
+def get_theory_figure(beta0: float, beta1: float, sigma: float, link: str, scale: float = 1.0):
+    return freeze(styled(fig_theory(theory_curves(beta0, beta1, sigma, link), link, sigma), scale))
+
+
+@lru_cache(maxsize=128)
+def get_methods(spec: DataSpec, formula: str, family: str) -> pd.DataFrame:
+    """Laplace, adaptive quadrature and PQL fits of one model, side by side."""
+    return compare_methods(formula, get_data(spec), family)
+
+
+@lru_cache(maxsize=128)
+def get_attenuation(spec: DataSpec, formula: str, family: str) -> pd.DataFrame:
+    fit = get_glmm_fit(spec, formula, family)
+    method = "gee" if fit.trials.max() == 1 or family == "poisson" else "glm"
+    return attenuation_table(fit, fit_marginal(formula, get_data(spec), family, method))
+
+
+@lru_cache(maxsize=256)
+def get_glmm_anova_text(spec: DataSpec, formulas: tuple, names: tuple, family: str) -> str:
+    fits = [get_glmm_fit(spec, f, family) for f in formulas]
+    return format_anova(mmcore.anova(*fits, names=list(names)))

@@ -51,6 +51,13 @@ TRUTHS = {
         "sigma_block": ("between-block SD", 0.0, 10.0, 3.0, 0.5),
         "sigma": ("residual SD sigma", 1.0, 10.0, 4.0, 0.5),
     },
+    "binary": {
+        "n_groups": ("number of subjects", 5, 100, 30, 1),
+        "n_per_group": ("trials per subject", 2, 30, 6, 1),
+        "beta0": ("intercept beta0 (log odds at x = 0)", -3.0, 3.0, -0.5, 0.1),
+        "beta1": ("slope beta1 (log odds per unit of x)", -3.0, 3.0, 1.0, 0.1),
+        "sigma_b": ("between-subject SD sigma_b", 0.0, 4.0, 1.5, 0.1),
+    },
     "slopes": {
         "n_groups": ("number of groups", 3, 60, 18, 1),
         "n_per_group": ("observations per group", 3, 20, 10, 1),

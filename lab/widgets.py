@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import mmcore
-from lab.cache import SIMULATE, UPLOAD, DataSpec, get_anova_text, get_data, get_fit
+from lab.cache import SIMULATE, UPLOAD, DataSpec, get_anova_text, get_data, get_fit, get_glmm_fit
 from lab.links import bind
 from mmcore.figures import styled as _styled
 from mmcore.lessons import codegen
@@ -48,6 +48,15 @@ def fit_or_stop(spec: DataSpec, formula: str, reml: bool = True) -> mmcore.LmmFi
         st.stop()
 
 
+def glmm_fit_or_stop(spec: DataSpec, formula: str, family: str, nagq: int = 1, link: str | None = None):
+    """A generalized fit (glmer), or a clear message and the end of this page's run."""
+    try:
+        return get_glmm_fit(spec, formula, family, nagq, link)
+    except mmcore.MixedModelError as err:
+        st.error(f"This model cannot be fitted: {err}")
+        st.stop()
+
+
 def show(fig, key: str | None = None) -> None:
     st.plotly_chart(fig, key=key, config={"displaylogo": False})
 
@@ -55,7 +64,7 @@ def show(fig, key: str | None = None) -> None:
 def notes(fit: mmcore.LmmFit) -> None:
     """Singular fits, convergence, dropped rows and columns, in plain words."""
     for message in fit.messages:
-        (st.warning if "Singular" in message or "converge" in message else st.info)(message)
+        (st.warning if "Singular" in message or "converge" in message or "separated" in message else st.info)(message)
 
 
 POOLING_CHOICES = {"complete pooling": "complete", "no pooling": "none", "partial pooling": "partial"}
@@ -81,7 +90,8 @@ def numbers_as_categories(data: pd.DataFrame, formula: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def code_export(formula: str, spec: DataSpec, reml: bool = True, compare_with: str | None = None) -> None:
+def code_export(formula: str, spec: DataSpec, reml: bool = True, compare_with: str | None = None,
+                family: str = "gaussian", nagq: int = 1, link: str | None = None) -> None:
     """The same model in R (lme4), Python (statsmodels) and mmcore, and the data on screen as CSV
     (after any deletion or rescaling the page made: then the code reads that CSV, not the package's
     data set). compare_with: a smaller model, for lme4's anova() between the two."""
@@ -89,6 +99,13 @@ def code_export(formula: str, spec: DataSpec, reml: bool = True, compare_with: s
     csv_name = f"{spec.dataset if spec.dataset not in (SIMULATE, UPLOAD) else 'your_data' if spec.dataset == UPLOAD else 'simulated'}.csv"
     if spec.transform:
         csv_name = csv_name.replace(".csv", "_edited.csv")
+    if family != "gaussian":
+        with st.expander("Code: this model in R (glmer, glmmPQL) and Python (mmcore, statsmodels' GEE)"):
+            st.markdown(f"**R (lme4, MASS)**\n```r\n{codegen.glmer_code(formula, name, family, nagq, link, csv_name)}```\n"
+                        f"**Python**\n```python\n{codegen.glmm_python_code(formula, family, name, nagq, link, csv_name)}```")
+            st.download_button("Download the data on screen (CSV)", lambda: get_data(spec).to_csv(index=False).encode(),
+                               file_name=csv_name, mime="text/csv", key=f"download_{formula}")
+        return
     factors = numbers_as_categories(get_data(spec), formula)
     with st.expander("Code: this model in R, statsmodels and mmcore"):
         r = (codegen.r_comparison_code(compare_with, formula, name, csv_name) if compare_with

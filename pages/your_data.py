@@ -9,7 +9,7 @@ import lab
 import mmcore
 from mmcore import figures
 from mmcore.data.upload import MAX_BYTES
-from mmcore.model.builder import STRUCTURES, apply_types, build_formula, guess_groups, summarise_columns
+from mmcore.model.builder import STRUCTURES, apply_types, build_formula, guess_groups, suggest_families, summarise_columns
 
 
 @st.cache_data(max_entries=32, show_spinner="Reading the file ...")
@@ -17,6 +17,25 @@ def read(key: str, _raw: bytes) -> pd.DataFrame:  # noqa: ARG001
     """Cached on `key` alone (the upload's id or the text's hash): Streamlit does not hash an
     argument named with a leading underscore, and hashing 50 MB on every rerun costs more than reading it."""
     return mmcore.read_csv(_raw)
+
+def glmm_views(spec, formula: str, family: str) -> None:
+    """The views of a generalized model: its fit, odds (rate) ratios, curves, BLUPs, diagnostics."""
+    fit = lab.glmm_fit_or_stop(spec, formula, family)
+    lab.notes(fit)
+    st.code(fit.summary(), language="text")
+    numeric = [v for v in fit.fixed_names if v in fit.data.columns and pd.api.types.is_numeric_dtype(fit.data[v])]
+    views = ["Ratios", "BLUPs", "Diagnostics"] + (["Curves"] if numeric and len(fit.re_cov) == 1 else [])
+    view = st.segmented_control("View", views, default="Ratios", key="yd_glmm_view") or "Ratios"
+    figure, options = {"Ratios": (figures.fig_odds_ratios, ()), "BLUPs": (figures.fig_caterpillar, ()),
+                       "Diagnostics": (figures.fig_simulated_residuals, ()),
+                       "Curves": (figures.fig_subject_curves, (("x", numeric[0]),) if numeric else ())}[view]
+    lab.show(lab.get_glmm_figure(figure, spec, formula, family, scale=lab.scale(), options=options), key=f"yd_{view}")
+    if view == "Diagnostics" and family == "binomial":
+        lab.show(lab.get_glmm_figure(figures.fig_binned_residuals, spec, formula, family, scale=lab.scale()),
+                 key="yd_binned")
+    st.caption("A generalized mixed model, fitted as lme4's glmer (Laplace approximation). Lesson 9 explains the "
+               "odds ratios, the curves and these diagnostics.")
+
 
 lab.page_start()
 st.title("Your own data")
@@ -38,7 +57,7 @@ elif source == "paste CSV text":
         raw = text.encode("utf-8")
         key = "paste:" + hashlib.sha1(raw).hexdigest()
 else:
-    example = st.selectbox("Example", ["sleepstudy", "penicillin", "dyestuff", "pastes"], **lab.bind("yd_example"))
+    example = st.selectbox("Example", ["sleepstudy", "penicillin", "dyestuff", "pastes", "ctsib"], **lab.bind("yd_example"))
     raw, key, name = mmcore.load_dataset(example).to_csv(index=False).encode(), f"example:{example}", example
 if raw is None:
     st.info("Upload a CSV file, paste CSV text, or choose an example to begin.")
@@ -94,9 +113,18 @@ except mmcore.DataError as err:
     st.warning(str(err))
     st.stop()
 formula = st.text_input("lme4 formula (built from the menus; edit it freely)", built, key=f"yd_formula_{built}")
-reml = st.toggle("REML (off: maximum likelihood)", True, key="yd_reml")
+families = suggest_families(data[response])
+family = st.radio("Response distribution", list(families), format_func=families.get, horizontal=True,
+                  key=f"yd_family_{key}_{response}", help="0/1 outcomes: binomial (a logistic mixed model, as glmer); "
+                  "counts 0, 1, 2, ...: Poisson. Linear: lmer.")
+reml = st.toggle("REML (off: maximum likelihood)", True, key="yd_reml") if family == "gaussian" else False
 
 spec = lab.register_upload(f"{key}|{sorted(types.items())}", data)
+if family != "gaussian":  # a generalized model (glmer): its own views
+    glmm_views(spec, formula, family)
+    lab.code_export(formula, spec, family=family)
+    lab.page_end()
+    st.stop()
 fit = lab.fit_or_stop(spec, formula, reml)
 lab.notes(fit)
 st.code(fit.summary(), language="text")

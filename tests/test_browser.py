@@ -150,6 +150,21 @@ def test_random_slopes_centring_in_the_browser(server, browser):
     page.get_by_text("Where does Days start? Centring").scroll_into_view_if_needed()
     page.wait_for_timeout(1000)
     page.screenshot(path=str(ARTIFACTS / "random_slopes_centring.png"), full_page=True)
+def test_binary_outcomes_lesson_in_the_browser(server, browser):
+    """Lesson 9 draws all its charts (the last, the grouse ticks' counts, after two Poisson fits),
+    then switches to quadrature and the probit link in the browser."""
+    page, errors = open_page(browser, server + "/binary-outcomes", height=6400)
+    page.get_by_text("How often each count occurs").wait_for(timeout=180_000)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=60_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "binary_outcomes.png"), full_page=True)
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.get_by_role("radiogroup", name="Fit by").get_by_text("adaptive quadrature, 25 points").click()
+    page.get_by_text("Adaptive Gauss-Hermite Quadrature, nAGQ = 25").wait_for(timeout=120_000)
+    page.get_by_role("radiogroup", name="link").get_by_text("probit").click()
+    page.get_by_text("probit link, sigma_b").wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "binary_outcomes_probit.png"), full_page=True)
     assert page.locator("[data-testid=stException]").count() == 0
     assert not errors, errors
     page.close()

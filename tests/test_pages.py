@@ -303,3 +303,71 @@ def test_random_slopes_centring_moves_the_correlation_not_the_fit():
     assert r9 != r0 and crit9 == crit0  # the correlated model is the same model from any origin
     assert indep9 > indep0 + 1  # (Days || Subject) is not: far from the zero-correlation origin it fits worse
     assert any(c["layout"]["title"]["text"] == "Moving the origin of Days" for c in charts(at))
+# -- lesson 9: binary and count outcomes ------------------------------------------------------------
+def test_binary_outcomes_lesson_runs_on_ctsib():
+    at = run("pages/binary_outcomes.py")
+    clean(at)
+    assert "Generalized linear mixed model fit by maximum likelihood (Laplace" in at.code[0].value
+    specs = charts(at)
+    assert len(specs) == 5  # odds ratios, profiles, theory, methods, counts
+    assert any("Surfacenorm" in m.value and "odds" in m.value for m in at.markdown)
+    assert any("m0" in c.value and "Pr(>Chisq)" in c.value for c in at.code)  # grouseticks' anova
+
+
+def test_binary_outcomes_quadrature_and_probit_theory():
+    at = run("pages/binary_outcomes.py", gl_method="adaptive quadrature, 25 points", gl_link="probit", gl_sigma=3.0)
+    clean(at)
+    assert "Adaptive Gauss-Hermite Quadrature, nAGQ = 25" in at.code[0].value
+    theory = next(c for c in charts(at) if "probit link" in c["layout"]["title"]["text"])
+    assert any("Phi" in (t.get("name") or "") for t in theory["data"])
+    # the probit's exact attenuation: 1 / sqrt(1 + 3^2) = 0.32
+    assert any("0.32" in m.value and "population-averaged slope" in m.value for m in at.markdown)
+
+
+def test_binary_outcomes_simulate_mode_sets_estimates_beside_the_truth():
+    at = run("pages/binary_outcomes.py", gl_dataset="simulate", gl_sigma_b=2.5, gl_n_groups=40)
+    clean(at)
+    t = truth(at)
+    assert t["sigma_b"][0] == 2.5 and abs(t["sigma_b"][1] - 2.5) < 1.5
+    assert any("over x" in c["layout"]["title"]["text"] for c in charts(at))
+
+
+def test_binary_outcomes_cbpp_diagnostics_and_pql_simulation():
+    at = run("pages/binary_outcomes.py", gl_dataset="cbpp", gl_diag=True, gl_nsim=20)
+    clean(at)
+    titles = [c["layout"]["title"]["text"] for c in charts(at)]
+    assert any(t.startswith("Binned residuals") for t in titles) and any(t.startswith("Simulated residuals") for t in titles)
+    at.button(key="gl_study_run").click().run()
+    clean(at)
+    assert any("Mean sigma_b: Laplace" in m.value for m in at.markdown)
+
+
+def test_your_data_offers_a_binomial_model_for_a_binary_response():
+    at = run("pages/your_data.py", yd_source="an example", yd_example="ctsib")
+    clean(at)
+    assert at.radio(key="yd_family_example:ctsib_stable").value == "binomial"
+    assert "Family: binomial  ( logit )" in at.code[0].value
+    for view in ["BLUPs", "Diagnostics", "Ratios"]:
+        at.segmented_control(key="yd_glmm_view").set_value(view).run()
+        clean(at)
+        assert charts(at)
+    at.radio(key="yd_family_example:ctsib_stable").set_value("gaussian").run()
+    clean(at)
+    assert "Linear mixed model fit by REML" in at.code[0].value
+
+
+def test_your_data_offers_a_poisson_model_for_counts():
+    import numpy as np
+    rng = np.random.default_rng(3)
+    g = np.repeat(np.arange(12), 8)
+    x = np.tile(np.arange(8), 12)
+    y = rng.poisson(np.exp(0.5 + 0.1 * x + rng.normal(0, 0.5, 12)[g]))
+    text = "count,x,g\n" + "\n".join(f"{a},{b},g{c}" for a, b, c in zip(y, x, g))
+    at = run("pages/your_data.py", yd_source="paste CSV text", yd_paste=text)
+    clean(at)
+    family = next(r for r in at.radio if r.label == "Response distribution")
+    assert family.value == "gaussian" and "Poisson (counts)" in family.options
+    family.set_value("poisson").run()
+    clean(at)
+    assert "Family: poisson  ( log )" in at.code[0].value
+    assert charts(at)

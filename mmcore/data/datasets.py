@@ -22,6 +22,7 @@ class DatasetInfo:
     formula: str  # the suggested model
     factors: dict  # column -> R's level order (a CSV does not keep it)
     simulated: bool = False
+    family: str = "gaussian"  # the suggested model's family (binomial, poisson: a glmer model)
 
 
 _SUBJECTS = ["308", "309", "310", "330", "331", "332", "333", "334", "335", "337", "349", "350",
@@ -71,8 +72,36 @@ DATASETS = {
             "strength", ("batch", "cask"), "strength ~ 1 + (1 | batch/cask)",
             {"batch": list("ABCDEFGHIJ"), "cask": list("abc")},
         ),
+        DatasetInfo(
+            "ctsib", "Balance: standing stable or not (faraway ctsib)",
+            "40 subjects each tried to stand still twice under each of 6 conditions: surface (foam or normal) x "
+            "vision (eyes closed, open, or a dome over the head). `stable` is 1 when balance was rated stable "
+            "(CTSIB = 1), else 0. Steele (1998), via Faraway, Extending the Linear Model with R.",
+            "stable", ("Subject",), "stable ~ Sex + Age + Height + Weight + Surface + Vision + (1 | Subject)",
+            {"Subject": [str(i) for i in range(1, 41)], "Sex": ["female", "male"], "Surface": ["foam", "norm"],
+             "Vision": ["closed", "dome", "open"]}, family="binomial",
+        ),
+        DatasetInfo(
+            "cbpp", "Contagious bovine pleuropneumonia (lme4 cbpp)",
+            "New cases of CBPP (incidence) among the cattle of 15 herds (size), in 4 periods of a follow-up "
+            "in Ethiopia: binomial counts, k of n. Lesnoff et al. (2004).",
+            "incidence", ("herd",), "cbind(incidence, size - incidence) ~ period + (1 | herd)",
+            {"herd": [str(i) for i in range(1, 16)], "period": ["1", "2", "3", "4"]}, family="binomial",
+        ),
+        DatasetInfo(
+            "grouseticks", "Ticks on red grouse chicks (lme4 grouseticks)",
+            "Number of ticks on the heads of 403 red grouse chicks (INDEX) from 118 broods at 63 locations, "
+            "in three years; cHEIGHT is the location's altitude, centred. Elston et al. (2001).",
+            "TICKS", ("INDEX", "BROOD", "LOCATION"),
+            "TICKS ~ YEAR + cHEIGHT + (1 | BROOD) + (1 | INDEX) + (1 | LOCATION)",
+            {"YEAR": ["95", "96", "97"]}, family="poisson",
+        ),
     ]
 }
+# Columns R scripts derive from the shipped file (the file itself is kept unchanged).
+DERIVED = {"ctsib": lambda d: d.assign(stable=(d["CTSIB"] == 1).astype(int))}
+# Grouping columns whose levels are numbers: factors in R, in numeric order (as R has them).
+NUMERIC_LEVELS = {"grouseticks": ("INDEX", "BROOD", "LOCATION")}
 
 
 def list_datasets() -> dict[str, DatasetInfo]:
@@ -86,7 +115,9 @@ def _read(name: str) -> pd.DataFrame:
     df = pd.read_csv(DATA_DIR / f"{name}.csv", dtype={c: str for c in info.factors})
     for col, levels in info.factors.items():
         df[col] = pd.Categorical(df[col], categories=levels)
-    return df
+    for col in NUMERIC_LEVELS.get(name, ()):
+        df[col] = pd.Categorical(df[col].astype(str), categories=[str(v) for v in sorted(df[col].unique())])
+    return DERIVED[name](df) if name in DERIVED else df
 
 
 def load_dataset(name: str) -> pd.DataFrame:

@@ -139,6 +139,35 @@ def model_comparison(aic0: float, aic1: float, random_differs: bool) -> list[Que
     ]
 
 
+def glmm(term: str, ratio: float, sigma_b: float, factor: float, family: str) -> list[Question]:
+    """Questions on the generalized lesson, from the fit on screen: an odds (rate) ratio, sigma_b
+    and the attenuation factor it implies."""
+    what = "rate" if family == "poisson" else "odds"
+    right = f"for the same subject, the {what} are multiplied by {ratio:.3g}"
+    return [
+        Question("gl_ratio", f"exp(beta) for {term} is {ratio:.3g}. What does it say?",
+                 (right, f"the probability is multiplied by {ratio:.3g}",
+                  f"averaged over the population, the {what} are multiplied by {ratio:.3g}"), right,
+                 "A GLMM's coefficients are conditional: they compare two situations for one subject (the same "
+                 "random effect b_i). Ratios of odds are not ratios of probabilities, and the population-averaged "
+                 "ratio is closer to 1."),
+        Question("gl_flat", f"With sigma_b = {sigma_b:.3g}, the population-averaged curve is ...",
+                 ("steeper than the median subject's", "flatter than the median subject's", "the same"),
+                 "flatter than the median subject's",
+                 f"Averaging S-curves that are shifted by b_i gives a flatter S: its slope is about {factor:.2f} times the "
+                 "conditional one (exactly 1 / sqrt(1 + sigma_b^2) for the probit link)."),
+        Question("gl_pql", "For binary outcomes with few observations per subject, PQL's estimate of sigma_b tends to be ...",
+                 ("too small", "too large", "unbiased"), "too small",
+                 "PQL fits a linear mixed model to a working response whose approximation is poor for 0/1 data; "
+                 "Breslow and Clayton (1993) and the simulation on this page show the bias toward 0."),
+        Question("gl_olre", "A random effect with one level per observation, (1 | obs), in a Poisson model captures ...",
+                 ("overdispersion: more spread than the Poisson allows", "the residual variance sigma^2",
+                  "nothing: it cannot be estimated"), "overdispersion: more spread than the Poisson allows",
+                 "A Poisson count has variance equal to its mean; an observation-level effect lets each count have "
+                 "its own rate, a lognormal-Poisson mixture with extra variance (grouseticks)."),
+    ]
+
+
 FIXED_OR_RANDOM = [
     ("Forest types: yield of 5 forest types of interest, 4 plots each", "forest type", "fixed",
      "The 5 types are the ones we care about, not a sample of types: compare them as fixed effects."),

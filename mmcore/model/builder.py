@@ -100,3 +100,17 @@ def guess_groups(df: pd.DataFrame, response: str) -> list[str]:
         if 2 <= levels <= n / 2 and levels > best_levels:
             best, best_levels = [c], levels
     return best
+
+
+FAMILIES = {"gaussian": "linear (continuous)", "binomial": "binomial (0/1)", "poisson": "Poisson (counts)"}
+
+
+def suggest_families(column: pd.Series) -> dict[str, str]:
+    """The response distributions a column allows, the likeliest first: a 0/1 column is binary
+    (logistic model first), whole numbers from 0 are counts (Poisson offered), anything else linear."""
+    values = pd.to_numeric(column, errors="coerce").dropna().to_numpy(dtype=float)
+    if len(values) and np.all((values == 0) | (values == 1)) and len(np.unique(values)) == 2:
+        return {k: FAMILIES[k] for k in ("binomial", "gaussian")}
+    if len(values) and np.all(values >= 0) and np.all(values == np.round(values)):
+        return {k: FAMILIES[k] for k in ("gaussian", "poisson")}
+    return {"gaussian": FAMILIES["gaussian"]}

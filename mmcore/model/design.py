@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..errors import DataError, FormulaError
 from .formula import Formula, Part, RandomTerm, parse_formula
+from .response import glmm_response
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class ModelData:
     frame: Columns  # the used columns of those rows
     source: pd.DataFrame  # the data as given
     messages: tuple[str, ...] = field(default=())
+    family: str = "gaussian"
+    trials: np.ndarray | None = None  # binomial: trials per row (y is then the proportion), as glmer's weights
 
 
 # -- factors ---------------------------------------------------------------------------------
@@ -159,8 +162,10 @@ def _check_columns(formula: Formula, data: pd.DataFrame) -> None:
         )
 
 
-def _response(data: pd.DataFrame, name: str) -> np.ndarray:
+def _response(data: pd.DataFrame, name: str, family: str = "gaussian") -> np.ndarray:
     col = data[name]
+    if family == "binomial" and (pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col)):
+        return col  # a two-level factor or TRUE/FALSE: checked in glmm_response
     if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
         raise DataError(
             f"The response '{name}' is not numeric (it holds values such as "
@@ -235,17 +240,28 @@ def z_columns(md: ModelData) -> tuple[np.ndarray, list[str]]:
 
 
 # -- public ----------------------------------------------------------------------------------
-def build_model_data(formula: str | Formula, data: pd.DataFrame) -> ModelData:
+def build_model_data(formula: str | Formula, data: pd.DataFrame, family: str = "gaussian") -> ModelData:
+    """family 'binomial' or 'poisson' (a glmer model): the response is checked for that family, a
+    cbind(k, n - k) response becomes proportions with trials, and a grouping factor may have one
+    level per row (an observation-level random effect, as glmer allows)."""
     f = parse_formula(formula) if isinstance(formula, str) else formula
     if not isinstance(data, pd.DataFrame):
         raise DataError("The data must be a table (a pandas DataFrame).")
+    if f.binomial and family != "binomial":
+        raise FormulaError("cbind(successes, failures) is a binomial response in counts: fit it with "
+                           "family='binomial' (a generalized mixed model, as glmer).")
     _check_columns(f, data)
-    _response(data, f.response)  # a non-numeric response is refused before anything else
+    _response(data, f.response, family)  # a non-numeric response is refused before anything else
     frame, rows, notes = _drop_incomplete(f, data)
     n = len(frame)
     if n == 0:
         raise DataError("No row has a value in every column the model uses, so there is nothing to fit.")
-    y = frame[f.response].to_numpy(dtype=float)
+    trials = None
+    if family == "gaussian":
+        y = frame[f.response].to_numpy(dtype=float)
+    else:
+        y, trials, more = glmm_response(f, frame, family)
+        notes += more
 
     _check_fixed(f.fixed, frame)
     X, names = model_matrix(f.fixed, frame)
@@ -277,17 +293,17 @@ def build_model_data(formula: str | Formula, data: pd.DataFrame) -> ModelData:
                 f"The grouping factor '{t.group}' has only one level. A random effect describes how groups "
                 "differ, so it needs at least two groups (five or more to estimate the variance well)."
             )
-        if t.nlevels >= n:
+        if t.nlevels > n or (t.nlevels == n and family == "gaussian"):
             raise DataError(
                 f"Every group of '{t.group}' has a single observation ({t.nlevels} groups for {n} rows), so "
                 "the group effect cannot be told apart from the residual. Each group needs repeated measurements."
             )
-        if t.nlevels * t.q >= n and t.q > 1:
+        if t.q > 1 and (t.nlevels * t.q > n or (t.nlevels * t.q == n and family == "gaussian")):
             raise DataError(
                 f"The term ({' + '.join(t.columns)} | {t.group}) has {t.nlevels * t.q} random effects for "
                 f"{n} observations: more random effects than data. Use a simpler random term, e.g. (1 | {t.group})."
             )
-    return ModelData(f, y, X, tuple(names), tuple(terms), rows, frame, data, tuple(notes))
+    return ModelData(f, y, X, tuple(names), tuple(terms), rows, frame, data, tuple(notes), family, trials)
 
 
 def reproduces_every_row(md: ModelData) -> bool:
