@@ -1,5 +1,6 @@
 """Comparing models and summarising variance: lme4's anova(), a parametric bootstrap of the
-likelihood-ratio statistic, and the intraclass correlation."""
+likelihood-ratio statistic, and the intraclass correlation. A comparison that involves a model with
+correlated errors (LmeFit) follows nlme's anova.lme instead (lme_anova.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,8 +13,10 @@ from ..errors import MixedModelError
 from ..lmm.batch import fit_many, simulate_responses
 from ..lmm.deviance import ProfiledDeviance
 from ..fitting import fit
+from ..lmm.lme_results import LmeFit
 from ..lmm.results import LmmFit
 from ..model.design import build_model_data
+from .lme_anova import anova_lme, format_anova_lme
 
 
 def as_ml(model: LmmFit) -> LmmFit:
@@ -39,6 +42,8 @@ def anova(*fits: LmmFit, names: list[str] | None = None) -> pd.DataFrame:
     if len(fits) < 2:
         raise MixedModelError("anova() compares two or more models: give it at least two fits.")
     _check_same_data(fits)
+    if any(isinstance(m, LmeFit) for m in fits):
+        return anova_lme(fits, names)  # models with correlated errors: nlme's rules
     refitted = any(m.reml for m in fits)
     names = list(names) if names else [f"model {i + 1}" for i in range(len(fits))]
     ml = [as_ml(m) for m in fits]
@@ -63,6 +68,8 @@ def anova(*fits: LmmFit, names: list[str] | None = None) -> pd.DataFrame:
 
 def format_anova(table: pd.DataFrame) -> str:
     """An anova() table as lme4 prints it (models, then the table, then the significance codes)."""
+    if table.attrs.get("style") == "nlme":
+        return format_anova_lme(table)
     formulas = table.attrs.get("formulas", {})
     lines = ["Models:"] + [f"{name}: {formulas.get(name, '')}" for name in table.index]
     head = ["", "npar", "AIC", "BIC", "logLik", "deviance", "Chisq", "Df", "Pr(>Chisq)", ""]
@@ -102,6 +109,9 @@ def bootstrap_lrt(fit0: LmmFit, fit1: LmmFit, nsim: int = 1000, seed=None, progr
     if nsim < 1:
         raise MixedModelError("The number of bootstrap replicates must be at least 1.")
     _check_same_data((fit0, fit1))
+    if isinstance(fit0, LmeFit) or isinstance(fit1, LmeFit):
+        raise MixedModelError("The parametric bootstrap is available for models with independent errors only; for "
+                              "correlated errors use anova() (nlme's likelihood-ratio test).")
     m0, m1 = as_ml(fit0), as_ml(fit1)
     if m0.npar > m1.npar:
         m0, m1 = m1, m0

@@ -1,0 +1,198 @@
+"""Residuals correlated within a group: nlme's corAR1 and corCAR1 as Markov chains.
+
+Both structures give two residuals of one group the correlation phi^|t_i - t_j|: corAR1 with t the
+position within the group (or a whole-number time; nlme then switches to corARMA(1, 0), the same
+correlation), corCAR1 with a continuous time. Sorted by time, such a chain is Markov, so the
+inverse of a group's correlation matrix C is tridiagonal (Pinheiro & Bates 2000, sec. 5.3):
+
+    a' C^-1 b = a_1 b_1 + sum_t w_t (a_{t+1} - rho_t a_t)(b_{t+1} - rho_t b_t),
+    rho_t = phi^(t_{t+1} - t_t),  w_t = 1 / (1 - rho_t^2),  log|C| = sum_t log(1 - rho_t^2).
+
+Why not nlme's way (a dense n_i x n_i Cholesky per group, per evaluation): expanded, every
+cross-product a' C^-1 b is a fixed combination of three sums per *gap* (a_{t+1} b_{t+1},
+a_t b_{t+1} + a_{t+1} b_t, a_t b_t), with weights w, -w rho, w rho^2 that depend on phi and the gap
+only. The sums are made once from the data per (group, distinct gap); an evaluation then forms each
+group's cross-products as a weighted sum of a few precomputed matrices. With equally spaced times
+(or a few distinct gaps) its cost does not grow with the group sizes, only with the number of groups.
+
+phi is optimised on an unbounded scale, nlme's own: atanh(phi) for AR(1) (nlme's
+log((1 + phi) / (1 - phi)) is twice that), logit(phi) for CAR(1).
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+from ..errors import DataError
+
+KINDS = ("ar1", "car1")
+
+
+class WithinGroupCorrelation:
+    """The transitions (consecutive rows of a group, sorted by time) of one data set, grouped into
+    (group, gap) pairs, and the weights of each pair's cross-product sums at given phis.
+
+    kind: "ar1", "car1", or None (independent errors: every weight fixed at phi = 0).
+    codes: the group of each row (0..G-1); times: the time of each row (None: position in the data).
+    """
+
+    def __init__(self, kind: str | None, codes: np.ndarray, G: int, times: np.ndarray | None, time_name: str = ""):
+        self.kind, self.G = kind, G
+        n = len(codes)
+        if times is None:  # position within the group, in data order (nlme's default ~ 1 | group)
+            by_group = np.argsort(codes, kind="stable")
+            starts = np.searchsorted(codes[by_group], np.arange(G))
+            times = np.empty(n)
+            times[by_group] = np.arange(n) - np.repeat(starts, np.bincount(codes, minlength=G)) + 1
+        times = np.asarray(times, dtype=float)
+        order = np.lexsort((times, codes))  # by group, then by time
+        c, t = codes[order], times[order]
+        same = c[1:] == c[:-1]
+        gaps = np.diff(t)
+        if np.any(same & (gaps == 0)):
+            g = int(c[1:][same & (gaps == 0)][0])
+            raise DataError(
+                f"Two rows of one group have the same time in '{time_name}' (group number {g + 1}). A correlation "
+                "over time needs one observation per time within each group (nlme: 'covariate must have unique "
+                "values within groups'). Average or drop the repeated rows.")
+        if kind == "ar1" and np.any(same & (gaps != np.round(gaps))):
+            raise DataError(
+                f"AR(1) errors by position need whole-number times, and '{time_name}' has fractions. For a "
+                "continuous time use correlation='car1' (nlme's corCAR1).")
+        self.order = order
+        self.first = np.flatnonzero(np.r_[True, ~same])  # each group's first row, in sorted order
+        if len(self.first) != G:
+            raise DataError("Every level of the grouping factor needs at least one observation.")
+        later = np.flatnonzero(same) + 1  # rows t + 1 of each transition (t = later - 1)
+        gaps = gaps[same]
+        # gap classes: class 0 is "a group's first row" (weight 1, rho 0); then the distinct gaps
+        distinct, cls = np.unique(gaps, return_inverse=True)
+        self.class_gap = np.r_[np.inf, distinct]
+        self.class_count = np.r_[0, np.bincount(cls, minlength=len(distinct))]
+        row_class = np.zeros(n, dtype=int)
+        row_class[later] = cls.ravel() + 1
+        self.row_class = row_class  # per sorted row: its transition's class (0 for a group's first row)
+        # (group, class) pairs in group order: each group's first row is its first pair
+        key = c * len(self.class_gap) + row_class
+        pairs, self.row_pair = np.unique(key, return_inverse=True)
+        self.row_pair = self.row_pair.ravel()
+        self.pair_class = pairs % len(self.class_gap)
+        self.group_start = np.flatnonzero(np.r_[True, np.diff(pairs // len(self.class_gap)) != 0])
+        self.median_gap = float(np.median(gaps)) if len(gaps) else 1.0
+        self._sum = sparse.csr_matrix((np.ones(n), (self.row_pair, np.arange(n))), shape=(len(pairs), n))
+        self._class_sum = sparse.csr_matrix((np.ones(n), (row_class, np.arange(n))), shape=(len(self.class_gap), n))
+
+    @property
+    def n_params(self) -> int:
+        return 0 if self.kind is None else 1
+
+    # -- phi and its unconstrained scale -----------------------------------------------------------
+    def phi(self, u: np.ndarray) -> np.ndarray:
+        u = np.asarray(u, dtype=float)
+        return np.tanh(u) if self.kind == "ar1" else 1.0 / (1.0 + np.exp(-u))
+
+    def unconstrained(self, phi: float) -> float:
+        return float(np.arctanh(phi)) if self.kind == "ar1" else float(np.log(phi) - np.log1p(-phi))
+
+    def start(self) -> np.ndarray:
+        """nlme's start for AR(1), phi = 0; for CAR(1) a correlation of 0.2 at the median gap (nlme
+        starts at phi = 0.2 per unit of time, whatever the unit)."""
+        if self.kind is None:
+            return np.zeros(0)
+        if self.kind == "ar1":
+            return np.zeros(1)
+        return np.array([self.unconstrained(0.2 ** (1.0 / self.median_gap))])
+
+    def _rho(self, u: np.ndarray):
+        """rho per class and 1 - rho^2 (accurately near 1), shape (..., classes)."""
+        d = self.class_gap
+        if self.kind is None:
+            rho = np.zeros(u.shape + d.shape)
+            return rho, np.ones_like(rho)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            if self.kind == "ar1":
+                phi = np.tanh(u)[..., None]
+                log_abs = np.log(np.abs(phi))
+                sign = np.where((phi < 0) & (np.mod(d, 2) == 1), -1.0, 1.0)
+            else:
+                log_abs = -np.logaddexp(0.0, -u)[..., None]  # log(expit(u)), no overflow
+                sign = 1.0
+            scaled = np.where(np.isinf(d), -np.inf, d * log_abs)
+            rho = sign * np.exp(scaled)
+            one_minus = -np.expm1(2 * scaled)
+        return rho, one_minus
+
+    def weights(self, u: np.ndarray):
+        """u (...,) -> weights (..., 3, classes) of the three sums, and sum_g log|C_g| (...)."""
+        u = np.asarray(u, dtype=float)
+        rho, one_minus = self._rho(u)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            w = 1.0 / one_minus
+            out = np.stack([w, -w * rho, w * rho**2], axis=-2)
+            logdet = (self.class_count * np.log(one_minus)).sum(axis=-1)
+        bad = ~np.isfinite(logdet) | ~np.isfinite(out).all(axis=(-1, -2))
+        return np.where(bad[..., None, None], np.nan, out), np.where(bad, np.inf, logdet)
+
+    # -- the precomputed sums --------------------------------------------------------------------
+    def sums(self, R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The three sums of r_i r_j' over the transitions, for rows R (S, n, c) in data order: per
+        (group, gap) pair (S, 3, pairs, c, c) and per gap class, over all groups (S, 3, classes, c, c).
+        A group's first row counts as its own pair (class 0), with r_1 r_1' as the first sum and
+        zeros as the others."""
+        S, n, c = R.shape
+        R = R[:, self.order]
+        is_later = (self.row_class > 0)[None, :, None]
+        R0 = np.concatenate([R[:, :1], R[:, :-1]], axis=1) * is_later  # row t beside row t + 1 (0 at a first row)
+        outer = lambda a, b: (a[:, :, :, None] * b[:, :, None, :]).transpose(1, 0, 2, 3).reshape(n, -1)  # noqa: E731
+        cross = outer(R0, R)
+        parts = np.concatenate([outer(R, R), cross + cross.reshape(n, S, c, c).swapaxes(-1, -2).reshape(n, -1),
+                                outer(R0, R0)], axis=1)  # (n, 3 S c c)
+        by_pair = np.asarray(self._sum @ parts).reshape(-1, 3, S, c, c).transpose(2, 1, 0, 3, 4)
+        by_class = np.asarray(self._class_sum @ parts).reshape(-1, 3, S, c, c).transpose(2, 1, 0, 3, 4)
+        return by_pair, by_class
+
+    def group_class_sums(self, pair_sums: np.ndarray) -> np.ndarray | None:
+        """Pair sums laid out densely by (sum, class) x (group, a, b): (S, 3 classes, G a b), so that
+        combining them at B phis is one matrix product. None when that layout would be large (many
+        distinct gaps: continuous times at irregular visits); combine_pairs then works pair by pair."""
+        S, _, P, a, b = pair_sums.shape
+        C = len(self.class_gap)
+        if 3 * C * self.G * a * b * S > 4_000_000:
+            return None
+        group = np.repeat(np.arange(self.G), np.diff(np.r_[self.group_start, P]))
+        out = np.zeros((S, 3, C, self.G, a, b))
+        out[:, :, self.pair_class, group] = pair_sums
+        return out.reshape(S, 3 * C, self.G * a * b)
+
+    def combine_groups(self, weights: np.ndarray, dense: np.ndarray, a: int, b: int) -> np.ndarray:
+        """Each group's a' C^-1 b at every phi, from group_class_sums: weights (S, B, 3, classes),
+        dense (S, 3 classes, G a b) -> (S, B, G, a, b)."""
+        S, B = weights.shape[:2]
+        return (weights.reshape(S, B, -1) @ dense).reshape(S, B, self.G, a, b)
+
+    def combine_pairs(self, weights: np.ndarray, sums: np.ndarray) -> np.ndarray:
+        """As combine_groups, pair by pair: weights (S, B, 3, classes), sums (S, 3, pairs, a, b)
+        -> (S, B, G, a, b). Its cost grows with the number of (group, gap) pairs."""
+        per_pair = weights[..., self.pair_class]  # (S, B, 3, pairs)
+        terms = np.einsum("sbkp,skpx->sbpx", per_pair, sums.reshape(sums.shape[:3] + (-1,)))
+        grouped = np.add.reduceat(terms, self.group_start, axis=2)
+        return grouped.reshape(grouped.shape[:3] + sums.shape[-2:])
+
+    def combine_classes(self, weights: np.ndarray, sums: np.ndarray) -> np.ndarray:
+        """sum over all groups of a' C^-1 b: weights (S, B, 3, classes), sums per class
+        (S, 3, classes, a, b) -> (S, B, a, b)."""
+        S, B = weights.shape[:2]
+        return (weights.reshape(S, B, -1) @ sums.reshape(S, -1, sums.shape[-2] * sums.shape[-1])).reshape(
+            S, B, sums.shape[-2], sums.shape[-1])
+
+    def whiten(self, e: np.ndarray, u: float) -> np.ndarray:
+        """C^-1/2 e per group (the lower Cholesky factor's inverse, as nlme's normalized residuals):
+        e_1, then (e_{t+1} - rho_t e_t) / sqrt(1 - rho_t^2); e in data order, result in data order."""
+        rho, one_minus = self._rho(np.asarray(u, dtype=float))
+        es = e[self.order]
+        r, om = rho[self.row_class], one_minus[self.row_class]
+        prev = np.r_[0.0, es[:-1]]
+        out = np.where(self.row_class > 0, (es - r * prev) / np.sqrt(om), es)
+        back = np.empty_like(out)
+        back[self.order] = out
+        return back
