@@ -16,7 +16,11 @@ from lab.cache import (
                        get_curves_figure,
                        get_data,
                        get_figure,
+                       get_acf,
                        get_fit,
+                       get_lme,
+                       get_lme_anova_text,
+                       get_lme_figure,
                        get_matrices,
                        get_predictions,
                        get_shrinkage_table,
@@ -43,7 +47,8 @@ from lab.widgets import (
 
 __all__ = [
     "SIMULATE", "UPLOAD", "DataSpec", "get_comparison", "get_components_figure", "get_curves", "get_curves_figure",
-    "get_data", "get_figure", "get_fit", "get_matrices", "get_predictions", "get_shrinkage_table", "register_upload",
+    "get_data", "get_figure", "get_fit", "get_acf", "get_lme", "get_lme_anova_text",
+    "get_lme_figure", "get_matrices", "get_predictions", "get_shrinkage_table", "register_upload",
     "quiz", "CORE", "LESSONS", "TUTORIAL", "page_link", "url_path", "bind", "page_end", "explain", "page_start",
     "scale", "steps", "remember", "remembered", "run_on_click", "run_with_progress", "INTERCEPT_MODELS", "TRUTHS",
     "intercept_model", "sidebar_data", "anova_table", "code_export", "fit_or_stop", "format_p", "notes",

@@ -20,6 +20,7 @@ import pandas as pd
 import mmcore
 from mmcore.figures import fig_profiles, fig_surface, fig_variance_components, freeze, styled
 from mmcore.inference.compare import format_anova
+from mmcore.lessons.correlated import acf
 from mmcore.lessons.criteria import criterion_curves
 from mmcore.lessons.matrices import marginal
 from mmcore.lessons.pooling import pooling
@@ -31,6 +32,7 @@ SIMULATORS = {
     "slopes": mmcore.simulate_slopes,
     "shrinkage": lambda ratio, sigma, **kw: mmcore.simulate_intercepts(sigma_b=ratio * sigma, sigma=sigma, beta0=100.0,
                                                                        beta1=0.0, **kw),
+    "trees": mmcore.simulate_trees,
     "icc": lambda icc, **kw: mmcore.simulate_intercepts(sigma_b=10 * icc**0.5, sigma=10 * (1 - icc) ** 0.5,
                                                          beta0=50.0, beta1=0.0, **kw),
 }
@@ -156,3 +158,30 @@ def get_shrinkage_table(spec: DataSpec, formula: str, reml: bool = True) -> pd.D
 @lru_cache(maxsize=64)
 def get_matrices(spec: DataSpec, formula: str) -> dict:
     return marginal(get_fit(spec, formula))
+
+
+# -- models with correlated errors (nlme's lme with corAR1 / corCAR1) ---------------------------------
+@lru_cache(maxsize=512)
+def get_lme(spec: DataSpec, formula: str, correlation: str, time: str | None, reml: bool = True) -> mmcore.LmeFit:
+    return mmcore.fit(formula, get_data(spec), reml=reml, correlation=correlation, time=time)
+
+
+@lru_cache(maxsize=256)
+def get_lme_figure(builder, spec: DataSpec, formula: str, correlation: str, time: str | None, scale: float = 1.0,
+                   options: tuple = ()):
+    """As get_figure, for a model with correlated errors."""
+    return freeze(styled(builder(get_lme(spec, formula, correlation, time), **dict(options)), scale))
+
+
+@lru_cache(maxsize=256)
+def get_lme_anova_text(spec: DataSpec, formula: str, correlation: str, time: str | None, reml: bool = True) -> str:
+    """nlme's anova(m0, m1): the model without the correlation against the model with it."""
+    return format_anova(mmcore.anova(get_fit(spec, formula, reml), get_lme(spec, formula, correlation, time, reml),
+                                     names=["m0", "m1"]))
+
+
+@lru_cache(maxsize=256)
+def get_acf(spec: DataSpec, formula: str, correlation: str | None, time: str | None, residuals: str = "pearson"):
+    """nlme's ACF of a fit's residuals (correlation None: the model with independent errors)."""
+    fit = get_fit(spec, formula) if correlation is None else get_lme(spec, formula, correlation, time)
+    return acf(fit, residuals, time=time)

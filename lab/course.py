@@ -23,6 +23,8 @@ LESSONS = [
      "Likelihood-ratio tests, the parametric bootstrap, the boundary, blocks fixed or random"),
     ("pages/under_the_hood.py", "8 Under the hood", ":material/build:",
      "Formulas in words, and X, Z, Lambda, V: the GLS and BLUP formulas checked against the fit"),
+    ("pages/correlated_errors.py", "9 Correlated errors", ":material/timeline:",
+     "Growth over time: AR(1) errors within a group, what ignoring them does, the random-walk view"),
     ("pages/your_data.py", "Your own data", ":material/upload_file:",
      "Upload a CSV, build a model from menus, see every view of it"),
 ]

@@ -15,6 +15,8 @@ A model without a correlation (an lme4-style LmmFit) has the same likelihood as 
 """
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -94,5 +96,5 @@ def format_anova_lme(table: pd.DataFrame) -> str:
     for row in rows:
         lines.append(" ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip())
     if table.attrs.get("note"):
-        lines.append(table.attrs["note"])
+        lines += textwrap.wrap(table.attrs["note"], 90)
     return "\n".join(lines)

@@ -22,7 +22,7 @@ from ..errors import MixedModelError
 from ..model.design import ModelData
 from .correlation import WithinGroupCorrelation
 from .deviance import ProfiledDeviance
-from .optimize import Structure
+from .optimize import Structure, minimize_many
 
 
 class CorrelatedDeviance:
@@ -155,3 +155,21 @@ class CorrelatedDeviance:
         se = np.sqrt(sigma2[:, None] * np.einsum("sij,sij->sj", Rinv, Rinv))
         return dict(beta=beta, se=se, sigma=np.sqrt(sigma2))
 
+
+
+def fit_many(dev: CorrelatedDeviance, Y: np.ndarray, chunk: int = 200, progress=None) -> dict:
+    """Fit dev's model to each row of Y (S x n) together (optimize.minimize_many: one Newton
+    iteration for all replicates per numpy call): params, criterion, converged, beta, se, sigma, phi
+    per replicate. progress(done, total) after each chunk."""
+    S, parts = len(Y), []
+    for lo in range(0, S, chunk):
+        block = dev.with_responses(Y[lo : lo + chunk])
+        start = np.tile(dev.start(), (block.S, 1))
+        with np.errstate(all="ignore"):  # trial points where the criterion is undefined give inf, handled
+            opt = minimize_many(block.evaluate_some, start, dev.structure())
+            est = block.estimates_many(opt.theta)
+        phi = dev.correlation.phi(opt.theta[:, dev.k]) if dev.correlation.n_params else np.zeros(block.S)
+        parts.append(dict(params=opt.theta, criterion=opt.value, converged=opt.converged, phi=phi, **est))
+        if progress is not None:
+            progress(min(lo + chunk, S), S)
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
