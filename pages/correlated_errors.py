@@ -123,7 +123,8 @@ if trees:
              r"a_{ij} \sim N(0, \sigma^2) \text{ independent}")
     lab.show(lab.get_figure(fig_trajectories, spec, GROWTH_MODEL, scale=lab.scale(),
                             options=(("x", "year"), ("colour", "fert"))), key="ce_growth")
-    st.markdown("When each year's deviation stays in the height for good, the height is a running total and the "
+    st.markdown("When each year's deviation stays in the height for good (phi = 1, the workshop's story), the height "
+                "is a running total and the "
                 "**yearly growth** is the rate plus this year's own deviation: independent again, and a random "
                 "intercept per tree is all the model needs. Its fertilizer estimates, beside the AR(1) model's:")
     lab.table(side_by_side({"growth model": growth, "AR(1) model": m1}), 4)
