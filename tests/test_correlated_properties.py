@@ -60,9 +60,9 @@ def test_criterion_equals_the_dense_likelihood(case, reml):
         params = np.r_[theta, dev.correlation.unconstrained(phi)]
         got = float(dev.evaluate(params[None])[0])
         assert got == pytest.approx(dense_criterion(md, times, theta, phi, reml), abs=1e-7 * abs(got) + 1e-8)
-        dev.z_dense = None  # the pair-by-pair path (many distinct gaps) gives the same
+        dev.set_layouts(None)  # the pair-by-pair path (many distinct gaps) gives the same
         assert float(dev.evaluate(params[None])[0]) == pytest.approx(got, abs=1e-8 * abs(got))
-        dev.z_dense = dev.correlation.group_class_sums(dev.z_sums)
+        dev.set_layouts(dev.correlation.group_class_sums(dev.z_sums))
 
 
 def test_without_a_correlation_the_engine_is_lme4s():

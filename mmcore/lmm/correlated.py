@@ -57,9 +57,26 @@ class CorrelatedDeviance:
                             Ys[:, :, None]], axis=2)  # (S, n, q + p + 1): [Z X y]
         by_pair, by_class = self.correlation.sums(R)
         self.z_sums = np.ascontiguousarray(by_pair[:, :, :, : self.q, :])  # (S, 3, pairs, q, q + p + 1)
-        self.z_dense = self.correlation.group_class_sums(self.z_sums)
+        self.set_layouts(self.correlation.group_class_sums(self.z_sums))
         self.xy_sums = np.ascontiguousarray(by_class[:, :, :, self.q :, self.q :])  # (S, 3, classes, p + 1, p + 1)
         self.S = len(Y)
+
+    def set_layouts(self, dense: np.ndarray | None) -> None:
+        """The per-group sums in the groups-last layouts deviance.py's algebra takes: Z'C^-1Z as
+        (S, 3 classes, q q, G) and Z'C^-1[X y] as (S, 3 classes, p + 1, q, G) from the dense layout;
+        without it (many distinct gaps), pair by pair: (S, 3, q q, pairs + 1) and (S, 3, p + 1, q, pairs + 1)."""
+        q = self.q
+        self.z_dense = dense
+        if dense is not None:
+            S, K = dense.shape[:2]
+            self.zz = np.ascontiguousarray(dense[:, :, :, :q]).reshape(S, K, q * q, -1)
+            self.zr = np.ascontiguousarray(dense[:, :, :, q:].transpose(0, 1, 3, 2, 4))
+        else:
+            z = self.z_sums  # (S, 3, pairs, q, q + p + 1), and a pair of zeros that pads the groups
+            z = np.concatenate([z, np.zeros(z.shape[:2] + (1,) + z.shape[3:])], axis=2)
+            S, _, P = z.shape[:3]
+            self.zz = np.ascontiguousarray(z[..., :q].transpose(0, 1, 3, 4, 2)).reshape(S, 3, q * q, P)
+            self.zr = np.ascontiguousarray(z[..., q:].transpose(0, 1, 4, 3, 2))
 
     def with_responses(self, Y: np.ndarray) -> CorrelatedDeviance:
         """The same model and design for S responses at once: evaluate_some(idx, (len(idx), B, k + 1))."""
@@ -75,7 +92,46 @@ class CorrelatedDeviance:
         return Structure(s.diagonal, s.columns, np.r_[s.scale, np.ones(extra)], s.size)
 
     def start(self) -> np.ndarray:
-        return np.r_[self.lmm.start(), self.correlation.start()]
+        """theta from the groups' own least-squares fits (moments), where they allow it, else lme4's
+        identity; phi at correlation.start(). A start near the optimum saves Newton steps: BodyWeight's
+        random intercept is 8 residual SDs, far from lme4's start of 1."""
+        return np.r_[self.moment_theta(), self.correlation.start()]
+
+    def moment_theta(self) -> np.ndarray:
+        """Each group's coefficients b_g on its own Z (after the fixed effects' least-squares fit),
+        their covariance less the average sampling covariance: D0 (Swamy's estimator, errors taken
+        as independent); theta0 = chol(D0) / sigma0 in lme4's layout. lme4's start if fewer than
+        three groups can be fitted alone or D0 has no positive part."""
+        lmm, q = self.lmm, self.q
+        fallback = lmm.start()
+        A = lmm.A11  # (G, q, q) Z'Z per group
+        zy = lmm.Z1tXy_cols[-1].T  # (G, q): Z'y with y less its least-squares fit on X
+        det = np.linalg.det(A)
+        scale = np.einsum("gii->g", A) ** q
+        ok = det > 1e-8 * np.maximum(scale, 1e-300)
+        G_ok = int(ok.sum())
+        rss = float(lmm.XytXy[-1, -1])
+        dof = self.n - G_ok * q - self.p
+        if G_ok < 3 or dof < 1:
+            return fallback
+        Ainv = np.linalg.inv(A[ok])
+        b = np.einsum("gij,gj->gi", Ainv, zy[ok])
+        sigma2 = (rss - np.einsum("gi,gi->", b, zy[ok])) / dof
+        if not sigma2 > 0:
+            return fallback
+        D0 = np.cov(b, rowvar=False).reshape(q, q) - sigma2 * Ainv.mean(axis=0)
+        r, c, t = lmm.t1_map
+        same_term = np.zeros((q, q), dtype=bool)
+        same_term[r, c] = same_term[c, r] = True  # covariances the model has (none between || terms)
+        D0 = np.where(same_term, D0, 0.0)
+        w, V = np.linalg.eigh(D0)
+        if not np.isfinite(w).all() or w.max() <= 0:
+            return fallback
+        D0 = (V * np.maximum(w, 1e-3 * w.max())) @ V.T
+        T = np.linalg.cholesky(D0 / sigma2)
+        theta = np.zeros(self.k)
+        theta[t] = T[r, c]
+        return theta if np.isfinite(theta).all() else fallback
 
     # -- evaluation --------------------------------------------------------------------------------
     def _whitened(self, params: np.ndarray, sub: slice | np.ndarray = slice(None)):
@@ -84,31 +140,29 @@ class CorrelatedDeviance:
         cor = self.correlation
         u = params[..., self.k] if cor.n_params else np.zeros(params.shape[:-1])
         w, logdet = cor.weights(u)  # (S, B, 3, classes)
-        q = self.q
-        if self.z_dense is not None:
-            zr = cor.combine_groups(w, self.z_dense[sub], q, q + self.p + 1)  # (S, B, G, q, q + p + 1)
-        else:
-            zr = cor.combine_pairs(w, self.z_sums[sub])
         lmm = copy.copy(self.lmm)
-        S, B, G = zr.shape[:3]
-        lmm.A11_cols = np.ascontiguousarray(zr[..., :q].reshape(S, B, G, q * q).swapaxes(-1, -2))
-        lmm.Z1tXy_cols = np.ascontiguousarray(zr[..., q:].transpose(0, 1, 4, 3, 2))
+        combine = cor.combine_dense if self.z_dense is not None else cor.combine_pairs
+        lmm.A11_cols = combine(w, self.zz[sub])  # (S, B, q q, G): straight into deviance.py's layout
+        lmm.Z1tXy_cols = combine(w, self.zr[sub])  # (S, B, p + 1, q, G)
         lmm.XytXy = cor.combine_classes(w, self.xy_sums[sub])
         return lmm, logdet
 
-    def evaluate_some(self, idx: np.ndarray, params: np.ndarray) -> np.ndarray:
+    def evaluate_some(self, idx: np.ndarray | slice, params: np.ndarray) -> np.ndarray:
         """Responses idx, each at its own B points: params (len(idx), B, k + 1) -> (len(idx), B)."""
+        if not isinstance(idx, slice) and len(idx) == self.S and np.array_equal(idx, np.arange(self.S)):
+            idx = slice(None)  # all responses: a view of the sums, not a copy
         lmm, logdet = self._whitened(params, idx)
         theta = params[..., : self.k]
         try:
             _, _, L1, _, Ld = lmm._decompose(theta)
             out = lmm._criterion(L1, Ld) + logdet
         except np.linalg.LinAlgError:  # some point in the batch: find which, one by one
-            out = np.array([[self._one(i, point) for point in points] for i, points in zip(idx, params)])
+            rows = np.arange(self.S)[idx]
+            out = np.array([[self._one(i, point) for point in points] for i, points in zip(rows, params)])
         return np.where(np.isfinite(out), out, np.inf)
 
     def _one(self, i: int, point: np.ndarray) -> float:
-        lmm, logdet = self._whitened(point[None, None], np.array([i]))
+        lmm, logdet = self._whitened(point[None, None], slice(i, i + 1))
         try:
             _, _, L1, _, Ld = lmm._decompose(point[None, None, : self.k])
         except np.linalg.LinAlgError:
@@ -121,7 +175,7 @@ class CorrelatedDeviance:
         params = np.atleast_2d(params)
         lead = params.shape[:-1]
         flat = params.reshape(1, -1, params.shape[-1])
-        return self.evaluate_some(np.array([0]), flat).reshape(lead)
+        return self.evaluate_some(slice(0, 1), flat).reshape(lead)
 
     # -- the solution --------------------------------------------------------------------------------
     def solve(self, params: np.ndarray) -> dict:
@@ -129,7 +183,7 @@ class CorrelatedDeviance:
         data (beta, vcov, sigma, BLUPs and their conditional variances, fitted values on the data's
         scale), the criterion with sum log|C_g|, and phi."""
         params = np.asarray(params, dtype=float)
-        lmm, logdet = self._whitened(params[None, None], np.array([0]))
+        lmm, logdet = self._whitened(params[None, None], slice(0, 1))
         for name in ("A11_cols", "Z1tXy_cols", "XytXy"):
             setattr(lmm, name, getattr(lmm, name)[0, 0])
         lmm.beta_shift = self.shift[:1]

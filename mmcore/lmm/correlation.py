@@ -21,8 +21,6 @@ log((1 + phi) / (1 - phi)) is twice that), logit(phi) for CAR(1).
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
-
 from ..errors import DataError
 
 KINDS = ("ar1", "car1")
@@ -78,9 +76,17 @@ class WithinGroupCorrelation:
         self.row_pair = self.row_pair.ravel()
         self.pair_class = pairs % len(self.class_gap)
         self.group_start = np.flatnonzero(np.r_[True, np.diff(pairs // len(self.class_gap)) != 0])
+        counts = np.diff(np.r_[self.group_start, len(pairs)])
+        slot = np.arange(counts.max())
+        self._group_pairs = np.where(slot < counts[:, None], self.group_start[:, None] + slot, len(pairs))
+        self._pair_class_padded = np.r_[self.pair_class, 0]
         self.median_gap = float(np.median(gaps)) if len(gaps) else 1.0
-        self._sum = sparse.csr_matrix((np.ones(n), (self.row_pair, np.arange(n))), shape=(len(pairs), n))
-        self._class_sum = sparse.csr_matrix((np.ones(n), (row_class, np.arange(n))), shape=(len(self.class_gap), n))
+        self._odd = np.mod(distinct, 2) == 1  # odd gaps: rho = phi^d keeps phi's sign (AR(1))
+        # rows ordered by pair (and by class), with where each pair (class) starts: sums by np.add.reduceat
+        self._by_pair = np.argsort(self.row_pair, kind="stable")
+        self._pair_starts = np.searchsorted(self.row_pair[self._by_pair], np.arange(len(pairs)))
+        self._by_class = np.argsort(row_class, kind="stable")
+        self._class_starts = np.searchsorted(row_class[self._by_class], np.arange(len(self.class_gap)))
 
     @property
     def n_params(self) -> int:
@@ -104,34 +110,40 @@ class WithinGroupCorrelation:
         return np.array([self.unconstrained(0.2 ** (1.0 / self.median_gap))])
 
     def _rho(self, u: np.ndarray):
-        """rho per class and 1 - rho^2 (accurately near 1), shape (..., classes)."""
-        d = self.class_gap
+        """rho and 1 - rho^2 (accurate near 1) for the gap classes after class 0: (..., classes - 1)."""
+        d = self.class_gap[1:]
         if self.kind is None:
             rho = np.zeros(u.shape + d.shape)
             return rho, np.ones_like(rho)
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            if self.kind == "ar1":
-                phi = np.tanh(u)[..., None]
-                log_abs = np.log(np.abs(phi))
-                sign = np.where((phi < 0) & (np.mod(d, 2) == 1), -1.0, 1.0)
-            else:
-                log_abs = -np.logaddexp(0.0, -u)[..., None]  # log(expit(u)), no overflow
-                sign = 1.0
-            scaled = np.where(np.isinf(d), -np.inf, d * log_abs)
-            rho = sign * np.exp(scaled)
-            one_minus = -np.expm1(2 * scaled)
-        return rho, one_minus
+        if self.kind == "ar1":
+            phi = np.tanh(u)[..., None]
+            scaled = d * np.log(np.abs(phi))
+            rho = np.exp(scaled)
+            rho = np.where((phi < 0) & self._odd, -rho, rho)
+        else:
+            scaled = d * -np.logaddexp(0.0, -u)[..., None]  # d log(expit(u)), no overflow
+            rho = np.exp(scaled)
+        return rho, -np.expm1(2 * scaled)
 
     def weights(self, u: np.ndarray):
-        """u (...,) -> weights (..., 3, classes) of the three sums, and sum_g log|C_g| (...)."""
+        """u (...,) -> weights (..., 3, classes) of the three sums, and sum_g log|C_g| (...). Class 0 (a
+        group's first row) has weights (1, 0, 0); a transition over gap d has w, -w rho, w rho^2 with
+        rho = phi^d, w = 1 / (1 - rho^2). Points where a weight is not finite get logdet +inf."""
         u = np.asarray(u, dtype=float)
-        rho, one_minus = self._rho(u)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            rho, one_minus = self._rho(u)
             w = 1.0 / one_minus
-            out = np.stack([w, -w * rho, w * rho**2], axis=-2)
-            logdet = (self.class_count * np.log(one_minus)).sum(axis=-1)
-        bad = ~np.isfinite(logdet) | ~np.isfinite(out).all(axis=(-1, -2))
-        return np.where(bad[..., None, None], np.nan, out), np.where(bad, np.inf, logdet)
+            out = np.empty(u.shape + (3, len(self.class_gap)))
+            out[..., :, 0] = (1.0, 0.0, 0.0)
+            out[..., 0, 1:] = w
+            out[..., 1, 1:] = -w * rho
+            out[..., 2, 1:] = w * rho**2
+            logdet = np.log(one_minus) @ self.class_count[1:]
+        bad = ~np.isfinite(logdet) | ~(one_minus > 0).all(axis=-1)
+        if bad.any():
+            out[bad] = np.nan
+            logdet = np.where(bad, np.inf, logdet)
+        return out, logdet
 
     # -- the precomputed sums --------------------------------------------------------------------
     def sums(self, R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -147,36 +159,49 @@ class WithinGroupCorrelation:
         cross = outer(R0, R)
         parts = np.concatenate([outer(R, R), cross + cross.reshape(n, S, c, c).swapaxes(-1, -2).reshape(n, -1),
                                 outer(R0, R0)], axis=1)  # (n, 3 S c c)
-        by_pair = np.asarray(self._sum @ parts).reshape(-1, 3, S, c, c).transpose(2, 1, 0, 3, 4)
-        by_class = np.asarray(self._class_sum @ parts).reshape(-1, 3, S, c, c).transpose(2, 1, 0, 3, 4)
+        by_pair = np.add.reduceat(parts[self._by_pair], self._pair_starts, axis=0)
+        by_class = np.add.reduceat(parts[self._by_class], self._class_starts, axis=0)
+        by_pair = by_pair.reshape(-1, 3, S, c, c).transpose(2, 1, 0, 3, 4)
+        by_class = by_class.reshape(-1, 3, S, c, c).transpose(2, 1, 0, 3, 4)
         return by_pair, by_class
 
     def group_class_sums(self, pair_sums: np.ndarray) -> np.ndarray | None:
-        """Pair sums laid out densely by (sum, class) x (group, a, b): (S, 3 classes, G a b), so that
-        combining them at B phis is one matrix product. None when that layout would be large (many
-        distinct gaps: continuous times at irregular visits); combine_pairs then works pair by pair."""
+        """Pair sums (S, 3, pairs, a, b) laid out densely as (S, 3 classes, a, b, G), groups last, so
+        that combining them at B phis is one matrix product whose result is already in the layout of
+        deviance.py's algebra. None when that layout would be mostly zeros (many distinct gaps:
+        continuous times at irregular visits); combine_pairs then works pair by pair."""
         S, _, P, a, b = pair_sums.shape
         C = len(self.class_gap)
-        if 3 * C * self.G * a * b * S > 4_000_000:
+        # dense costs C G per entry and phi, pair by pair P (with more overhead per entry)
+        if C * self.G > 8 * P or 3 * C * self.G * a * b * S > 4_000_000:
             return None
         group = np.repeat(np.arange(self.G), np.diff(np.r_[self.group_start, P]))
         out = np.zeros((S, 3, C, self.G, a, b))
         out[:, :, self.pair_class, group] = pair_sums
-        return out.reshape(S, 3 * C, self.G * a * b)
+        return np.ascontiguousarray(out.transpose(0, 1, 2, 4, 5, 3)).reshape(S, 3 * C, a, b, self.G)
 
-    def combine_groups(self, weights: np.ndarray, dense: np.ndarray, a: int, b: int) -> np.ndarray:
-        """Each group's a' C^-1 b at every phi, from group_class_sums: weights (S, B, 3, classes),
-        dense (S, 3 classes, G a b) -> (S, B, G, a, b)."""
+    def combine_dense(self, weights: np.ndarray, dense: np.ndarray) -> np.ndarray:
+        """Each group's a' C^-1 b at every phi from group_class_sums (S, 3 classes, *shape):
+        weights (S, B, 3, classes) -> (S, B, *shape)."""
         S, B = weights.shape[:2]
-        return (weights.reshape(S, B, -1) @ dense).reshape(S, B, self.G, a, b)
+        flat = dense.reshape(dense.shape[0], dense.shape[1], -1)
+        return (weights.reshape(S, B, -1) @ flat).reshape((S, B) + dense.shape[2:])
 
     def combine_pairs(self, weights: np.ndarray, sums: np.ndarray) -> np.ndarray:
-        """As combine_groups, pair by pair: weights (S, B, 3, classes), sums (S, 3, pairs, a, b)
-        -> (S, B, G, a, b). Its cost grows with the number of (group, gap) pairs."""
-        per_pair = weights[..., self.pair_class]  # (S, B, 3, pairs)
-        terms = np.einsum("sbkp,skpx->sbpx", per_pair, sums.reshape(sums.shape[:3] + (-1,)))
-        grouped = np.add.reduceat(terms, self.group_start, axis=2)
-        return grouped.reshape(grouped.shape[:3] + sums.shape[-2:])
+        """As combine_dense, pair by pair, for sums laid out (S, 3, *shape, pairs + 1), pairs last and a
+        last pair of zeros (padding):
+        weights (S, B, 3, classes) -> (S, B, *shape, G). Its cost grows with the number of pairs."""
+        per_pair = weights[..., self._pair_class_padded]  # (S, B, 3, pairs + 1): the last one pads
+        S, B = per_pair.shape[:2]
+        shape = sums.shape[2:-1]
+        flat = sums.reshape(S, 3, -1, sums.shape[-1])[:, None]  # (S, 1, 3, x, pairs + 1)
+        terms = per_pair[:, :, 0, None] * flat[:, :, 0]
+        for k in (1, 2):
+            terms += per_pair[:, :, k, None] * flat[:, :, k]
+        # each group's pairs side by side (padded with the zero pair): a sum over a short last axis,
+        # not a reduceat with one tiny reduction per group and entry
+        grouped = terms[..., self._group_pairs].sum(axis=-1)
+        return grouped.reshape((S, B) + shape + (self.G,))
 
     def combine_classes(self, weights: np.ndarray, sums: np.ndarray) -> np.ndarray:
         """sum over all groups of a' C^-1 b: weights (S, B, 3, classes), sums per class
@@ -188,7 +213,9 @@ class WithinGroupCorrelation:
     def whiten(self, e: np.ndarray, u: float) -> np.ndarray:
         """C^-1/2 e per group (the lower Cholesky factor's inverse, as nlme's normalized residuals):
         e_1, then (e_{t+1} - rho_t e_t) / sqrt(1 - rho_t^2); e in data order, result in data order."""
-        rho, one_minus = self._rho(np.asarray(u, dtype=float))
+        with np.errstate(divide="ignore"):
+            rho, one_minus = self._rho(np.asarray(u, dtype=float))
+        rho, one_minus = np.r_[0.0, rho], np.r_[1.0, one_minus]  # class 0: a group's first row
         es = e[self.order]
         r, om = rho[self.row_class], one_minus[self.row_class]
         prev = np.r_[0.0, es[:-1]]

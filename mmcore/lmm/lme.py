@@ -88,11 +88,10 @@ def fixed_df(md: ModelData, codes: np.ndarray, G: int) -> np.ndarray:
     first = X[0] if N else np.zeros(p)
     scale = np.where(first == 0, 1.0, first)
     const = np.all(np.abs(np.where(first == 0, X, X / scale - 1)) < np.sqrt(np.finfo(float).eps), axis=0)
-    lo = np.full((G, p), np.inf)
-    hi = np.full((G, p), -np.inf)
-    np.minimum.at(lo, codes, X)
-    np.maximum.at(hi, codes, X)
-    inner = np.any(hi - lo > 0, axis=0)
+    order = np.argsort(codes, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0])
+    Xs = X[order]
+    inner = np.any(np.maximum.reduceat(Xs, starts, axis=0) > np.minimum.reduceat(Xs, starts, axis=0), axis=0)
     df_group, df_resid = G, N - G
     df_group -= int(np.sum(~const & ~inner))
     df_resid -= int(np.sum(~const & inner))
