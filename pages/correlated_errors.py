@@ -61,8 +61,10 @@ LATEX = {
                   r"\quad (b_{0i}, b_{1i}) \sim N(\mathbf 0, D)",
 }
 lag = r"|j - k|" if study.correlation == "ar1" else r"|t_{ij} - t_{ik}|"
-st.latex(LATEX[name] + r",\quad \operatorname{Var}\varepsilon_{ij} = \sigma^2,\quad "
-         rf"\operatorname{{Corr}}(\varepsilon_{{ij}}, \varepsilon_{{ik}}) = \phi^{{{lag}}}")
+st.latex(LATEX[name])
+st.latex(r"\operatorname{Var}\varepsilon_{ij} = \sigma^2,\quad "
+         rf"\operatorname{{Corr}}(\varepsilon_{{ij}}, \varepsilon_{{ik}}) = \phi^{{{lag}}}"
+         r"\ \text{(the same group } i\text{), errors of different groups independent}")
 kind = "by position within the group (AR(1))" if study.correlation == "ar1" else "in continuous time (CAR(1))"
 st.markdown(f"Errors of one group are correlated {kind}: two errors one {step} apart have correlation phi, two "
             f"apart phi^2, and so on. phi = 0 is the usual mixed model. In nlme: `{study.nlme_call}`.")

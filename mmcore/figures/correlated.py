@@ -35,12 +35,12 @@ def fig_trajectories(fit: LmmFit, x: str, colour: str | None = None, title: str 
         sub = pd.DataFrame({"g": data[group].astype(str).to_numpy()[rows], "x": xs[rows], "y": fit.y[rows],
                             "pop": population[rows]}).sort_values(["g", "x"])
         lx, ly = _joined(sub, "y")
-        name = f"{colour} {level}" if colour else "data"
-        traces.append(dict(type="scatter", x=lx, y=ly, mode="lines+markers", name=f"{name}: each {group}",
+        name = f"{colour} {level}: " if colour else ""
+        traces.append(dict(type="scatter", x=lx, y=ly, mode="lines+markers", name=f"{name}each {group}",
                            line=dict(color=c, width=1), marker=dict(color=c, size=4), opacity=0.55,
                            legendgroup=level, hoverinfo="skip"))
         px, py = _joined(sub.drop_duplicates("x").sort_values("x").assign(g="pop"), "pop")
-        traces.append(dict(type="scatter", x=px, y=py, mode="lines", name=f"{name}: population",
+        traces.append(dict(type="scatter", x=px, y=py, mode="lines", name=f"{name}population",
                            line=dict(color=c, width=5), legendgroup=level))
     return figure(traces, dict(title=dict(text=title or f"{fit.response} over {x}, one line per {group}"),
                                xaxis=dict(title=dict(text=x), dtick=1 if np.all(xs == np.round(xs)) and
