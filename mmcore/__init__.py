@@ -9,9 +9,9 @@ from .data.longitudinal import simulate_trees
 from .data.simulate import simulate_blocks, simulate_intercepts, simulate_nested, simulate_slopes
 from .data.upload import read_csv
 from .errors import DataError, FormulaError, MixedModelError
+from .fitting import fit
 from .inference.compare import BootstrapLRT, anova, bootstrap_lrt
 from .inference.variance import icc
-from .fitting import fit
 from .lmm.lme_results import LmeFit
 from .lmm.results import LmmFit
 from .model.formula import parse_formula

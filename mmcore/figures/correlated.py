@@ -8,8 +8,8 @@ import plotly.graph_objects as go
 from scipy import stats
 
 from ..lessons.correlated import SeStudy
-from ..model.design import build_model_data
 from ..lmm.results import LmmFit
+from ..model.design import build_model_data
 from .style import GREY, PALETTE, figure, hline, legend_below
 
 ACF_COLOURS = {"independent errors": "#E69F00", "AR(1) errors": "#0072B2", "growth increments": "#009E73"}

@@ -10,9 +10,9 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import MixedModelError
+from ..fitting import fit
 from ..lmm.batch import fit_many, simulate_responses
 from ..lmm.deviance import ProfiledDeviance
-from ..fitting import fit
 from ..lmm.lme_results import LmeFit
 from ..lmm.results import LmmFit
 from ..model.design import build_model_data

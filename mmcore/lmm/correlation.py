@@ -21,6 +21,7 @@ log((1 + phi) / (1 - phi)) is twice that), logit(phi) for CAR(1).
 from __future__ import annotations
 
 import numpy as np
+
 from ..errors import DataError
 
 KINDS = ("ar1", "car1")
