@@ -95,7 +95,13 @@ class CorrelatedDeviance:
         """theta from the groups' own least-squares fits (moments), where they allow it, else lme4's
         identity; phi at correlation.start(). A start near the optimum saves Newton steps: BodyWeight's
         random intercept is 8 residual SDs, far from lme4's start of 1."""
-        return np.r_[self.moment_theta(), self.correlation.start()]
+        theta = self.moment_theta()
+        if not self.correlation.n_params:
+            return theta
+        grid = self.correlation.start_grid()  # phi: the best of a coarse grid at theta, one batched call
+        values = self.evaluate(np.column_stack([np.tile(theta, (len(grid), 1)), grid]))
+        best = int(np.argmin(values)) if np.isfinite(values).any() else 0
+        return np.r_[theta, grid[best]]
 
     def moment_theta(self) -> np.ndarray:
         """Each group's coefficients b_g on its own Z (after the fixed effects' least-squares fit),

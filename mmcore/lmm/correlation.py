@@ -110,6 +110,15 @@ class WithinGroupCorrelation:
             return np.zeros(1)
         return np.array([self.unconstrained(0.2 ** (1.0 / self.median_gap))])
 
+    def start_grid(self) -> np.ndarray:
+        """Unconstrained values to try first: correlations at the median gap from -0.6 to 0.95 (AR(1))
+        or 0.05 to 0.95 (CAR(1), which cannot be negative); the start (correlation.start) among them."""
+        rho = np.array([-0.6, -0.3, 0.0, 0.2, 0.4, 0.6, 0.75, 0.85, 0.95]) if self.kind == "ar1" else \
+            np.array([0.05, 0.2, 0.4, 0.6, 0.75, 0.85, 0.95])
+        if self.kind == "ar1":
+            return np.arctanh(rho)
+        return np.array([self.unconstrained(r ** (1.0 / self.median_gap)) for r in rho])
+
     def _rho(self, u: np.ndarray):
         """rho and 1 - rho^2 (accurate near 1) for the gap classes after class 0: (..., classes - 1)."""
         d = self.class_gap[1:]
