@@ -37,17 +37,22 @@ class CorrelatedDeviance:
                 f"(1 | {groups[0]}).")
         self.md, self.reml, self.kind = md, reml, kind
         self.lmm = ProfiledDeviance(md, reml)  # the PLS algebra, the layout of theta and its scale
+        theta_structure = self.lmm.structure()
+        self.lmm.structure = lambda: theta_structure  # made once: it costs more than an evaluation
         self.n, self.p, self.q = self.lmm.n, self.lmm.p, self.lmm.q1
         self.k = len(self.lmm.layout.start)
         self.correlation = WithinGroupCorrelation(kind, self.lmm.codes1, self.lmm.G, times, time_name)
-        self.set_responses(md.y[None])
+        self.set_responses(md.y[None], shift=self.lmm.beta_shift)  # deviance.py has made the data's shift
 
     # -- data ----------------------------------------------------------------------------------
-    def set_responses(self, Y: np.ndarray) -> None:
+    def set_responses(self, Y: np.ndarray, shift: np.ndarray | None = None) -> None:
         """The sums of the data's cross-products for responses Y (S, n): y shifted by its least-squares
         fit on X first, as deviance.py does, so that r^2 loses no digits to cancellation."""
         X = self.md.X
-        if self.p:
+        if self.p and shift is not None:
+            self.shift = shift
+            Ys = Y - self.shift @ X.T
+        elif self.p:
             self.shift = np.linalg.lstsq(X, Y.T, rcond=None)[0].T  # (S, p)
             Ys = Y - self.shift @ X.T
         else:
