@@ -5,7 +5,8 @@ import lab
 import mmcore
 from mmcore.figures.correlated import fig_acf, fig_se_study, fig_trajectories
 from mmcore.lessons import quiz
-from mmcore.lessons.correlated import GROWTH_MODEL, STUDIES, WORKSHOP_TRUTH, code, se_simulation, side_by_side
+from mmcore.lessons.correlated import (GROWTH_MODEL, STUDIES, WORKSHOP_TRUTH, code, se_simulation, side_by_side,
+                                       typical_gap)
 
 lab.page_start()
 st.title("Correlated errors: growth over time")
@@ -72,8 +73,7 @@ st.markdown(f"Errors of one group are correlated {kind}: two errors one {step} a
 st.subheader("The two fits side by side")
 table = side_by_side({"independent errors": m0, "AR(1) errors": m1})
 lab.table(table, 4)
-gap = float(lab.get_data(spec).groupby(m1.group, observed=True)[study.x].diff().median()) \
-    if study.correlation == "car1" else 1.0
+gap = typical_gap(m1)
 at_gap = f" per {step}: at the usual gap of {gap:g} {step}s, phi^{gap:g} = **{m1.phi ** gap:.3f}**" if gap != 1 else ""
 st.markdown(f"AR(1) model: phi = **{m1.phi:.4f}**{at_gap}; residual SD **{m1.sigma:.4g}** (independent errors: "
             f"{m0.sigma:.4g}); REML log-likelihood {m1.loglik:.3f} against {m0.loglik:.3f}.")

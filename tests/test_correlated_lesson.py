@@ -118,6 +118,8 @@ def test_page_every_dataset(dataset):
     anova_text = next(c.value for c in at.code if "L.Ratio" in c.value)
     assert "1 vs 2" in anova_text
     assert len(at.radio) >= 4  # the checks of understanding
+    if dataset == "bodyweight":  # CAR(1): phi per day, and the correlation a week apart
+        assert "at the usual gap of 7 days, phi^7 = **0.146**" in markdown_with(at, "AR(1) model: phi")
     if dataset == "simulate":
         assert set(truth(at)) == {"phi (AR(1) model)", "tree-to-tree SD", "yearly SD (growth model's residual SD)"}
 

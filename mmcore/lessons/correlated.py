@@ -102,6 +102,15 @@ def acf(fit: LmmFit, residuals: str = "pearson", max_lag: int | None = None, tim
     return pd.DataFrame({"lag": np.arange(max_lag + 1), "ACF": mean / mean[0], "pairs": pairs.astype(int)})
 
 
+def typical_gap(fit: LmeFit) -> float:
+    """The median time between consecutive observations of a group (1 for AR(1) by position): the
+    distance at which phi^gap is the correlation of neighbours."""
+    if fit.correlation != "car1" or not fit.time:
+        return 1.0
+    rows = fit.source.iloc[fit.rows]
+    return float(rows.sort_values([fit.group, fit.time]).groupby(fit.group, observed=True)[fit.time].diff().median())
+
+
 def side_by_side(fits: dict) -> pd.DataFrame:
     """Fixed effects and their standard errors of several fits of the same effects (in the same order),
     named by the last fit's names; with two fits, the ratio of their standard errors."""
