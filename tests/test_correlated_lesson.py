@@ -119,7 +119,7 @@ def test_page_every_dataset(dataset):
     assert "1 vs 2" in anova_text
     assert len(at.radio) >= 4  # the checks of understanding
     if dataset == "bodyweight":  # CAR(1): phi per day, and the correlation a week apart
-        assert "at the usual gap of 7 days, phi^7 = **0.146**" in markdown_with(at, "AR(1) model: phi")
+        assert "at the usual gap of 7 days, phi^7 = **0.147**" in markdown_with(at, "AR(1) model: phi")
     if dataset == "simulate":
         assert set(truth(at)) == {"phi (AR(1) model)", "tree-to-tree SD", "yearly SD (growth model's residual SD)"}
 
