@@ -72,13 +72,19 @@ def test_without_a_correlation_the_engine_is_lme4s():
     assert dev.evaluate(thetas) == pytest.approx(lmm.evaluate(thetas), rel=1e-10)
 
 
-def test_row_order_does_not_matter():
-    d = data("bodyweight")
-    a = fit("weight ~ Time * Diet + (Time | Rat)", d, correlation="car1", time="Time")
-    b = fit("weight ~ Time * Diet + (Time | Rat)", d.sample(frac=1, random_state=3), correlation="car1", time="Time")
+@pytest.mark.parametrize("name, formula, kind, time", [("bodyweight", "weight ~ Time * Diet + (Time | Rat)", "car1", "Time"),
+                                                       ("trees", "height ~ 0 + year:fert + (0 + year | tree)", "ar1", "year")])
+def test_row_order_does_not_matter_with_a_time_column(name, formula, kind, time):
+    d = data(name)
+    a = fit(formula, d, correlation=kind, time=time)
+    shuffled = d.sample(frac=1, random_state=3)
+    b = fit(formula, shuffled, correlation=kind, time=time)
     assert b.loglik == pytest.approx(a.loglik, abs=1e-8)
     assert b.phi == pytest.approx(a.phi, abs=1e-5)
     assert b.fixef.to_numpy() == pytest.approx(a.fixef.to_numpy(), rel=1e-6)
+    # residuals and normalized residuals follow the rows of the data given
+    assert b.residuals == pytest.approx(a.residuals[shuffled.index.to_numpy()], abs=1e-5)
+    assert b.normalized == pytest.approx(a.normalized[shuffled.index.to_numpy()], abs=1e-5)
 
 
 def test_position_equals_a_consecutive_time_column_and_car1_equals_ar1_on_whole_steps():
