@@ -24,6 +24,7 @@ from mmcore.figures import (fig_centring, fig_profiles, fig_surface, fig_theory,
 from mmcore.glmm.marginal import fit_marginal
 from mmcore.inference.compare import format_anova
 from mmcore.lessons.centring import centring_study
+from mmcore.lessons.correlated import acf
 from mmcore.lessons.criteria import criterion_curves
 from mmcore.lessons.inference_tables import t_tests
 from mmcore.lessons.glmm import attenuation_table, compare_methods, theory_curves
@@ -37,6 +38,7 @@ SIMULATORS = {
     "slopes": mmcore.simulate_slopes,
     "shrinkage": lambda ratio, sigma, **kw: mmcore.simulate_intercepts(sigma_b=ratio * sigma, sigma=sigma, beta0=100.0,
                                                                        beta1=0.0, **kw),
+    "trees": mmcore.simulate_trees,
     "icc": lambda icc, **kw: mmcore.simulate_intercepts(sigma_b=10 * icc**0.5, sigma=10 * (1 - icc) ** 0.5,
                                                          beta0=50.0, beta1=0.0, **kw),
     "tests": lambda n_blocks, effect, sigma_block, sigma, **kw: mmcore.simulate_blocks(
@@ -215,6 +217,8 @@ def get_centring(spec: DataSpec, response: str, x: str, group: str):
 @lru_cache(maxsize=256)
 def get_centring_figure(spec: DataSpec, response: str, x: str, group: str, origin: float, scale: float = 1.0):
     return freeze(styled(fig_centring(get_centring(spec, response, x, group), origin), scale))
+
+
 # -- generalized mixed models (glmer): fits, figures, the lesson's tables ----------------------------
 @lru_cache(maxsize=512)
 def get_glmm_fit(spec: DataSpec, formula: str, family: str, nagq: int = 1, link: str | None = None):
@@ -250,3 +254,30 @@ def get_attenuation(spec: DataSpec, formula: str, family: str) -> pd.DataFrame:
 def get_glmm_anova_text(spec: DataSpec, formulas: tuple, names: tuple, family: str) -> str:
     fits = [get_glmm_fit(spec, f, family) for f in formulas]
     return format_anova(mmcore.anova(*fits, names=list(names)))
+
+
+# -- models with correlated errors (nlme's lme with corAR1 / corCAR1) ---------------------------------
+@lru_cache(maxsize=512)
+def get_lme(spec: DataSpec, formula: str, correlation: str, time: str | None, reml: bool = True) -> mmcore.LmeFit:
+    return mmcore.fit(formula, get_data(spec), reml=reml, correlation=correlation, time=time)
+
+
+@lru_cache(maxsize=256)
+def get_lme_figure(builder, spec: DataSpec, formula: str, correlation: str, time: str | None, scale: float = 1.0,
+                   options: tuple = ()):
+    """As get_figure, for a model with correlated errors."""
+    return freeze(styled(builder(get_lme(spec, formula, correlation, time), **dict(options)), scale))
+
+
+@lru_cache(maxsize=256)
+def get_lme_anova_text(spec: DataSpec, formula: str, correlation: str, time: str | None, reml: bool = True) -> str:
+    """nlme's anova(m0, m1): the model without the correlation against the model with it."""
+    return format_anova(mmcore.anova(get_fit(spec, formula, reml), get_lme(spec, formula, correlation, time, reml),
+                                     names=["m0", "m1"]))
+
+
+@lru_cache(maxsize=256)
+def get_acf(spec: DataSpec, formula: str, correlation: str | None, time: str | None, residuals: str = "pearson"):
+    """nlme's ACF of a fit's residuals (correlation None: the model with independent errors)."""
+    fit = get_fit(spec, formula) if correlation is None else get_lme(spec, formula, correlation, time)
+    return acf(fit, residuals, time=time)

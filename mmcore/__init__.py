@@ -5,6 +5,7 @@ The pipeline lives in sub-packages: model (formula -> matrices), lmm (deviance, 
 inference, data, lessons (the maths the lessons show) and figures.
 """
 from .data.datasets import DatasetInfo, list_datasets, load_dataset
+from .data.longitudinal import simulate_trees
 from .data.simulate import simulate_binary, simulate_blocks, simulate_intercepts, simulate_nested, simulate_slopes
 from .data.upload import read_csv
 from .errors import DataError, FormulaError, MixedModelError
@@ -15,13 +16,14 @@ from .inference.intervals import Profile, bootstrap_parameters, confint, profile
 from .inference.variance import icc
 from .glmm.pql import PqlFit, fit_pql
 from .glmm.results import GlmmFit
+from .lmm.lme_results import LmeFit
 from .lmm.results import LmmFit
 from .model.formula import parse_formula
 
 __all__ = [
-    "fit", "LmmFit", "GlmmFit", "fit_pql", "PqlFit", "anova", "bootstrap_lrt", "BootstrapLRT", "icc", "parse_formula",
-    "coef_table", "f_tests", "format_f_tests", "summary", "confint", "profile", "Profile", "bootstrap_parameters",
-    "load_dataset", "list_datasets", "DatasetInfo", "read_csv",
+    "fit", "LmmFit", "GlmmFit", "LmeFit", "fit_pql", "PqlFit", "anova", "bootstrap_lrt", "BootstrapLRT", "icc",
+    "parse_formula", "coef_table", "f_tests", "format_f_tests", "summary", "confint", "profile", "Profile",
+    "bootstrap_parameters", "load_dataset", "list_datasets", "DatasetInfo", "read_csv",
     "simulate_intercepts", "simulate_slopes", "simulate_blocks", "simulate_nested", "simulate_binary",
-    "MixedModelError", "FormulaError", "DataError",
+    "simulate_trees", "MixedModelError", "FormulaError", "DataError",
 ]

@@ -12,6 +12,7 @@ import pandas as pd
 from .errors import MixedModelError
 from .glmm.fit import fit_glmm
 from .lmm.fit import fit as fit_lmm
+from .lmm.lme import fit_lme
 
 FAMILIES = ("gaussian", "binomial", "poisson")
 CORRELATIONS = ("ar1", "car1")
@@ -27,7 +28,7 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, family: str = "g
       nAGQ = 0); always by maximum likelihood (reml is ignored). link: binomial's "logit" (default),
       "probit" or "cloglog".
     - correlation "ar1" or "car1": residuals correlated within the grouping factor (by position, or
-      by the column `time`), as nlme's lme with corAR1 / corCAR1.
+      by the column `time`), as nlme's lme with corAR1 / corCAR1 (lmm/lme.py): an LmeFit, with `phi`.
     """
     if family not in FAMILIES:
         raise MixedModelError(f"The family '{family}' is not one this app fits: choose one of {', '.join(FAMILIES)}.")
@@ -37,10 +38,12 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, family: str = "g
         if correlation is not None:
             raise MixedModelError("Correlated errors are fitted for a Gaussian response only (as nlme's lme).")
         return fit_glmm(formula, data, family, nagq, link)
-    if correlation is not None:
-        raise MixedModelError("Correlated errors are not available yet.")
     if link is not None:
         raise MixedModelError("A link applies to generalized models (family binomial or poisson).")
     if nagq != 1:
         raise MixedModelError("nagq (adaptive quadrature) applies to generalized models (family binomial or poisson).")
+    if correlation is not None:
+        return fit_lme(formula, data, reml=reml, correlation=correlation, time=time)
+    if time is not None:
+        raise MixedModelError("A time column is used with correlated errors: give correlation='ar1' or 'car1' too.")
     return fit_lmm(formula, data, reml=reml)

@@ -14,6 +14,8 @@ PAGES = {"home": ("/", 1), "random_intercepts": ("/random-intercepts", 5), "rand
          "model_comparison": ("/model-comparison", 0), "under_the_hood": ("/under-the-hood", 2),
          "tests_and_intervals": ("/tests-and-intervals", 3),
          "your_data": ("/your-data", 0)}
+         "your_data": ("/your-data", 0), "correlated_errors": ("/correlated-errors", 3),
+         "correlated_errors_bodyweight": ("/correlated-errors?ce_dataset=bodyweight", 2)}
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):
@@ -166,5 +168,14 @@ def test_binary_outcomes_lesson_in_the_browser(server, browser):
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ARTIFACTS / "binary_outcomes_probit.png"), full_page=True)
     assert page.locator("[data-testid=stException]").count() == 0
+def test_correlated_errors_simulation_in_the_browser(server, browser):
+    page, errors = open_page(browser, server + "/correlated-errors?ce_dataset=simulate&ce_phi=0.5&ce_nsim=200")
+    page.get_by_role("button", name="Run the simulation").click()
+    page.get_by_text("Honest standard errors? 200 simulated data sets").first.wait_for(timeout=120_000)
+    page.wait_for_function("() => document.querySelectorAll('.main-svg').length >= 4", timeout=60_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "correlated_errors_simulation.png"), full_page=True)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert page.locator("svg text").filter(has_text="95% intervals cover").count() == 5  # plotly drew all five
     assert not errors, errors
     page.close()

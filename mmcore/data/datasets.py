@@ -96,6 +96,26 @@ DATASETS = {
             "TICKS ~ YEAR + cHEIGHT + (1 | BROOD) + (1 | INDEX) + (1 | LOCATION)",
             {"YEAR": ["95", "96", "97"]}, family="poisson",
         ),
+        DatasetInfo(
+            "trees", "Tree growth under three fertilizers (StatLab workshop, simulated)",
+            "SIMULATED heights (feet) of 36 trees, 12 per fertilizer A-C, after 1-4 years: each tree grows at "
+            "its own rate and each year's deviation is carried forward (a random walk). See datasets/README.md.",
+            "height", ("tree",), "height ~ 0 + year:fert + (0 + year | tree)",
+            {"tree": [f"T{i:02d}" for i in range(1, 37)], "fert": list("ABC")}, simulated=True,
+        ),
+        DatasetInfo(
+            "ovary", "Ovarian follicles of mares (nlme Ovary)",
+            "Number of ovarian follicles larger than 10 mm in 11 mares, counted daily over their oestrus cycles "
+            "(Time in cycles; s, c = sin and cos of 2 pi Time). Pierpaoli (1987), via Pinheiro & Bates (2000).",
+            "follicles", ("Mare",), "follicles ~ s + c + (s || Mare)", {"Mare": [str(i) for i in range(1, 12)]},
+        ),
+        DatasetInfo(
+            "bodyweight", "Body weights of rats on three diets (nlme BodyWeight)",
+            "Weights (g) of 16 rats on 3 diets, weighed on days 1-64, mostly weekly (one extra weighing on day "
+            "44). Crowder & Hand (1990), via Pinheiro & Bates (2000).",
+            "weight", ("Rat",), "weight ~ Time * Diet + (Time | Rat)",
+            {"Rat": [str(i) for i in range(1, 17)], "Diet": ["1", "2", "3"]},
+        ),
     ]
 }
 # Columns R scripts derive from the shipped file (the file itself is kept unchanged).

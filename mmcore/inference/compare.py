@@ -1,6 +1,8 @@
 """Comparing models and summarising variance: lme4's anova(), a parametric bootstrap of the
 likelihood-ratio statistic, and the intraclass correlation. Linear mixed models (LmmFit) and
-generalized ones (GlmmFit, always maximum likelihood) alike; a comparison stays within one family."""
+generalized ones (GlmmFit, always maximum likelihood) alike; a comparison stays within one family.
+A comparison that involves a model with correlated errors (LmeFit) follows nlme's anova.lme instead
+(lme_anova.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,8 +16,10 @@ from ..fitting import fit
 from ..glmm.batch import bootstrap_deviances
 from ..lmm.batch import fit_many, simulate_responses
 from ..lmm.deviance import ProfiledDeviance
+from ..lmm.lme_results import LmeFit
 from ..lmm.results import LmmFit
 from ..model.design import build_model_data
+from .lme_anova import anova_lme, format_anova_lme
 
 
 def as_ml(model: LmmFit) -> LmmFit:
@@ -49,6 +53,8 @@ def anova(*fits: LmmFit, names: list[str] | None = None, refit: bool = True) -> 
     if len(fits) < 2:
         raise MixedModelError("anova() compares two or more models: give it at least two fits.")
     _check_same_data(fits)
+    if any(isinstance(m, LmeFit) for m in fits):
+        return anova_lme(fits, names)  # models with correlated errors: nlme's rules
     names = list(names) if names else [f"model {i + 1}" for i in range(len(fits))]
     if not refit and any(m.reml for m in fits):
         if not all(m.reml for m in fits) or len({tuple(m.fixed_names) for m in fits}) > 1:
@@ -78,6 +84,8 @@ def anova(*fits: LmmFit, names: list[str] | None = None, refit: bool = True) -> 
 
 def format_anova(table: pd.DataFrame) -> str:
     """An anova() table as lme4 prints it (models, then the table, then the significance codes)."""
+    if table.attrs.get("style") == "nlme":
+        return format_anova_lme(table)
     formulas = table.attrs.get("formulas", {})
     lines = ["Models:"] + [f"{name}: {formulas.get(name, '')}" for name in table.index]
     head = ["", "npar", "AIC", "BIC", "logLik", "deviance", "Chisq", "Df", "Pr(>Chisq)", ""]
@@ -117,6 +125,9 @@ def bootstrap_lrt(fit0: LmmFit, fit1: LmmFit, nsim: int = 1000, seed=None, progr
     if nsim < 1:
         raise MixedModelError("The number of bootstrap replicates must be at least 1.")
     _check_same_data((fit0, fit1))
+    if isinstance(fit0, LmeFit) or isinstance(fit1, LmeFit):
+        raise MixedModelError("The parametric bootstrap is available for models with independent errors only; for "
+                              "correlated errors use anova() (nlme's likelihood-ratio test).")
     m0, m1 = as_ml(fit0), as_ml(fit1)
     if m0.npar > m1.npar:
         m0, m1 = m1, m0

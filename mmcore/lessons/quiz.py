@@ -216,3 +216,30 @@ def tests_and_intervals(name: str, t: float, df: float, naive_df: int, wald_lowe
                  "A variance estimated from few groups has a skewed sampling distribution, bounded by 0: the profile "
                  "and the bootstrap follow the likelihood, the Wald interval assumes a symmetric normal one."),
     ]
+
+
+def correlated_errors(phi: float, p_value: float, step: str) -> list[Question]:
+    """The correlated-errors lesson: built from the fitted phi and the LRT on screen; step names one
+    step of the time scale ('year', 'day', 'time unit')."""
+    two = f"{phi ** 2:.3f}"
+    options = tuple(dict.fromkeys([f"{phi:.3f}", two, f"{min(1.0, 2 * abs(phi)):.3f}", "0.000"]))
+    prefer = "yes" if p_value < 0.05 else "no"
+    return [
+        Question("ce_lag2", f"The fitted phi is {phi:.3f}. What correlation does the model give two errors of the same "
+                 f"group two {step}s apart?", options, two,
+                 f"AR(1): corr = phi^(distance) = {phi:.3f}^2 = {two}. The correlation fades with distance."),
+        Question("ce_lrt", "Does the likelihood-ratio test (same fixed effects, REML) prefer the AR(1) errors at 5%?",
+                 ("yes", "no"), prefer, f"p = {p_value:.3g}: " + ("the correlation improves the fit clearly." if
+                                                                 prefer == "yes" else "no clear improvement.")),
+        Question("ce_acf", "If the AR(1) model is right, which residuals should look uncorrelated in the ACF plot?",
+                 ("the residuals of the model with independent errors", "the normalized residuals of the AR(1) model",
+                  "neither: residuals of one group are always correlated"),
+                 "the normalized residuals of the AR(1) model",
+                 "Normalized residuals are whitened by the fitted correlation: if it is right, what is left is "
+                 "independent noise."),
+        Question("ce_walk", "Each year's deviation is carried into all later heights (a random walk). What is "
+                 "independent again?", ("the heights", "the yearly growth increments (height differences)",
+                                        "the residuals of any mixed model"),
+                 "the yearly growth increments (height differences)",
+                 "height_t - height_(t-1) = growth rate + this year's own deviation: the carried-over part cancels."),
+    ]
