@@ -13,7 +13,6 @@ PAGES = {"home": ("/", 1), "random_intercepts": ("/random-intercepts", 5), "rand
          "icc": ("/icc", 1), "shrinkage": ("/shrinkage", 2), "ml_vs_reml": ("/ml-vs-reml", 2),
          "model_comparison": ("/model-comparison", 0), "under_the_hood": ("/under-the-hood", 2),
          "tests_and_intervals": ("/tests-and-intervals", 3),
-         "your_data": ("/your-data", 0)}
          "your_data": ("/your-data", 0), "correlated_errors": ("/correlated-errors", 3),
          "correlated_errors_bodyweight": ("/correlated-errors?ce_dataset=bodyweight", 2)}
 
