@@ -29,16 +29,16 @@ if PAIRS[choice] is None:
     dataset = st.sidebar.selectbox("Data", ["sleepstudy", "penicillin", "dyestuff", "pastes", "penicillin_lme4"],
                                    **lab.bind("mc_data"))
     info = mmcore.list_datasets()[dataset]
-    f0 = st.sidebar.text_input("smaller model", info.formula.split("+ (")[0].split("~")[0] + "~ 1 + (1 | "
-                               + info.groups[0] + ")", **lab.bind("mc_f0"))
-    f1 = st.sidebar.text_input("bigger model", info.formula, **lab.bind("mc_f1"))
+    start0 = info.formula.split("~")[0] + "~ 1 + (1 | " + info.groups[0] + ")"
+    f0 = st.sidebar.text_input("smaller model", start0, **lab.bind("mc_f0", reset_when=dataset, reset_to=start0))
+    f1 = st.sidebar.text_input("bigger model", info.formula, **lab.bind("mc_f1", reset_when=dataset, reset_to=info.formula))
 else:
     dataset, f0, f1 = PAIRS[choice]
 spec = lab.DataSpec(dataset)
 m0, m1 = lab.fit_or_stop(spec, f0), lab.fit_or_stop(spec, f1)
 if m0.npar >= m1.npar:
     st.error("The second model must have more parameters than the first (it should contain it).")
-    st.stop()
+    lab.stop()
 random_differs = mmcore.parse_formula(f0).random != mmcore.parse_formula(f1).random
 
 lab.steps([
@@ -53,7 +53,7 @@ try:
     table = lab.get_comparison(spec, (f0, f1), ("m0", "m1"))
 except mmcore.MixedModelError as err:
     st.error(str(err))
-    st.stop()
+    lab.stop()
 lab.anova_table(spec, (f0, f1), ("m0", "m1"))
 chisq, df, p = table["Chisq"].iloc[1], int(table["Df"].iloc[1]), table["Pr(>Chisq)"].iloc[1]
 st.markdown(
@@ -86,7 +86,7 @@ if random_differs:
         f"chi-square({df}) (Stram & Lee 1994).")
     rows = {"chi-square": lab.format_p(naive), "50:50 mixture": lab.format_p(mix),
             "parametric bootstrap": f"{boot.p_value:.3f}" if boot is not None else "run the bootstrap above"}
-    st.dataframe(pd.DataFrame({"p-value": rows}))
+    lab.table(pd.DataFrame({"p-value": rows}))
 else:
     blocks = lab.fit_or_stop(lab.DataSpec("penicillin"), "yield ~ treat + (1 | blend)")
     vt = variance_test(blocks)
@@ -109,7 +109,7 @@ c1, c2 = st.columns(2)
 with c1:
     st.markdown("**lm(yield ~ treat + blend)**: blends as fixed effects")
     lab.table(two_way["table"], 4)
-    lab.table(sum_to_zero(pen, "yield", "treat", "blend")[["estimate"]].T, 3)
+    lab.table(sum_to_zero(pen, "yield", "treat", "blend")[["estimate"]], 3)  # a column: fits a half-width screen
     st.caption("Sum-to-zero contrasts: the grand mean, and each level's deviation from it.")
 with c2:
     st.markdown("**lmer(yield ~ treat + (1 | blend))**: blends as random effects")

@@ -32,7 +32,7 @@ st.latex(r"\mathbf{y} = X\boldsymbol\beta + Z\mathbf{b} + \boldsymbol\varepsilon
 st.markdown(f"Group *i* is a level of **{group}**, *j* counts its measurements. Every group gets its own "
             f"intercept b_i, a draw from one normal distribution: the model estimates its spread sigma_b, "
             f"not a separate number per group. Fitted here: `{formula}`.")
-with st.expander("The picture of it: X and Z for these data", expanded=False):
+with st.expander("The picture of it: X and Z for these data", expanded=False, **lab.bind("ri_xz")):
     cx, cz = st.columns(2)
     with cx:
         lab.show(lab.get_figure(figures.fig_design, spec, formula, scale=lab.scale(), options=(("which", "X"),)), key="X")
@@ -44,7 +44,8 @@ with st.expander("The picture of it: X and Z for these data", expanded=False):
 st.subheader("The data, and a line per group")
 shown = lab.pooling_pills("ri_show")
 levels = list(fit.ranef[group].index)
-groups = st.multiselect(f"{group}s shown", levels, default=levels[:6], **lab.bind("ri_groups"))
+groups = st.multiselect(f"{lab.plural(group)} shown", levels, default=levels[:6],
+                        **lab.bind("ri_groups", reset_when=tuple(levels), reset_to=levels[:6]))
 options = (("groups", tuple(groups)), ("show", tuple(shown or ()) + ("population",)))
 lab.show(lab.get_figure(figures.fig_lines, spec, formula, scale=lab.scale(), options=options), key="ri_lines")
 st.caption("Complete pooling ignores the groups (one line); no pooling fits each group alone; partial "
@@ -68,7 +69,7 @@ if spec.simulated:
     lab.truth_table(t, {"beta0": ("beta0", fit.fixef.iloc[0]), "beta1": ("beta1", fit.fixef.get("x")),
                        "sigma_b": ("sigma_b", sb), "sigma": ("sigma", s)})
 
-blups, diag, panels = st.tabs(["BLUPs", "Diagnostics", "One panel per group"])
+blups, diag, panels = st.tabs(["BLUPs", "Diagnostics", "One panel per group"], **lab.bind("ri_tab"))
 with blups:
     lab.show(lab.get_figure(figures.fig_caterpillar, spec, formula, scale=lab.scale()), key="ri_cat")
     st.caption("Each group's predicted intercept (conditional mode, BLUP) with a 95% interval from its "
