@@ -37,7 +37,8 @@ PRESENTER_CSS = """<style>
 [data-testid="stMain"] [data-testid="stButtonGroup"] > div { flex-wrap: wrap; }
 [data-testid="stMain"] [data-testid="stAlertContainer"] p { font-size: 1.3rem; overflow-wrap: anywhere; }
 [data-testid="stMain"] code { font-size: 1.1rem !important; }
-[data-testid="stMain"] button[role="tab"] p { font-size: 1.35rem; }
+[data-testid="stMain"] [data-testid="stTab"] p { font-size: 1.35rem !important; }
+[data-testid="stMain"] [data-testid="stPageLink"] p { font-size: 1.4rem; }
 @media (max-width: 1600px) {
   [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.stPlotlyChart) { flex-direction: column; }
   [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.stPlotlyChart) > [data-testid="stColumn"] { width: 100%; flex: 1 1 auto; }

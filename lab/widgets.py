@@ -7,8 +7,8 @@ import pandas as pd
 import streamlit as st
 
 import mmcore
-from lab.cache import SIMULATE, UPLOAD, DataSpec, get_anova_text, get_data, get_fit
 from lab import course
+from lab.cache import SIMULATE, UPLOAD, DataSpec, get_anova_text, get_data, get_fit
 from lab.links import bind, presenting
 from lab.page import stop
 from mmcore.figures import styled as _styled

@@ -66,7 +66,10 @@ def _styled(fig: go.Figure, scale: float) -> go.Figure:
         # a row per category (a caterpillar's groups): room for every label at the larger font
         labels = max((len(set(t.y)) for t in fig.data if t.type == "scatter" and t.y is not None and len(t.y)
                       and isinstance(t.y[0], str)), default=0)
-        height = max(height, min(round(labels * TICK * scale * 1.3) + 160, PRESENTER_LABELS_MAX_HEIGHT))
+        needed = round(labels * TICK * scale * 1.3) + 160
+        height = max(height, min(needed, PRESENTER_LABELS_MAX_HEIGHT))
+        if labels and needed <= height:
+            fig.update_yaxes(dtick=1)  # there is room: every label (plotly would drop every other one)
     top = fig.layout.margin.t if fig.layout.margin.t is not None else 60
     fig.update_layout(font=dict(size=round(BASE * scale)), legend=dict(font=dict(size=round(LEGEND * scale))),
                       title_font=dict(size=round(TITLE * scale)), height=height,
