@@ -32,9 +32,9 @@ LESSONS = [
      "Upload a CSV, build a model from menus, see every view of it"),
 ]
 TUTORIAL = ("pages/tutorial.py", "The course, step by step", ":material/school:")
-# The lesson on generalized models (binary and count responses), once it is in LESSONS: pages that meet
-# such a response link to it (lab.widgets.response_advice).
-GLMM_LESSON = "pages/glmm.py"
+# The lesson on generalized models (binary and count responses; main has it as lesson 9 since issue 18):
+# pages that meet such a response link to it (lab.widgets.response_advice) once it is in LESSONS.
+GLMM_LESSON = "pages/binary_outcomes.py"
 
 
 def url_path(path: str) -> str:

@@ -102,3 +102,13 @@ def test_pastes_like_data_are_nested_by_default():
     clean(at)
     assert next(t.value for t in at.text_input) == "strength ~ 1 + (1 | batch/cask)"
     assert any("repeat within every batch" in c.value for c in at.caption)
+
+
+def test_the_lesson_on_generalized_models_is_linked_once_the_course_has_it(monkeypatch):
+    from lab import course
+
+    text = pupils_passing().to_csv(index=False)
+    assert not any("The lesson on these models" in m.value for m in _paste(text).markdown)
+    monkeypatch.setattr(course, "LESSONS", course.LESSONS + [
+        (course.GLMM_LESSON, "9 Binary and count outcomes", ":material/toggle_on:", "Generalized mixed models")])
+    assert any("The lesson on these models: 9 Binary and count outcomes" in m.value for m in _paste(text).markdown)
