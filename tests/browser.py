@@ -59,11 +59,11 @@ def full_screenshot(page, path: Path) -> None:
     size = page.viewport_size
     height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
     page.set_viewport_size({"width": size["width"], "height": min(height, 16000)})
-    page.wait_for_timeout(1200)
+    page.wait_for_timeout(600)  # same width: nothing is laid out again, the rest of the page is painted
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path))
     page.set_viewport_size(size)
-    page.wait_for_timeout(600)
+    page.wait_for_timeout(300)
 
 
 # What presenter mode must show, read from the rendered page: the charts' fonts (px, from the SVG the

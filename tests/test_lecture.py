@@ -102,11 +102,11 @@ def test_presenter_mode_a_back_row_can_read(server, browser, outside, path):
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{server}/{path}?present=1")
-    settle(page, 2000)
+    settle(page, 1000)
     assert not sidebar_open(page)  # out of the audience's way
     for width, height in SCREENS:
         page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(1500)
+        page.wait_for_timeout(1000)  # the charts follow the new width
         seen = page.evaluate(MEASURE)
         where = f"{path or 'home'} at {width}x{height}"
         for chart in seen["charts"]:
