@@ -2,19 +2,67 @@
 the truth, and the code export. Streamlit only; the content comes from mmcore and lab.cache."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 import mmcore
+from lab import course
 from lab.cache import SIMULATE, UPLOAD, DataSpec, get_anova_text, get_data, get_fit, get_glmm_fit
-from lab.links import bind
+from lab.links import bind, presenting
+from lab.page import stop
 from mmcore.figures import styled as _styled
 from mmcore.lessons import codegen
 
 
 def table(df: pd.DataFrame, digits: int = 4, **kwargs) -> None:
-    """A table rounded for reading. No pandas Styler: it costs tens of ms per rerun."""
-    st.dataframe(df.round(digits), **kwargs)
+    """A table rounded for reading; an empty cell stays empty (Streamlit writes "None" for a missing
+    number). No pandas Styler: it costs tens of ms per rerun."""
+    out = df.round(digits)
+    config = dict(kwargs.pop("column_config", None) or {})
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]) and out[col].isna().any():
+            out[col] = [_number(v, digits) for v in out[col]]
+            config.setdefault(col, st.column_config.TextColumn(alignment="right"))
+        elif not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].astype(object).where(out[col].notna(), "")
+    if presenting():  # a Markdown table takes the presenter's font size (a dataframe is drawn on a canvas)
+        height = kwargs.get("height")
+        with st.container(height=round(height * 1.8) if height else "content", border=False):
+            st.markdown(_markdown_table(df.round(digits), digits, not kwargs.get("hide_index")))
+        return
+    st.dataframe(out, column_config=config or None, **kwargs)
+
+
+def _markdown_table(df: pd.DataFrame, digits: int, index: bool) -> str:
+    """A table as Markdown: numbers right-aligned, an empty cell for a missing one."""
+    def cell(value) -> str:
+        if isinstance(value, (float, np.floating)):
+            return _number(float(value), digits)
+        return "" if value is None or value != value else str(value).replace("|", "\\|")
+
+    columns = ([""] if index else []) + [str(c) for c in df.columns]
+    numeric = ([False] if index else []) + [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
+    rows = [([str(i)] if index else []) + [cell(v) for v in row] for i, row in zip(df.index, df.itertuples(index=False))]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---:" if n else ":---" for n in numeric) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+
+
+def _number(value: float, digits: int) -> str:
+    if value != value:  # NaN: nothing to say in this cell (an F test for the residuals)
+        return ""
+    if value != 0 and abs(value) < 10.0**-digits:
+        return f"{value:.3g}"
+    return np.format_float_positional(round(value, digits), trim="-")
+
+
+def plural(word: str) -> str:
+    """An English plural for a column name in a label: Subjects, Batches, blends."""
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    if len(word) > 1 and word.endswith("y") and word[-2].lower() not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
 
 
 def format_p(p: float) -> str:
@@ -45,7 +93,7 @@ def fit_or_stop(spec: DataSpec, formula: str, reml: bool = True) -> mmcore.LmmFi
         return get_fit(spec, formula, reml)
     except mmcore.MixedModelError as err:
         st.error(f"This model cannot be fitted: {err}")
-        st.stop()
+        stop()
 
 
 def glmm_fit_or_stop(spec: DataSpec, formula: str, family: str, nagq: int = 1, link: str | None = None):
@@ -54,7 +102,7 @@ def glmm_fit_or_stop(spec: DataSpec, formula: str, family: str, nagq: int = 1, l
         return get_glmm_fit(spec, formula, family, nagq, link)
     except mmcore.MixedModelError as err:
         st.error(f"This model cannot be fitted: {err}")
-        st.stop()
+        stop()
 
 
 def show(fig, key: str | None = None) -> None:
@@ -129,3 +177,31 @@ def truth_table(truth: dict, mapping: dict) -> None:
 def styled(fig, scale_: float):
     """House style for a figure a page builds itself (not from the shared cache)."""
     return _styled(fig, scale_)
+
+
+ADVICE = {  # what a response holds -> which model fits it
+    "binary": "A binary response needs a generalized linear mixed model: choose 'binomial (0/1)' as the response "
+              "distribution (a logistic mixed model, as lme4's `glmer(..., family = binomial)`). A linear model "
+              "treats 0 and 1 as numbers on a line: its predictions can fall below 0 or above 1.",
+    "count": "If these are counts, a generalized linear mixed model fits them better: choose 'Poisson (counts)' as the "
+             "response distribution (lme4's `glmer(..., family = poisson)`). A linear model lets predictions fall "
+             "below 0 and gives every count the same spread.",
+    "text": "A mixed model here needs a numeric response (a two-valued text response: code it 0/1 and use the "
+            "binomial model). Ordered categories need an ordinal mixed model (R's ordinal::clmm), unordered ones a "
+            "multinomial model; neither is in this app.",
+    "constant": "A response with one value has nothing to explain: choose another column.",
+}
+
+
+def response_advice(column: str, kind: str, values) -> None:
+    """What a response that is not a continuous measurement holds, and which model fits it; with a link
+    to the lesson on generalized models once the course has one (lab.course.GLMM_LESSON)."""
+    if kind not in ADVICE:
+        return
+    shown = ", ".join(map(str, sorted(pd.unique(values.dropna()), key=str)[:4]))
+    what = {"binary": "has two values", "count": "holds small whole numbers", "text": "is text",
+            "constant": "has one value"}[kind]
+    st.warning(f"**{column}** {what} ({shown}{', ...' if values.nunique() > 4 else ''}). {ADVICE[kind]}")
+    lesson = course.glmm_lesson()
+    if lesson is not None and kind in ("binary", "count"):
+        course.page_link(lesson[0], f"The lesson on these models: {lesson[1]}", lesson[2])

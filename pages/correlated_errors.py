@@ -31,7 +31,7 @@ try:
     m1 = lab.get_lme(spec, study.formula, study.correlation, study.time)
 except mmcore.MixedModelError as err:
     st.error(f"This model cannot be fitted: {err}")
-    st.stop()
+    lab.stop()
 lab.notes(m1)
 trees = name == "trees"
 step = {"trees": "year", "ovary": "observation", "bodyweight": "day"}[name]

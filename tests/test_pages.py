@@ -232,7 +232,8 @@ def test_your_data_names_with_spaces_and_accents_are_quoted():
     text = "reaction time,días,sujeto id\n" + "\n".join(f"{10 + i % 7 + i // 5},{i % 5},s{i // 5}" for i in range(30))
     at = run("pages/your_data.py", yd_source="paste CSV text", yd_paste=text)
     clean(at)
-    assert next(t.value for t in at.text_input) == "`reaction time` ~ 1 + (1 | `sujeto id`)"
+    # días changes within each sujeto on a shared grid (0..4): suggested as time, a fixed effect
+    assert next(t.value for t in at.text_input) == "`reaction time` ~ días + (1 | `sujeto id`)"
 
 
 # -- tests and intervals ----------------------------------------------------------------------------------

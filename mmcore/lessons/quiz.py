@@ -14,6 +14,7 @@ class Question:
     options: tuple[str, ...]
     answer: str
     why: str
+    group: str = ""  # questions about one design share it (shown once, as a heading)
 
 
 def _pick(levels: list[str], right: str, k: int = 4) -> tuple[str, ...]:
@@ -243,3 +244,10 @@ def correlated_errors(phi: float, p_value: float, step: str) -> list[Question]:
                  "the yearly growth increments (height differences)",
                  "height_t - height_(t-1) = growth rate + this year's own deviation: the carried-over part cancels."),
     ]
+
+
+def fixed_or_random() -> list[Question]:
+    """Lesson 1's questions: for each design, is the factor named fixed or random?"""
+    return [Question(f"for_{i}", f"**{factor}**: fixed or random?", ("fixed", "random"), answer,
+                     f"{answer.capitalize()}: {why}", design)
+            for i, (design, factor, answer, why) in enumerate(FIXED_OR_RANDOM)]

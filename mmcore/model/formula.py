@@ -170,8 +170,10 @@ class _Parser:
                     raise FormulaError("A random-effects term cannot be subtracted.")
                 random.extend(self.random_term())
             else:
-                if tok is None or tok in "+-*:/|~)" or tok == "||":
-                    raise FormulaError(f"In the formula '{self.text}' a term is missing before '{tok or 'the end'}'.")
+                if tok is None:
+                    raise FormulaError(f"The formula '{self.text}' ends too early: a term is missing at the end.")
+                if tok in "+-*:/|~)" or tok == "||":
+                    raise FormulaError(f"In the formula '{self.text}' a term is missing before '{tok}'.")
                 product = self.product()
                 if sign == "+":
                     terms.extend(t for t in product if t not in terms)
@@ -237,7 +239,7 @@ class _Parser:
         if self.peek() != ")":
             raise FormulaError(
                 f"In the formula '{self.text}' a parenthesis in the fixed part may hold only a sum of terms, "
-                "such as (a + b) * c; I found '" + (self.peek() or "the end") + "'."
+                "such as (a + b) * c; " + (f"I found '{self.peek()}'." if self.peek() else "it is never closed.")
             )
         self.take(")")
         return terms
