@@ -80,9 +80,12 @@ def _paste(text: str, **state):
 def test_the_page_flags_a_binary_response_and_says_which_model_fits_it():
     at = _paste(pupils_passing().to_csv(index=False))
     clean(at)
+    assert next(t.value for t in at.text_input) == "passed ~ week + (1 | pupil)"  # week suggested as time
+    family = next(r for r in at.radio if str(r.key).startswith("yd_family_"))
+    assert family.value == "binomial"  # a 0/1 response is fitted as a logistic mixed model (glmer) at once
+    family.set_value("gaussian").run()  # the user insists on a linear model: say what fits better
     warning = " ".join(w.value for w in at.warning)
     assert "**passed** has two values" in warning and "logistic" in warning and "generalized" in warning
-    assert next(t.value for t in at.text_input) == "passed ~ week + (1 | pupil)"  # week suggested as time
 
 
 def test_a_text_response_is_named_and_refused_never_replaced():
@@ -104,11 +107,10 @@ def test_pastes_like_data_are_nested_by_default():
     assert any("repeat within every batch" in c.value for c in at.caption)
 
 
-def test_the_lesson_on_generalized_models_is_linked_once_the_course_has_it(monkeypatch):
+def test_the_lesson_on_generalized_models_is_linked_from_the_advice():
     from lab import course
 
-    text = pupils_passing().to_csv(index=False)
-    assert not any("The lesson on these models" in m.value for m in _paste(text).markdown)
-    monkeypatch.setattr(course, "LESSONS", course.LESSONS + [
-        (course.GLMM_LESSON, "9 Binary and count outcomes", ":material/toggle_on:", "Generalized mixed models")])
-    assert any("The lesson on these models: 9 Binary and count outcomes" in m.value for m in _paste(text).markdown)
+    assert course.GLMM_LESSON in [path for path, *_ in course.LESSONS]
+    at = _paste(pupils_passing().to_csv(index=False))
+    next(r for r in at.radio if str(r.key).startswith("yd_family_")).set_value("gaussian").run()
+    assert any("The lesson on these models: 9 Binary and count outcomes" in m.value for m in at.markdown)

@@ -75,14 +75,15 @@ def test_a_link_with_a_typed_formula_pasted_into_a_fresh_browser_shows_the_same_
 def test_a_data_set_switch_resets_what_depends_on_it_and_its_link_shows_the_same(server, browser, outside):
     context = offline_context(browser, outside, viewport={"width": 1400, "height": 1400})
     page = context.new_page()
-    page.goto(server + "/random-intercepts?ri_groups=335&ri_groups=337")
+    page.goto(server + "/shrinkage?sh_who=335&sh_keep=3")
     settle(page)
     page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
     page.get_by_role("option", name="penicillin", exact=True).click()
-    page.get_by_text("Blend5").first.wait_for(timeout=60_000)
+    page.get_by_text("Delete observations from one blend").first.wait_for(timeout=60_000)
     settle(page, 1500)
     link = view_link(page)
-    assert parse_qs(urlsplit(link).query)["ri_groups"] == [f"Blend{i}" for i in range(1, 6)]
+    query = parse_qs(urlsplit(link).query)
+    assert query["sh_dataset"] == ["penicillin"] and query["sh_who"][0].startswith("Blend"), query
     notes = page.locator("[data-testid=stSidebar] [data-testid=stCaptionContainer]").all_inner_texts()
     assert not any("ignored" in n for n in notes), notes
     shown = main_text(page)

@@ -59,17 +59,19 @@ def test_a_typed_formula_survives_the_link_percent_encoded():
 
 
 def test_switching_the_data_set_resets_what_depends_on_it_and_the_link_follows():
-    at = run_url("pages/random_intercepts.py", ri_groups=["335", "337"])
+    at = run_url("pages/shrinkage.py", sh_who="335", sh_keep="3")
     clean(at)
-    assert at.session_state["ri_groups"] == ["335", "337"]
-    at.selectbox(key="ri_dataset").set_value("penicillin").run()
+    assert (at.session_state["sh_who"], at.session_state["sh_keep"]) == ("335", 3)
+    at.selectbox(key="sh_dataset").set_value("penicillin").run()
     clean(at)
-    blends = [f"Blend{i}" for i in range(1, 6)]
-    assert at.session_state["ri_groups"] == blends  # not an empty selection
-    assert link_params(at.sidebar.code[-1].value)["ri_groups"] == blends
-    assert "ignored" not in sidebar_note(at)  # the old data set's groups are not a link the page ignored
-    at.selectbox(key="ri_dataset").set_value("sleepstudy").run()
-    assert at.session_state["ri_groups"] == ["308", "309", "310", "330", "331", "332"]  # the start, not the link's
+    who = at.session_state["sh_who"]
+    assert who.startswith("Blend")  # a group of the new data set, not the old one's
+    params = link_params(at.sidebar.code[-1].value)
+    assert params["sh_who"] == [who] and params["sh_dataset"] == ["penicillin"]
+    assert "ignored" not in sidebar_note(at)  # the old data set's group is not a link the page ignored
+    at.selectbox(key="sh_dataset").set_value("sleepstudy").run()
+    clean(at)
+    assert at.session_state["sh_who"] != "335" and at.session_state["sh_keep"] == 2  # the start, not the link's
 
 
 def test_switching_data_brings_that_data_sets_formulas():
@@ -134,7 +136,7 @@ def test_a_wrong_answer_asks_for_another_try_before_the_answer_is_shown():
 
 def test_show_me_the_answer_after_one_try():
     at = run("pages/random_slopes.py")
-    question = lambda: next(r for r in at.radio if "tens of days" in r.label)  # noqa: E731
+    question = lambda: next(r for r in at.radio if "in tens of its units" in r.label)  # noqa: E731
     question().set_value("10").run()
     reveal = next(b for b in at.button if b.label == "Show me the answer")
     reveal.click().run()

@@ -92,8 +92,18 @@ def fig_odds_ratios(fit: GlmmFit) -> go.Figure:
                               arrayminus=(t.ratio - t.lower).to_numpy(), color=PALETTE[0], thickness=2),
                  hovertemplate="%{y}: %{x:.3g}<extra></extra>")
     return figure([trace], dict(title=dict(text=f"{what.capitalize()}s for the same subject (conditional)"),
-                                height=max(300, 45 * len(t) + 140), xaxis=dict(type="log", title=dict(text=what)),
+                                height=max(300, 45 * len(t) + 140),
+                                xaxis=dict(type="log", title=dict(text=what), **_log_ticks(t.lower.min(), t.upper.max())),
                                 yaxis=dict(type="category"), shapes=[vline(1.0)]))
+
+
+def _log_ticks(low: float, high: float) -> dict:
+    """Ticks at 1, 2, 5 times powers of ten across [low, high], all at the axis' font size (plotly's own minor
+    labels of a log axis are drawn smaller, too small for the back row)."""
+    low, high = min(low, 1.0), max(high, 1.0)
+    values = [m * 10.0 ** e for e in range(int(np.floor(np.log10(low))) - 1, int(np.ceil(np.log10(high))) + 1)
+              for m in (1, 2, 5) if low / 2 <= m * 10.0 ** e <= high * 2]
+    return dict(tickvals=values, ticktext=[f"{v:g}" for v in values])
 
 
 def fig_methods(table: pd.DataFrame, terms: list[str]) -> go.Figure:

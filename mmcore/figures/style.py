@@ -68,11 +68,12 @@ def _styled(fig: go.Figure, scale: float) -> go.Figure:
         height = round(max(height, min(height * (1 + (scale - 1) * 0.25), PRESENTER_MAX_HEIGHT)))
         # a row per category (a caterpillar's groups): room for every label at the larger font
         labels = max((len(set(t.y)) for t in fig.data if t.type == "scatter" and t.y is not None and len(t.y)
-                      and isinstance(t.y[0], str)), default=0)
+                      and isinstance(list(t.y[:1])[0], str)), default=0)
         needed = round(labels * TICK * scale * 1.3) + 160
         height = max(height, min(needed, PRESENTER_LABELS_MAX_HEIGHT))
         if labels and needed <= height:
             fig.update_yaxes(dtick=1)  # there is room: every label (plotly would drop every other one)
+        height = min(height, PRESENTER_LABELS_MAX_HEIGHT)  # a tall grid of panels still fits one screen
     top = fig.layout.margin.t if fig.layout.margin.t is not None else 60
     fig.update_layout(font=dict(size=round(BASE * scale)), legend=dict(font=dict(size=round(LEGEND * scale))),
                       title_font=dict(size=round(TITLE * scale)), height=height,
