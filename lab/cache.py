@@ -15,13 +15,20 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 import mmcore
 from lab.worker import fit_isolated
-from mmcore.figures import fig_profiles, fig_surface, fig_variance_components, freeze, styled
+from mmcore.figures import (fig_centring, fig_profiles, fig_surface, fig_theory, fig_variance_components, fig_zeta,
+                            freeze, styled)
+from mmcore.glmm.marginal import fit_marginal
 from mmcore.inference.compare import format_anova
+from mmcore.lessons.centring import centring_study
+from mmcore.lessons.correlated import acf
 from mmcore.lessons.criteria import criterion_curves
+from mmcore.lessons.inference_tables import t_tests
+from mmcore.lessons.glmm import attenuation_table, compare_methods, theory_curves
 from mmcore.lessons.matrices import marginal
 from mmcore.lessons.pooling import pooling
 from mmcore.lessons.shrinkage import shrinkage_intercepts
@@ -32,8 +39,13 @@ SIMULATORS = {
     "slopes": mmcore.simulate_slopes,
     "shrinkage": lambda ratio, sigma, **kw: mmcore.simulate_intercepts(sigma_b=ratio * sigma, sigma=sigma, beta0=100.0,
                                                                        beta1=0.0, **kw),
+    "trees": mmcore.simulate_trees,
     "icc": lambda icc, **kw: mmcore.simulate_intercepts(sigma_b=10 * icc**0.5, sigma=10 * (1 - icc) ** 0.5,
                                                          beta0=50.0, beta1=0.0, **kw),
+    "tests": lambda n_blocks, effect, sigma_block, sigma, **kw: mmcore.simulate_blocks(
+        n_treatments=4, n_blocks=int(n_blocks), effects=(0.0, effect, 0.0, 0.0), mean=85.0, sigma_block=sigma_block,
+        sigma=sigma, **kw),
+    "binary": mmcore.simulate_binary,
 }
 
 
@@ -88,10 +100,13 @@ def _made_data(spec: DataSpec) -> pd.DataFrame:
     for op, column, *args in spec.transform:
         if op == "scale":
             data[column] = data[column] * args[0]
-        elif op == "keep":  # keep only the first k rows of one group
-            level, k = args
+        elif op == "shift":  # measure a column from another origin
+            data[column] = data[column] - args[0]
+        elif op == "keep":  # keep k rows of one group, spread evenly over its rows (so over the range of x:
+            level, k = args  # keeping the first days would move a group because its data change, not by shrinkage)
             rows = data.index[data[column].astype(str) == level]
-            data = data.drop(rows[k:]).reset_index(drop=True)
+            kept = rows[np.unique(np.round(np.linspace(0, len(rows) - 1, k)).astype(int))] if k < len(rows) else rows
+            data = data.drop(rows.difference(kept)).reset_index(drop=True)
     return data
 
 
@@ -129,16 +144,19 @@ def get_figure(builder, spec: DataSpec, formula: str, reml: bool = True, scale: 
 
 
 @lru_cache(maxsize=512)
-def get_comparison(spec: DataSpec, formulas: tuple, names: tuple) -> pd.DataFrame:
-    """lme4's anova() of several models on one data set, from the cached ML fits."""
-    table = mmcore.anova(*(get_fit(spec, f, reml=False) for f in formulas), names=list(names))
-    table.attrs["note"] = "refitting model(s) with ML (instead of REML)"
+def get_comparison(spec: DataSpec, formulas: tuple, names: tuple, refit: bool = True) -> pd.DataFrame:
+    """lme4's anova() of several models on one data set: from the cached ML fits (refit = TRUE), or
+    from the REML fits as they are (refit = FALSE; valid when the fixed effects are the same)."""
+    fits = [get_fit(spec, f, reml=not refit) for f in formulas]
+    table = mmcore.anova(*fits, names=list(names), refit=False)
+    if refit:
+        table.attrs["note"] = "refitting model(s) with ML (instead of REML)"
     return table
 
 
 @lru_cache(maxsize=512)
-def get_anova_text(spec: DataSpec, formulas: tuple, names: tuple) -> str:
-    return format_anova(get_comparison(spec, formulas, names))
+def get_anova_text(spec: DataSpec, formulas: tuple, names: tuple, refit: bool = True) -> str:
+    return format_anova(get_comparison(spec, formulas, names, refit))
 
 
 @lru_cache(maxsize=512)
@@ -177,3 +195,110 @@ def get_shrinkage_table(spec: DataSpec, formula: str, reml: bool = True) -> pd.D
 @lru_cache(maxsize=64)
 def get_matrices(spec: DataSpec, formula: str) -> dict:
     return marginal(get_fit(spec, formula))
+
+
+# -- tests and intervals ------------------------------------------------------------------------------
+@lru_cache(maxsize=256)
+def get_t_tests(spec: DataSpec, formula: str) -> pd.DataFrame:
+    """Each fixed effect's t test with every choice of df (z, n - p, Satterthwaite, Kenward-Roger)."""
+    return t_tests(get_fit(spec, formula))
+
+
+@lru_cache(maxsize=256)
+def get_summary_text(spec: DataSpec, formula: str, ddf: str) -> str:
+    return mmcore.summary(get_fit(spec, formula), ddf)
+
+
+@lru_cache(maxsize=256)
+def get_f_tests(spec: DataSpec, formula: str, ddf: str) -> pd.DataFrame:
+    return mmcore.f_tests(get_fit(spec, formula), ddf)
+
+
+@lru_cache(maxsize=128)
+def get_profile(spec: DataSpec, formula: str, level: float = 0.95) -> mmcore.Profile:
+    """lme4's profile of every parameter (a tenth of a second or so), shared by every session."""
+    return mmcore.profile(get_fit(spec, formula), level=level)
+
+
+@lru_cache(maxsize=256)
+def get_zeta_figure(spec: DataSpec, formula: str, parameter: str, scale: float = 1.0):
+    profile = get_profile(spec, formula)
+    return freeze(styled(fig_zeta(profile[parameter], profile.level), scale))
+
+
+CENTRING_ORIGINS = tuple(float(c) for c in range(-10, 21, 2))
+
+
+@lru_cache(maxsize=64)
+def get_centring(spec: DataSpec, response: str, x: str, group: str):
+    """The correlated fit and the uncorrelated model refitted at each origin of x (CENTRING_ORIGINS)."""
+    return centring_study(get_data(spec), response, x, group, CENTRING_ORIGINS)
+
+
+@lru_cache(maxsize=256)
+def get_centring_figure(spec: DataSpec, response: str, x: str, group: str, origin: float, scale: float = 1.0):
+    return freeze(styled(fig_centring(get_centring(spec, response, x, group), origin), scale))
+
+
+# -- generalized mixed models (glmer): fits, figures, the lesson's tables ----------------------------
+@lru_cache(maxsize=512)
+def get_glmm_fit(spec: DataSpec, formula: str, family: str, nagq: int = 1, link: str | None = None):
+    return mmcore.fit(formula, get_data(spec), family=family, nagq=nagq, link=link)
+
+
+@lru_cache(maxsize=1024)
+def get_glmm_figure(builder, spec: DataSpec, formula: str, family: str, nagq: int = 1, link: str | None = None,
+                    scale: float = 1.0, options: tuple = ()):
+    """builder(glmm fit, **options), built once and shared, as get_figure."""
+    return freeze(styled(builder(get_glmm_fit(spec, formula, family, nagq, link), **dict(options)), scale))
+
+
+@lru_cache(maxsize=256)
+def get_theory_figure(beta0: float, beta1: float, sigma: float, link: str, scale: float = 1.0):
+    return freeze(styled(fig_theory(theory_curves(beta0, beta1, sigma, link), link, sigma), scale))
+
+
+@lru_cache(maxsize=128)
+def get_methods(spec: DataSpec, formula: str, family: str) -> pd.DataFrame:
+    """Laplace, adaptive quadrature and PQL fits of one model, side by side."""
+    return compare_methods(formula, get_data(spec), family)
+
+
+@lru_cache(maxsize=128)
+def get_attenuation(spec: DataSpec, formula: str, family: str) -> pd.DataFrame:
+    fit = get_glmm_fit(spec, formula, family)
+    method = "gee" if fit.trials.max() == 1 or family == "poisson" else "glm"
+    return attenuation_table(fit, fit_marginal(formula, get_data(spec), family, method))
+
+
+@lru_cache(maxsize=256)
+def get_glmm_anova_text(spec: DataSpec, formulas: tuple, names: tuple, family: str) -> str:
+    fits = [get_glmm_fit(spec, f, family) for f in formulas]
+    return format_anova(mmcore.anova(*fits, names=list(names)))
+
+
+# -- models with correlated errors (nlme's lme with corAR1 / corCAR1) ---------------------------------
+@lru_cache(maxsize=512)
+def get_lme(spec: DataSpec, formula: str, correlation: str, time: str | None, reml: bool = True) -> mmcore.LmeFit:
+    return mmcore.fit(formula, get_data(spec), reml=reml, correlation=correlation, time=time)
+
+
+@lru_cache(maxsize=256)
+def get_lme_figure(builder, spec: DataSpec, formula: str, correlation: str, time: str | None, scale: float = 1.0,
+                   options: tuple = ()):
+    """As get_figure, for a model with correlated errors."""
+    return freeze(styled(builder(get_lme(spec, formula, correlation, time), **dict(options)), scale))
+
+
+@lru_cache(maxsize=256)
+def get_lme_anova_text(spec: DataSpec, formula: str, correlation: str, time: str | None, reml: bool = True) -> str:
+    """nlme's anova(m0, m1): the model without the correlation against the model with it."""
+    return format_anova(mmcore.anova(get_fit(spec, formula, reml), get_lme(spec, formula, correlation, time, reml),
+                                     names=["m0", "m1"]))
+
+
+@lru_cache(maxsize=256)
+def get_acf(spec: DataSpec, formula: str, correlation: str | None, time: str | None, residuals: str = "pearson"):
+    """nlme's ACF of a fit's residuals (correlation None: the model with independent errors)."""
+    fit = get_fit(spec, formula) if correlation is None else get_lme(spec, formula, correlation, time)
+    return acf(fit, residuals, time=time)

@@ -44,7 +44,7 @@ def fit_isolated(formula: str, data, reml: bool = True, budget: mmcore.Budget | 
     """mmcore.fit under the budget; large fits in a limited worker process. progress(text, share)
     is called while the session waits (share in 0..1 of the estimated time, or None)."""
     budget = budget or mmcore.Budget.from_env()
-    md = build_model_data(formula, data, budget)
+    md = build_model_data(formula, data, budget=budget)
     est = check_fit(md, budget)  # BudgetError past the budget: nothing else has been done
     if est.seconds <= INLINE_SECONDS and est.memory_mb <= INLINE_MB:
         return mmcore.fit(formula, data, reml=reml, budget=budget)

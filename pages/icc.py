@@ -12,12 +12,19 @@ from mmcore.lessons import quiz
 
 lab.page_start()
 st.title("The intraclass correlation (ICC)")
-st.markdown(
-    "**The question.** Five women each had their plasma estrone measured sixteen times. How much of the spread "
-    "is between women, and how much is the assay's own noise? The ICC is the share of the variance that lies "
-    "between groups, and also the correlation of two measurements of the same group."
-)
 spec = lab.sidebar_data("ic", ["estrone", "dyestuff"], "icc")
+QUESTION = {
+    "estrone": "Five women each had their plasma estrone measured sixteen times. How much of the spread is between "
+               "women, and how much is the assay's own noise?",
+    "dyestuff": "Six batches of an intermediate product, five preparations of dyestuff from each. How much of the "
+                "spread in yield is between batches, and how much between preparations of one batch?",
+    "simulate": "Groups drawn from a truth you set in the sidebar. How much of the spread is between groups, and "
+                "how much within?",
+}
+st.markdown(
+    f"**The question.** {QUESTION[spec.dataset]} The ICC is the share of the variance that lies between groups, "
+    "and also the correlation of two measurements of the same group."
+)
 formula = lab.intercept_model(spec, covariate=False)
 fit = lab.fit_or_stop(spec, formula)
 lab.notes(fit)
@@ -30,7 +37,7 @@ icc = mmcore.icc(fit)[group]
 lab.steps([
     "Read the split: how much of the variance lies between groups?",
     "Compute the bootstrap interval: how wide is it with this few groups?",
-    "Read the test of sigma_b^2 = 0 and why its chi-square p-value must be halved.",
+    r"Read the test of $\sigma_b^2 = 0$ and why its chi-square p-value must be halved.",
     "Choose *Simulate*: move the ICC and the group size, and watch the effective sample size.",
 ])
 st.subheader("The variance, split")
@@ -53,12 +60,13 @@ if boot is not None:
     st.caption(f"With only {fit.ngroups[group]} groups the interval is wide: the between-group variance is "
                "estimated from that many group means.")
 
-st.subheader("Is there any between-group variance? Testing sigma_b^2 = 0")
+st.subheader("Is there any between-group variance? Testing $\\sigma_b^2 = 0$")
 test = variance_test(fit)
 st.markdown(
     f"Likelihood-ratio statistic (ML fits, mixed model against the same model without the random effect): "
     f"**{test.observed:.3f}**. The usual chi-square(1) p-value is {lab.format_p(test.p_chisq)}, but it is wrong here: "
-    f"sigma_b^2 = 0 sits on the **boundary** of the possible values, and under H0 the statistic is exactly 0 about "
+    r"$\sigma_b^2 = 0$ sits on the **boundary** of the possible values"
+    f", and under H0 the statistic is exactly 0 about "
     f"half the time. The 50:50 mixture of chi-square(0) and chi-square(1) halves the p-value: "
     f"**{lab.format_p(test.p_mixture)}**. Or simulate the null distribution:"
 )
@@ -71,31 +79,37 @@ if boot_test is not None:
     st.markdown(f"Bootstrap p-value **{p_text}**. "
                 f"{zero:.0%} of the simulated statistics are exactly 0: with few groups even more than the "
                 "asymptotic half.")
-    lab.show(lab.styled(fig_bootstrap(boot_test.statistics, boot_test.observed, "LRT statistic under H0: sigma_b^2 = 0",
+    lab.show(lab.styled(fig_bootstrap(boot_test.statistics, boot_test.observed, "LRT statistic under H0: σ_b² = 0",
                                     "LRT statistic", reference="mixture"), lab.scale()), key="ic_test_fig")
 
 st.subheader("The ANOVA connection")
 a = anova_oneway(lab.get_data(spec), fit.response, group)
-J = a["n0"]
+n0 = a["n0"]
 means = a["group_means"]
+balanced = float(n0).is_integer() and np.ptp(np.bincount(fit.data[group].astype("category").cat.codes)) == 0
 st.markdown(
-    f"One-way ANOVA: MSA = {a['MSA']:.4g}, MSE = {a['MSE']:.4g}, group size J = {J:.4g}. "
-    f"sigma^2 = MSE = **{a['sigma2']:.4g}**, sigma_b^2 = (MSA - MSE) / J = **{a['sigma_b2']:.4g}** "
-    f"(REML: {vb:.4g} and {ve:.4g}).\n\n"
-    f"A group's mean varies around mu by Var(mean of group i) = sigma_b^2 + sigma^2 / J = {vb:.4g} + {ve:.4g} / {J:.4g} "
-    f"= **{vb + ve / J:.4g}**; the {len(means)} observed group means have variance **{means.var(ddof=1):.4g}** "
-    "(which is MSA / J)."
+    f"One-way ANOVA: MSA = {a['MSA']:.4g}, MSE = {a['MSE']:.4g}, group size $n$ = {n0:.4g}. Its estimators are "
+    rf"$\hat\sigma^2$ = MSE = **{a['sigma2']:.4g}** and $\hat\sigma_b^2$ = (MSA - MSE) / $n$ = **{a['sigma_b2']:.4g}**. "
+    + ("For a balanced design these **are** the REML estimates whenever MSA > MSE: the two methods agree by "
+       "construction (an identity of the estimators, not a check of one against the other). When MSA < MSE the "
+       r"ANOVA estimate of $\sigma_b^2$ is negative, and REML stops at 0: a singular fit."
+       if balanced else
+       r"With unequal group sizes ($n_0$ is the usual average size) the REML estimates differ from these.")
+    + f" REML here: {vb:.4g} and {ve:.4g}.\n\n"
+    rf"Why MSA / $n$ estimates $\sigma_b^2 + \sigma^2/n$: a group's mean varies around $\mu$ by "
+    rf"Var(mean of group $i$) = $\sigma_b^2 + \sigma^2 / n$ = {vb:.4g} + {ve:.4g} / {n0:.4g} = **{vb + ve / n0:.4g}** "
+    f"(REML plugged in); the {len(means)} observed group means have variance **{means.var(ddof=1):.4g}**."
 )
 
 st.subheader("Why it matters: the design effect")
 n_total = fit.nobs
-deff = 1 + (J - 1) * icc
+deff = 1 + (n0 - 1) * icc
 st.markdown(
-    f"{n_total} measurements in groups of J = {J:.4g} with ICC {icc:.3f} carry the information of only "
-    f"n / (1 + (J - 1) ICC) = {n_total} / {deff:.3g} = **{n_total / deff:.1f}** independent ones. Measuring the same "
-    "group again adds little when the ICC is high: more groups beat more measurements per group. In simulate mode, "
-    "move the ICC and the group size and watch the effective sample size."
+    f"{n_total} measurements in groups of $n$ = {n0:.4g} with ICC {icc:.3f} carry the information of only "
+    f"$N / (1 + (n - 1)\\,\\text{{ICC}})$ = {n_total} / {deff:.3g} = **{n_total / deff:.1f}** independent ones. "
+    "Measuring the same group again adds little when the ICC is high: more groups beat more measurements per "
+    "group. In simulate mode, move the ICC and the group size and watch the effective sample size."
 )
 lab.code_export(formula, spec)
-lab.quiz("icc", quiz.icc(icc, J, fit.ngroups[group]))
+lab.quiz("icc", quiz.icc(icc, n0, fit.ngroups[group]))
 lab.page_end()

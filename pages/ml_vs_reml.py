@@ -26,7 +26,7 @@ st.latex(r"-2\ell_{REML}(\sigma_b, \sigma) = \log|V| + \log|X^\top V^{-1}X| + (\
          r"(\mathbf y - X\hat{\boldsymbol\beta}) + (n - p)\log 2\pi")
 
 lab.steps([
-    "Compare the two curves against sigma_b: where is each optimum?",
+    r"Compare the two curves against $\sigma_b$: where is each optimum?",
     "Read the two fits side by side: which variances differ, and which fixed effects do not?",
     "Run the simulation with 5 groups: where do the ML estimates sit against the truth?",
     "Read why a test of fixed effects needs ML fits.",
@@ -38,9 +38,9 @@ with c1:
 with c2:
     lab.show(lab.get_curves_figure(spec, formula, "profiles", "sigma", lab.scale()), key="mr_prof_s")
 st.caption("Each curve is the criterion minimised over the other parameter, relative to its own minimum. REML's "
-           "optimum for sigma_b lies to the right: a larger variance estimate. For sigma the two often nearly agree "
-           "(with many observations per group, the fixed effects cost sigma little).")
-if st.toggle("Show both criteria over (sigma, sigma_b)", **lab.bind("mr_surface")):
+           r"optimum for $\sigma_b$ lies to the right: a larger variance estimate. For $\sigma$ the two often nearly "
+           r"agree (with many observations per group, the fixed effects cost $\sigma$ little).")
+if st.toggle(r"Show both criteria over $(\sigma, \sigma_b)$", **lab.bind("mr_surface")):
     c1, c2 = st.columns(2)
     with c1:
         lab.show(lab.get_curves_figure(spec, formula, "surface", "ml", lab.scale()), key="mr_surf_ml")
@@ -66,29 +66,33 @@ data = lab.get_data(spec)
 if spec.dataset == "penicillin":
     a = anova_blocks(data, "yield", "treat", "blend")
     lab.table(a["table"], 4)
-    st.markdown(f"sigma_b^2 = (MS_blend - MS_error) / 4 = ({a['table'].loc['blend', 'Mean Sq']:.4g} - {a['sigma2']:.4g}) / 4 "
+    st.markdown(r"$\hat\sigma_b^2$ = (MS_blend - MS_error) / 4 = " f" ({a['table'].loc['blend', 'Mean Sq']:.4g} - {a['sigma2']:.4g}) / 4 "
                 f"= **{a['sigma_b2']:.4g}**; REML: **{reml.varcorr.vcov.iloc[0]:.4g}**; ML: {ml.varcorr.vcov.iloc[0]:.4g}.")
 elif formula.split("~")[1].strip().startswith("1 +"):
     group = next(iter(reml.ranef))
     a = anova_oneway(data, reml.response, group)
-    st.markdown(f"One-way ANOVA: MSA = {a['MSA']:.4g}, MSE = {a['MSE']:.4g}, n0 = {a['n0']:.4g}. "
-                f"sigma_b^2 = (MSA - MSE) / n0 = **{a['sigma_b2']:.4g}** (REML **{reml.varcorr.vcov.iloc[0]:.4g}**, "
-                f"ML {ml.varcorr.vcov.iloc[0]:.4g}); sigma^2 = MSE = **{a['MSE']:.4g}** (REML {reml.sigma**2:.4g}). "
-                "Equal when the design is balanced and the ANOVA estimate is positive.")
+    st.markdown(f"One-way ANOVA: MSA = {a['MSA']:.4g}, MSE = {a['MSE']:.4g}, $n$ = {a['n0']:.4g}. "
+                rf"$\hat\sigma_b^2$ = (MSA - MSE) / $n$ = **{a['sigma_b2']:.4g}** (REML **{reml.varcorr.vcov.iloc[0]:.4g}**, "
+                rf"ML {ml.varcorr.vcov.iloc[0]:.4g}); $\hat\sigma^2$ = MSE = **{a['MSE']:.4g}** (REML {reml.sigma**2:.4g}). "
+                "For a balanced design REML's estimates are these ANOVA estimators whenever the ANOVA estimate is "
+                "positive; when it is negative, REML stops at 0.")
 else:
     st.info("Choose dyestuff, estrone or penicillin: the ANOVA estimators are defined for balanced one-way and "
             "block designs.")
 
 st.subheader("Why REML: a simulation")
 c1, c2, c3, c4, c5 = st.columns(5)
-params = (c1.number_input("groups", 2, 50, 5, key="mr_groups"), c2.number_input("per group", 2, 50, 4, key="mr_per"),
-          c3.number_input("sigma_b", 0.0, 50.0, 10.0, key="mr_sb"), c4.number_input("sigma", 0.1, 50.0, 10.0, key="mr_s"),
-          c5.select_slider("data sets", [200, 500, 1000, 2000, 5000], 1000, key="mr_nsim"))
+params = (c1.number_input("groups", 2, 50, 5, **lab.bind("mr_groups")),
+          c2.number_input("per group", 2, 50, 4, **lab.bind("mr_per")),
+          c3.number_input(r"$\sigma_b$", 0.0, 50.0, 10.0, **lab.bind("mr_sb")),
+          c4.number_input(r"$\sigma$", 0.1, 50.0, 10.0, **lab.bind("mr_s")),
+          c5.select_slider("data sets", [200, 500, 1000, 2000, 5000], 1000, **lab.bind("mr_nsim")))
 study = lab.run_on_click("mr_study", params, "Run the simulation", "mr_run", reml_ml_study, n_groups=params[0],
                         n_per_group=params[1], sigma_b=params[2], sigma=params[3], nsim=params[4], seed=1)
 if study is not None:
     lab.show(lab.styled(fig_estimates(study, params[2] ** 2), lab.scale()), key="mr_study_fig")
-    st.markdown(f"True sigma_b^2 = {params[2] ** 2:.4g}. Mean ML estimate **{study['ML sigma_b^2'].mean():.4g}**, mean REML "
+    st.markdown(rf"True $\sigma_b^2$ = {params[2] ** 2:.4g}."
+                f" Mean ML estimate **{study['ML sigma_b^2'].mean():.4g}**, mean REML "
                 f"estimate **{study['REML sigma_b^2'].mean():.4g}**. With few groups ML is biased low, just as "
                 "sum((x - mean)^2) / n is: the fixed effect (the mean) used up one degree of freedom that ML ignores.")
 

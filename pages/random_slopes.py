@@ -7,16 +7,17 @@ from mmcore.lessons import quiz
 
 lab.page_start()
 st.title("Random slopes")
-st.markdown(
-    "**The question.** Sleep deprivation slows everyone down, but not at the same rate. A random intercept "
-    "lets each driver start at their own level; a **random slope** also lets each driver worsen at their "
-    "own rate. Do the data need it, and are start and rate related?"
-)
 spec = lab.sidebar_data("rs", ["sleepstudy"], "slopes")
 y, x, g = ("y", "x", "group") if spec.simulated else ("Reaction", "Days", "Subject")
-unit = st.radio(f"Measure {x} in", ["days", "tens of days"], horizontal=True, **lab.bind("rs_unit"),
+st.markdown(
+    "**The question.** " + ("Sleep deprivation slows every driver down, but not at the same rate. " if not spec.simulated
+                            else "Here the groups were drawn from a truth you set in the sidebar. ")
+    + f"A random intercept lets each {g} start at its own level; a **random slope** also lets each {g} change "
+    f"with {x} at its own rate. Do the data need it, and are start and rate related?"
+)
+unit = st.radio(f"Measure {x} in", ["its own units", "tens of its units"], horizontal=True, **lab.bind("rs_unit"),
                 help=f"Rescale {x} to {x}/10: the slope's variance changes by a factor 100, the model does not.")
-if unit == "tens of days":
+if unit != "its own units":
     spec = lab.DataSpec(spec.dataset, spec.simulator, spec.params, spec.seed, (("scale", x, 0.1),))
 MODELS = {
     "correlated": f"{y} ~ {x} + ({x} | {g})",
@@ -31,19 +32,20 @@ lab.notes(fit)
 
 lab.steps([
     "Switch between the three models: watch the lines, the plane and the variance components.",
-    "In the plane, each point is one driver's (intercept, slope) deviation; the ellipse is the fitted covariance.",
+    f"In the plane, each point is one {g}'s (intercept, slope) deviation; the ellipse is the fitted covariance.",
     "Read the anova table: does adding the slope variance improve the fit? Does the correlation matter?",
-    "Measure Days in tens of days: the slope variance changes by 100, the fit does not.",
-    "Choose *Simulate*, set rho to 0.8, and see the ellipse tilt.",
+    f"Measure {x} in tens of its units: the slope variance changes by 100, the fitted lines do not.",
+    r"Choose *Simulate*, set $\rho$ to 0.8, and see the ellipse tilt.",
 ])
 st.subheader("The model")
 LATEX = {
     "correlated": r"y_{ij} = (\beta_0 + b_{0i}) + (\beta_1 + b_{1i})\,x_{ij} + \varepsilon_{ij},\quad "
                   r"\begin{pmatrix} b_{0i}\\ b_{1i}\end{pmatrix} \sim N\!\left(\mathbf{0}, "
-                  r"\begin{pmatrix}\sigma_0^2 & \rho\sigma_0\sigma_1\\ \rho\sigma_0\sigma_1 & \sigma_1^2\end{pmatrix}\right)",
+                  r"\begin{pmatrix}\sigma_{b0}^2 & \rho\sigma_{b0}\sigma_{b1}\\ \rho\sigma_{b0}\sigma_{b1} & "
+                  r"\sigma_{b1}^2\end{pmatrix}\right)",
     "uncorrelated": r"y_{ij} = (\beta_0 + b_{0i}) + (\beta_1 + b_{1i})\,x_{ij} + \varepsilon_{ij},\quad "
-                    r"b_{0i} \sim N(0, \sigma_0^2),\ b_{1i} \sim N(0, \sigma_1^2)\ \text{independent}",
-    "intercept only": r"y_{ij} = (\beta_0 + b_{0i}) + \beta_1 x_{ij} + \varepsilon_{ij},\quad b_{0i} \sim N(0, \sigma_0^2)",
+                    r"b_{0i} \sim N(0, \sigma_{b0}^2),\ b_{1i} \sim N(0, \sigma_{b1}^2)\ \text{independent}",
+    "intercept only": r"y_{ij} = (\beta_0 + b_{0i}) + \beta_1 x_{ij} + \varepsilon_{ij},\quad b_{0i} \sim N(0, \sigma_{b0}^2)",
 }
 st.latex(LATEX[chosen] + r",\quad \varepsilon_{ij} \sim N(0, \sigma^2)")
 
@@ -60,16 +62,20 @@ with right:
                 "Choose a model with a slope to see the intercept-slope plane.")
     else:
         lab.show(lab.get_figure(figures.fig_ranef_plane, spec, formula, scale=lab.scale()), key="rs_plane")
-        st.caption("Each point is one group's (intercept, slope) deviation; the ellipse is where 95% of them "
-                   "should fall under the fitted covariance. An uncorrelated model draws an upright ellipse.")
+        st.caption("Each point is one group's predicted (intercept, slope) deviation, its BLUP. The ellipse is the "
+                   "fitted distribution of the groups' *true* deviations: 95% of them lie inside it under the model. "
+                   "The points are shrunken toward 0, so they cluster well inside it: they are not a sample to "
+                   "count against the 95%. An uncorrelated model draws an ellipse with upright axes.")
 
 st.subheader("The three models side by side")
 order = ("intercept only", "uncorrelated", "correlated")
 lab.show(lab.get_components_figure(spec, tuple(MODELS.values()), tuple(MODELS), lab.scale()), key="rs_vc")
 lab.anova_table(spec, tuple(MODELS[k] for k in order), tuple(MODELS[k].split("+ ", 1)[1] for k in order))
-st.caption("Each row tests the model against the one above it (likelihood-ratio test). A small p-value says the "
-           "richer model fits clearly better. A variance tested against zero sits on the boundary of its range, "
-           "so these p-values are conservative (see the model comparison lesson).")
+st.caption("Each row tests the model against the one above it (likelihood-ratio test; both refitted by ML). A "
+           "small p-value says the richer model fits clearly better. Row 2 adds a slope **variance**, zero under H0: "
+           "the edge of its range, so its chi-square p-value is conservative (halve it: the 50:50 mixture). Row 3 "
+           "adds only the **correlation**, which is 0 inside its range (-1, 1): its chi-square p-value is right as "
+           "it is. See the model comparison lesson.")
 st.code(fit.summary(), language="text")
 
 st.subheader("Diagnostics")
@@ -87,31 +93,61 @@ if st.toggle("Draw one panel per group", **lab.bind("rs_panels")):
     lab.show(lab.get_figure(figures.fig_panels, spec, formula, scale=lab.scale()), key="rs_lattice")
 
 st.subheader("Predictions with and without the random effects")
-who = st.multiselect(f"{g}s", levels, default=levels[:2], **lab.bind("rs_who"))
+who = st.multiselect(lab.plural(g), levels, default=levels[:2], **lab.bind("rs_who", reset_when=tuple(levels),
+                                                                           reset_to=levels[:2]))
 lab.table(lab.get_predictions(spec, formula, tuple(who), x, g), 1, hide_index=True, height=260)
 lab.explain(
     "**Borrowing strength.** The prediction *with random effects* is this group's own line pulled toward the "
     "population line: how far depends on how much the group's own data say (how many points, how noisy) "
-    "against how much groups differ (sigma_0, sigma_1). A group with few points leans on the others."
+    r"against how much groups differ ($\sigma_{b0}$, $\sigma_{b1}$). A group with few points leans on the others."
 )
 
 st.subheader(f"Rescaling {x}")
 slope_var = fits["correlated"].varcorr.vcov.iloc[1]
+ml_fit = lab.fit_or_stop(spec, MODELS["correlated"], reml=False)
 st.markdown(
-    f"With {x} in **{unit}**, the slope variance is **{slope_var:.4g}** and the REML criterion "
-    f"**{fits['correlated'].reml_criterion:.4f}**. Switch the unit above: the variance changes by a factor "
-    f"100 (a slope per ten days is ten times a slope per day), while the criterion, the fitted values and every "
-    f"test stay the same. Variances of slopes only mean something together with the unit of {x}."
+    f"With {x} in **{unit}**, the slope variance is **{slope_var:.4g}**, the ML deviance "
+    f"**{ml_fit.deviance:.4f}** and the REML criterion **{fits['correlated'].reml_criterion:.4f}**. Switch the "
+    f"unit above: the slope variance changes by a factor 100 (a slope per ten units is ten times a slope per unit); "
+    "the fitted values, the ML deviance and every likelihood-ratio test stay the same. The REML criterion moves "
+    r"by $2\log 10 = 4.605$: it contains $\log|X^\top V^{-1} X|$, and the fixed slope's column is ten times "
+    "smaller. That constant does not change the estimates (the same variances, in the new unit), which is why REML "
+    f"criteria are compared only between models with the same fixed effects. Variances of slopes only mean something "
+    f"together with the unit of {x}."
 )
+st.subheader(f"Where does {x} start? Centring")
+# x measured from an origin c (x - c): the intercept becomes the value at x = c
+plain = lab.DataSpec(spec.dataset, spec.simulator, spec.params, spec.seed)
+origin = st.slider(f"Measure {x} from c (the intercept is then the value at {x} = c)", -10, 20, 0, 1,
+                   **lab.bind("rs_origin"))
+moved = plain.with_transform(("shift", x, float(origin)))
+corr_fit = lab.fit_or_stop(moved, MODELS["correlated"])
+indep_fit = lab.fit_or_stop(moved, MODELS["uncorrelated"])
+study = lab.get_centring(plain, y, x, g)
+left, right = st.columns(2)
+with left:
+    lab.show(lab.get_figure(figures.fig_ranef_plane, moved, MODELS["correlated"], scale=lab.scale()), key="rs_centred")
+with right:
+    lab.show(lab.get_centring_figure(plain, y, x, g, float(origin), lab.scale()), key="rs_centring")
+r_now = float(corr_fit.varcorr.sdcor.iloc[2])
+st.markdown(
+    f"Measured from c = {origin}, the correlated model `({x} | {g})` has intercept-slope correlation **{r_now:.2f}** "
+    f"and REML criterion **{corr_fit.reml_criterion:.2f}**, the same at every c: moving the origin only re-expresses "
+    f"the same model. The uncorrelated `({x} || {g})` forces that correlation to 0 wherever {x} starts, so it is a "
+    f"different model at each c: its REML criterion here is **{indep_fit.reml_criterion:.2f}**. The correlation is 0 "
+    f"at c = {study.zero_origin:.2f}: only near there does dropping it cost nothing. Before using `||`, centre {x} "
+    "where an intercept means something, and check that the correlation is small there.")
 if spec.simulated:
     t = spec.truth
     vc = fits["correlated"].varcorr
     st.markdown("**Estimates beside the truth** (correlated model)")
     lab.truth_table(t, {
-        "sigma_b0": ("sigma_b0", vc.sdcor.iloc[0]), "sigma_b1": ("sigma_b1", vc.sdcor.iloc[1] / (0.1 if unit != "days" else 1)),
-        "rho": ("rho", vc.sdcor.iloc[2]), "sigma": ("sigma", fits["correlated"].sigma)})
+        # the truth's slope SD is per unit of x; with x in tens of units the estimate is per ten units
+        r"$\sigma_{b0}$": ("sigma_b0", vc.sdcor.iloc[0]),
+        r"$\sigma_{b1}$ (per unit of x)": ("sigma_b1", vc.sdcor.iloc[1] * (0.1 if unit != "its own units" else 1)),
+        r"$\rho$": ("rho", vc.sdcor.iloc[2]), r"$\sigma$": ("sigma", fits["correlated"].sigma)})
 lab.code_export(formula, spec)
 comparison = lab.get_comparison(spec, tuple(MODELS[k] for k in ("intercept only", "correlated")), ("m0", "m1"))
 lab.quiz("random_slopes", quiz.random_slopes(float(fits["correlated"].varcorr.sdcor.iloc[2]),
-                                            float(comparison["Pr(>Chisq)"].iloc[1])))
+                                            float(comparison["Pr(>Chisq)"].iloc[1]), x, g))
 lab.page_end()

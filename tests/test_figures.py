@@ -48,7 +48,7 @@ def test_lines_show_each_kind_of_pooling():
     names = {t.name for t in fig.data}
     assert {"complete pooling: one line for all", "no pooling: each group alone", "partial pooling: mixed model",
             "population: fixed effects"} <= names
-    assert len(fig.data) <= 2 + 2 * 8 + 2  # one trace per colour and kind of line, not per group
+    assert len(fig.data) <= 2 + 2 * 16 + 2  # one trace per colour (15 beyond seven groups) and kind of line, not per group
 
 
 def test_big_data_is_thinned_with_a_note():
@@ -60,3 +60,45 @@ def test_big_data_is_thinned_with_a_note():
 def test_presenter_scale_enlarges_fonts():
     f = fit("Yield ~ 1 + (1|Batch)", load_dataset("dyestuff"))
     assert styled(F.fig_caterpillar(f), 1.6).layout.font.size > styled(F.fig_caterpillar(f), 1.0).layout.font.size
+
+
+def test_inference_figures_are_valid():
+    import numpy as np
+
+    import mmcore
+    from mmcore.figures import fig_centring, fig_intervals, fig_null_rejections, fig_zeta
+    from mmcore.lessons.centring import centring_study
+    from mmcore.lessons.inference_tables import fixed_intervals, variance_intervals
+    from mmcore.lessons.testing import null_study
+
+    f = fit("yield ~ treat + (1|blend)", load_dataset("penicillin"))
+    profile = mmcore.profile(f)
+    boot = mmcore.bootstrap_parameters(f, nsim=50, seed=1)
+    for p in profile.parameters:
+        fig = valid(fig_zeta(p))
+        assert len(fig.data) == 2 if np.isfinite(p.wald_se) else 1
+    valid(fig_intervals(fixed_intervals(f, profile, boot), "fixed"))
+    valid(fig_intervals(variance_intervals(f, profile, boot), "variances"))
+    study = null_study("between", 4, 2, nsim=20, seed=1)
+    valid(fig_null_rejections(study.rejection, study.level, 4, "between"))
+    sleep = load_dataset("sleepstudy")
+    valid(styled(fig_centring(centring_study(sleep, "Reaction", "Days", "Subject", [-4.0, 0.0, 4.0]), 2.0), 1.6))
+
+
+def test_presenter_fonts_reach_every_axis_and_heights_fit_a_screen(model):
+    """Streamlit's chart theme sets 12 px ticks and 14 px axis titles unless the figure says otherwise:
+    presenter mode says so on every axis (panels have one per group)."""
+    _, f = model
+    for build in (F.fig_lines, F.fig_panels, F.fig_caterpillar, F.fig_residuals):
+        fig = styled(build(f), 1.6)
+        axes = [fig.layout[k] for k in fig.layout if k.startswith(("xaxis", "yaxis"))]
+        assert axes and all(a.tickfont.size >= 18 and a.title.font.size >= 22 for a in axes), build
+        assert fig.layout.title.font.size >= 22
+        assert fig.layout.height <= 640, build  # one 1280x720 screen, a grid of panels too
+
+
+def test_presenter_caterpillar_has_room_for_every_group_label():
+    f = fit("Reaction ~ Days + (1|Subject)", load_dataset("sleepstudy"))
+    fig = styled(F.fig_caterpillar(f), 1.6)
+    rows = fig.layout.height - fig.layout.margin.t - 60
+    assert rows / 18 >= fig.layout.yaxis.tickfont.size  # 18 subjects, one label each

@@ -1,4 +1,5 @@
-"""The numbers of the shrinkage, ML vs REML and ICC lessons, checked against what they must be."""
+"""The numbers of the shrinkage, ML vs REML, ICC, tests-and-intervals and centring lessons, checked against
+what they must be."""
 import numpy as np
 import pytest
 
@@ -95,3 +96,49 @@ def test_bootstrap_icc_interval_contains_the_reml_icc():
     for name, formula in [("estrone", "Estrone ~ 1 + (1|Subject)"), ("dyestuff", "Yield ~ 1 + (1|Batch)")]:
         b = icc_bootstrap(fit(formula, load_dataset(name)), nsim=500, seed=1)
         assert b.lower <= b.icc <= b.upper and 0 <= b.lower < b.upper <= 1
+
+
+# -- tests and intervals, centring ---------------------------------------------------------------------
+def test_centring_moves_the_correlation_exactly_as_a_refit_does():
+
+    import mmcore
+    from mmcore.lessons.centring import centring_study
+
+    sleep = mmcore.load_dataset("sleepstudy")
+    study = centring_study(sleep, "Reaction", "Days", "Subject", [-6.0, 0.0, 4.5, 12.0])
+    for c, r in zip(study.origins, study.correlation):
+        refit = mmcore.fit("Reaction ~ Days + (Days | Subject)", sleep.assign(Days=sleep["Days"] - c))
+        assert refit.varcorr.sdcor.iloc[2] == pytest.approx(r, abs=1e-4)
+        assert refit.reml_criterion == pytest.approx(study.criterion_correlated, abs=1e-6)
+    # (x || g) is (x | g) with the correlation held at 0: never better, and as good where it is 0
+    assert np.all(study.criterion_uncorrelated >= study.criterion_correlated - 1e-6)
+    at_zero = mmcore.fit("Reaction ~ Days + (Days || Subject)", sleep.assign(Days=sleep["Days"] - study.zero_origin))
+    assert at_zero.reml_criterion == pytest.approx(study.criterion_correlated, abs=1e-4)
+
+
+def test_null_study_p_values_and_rates():
+
+    from mmcore.lessons.testing import METHODS, null_study
+
+    study = null_study("within", 6, 1, n_treatments=3, nsim=200, seed=2)
+    table = study.rejection
+    assert list(table.index) == list(METHODS)
+    for m in METHODS:
+        p = study.pvalues[m]
+        assert p.shape == (200,) and np.all((p >= 0) & (p <= 1))
+    # with a true null the F tests' p-values are roughly uniform: a mean near 1/2
+    assert abs(np.mean(study.pvalues["F, Kenward-Roger"]) - 0.5) < 0.08
+    # balanced within-group design: Satterthwaite's and Kenward-Roger's df are the ANOVA's (3 - 1)(6 - 1)
+    assert table.loc["F, Satterthwaite", "df"] == pytest.approx(10.0, rel=1e-4)
+    # chi-square references never use fewer df, so they reject at least as often as F with any df
+    assert table.loc["LRT, chi-square", "rejected"] >= table.loc["F, Kenward-Roger", "rejected"] - 0.02
+
+
+def test_tests_and_intervals_quiz_follows_the_numbers():
+    from mmcore.lessons import quiz
+
+    below = quiz.tests_and_intervals("treatD", 0.73, 12.0, 16, -11.4, 35.0, "blend")
+    assert below[1].answer == "smaller (too optimistic)"
+    assert below[2].answer.startswith("its lower end is below zero")
+    above = quiz.tests_and_intervals("Days", 6.8, 17.0, 178, 5.0, 35.0, "Subject")
+    assert above[2].answer.startswith("it is symmetric")

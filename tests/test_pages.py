@@ -1,15 +1,16 @@
 """Every page under Streamlit's AppTest: runs clean, its main widgets change what it shows,
 simulate mode works on every dataset."""
 import json
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 
-PAGES = ["app.py", "pages/home.py", "pages/random_intercepts.py", "pages/random_slopes.py", "pages/shrinkage.py",
-         "pages/model_comparison.py", "pages/under_the_hood.py",
-         "pages/ml_vs_reml.py", "pages/icc.py"]
+# every page in the folder: a page added later is tested without anyone remembering to list it
+PAGES = ["app.py"] + sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
+NO_CHART = {"app.py", "pages/model_comparison.py", "pages/tutorial.py", "pages/fixed_or_random.py"}
 
 
 def run(page: str, **state) -> AppTest:
@@ -27,7 +28,8 @@ def truth(at: AppTest) -> dict:
     """The estimates-beside-the-truth table: parameter -> (truth, estimate)."""
     text = next(m.value for m in at.markdown if m.value.startswith("| parameter | truth | estimate |"))
     rows = [line.strip("|").split("|") for line in text.splitlines()[2:]]
-    return {name.strip(): (float(t), float(e)) for name, t, e in rows}
+    # labels are typeset ($\sigma_b$, $\sigma_{b1}$): keyed here by their plain names (sigma_b, sigma_b1)
+    return {re.sub(r"[$\\{}]", "", name.strip()): (float(t), float(e)) for name, t, e in rows}
 
 
 def clean(at: AppTest) -> None:
@@ -39,20 +41,31 @@ def clean(at: AppTest) -> None:
 def test_page_runs_clean_with_charts(page):
     at = run(page)
     clean(at)
-    if page != "pages/model_comparison.py":  # its chart appears once the bootstrap has run
+    if page not in NO_CHART:  # model comparison's chart appears once its bootstrap has run
         assert charts(at), "a page without a chart"
     assert at.title or page == "app.py"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_clean_in_presenter_mode(page):
+    """Presenter mode restyles every figure (larger fonts, taller, a screen's height at most)."""
+    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    at.query_params["present"] = "1"
+    at.run()
+    clean(at)
+    assert all(c["layout"]["height"] <= 640 for c in charts(at)), page
 
 
 def test_random_intercepts_pooling_toggle_changes_the_lines():
     at = run("pages/random_intercepts.py")
     before = charts(at)[2]
     names = lambda spec: {t.get("name") for t in spec["data"]}  # noqa: E731
-    assert "no pooling: each group alone" not in names(before)
-    at.pills(key="ri_show").set_value(["partial pooling", "no pooling", "complete pooling"]).run()
+    assert {"no pooling: each group alone", "complete pooling: one line for all"} <= names(before)
+    at.pills(key="ri_show").set_value(["partial pooling"]).run()
     clean(at)
     after = charts(at)[2]
-    assert {"no pooling: each group alone", "complete pooling: one line for all"} <= names(after)
+    assert "no pooling: each group alone" not in names(after)
+    assert "partial pooling: mixed model" in names(after)
 
 
 @pytest.mark.parametrize("dataset", ["sleepstudy", "penicillin", "estrone", "dyestuff", "simulate"])
@@ -108,7 +121,7 @@ def test_random_slopes_rescaling_multiplies_the_slope_variance_by_100():
 
     at = run("pages/random_slopes.py")
     per_day = slope_variance(at)
-    at.radio(key="rs_unit").set_value("tens of days").run()
+    at.radio(key="rs_unit").set_value("tens of its units").run()
     clean(at)
     assert slope_variance(at) == pytest.approx(per_day * 100, rel=1e-3)
 
@@ -137,7 +150,7 @@ def markdown_with(at: AppTest, words: str) -> str:
 
 def test_shrinkage_deleting_observations_shrinks_that_group():
     at = run("pages/shrinkage.py")
-    lam = lambda: float(markdown_with(at, "lambda =").split("= **")[1].split("**")[0])  # noqa: E731
+    lam = lambda: float(markdown_with(at, "\\lambda_i$ =").split("= **")[1].split("**")[0])  # noqa: E731
     full = lam()
     at.slider(key="sh_keep").set_value(1).run()
     clean(at)
@@ -229,4 +242,143 @@ def test_your_data_names_with_spaces_and_accents_are_quoted():
     text = "reaction time,días,sujeto id\n" + "\n".join(f"{10 + i % 7 + i // 5},{i % 5},s{i // 5}" for i in range(30))
     at = run("pages/your_data.py", yd_source="paste CSV text", yd_paste=text)
     clean(at)
-    assert next(t.value for t in at.text_input) == "`reaction time` ~ 1 + (1 | `sujeto id`)"
+    # días changes within each sujeto on a shared grid (0..4): suggested as time, a fixed effect
+    assert next(t.value for t in at.text_input) == "`reaction time` ~ días + (1 | `sujeto id`)"
+
+
+# -- tests and intervals ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("dataset", ["penicillin", "sleepstudy", "estrone", "dyestuff", "simulate"])
+def test_tests_and_intervals_every_dataset(dataset):
+    at = run("pages/tests_and_intervals.py", ti_dataset=dataset)
+    clean(at)
+    titles = [c["layout"]["title"]["text"] for c in charts(at)]
+    assert "95% intervals for the variances" in titles and any(t.startswith("Profile zeta of") for t in titles)
+    table = at.dataframe[0].value
+    assert {"df Satterthwaite", "p Satterthwaite", "df Kenward-Roger"} <= set(table.index)
+    if dataset == "simulate":
+        assert truth(at)["effect of B"][0] == 0.0
+
+
+def test_tests_and_intervals_simulated_effect_is_estimated():
+    at = run("pages/tests_and_intervals.py", ti_dataset="simulate", ti_effect=8.0, ti_n_blocks=12)
+    clean(at)
+    true, estimate = truth(at)["effect of B"]
+    assert true == 8.0 and abs(estimate - 8.0) < 5
+
+
+def test_tests_and_intervals_penicillin_numbers_as_lmertest():
+    at = run("pages/tests_and_intervals.py")
+    table = at.dataframe[0].value
+    assert table.loc["df Satterthwaite", "treatB"] == "12.00" and table.loc["p Satterthwaite", "treatC"] == "0.0935"
+    tests = markdown_with(at, "| test of treat |")
+    assert "| F = 1.239 | 3, 12.00 | 0.339 |" in tests and "Chisq = 4.047 | 3 | 0.256 |" in tests
+    assert "below zero" in markdown_with(at, "The Wald interval for")
+
+
+def test_tests_and_intervals_null_simulation_and_bootstraps():
+    at = run("pages/tests_and_intervals.py", ti_nsim=200, ti_groups=3)
+    at.button(key="ti_null_run").click().run()
+    clean(at)
+    figure = next(c for c in charts(at) if c["layout"]["title"]["text"].startswith("Rejections of a true null"))
+    rates = dict(zip(figure["data"][0]["y"], figure["data"][0]["x"]))
+    assert rates["LRT, chi-square"] > rates["F, Satterthwaite"]  # three blocks: the chi-square rejects too often
+    at.button(key="ti_boot_run").click().run()
+    clean(at)
+    fixed = next(c for c in charts(at) if c["layout"]["title"]["text"] == "95% intervals for the fixed effects")
+    assert "bootstrap" in {t.get("name") for t in fixed["data"]}
+    at.button(key="ti_lrt_run").click().run()
+    clean(at)
+    assert "Parametric bootstrap of the LRT" in markdown_with(at, "Parametric bootstrap of the LRT")
+
+
+def test_tests_and_intervals_zeta_choice_and_summary_layout():
+    at = run("pages/tests_and_intervals.py", ti_dataset="estrone")
+    at.selectbox(key="ti_par").set_value("sigma").run()
+    clean(at)
+    assert any(c["layout"]["title"]["text"] == "Profile zeta of sigma" for c in charts(at))
+    at.radio(key="ti_ddf").set_value("Kenward-Roger").run()
+    assert "t-tests use Kenward-Roger's method" in at.code[0].value
+
+
+def test_random_slopes_centring_moves_the_correlation_not_the_fit():
+    def numbers(at):
+        text = markdown_with(at, "intercept-slope correlation **")
+        bold = [v for v in text.split("**")[1::2]]
+        return float(bold[0]), float(bold[1]), float(bold[2])
+
+    at = run("pages/random_slopes.py")
+    r0, crit0, indep0 = numbers(at)
+    at.slider(key="rs_origin").set_value(9).run()
+    clean(at)
+    r9, crit9, indep9 = numbers(at)
+    assert r9 != r0 and crit9 == crit0  # the correlated model is the same model from any origin
+    assert indep9 > indep0 + 1  # (Days || Subject) is not: far from the zero-correlation origin it fits worse
+    assert any(c["layout"]["title"]["text"] == "Moving the origin of Days" for c in charts(at))
+# -- lesson 9: binary and count outcomes ------------------------------------------------------------
+def test_binary_outcomes_lesson_runs_on_ctsib():
+    at = run("pages/binary_outcomes.py")
+    clean(at)
+    assert "Generalized linear mixed model fit by maximum likelihood (Laplace" in at.code[0].value
+    specs = charts(at)
+    assert len(specs) == 5  # odds ratios, profiles, theory, methods, counts
+    assert any("Surfacenorm" in m.value and "odds" in m.value for m in at.markdown)
+    assert any("m0" in c.value and "Pr(>Chisq)" in c.value for c in at.code)  # grouseticks' anova
+
+
+def test_binary_outcomes_quadrature_and_probit_theory():
+    at = run("pages/binary_outcomes.py", gl_method="adaptive quadrature, 25 points", gl_link="probit", gl_sigma=3.0)
+    clean(at)
+    assert "Adaptive Gauss-Hermite Quadrature, nAGQ = 25" in at.code[0].value
+    theory = next(c for c in charts(at) if "probit link" in c["layout"]["title"]["text"])
+    assert any("Phi" in (t.get("name") or "") for t in theory["data"])
+    # the probit's exact attenuation: 1 / sqrt(1 + 3^2) = 0.32
+    assert any("0.32" in m.value and "population-averaged slope" in m.value for m in at.markdown)
+
+
+def test_binary_outcomes_simulate_mode_sets_estimates_beside_the_truth():
+    at = run("pages/binary_outcomes.py", gl_dataset="simulate", gl_sigma_b=2.5, gl_n_groups=40)
+    clean(at)
+    t = truth(at)
+    assert t["sigma_b"][0] == 2.5 and abs(t["sigma_b"][1] - 2.5) < 1.5
+    assert any("over x" in c["layout"]["title"]["text"] for c in charts(at))
+
+
+def test_binary_outcomes_cbpp_diagnostics_and_pql_simulation():
+    at = run("pages/binary_outcomes.py", gl_dataset="cbpp", gl_diag=True, gl_nsim=20)
+    clean(at)
+    titles = [c["layout"]["title"]["text"] for c in charts(at)]
+    assert any(t.startswith("Binned residuals") for t in titles) and any(t.startswith("Simulated residuals") for t in titles)
+    at.button(key="gl_study_run").click().run()
+    clean(at)
+    assert any("Mean sigma_b: Laplace" in m.value for m in at.markdown)
+
+
+def test_your_data_offers_a_binomial_model_for_a_binary_response():
+    at = run("pages/your_data.py", yd_source="an example", yd_example="ctsib")
+    clean(at)
+    assert at.radio(key="yd_family_example:ctsib_stable").value == "binomial"
+    assert "Family: binomial  ( logit )" in at.code[0].value
+    for view in ["BLUPs", "Diagnostics", "Ratios"]:
+        at.segmented_control(key="yd_glmm_view").set_value(view).run()
+        clean(at)
+        assert charts(at)
+    at.radio(key="yd_family_example:ctsib_stable").set_value("gaussian").run()
+    clean(at)
+    assert "Linear mixed model fit by REML" in at.code[0].value
+
+
+def test_your_data_offers_a_poisson_model_for_counts():
+    import numpy as np
+    rng = np.random.default_rng(3)
+    g = np.repeat(np.arange(12), 8)
+    x = np.tile(np.arange(8), 12)
+    y = rng.poisson(np.exp(0.5 + 0.1 * x + rng.normal(0, 0.5, 12)[g]))
+    text = "count,x,g\n" + "\n".join(f"{a},{b},g{c}" for a, b, c in zip(y, x, g))
+    at = run("pages/your_data.py", yd_source="paste CSV text", yd_paste=text)
+    clean(at)
+    family = next(r for r in at.radio if r.label == "Response distribution")
+    assert family.value == "gaussian" and "Poisson (counts)" in family.options
+    family.set_value("poisson").run()
+    clean(at)
+    assert "Family: poisson  ( log )" in at.code[0].value
+    assert charts(at)

@@ -84,8 +84,11 @@ def read_csv(source, max_bytes: int = MAX_BYTES) -> pd.DataFrame:
         raise DataError(f"Two columns have the same name ({', '.join(repeated)}). Give each column its own "
                         "name in the header.")
     try:
+        # Missing is what R's read.csv calls missing: "NA" and empty fields (and NaN). pandas' default
+        # list also drops "None", "null", "n/a"...: a treatment called None would vanish without a word.
         df = pd.read_csv(io.StringIO(text), sep=delim, decimal=decimal, skipinitialspace=True,
-                         on_bad_lines="error", engine="c", nrows=MAX_ROWS + 1)
+                         on_bad_lines="error", engine="c", nrows=MAX_ROWS + 1,
+                         keep_default_na=False, na_values=["NA", "", "NaN"])
     except pd.errors.ParserError as exc:
         m = re.search(r"line (\d+).*?(\d+) fields.*?saw (\d+)", str(exc))
         where = f" Line {m.group(1)} has {m.group(3)} values where the header has {m.group(2)}." if m else ""

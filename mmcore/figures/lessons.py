@@ -157,10 +157,13 @@ def fig_bootstrap(samples: np.ndarray, observed: float, title: str, xaxis: str, 
     if reference:
         top = max(float(np.max(samples)), observed) * 1.05 + 1e-9
         x = np.linspace(0.05, top, 200)
-        dens = stats.chi2.pdf(x, df) * (0.5 if reference == "mixture" else 1.0)
-        traces.append(dict(type="scatter", x=x, y=dens, mode="lines", line=dict(color=POP, width=2),
-                           name="0.5 chi-square(1) (the mixture's continuous half)" if reference == "mixture"
-                           else f"chi-square({df})"))
+        if reference == "mixture":  # 0.5 chi2(df - 1) + 0.5 chi2(df); chi2(0) is a point mass at 0, not drawn
+            dens = 0.5 * stats.chi2.pdf(x, df) + (0.5 * stats.chi2.pdf(x, df - 1) if df > 1 else 0.0)
+            name = (f"50:50 mixture of chi-square({df - 1}) and chi-square({df})" if df > 1
+                    else "0.5 chi-square(1) (the mixture's continuous half; the other half sits at 0)")
+        else:
+            dens, name = stats.chi2.pdf(x, df), f"chi-square({df})"
+        traces.append(dict(type="scatter", x=x, y=dens, mode="lines", line=dict(color=POP, width=2), name=name))
     return figure(traces, dict(title=dict(text=title), xaxis=dict(title=dict(text=xaxis)), shapes=shapes, height=380,
                                yaxis=dict(title=dict(text="density")), legend=legend_below(-0.25)))
 

@@ -9,7 +9,7 @@ from scipy import stats
 from ..lmm.fit import model_data
 from ..lmm.results import LmmFit
 from ..model.design import z_columns
-from .style import SCALE_BLUE, SCALE_DIVERGING, SCALE_ORANGE, figure, legend_below
+from .style import SCALE_BLUE, SCALE_DIVERGING, SCALE_ORANGE, figure, legend_below, place_labels
 
 MAX_ROWS = 120  # rows of a matrix heatmap; more cannot be read on a screen
 
@@ -53,7 +53,9 @@ def random_covariance(fit: LmmFit, group: str) -> np.ndarray:
 
 
 def fig_ranef_plane(fit: LmmFit, group: str | None = None) -> go.Figure:
-    """Random intercept against random slope, one point per group, with the fitted 95% ellipse."""
+    """Random intercept against random slope, one point per group (its BLUPs, labelled where a
+    label fits), with the fitted covariance's 95% ellipse: where 95% of the groups' true deviations
+    lie under the fitted model. A square plot box (the units of the axes differ); legend below."""
     group = group or next(iter(fit.ranef))
     re = fit.ranef[group]
     if re.shape[1] < 2:
@@ -64,14 +66,24 @@ def fig_ranef_plane(fit: LmmFit, group: str | None = None) -> go.Figure:
     w, V = np.linalg.eigh(D)
     ellipse = (V * np.sqrt(np.maximum(w, 0))) @ np.vstack([np.cos(t), np.sin(t)]) * np.sqrt(stats.chi2.ppf(0.95, 2))
     corr = D[0, 1] / np.sqrt(D[0, 0] * D[1, 1]) if D[0, 0] * D[1, 1] > 0 else float("nan")
+    xs, ys = re[a].to_numpy(), re[b].to_numpy()
+    allx, ally = np.concatenate([xs, ellipse[0]]), np.concatenate([ys, ellipse[1]])
+    pad = lambda v: [v.min() - 0.08 * (np.ptp(v) or 1), v.max() + 0.08 * (np.ptp(v) or 1)]  # noqa: E731
+    rx, ry = pad(allx), pad(ally)
+    labels = [str(i) for i in re.index]
+    positions = place_labels(xs, ys, labels, rx, ry)
     return figure([
-        dict(type="scatter", x=ellipse[0], y=ellipse[1], mode="lines",
-             line=dict(color="#E69F00", width=2.5), name=f"fitted 95% ellipse (corr {corr:.2f})"),
-        dict(type="scatter", x=re[a].to_numpy(), y=re[b].to_numpy(), mode="markers+text", name="BLUPs, one per group",
-             text=[str(i) for i in re.index], textposition="top center", marker=dict(color="#0072B2", size=9),
-             textfont=dict(size=10, color="#555555")),
-    ], dict(title=dict(text=f"Random effects of {group}: {a} against {b}"), height=460,
-            xaxis=dict(title=dict(text=f"{a} (b0)")), yaxis=dict(title=dict(text=f"{b} (b1)"))))
+        dict(type="scatter", x=ellipse[0], y=ellipse[1], mode="lines", hoverinfo="skip",
+             line=dict(color="#E69F00", width=2.5), name=f"fitted 95% ellipse of the true effects (corr {corr:.2f})"),
+        dict(type="scatter", x=xs, y=ys, mode="markers+text", name="BLUPs (shrunken), one per group",
+             text=[lab if pos else "" for lab, pos in zip(labels, positions)],
+             textposition=[pos or "top center" for pos in positions], marker=dict(color="#0072B2", size=9),
+             textfont=dict(size=11, color="#444444"), customdata=labels,
+             hovertemplate=f"{group} %{{customdata}}<br>{a}: %{{x:.4g}}<br>{b}: %{{y:.4g}}<extra></extra>"),
+    ], dict(title=dict(text=f"Random effects of {group}: {a} against {b}"), height=520, legend=legend_below(-0.2),
+            xaxis=dict(title=dict(text=f"{a} deviation"), range=rx, constrain="domain"),
+            yaxis=dict(title=dict(text=f"{b} deviation"), range=ry, scaleanchor="x",
+                       scaleratio=float((rx[1] - rx[0]) / (ry[1] - ry[0])), constrain="domain")))
 
 
 def fig_variance_components(fits: dict) -> go.Figure:

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import plotly.graph_objects as go
 
 # Okabe & Ito's palette without its yellow, too faint as a line on white; black is the population.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#882255"]
+# Beyond seven groups, Paul Tol's muted palette adds eight more distinct colours (15 before repeating).
+PALETTE_MANY = PALETTE + ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#AA4499"]
 GREY, LIGHT = "#7F7F7F", "rgba(86,180,233,0.25)"
 POOLING = {  # the three answers, and the population line: colour and dash both carry the meaning
     "complete": dict(name="complete pooling: one line for all", color=GREY, dash="dot"),
@@ -51,16 +54,49 @@ def styled(fig: go.Figure, scale: float = 1.0) -> go.Figure:
         return _styled(fig, scale)
 
 
+# Font sizes in px at scale 1 (the screen); presenter mode multiplies them (1.6: ticks 19 px, axis
+# titles 22 px, the chart's title 27 px). Axes get explicit sizes: Streamlit's chart theme sets its own
+# (12 px ticks, 14 px titles), which would otherwise win over the figure's base font.
+TICK, AXIS_TITLE, TITLE, LEGEND, BASE = 12, 14, 17, 13, 14
+PRESENTER_MAX_HEIGHT = 500  # px: a chart and its controls fit one 1280x720 screen
+PRESENTER_LABELS_MAX_HEIGHT = 640  # px: a chart with a row per group, alone on a 1280x720 screen
+
+
 def _styled(fig: go.Figure, scale: float) -> go.Figure:
     height = fig.layout.height or 420
-    fig.update_layout(font=dict(size=round(14 * scale)), legend=dict(font=dict(size=round(13 * scale))),
-                      title_font=dict(size=round(17 * scale)), height=round(height * (1 + (scale - 1) * 0.5)))
+    if scale != 1.0:  # taller, up to what fits one screen with its controls (never shorter)
+        height = round(max(height, min(height * (1 + (scale - 1) * 0.25), PRESENTER_MAX_HEIGHT)))
+        # a row per category (a caterpillar's groups): room for every label at the larger font
+        labels = max((len(set(t.y)) for t in fig.data if t.type == "scatter" and t.y is not None and len(t.y)
+                      and isinstance(list(t.y[:1])[0], str)), default=0)
+        needed = round(labels * TICK * scale * 1.3) + 160
+        height = max(height, min(needed, PRESENTER_LABELS_MAX_HEIGHT))
+        if labels and needed <= height:
+            fig.update_yaxes(dtick=1)  # there is room: every label (plotly would drop every other one)
+        height = min(height, PRESENTER_LABELS_MAX_HEIGHT)  # a tall grid of panels still fits one screen
+    top = fig.layout.margin.t if fig.layout.margin.t is not None else 60
+    fig.update_layout(font=dict(size=round(BASE * scale)), legend=dict(font=dict(size=round(LEGEND * scale))),
+                      title_font=dict(size=round(TITLE * scale)), height=height,
+                      margin=dict(t=round(top * (1 + (scale - 1) * 0.9))))  # the title above a note, not on it
+    axis = dict(tickfont=dict(size=round(TICK * scale)), title=dict(font=dict(size=round(AXIS_TITLE * scale))))
+    fig.for_each_xaxis(lambda ax: ax.update(axis))
+    fig.for_each_yaxis(lambda ax: ax.update(axis))
     if scale != 1.0:
+        legend = fig.layout.legend
+        if legend.orientation == "h" and legend.y is not None and legend.y < 0:  # below the larger axis title
+            legend.y = legend.y * (1 + (scale - 1) * 0.75)
+        for annotation in fig.layout.annotations:  # notes, panel titles
+            annotation.font.size = round((annotation.font.size or BASE) * scale)
         for trace in fig.data:
             if getattr(trace, "marker", None) is not None and trace.type in ("scatter", "scattergl"):
-                trace.marker.size = round(7 * scale)
+                size = trace.marker.size if isinstance(trace.marker.size, (int, float)) else 7
+                trace.marker.size = round(size * (1 + (scale - 1) * 0.5))  # points grow less than text
             if trace.type == "scatter" and trace.line is not None and trace.line.width:
                 trace.line.width = trace.line.width * scale
+            if getattr(trace, "textfont", None) is not None and trace.textfont.size:
+                trace.textfont.size = round(trace.textfont.size * (1 + (scale - 1) * 0.5))  # labels on points
+            if getattr(trace, "colorbar", None) is not None:
+                trace.colorbar.tickfont.size = round(TICK * scale)
     return fig
 
 
@@ -98,3 +134,48 @@ def vline(x: float, color: str = GREY, dash: str = "dot") -> dict:
 
 def legend_below(y: float = -0.18) -> dict:
     return dict(orientation="h", y=y)
+
+
+def panel_axes(k: int, n: int, cols: int, gap_x: float = 0.03, gap_y: float = 0.1) -> tuple[str, dict, dict]:
+    """Panel k of n in a grid of `cols` columns (lattice style, shared axes): its axis suffix, its
+    two axis dicts, and the label above it (an annotation without its text)."""
+    nrows = int(np.ceil(n / cols))
+    r, c = divmod(k, cols)
+    ax = "" if k == 0 else str(k + 1)
+    x0 = c / cols + gap_x / 2
+    y1 = 1 - r / nrows - gap_y / 2
+    axes = {f"xaxis{ax}": dict(domain=[x0, x0 + 1 / cols - gap_x], anchor=f"y{ax}", matches="x" if k else None,
+                               showticklabels=r == nrows - 1 or k + cols >= n),
+            f"yaxis{ax}": dict(domain=[y1 - 1 / nrows + gap_y, y1], anchor=f"x{ax}", matches="y" if k else None,
+                               showticklabels=c == 0)}
+    label = dict(x=x0 + (1 / cols - gap_x) / 2, y=y1, xref="paper", yref="paper", showarrow=False,
+                 yanchor="bottom", font=dict(size=12))
+    return ax, axes, label
+
+
+def place_labels(x, y, texts, x_range, y_range, char: float = 0.022, height: float = 0.05) -> list[str]:
+    """A textposition for each point's label so that no two labels overlap (greedy: above, below,
+    right, left, in that order, in the plot's 0-1 box given by the axis ranges; "" where none fits:
+    the hover label remains). char and height: a character's width and a label's height as shares
+    of the box (for a box of about 400 px)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    u = (x - x_range[0]) / (x_range[1] - x_range[0])
+    v = (y - y_range[0]) / (y_range[1] - y_range[0])
+    boxes, out = [], []
+    offsets = {"top center": (0.0, 0.6), "bottom center": (0.0, -0.6), "middle right": (0.6, 0.0),
+               "middle left": (-0.6, 0.0)}
+    for i, label in enumerate(texts):
+        w = char * len(str(label))
+        chosen = ""
+        for pos, (dx, dy) in offsets.items():
+            cx = u[i] + dx * (w + 0.02)
+            cy = v[i] + dy * (height + 0.01) * 1.2
+            box = (cx - w / 2, cx + w / 2, cy - height / 2, cy + height / 2)
+            clear = all(box[1] < b[0] or box[0] > b[1] or box[3] < b[2] or box[2] > b[3] for b in boxes)
+            points_clear = not np.any((u > box[0]) & (u < box[1]) & (v > box[2]) & (v < box[3]))
+            if clear and points_clear:
+                chosen = pos
+                boxes.append(box)
+                break
+        out.append(chosen)
+    return out

@@ -14,7 +14,20 @@ from ..lessons.pooling import pooling
 from ..lmm.fit import model_data
 from ..lmm.results import LmmFit
 from ..model.design import ModelData
-from .style import LIGHT, MAX_POINTS, PALETTE, POOLING, figure, hline, legend_below, note, styled, vline
+from .style import (
+    LIGHT,
+    MAX_POINTS,
+    PALETTE,
+    PALETTE_MANY,
+    POOLING,
+    figure,
+    hline,
+    legend_below,
+    note,
+    panel_axes,
+    styled,
+    vline,
+)
 
 __all__ = ["fig_lines", "fig_panels", "fig_caterpillar", "fig_qq", "fig_qq_ranef", "fig_qq_residuals",
            "fig_residuals", "styled", "x_variable", "PALETTE", "POOLING"]
@@ -44,8 +57,10 @@ def _segments(keys: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[list, lis
 
 
 def _line(x, y, name: str, color: str, dash: str = "solid", width: float = 2, mode: str = "lines", **kw) -> dict:
-    return dict(type="scatter", x=x, y=y, mode=mode, name=name, hoverinfo="skip",
-                line=dict(color=color, dash=dash, width=width), **kw)
+    line = dict(type="scatter", x=x, y=y, mode=mode, name=name, hoverinfo="skip",
+                line=dict(color=color, dash=dash, width=width))
+    line.update(kw)  # a hovertemplate (with hoverinfo None) gives the line a hover label
+    return {k: v for k, v in line.items() if v is not None}
 
 
 def fig_lines(fit: LmmFit, groups: list | None = None, show=("partial", "population"),
@@ -60,7 +75,8 @@ def fig_lines(fit: LmmFit, groups: list | None = None, show=("partial", "populat
     levels = list(pool["group"].cat.categories)  # a categorical: no pass over the rows in Python
     chosen = [g for g in groups if g in set(levels)] if groups else levels
     rows = pool[pool["group"].isin(chosen)] if len(chosen) < len(levels) else pool
-    colour_of = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(chosen)}
+    palette = PALETTE if len(chosen) <= len(PALETTE) else PALETTE_MANY
+    colour_of = {g: palette[i % len(palette)] for i, g in enumerate(chosen)}
     code_colour = np.array([colour_of.get(g, PALETTE[0]) for g in levels], dtype=object)
     numeric_x = x is not None and pd.api.types.is_numeric_dtype(rows["x"])
     many = len(rows) > MAX_POINTS
@@ -79,9 +95,13 @@ def fig_lines(fit: LmmFit, groups: list | None = None, show=("partial", "populat
         style = POOLING[method]
         for colour in dict.fromkeys(colour_of.values()):
             part = rows[colours == colour]
-            sx, sy = _segments(part["group"].cat.codes.to_numpy(), part["x"].to_numpy(), part[method].to_numpy())
+            codes = part["group"].cat.codes.to_numpy()
+            sx, sy = _segments(codes, part["x"].to_numpy(), part[method].to_numpy())
+            names = _segments(codes, part["x"].to_numpy(), codes.astype(float))[1]  # the group of each point
+            label = [levels[int(c)] if c == c and c is not None else "" for c in names]
             traces.append(_line(sx, sy, style["name"], colour, style["dash"], 2.5 if method == "partial" else 2,
-                                legendgroup=method, showlegend=False, connectgaps=False,
+                                legendgroup=method, showlegend=False, connectgaps=False, text=label,
+                                hoverinfo=None, hovertemplate=f"%{{text}}: %{{y:.4g}}<extra>{style['name']}</extra>",
                                 **({} if numeric_x else {"mode": "lines+markers"})))
         traces.append(_line([None], [None], style["name"], "#555555", style["dash"], legendgroup=method))
     if "population" in show:
@@ -109,18 +129,10 @@ def fig_panels(fit: LmmFit, show=("partial", "none", "population"), md: ModelDat
     nrows = int(np.ceil(len(levels) / cols))
     traces, layout = [], dict(height=max(300, 170 * nrows), legend=legend_below(-0.08), annotations=[],
                               title=dict(text=f"{fit.response} by {x or 'group'}, one panel per group"))
-    gap_x, gap_y = 0.02, 0.08
     for k, g in enumerate(levels):
-        r, c = divmod(k, cols)
-        ax = "" if k == 0 else str(k + 1)
-        x0 = c / cols + gap_x / 2
-        y1 = 1 - r / nrows - gap_y / 2
-        layout[f"xaxis{ax}"] = dict(domain=[x0, x0 + 1 / cols - gap_x], anchor=f"y{ax}", matches="x" if k else None,
-                                    showticklabels=r == nrows - 1 or k + cols >= len(levels))
-        layout[f"yaxis{ax}"] = dict(domain=[y1 - 1 / nrows + gap_y, y1], anchor=f"x{ax}", matches="y" if k else None,
-                                    showticklabels=c == 0)
-        layout["annotations"].append(dict(text=str(g), x=x0 + (1 / cols - gap_x) / 2, y=y1, xref="paper", yref="paper",
-                                          showarrow=False, yanchor="bottom", font=dict(size=11)))
+        ax, axes, label = panel_axes(k, len(levels), cols)
+        layout.update(axes)
+        layout["annotations"].append(label | dict(text=str(g)))
         rows = pool[pool["group"] == g]
         traces.append(dict(type="scatter", x=rows["x"].to_numpy(), y=rows["y"].to_numpy(), mode="markers",
                            showlegend=False, marker=dict(color="#56B4E9", size=5), xaxis=f"x{ax}", yaxis=f"y{ax}"))

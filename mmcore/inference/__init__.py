@@ -1,2 +1,2 @@
-"""Inference on fitted models: likelihood-ratio tests and their parametric bootstrap (compare),
-variance components, the ICC and the classical ANOVA estimators (variance)."""
+"""Inference on fitted models: likelihood-ratio tests and their bootstrap (compare), variance components
+and the ICC (variance), denominator df and F tests as lmerTest (ddf), intervals as lme4's confint."""

@@ -13,33 +13,70 @@ from ..model.formula import Formula, Part, parse_formula
 
 R_DATA = {
     "sleepstudy": "data(sleepstudy, package = \"lme4\")\ndat <- sleepstudy",
-    "penicillin": "data(penicillin, package = \"faraway\")\ndat <- penicillin",
+    "penicillin": "# penicillin is in Julian Faraway's package: install.packages(\"faraway\")\n"
+                  "data(penicillin, package = \"faraway\")\ndat <- penicillin",
     "dyestuff": "data(Dyestuff, package = \"lme4\")\ndat <- Dyestuff",
     "penicillin_lme4": "data(Penicillin, package = \"lme4\")\ndat <- Penicillin",
+    "ctsib": "data(ctsib, package = \"faraway\")\ndat <- ctsib\ndat$stable <- ifelse(dat$CTSIB == 1, 1, 0)",
+    "cbpp": "data(cbpp, package = \"lme4\")\ndat <- cbpp",
+    "grouseticks": "data(grouseticks, package = \"lme4\")\ndat <- grouseticks",
 }
 
 
-def _part_text(part: Part) -> str:
-    terms = [":".join(_pyname(v) for v in t) for t in part.terms]
+def _part_text(part: Part, factors: set = frozenset()) -> str:
+    terms = [":".join(f"C({_pyname(v)})" if v in factors else _pyname(v) for v in t) for t in part.terms]
     if not part.intercept:
         return " + ".join(["0"] + terms)
     return " + ".join(terms) if terms else "1"
 
 
-def r_code(formula: str, dataset: str | None = None, reml: bool = True, csv_name: str = "data.csv") -> str:
+def _r_factors(factors) -> str:
+    return "".join(f"dat${_rname(v)} <- factor(dat${_rname(v)})  # numbers used as categories\n" for v in factors)
+
+
+def _rname(name: str) -> str:
+    return name if name.replace(".", "").replace("_", "").isalnum() and not name[0].isdigit() else f"`{name}`"
+
+
+def r_code(formula: str, dataset: str | None = None, reml: bool = True, csv_name: str = "data.csv",
+           factors: tuple = ()) -> str:
+    """lme4 code; `factors`: columns of numbers that the model uses as categories (R reads them as numbers)."""
     data = R_DATA.get(dataset, f'dat <- read.csv("{csv_name}")  # the data on screen, downloaded as CSV')
     return (
         "library(lme4)\n"
         f"{data}\n"
+        f"{_r_factors(factors)}"
         f"fit <- lmer({formula}, data = dat, REML = {'TRUE' if reml else 'FALSE'})\n"
         "summary(fit)\n"
         "ranef(fit)   # the BLUPs (conditional modes)\n"
     )
 
 
-def statsmodels_code(formula: str, reml: bool = True, csv_name: str = "data.csv") -> str:
+def r_comparison_code(formula0: str, formula1: str, dataset: str | None = None, csv_name: str = "data.csv",
+                      refit: bool = True) -> str:
+    """Two models and lme4's anova() between them (refit = FALSE: the REML fits as they are)."""
+    data = R_DATA.get(dataset, f'dat <- read.csv("{csv_name}")  # the data on screen, downloaded as CSV')
+    return (
+        "library(lme4)\n"
+        f"{data}\n"
+        f"m0 <- lmer({formula0}, data = dat)\n"
+        f"m1 <- lmer({formula1}, data = dat)\n"
+        + ("anova(m0, m1)   # refits both by ML\n" if refit else "anova(m0, m1, refit = FALSE)   # REML, same fixed effects\n")
+    )
+
+
+STATSMODELS_NOTE = (
+    "# How statsmodels reports the model: 'Scale' is the residual variance sigma^2; 'Group Var' (and the\n"
+    "# other 'Var'/'Cov' rows) are the random-effect variances and covariances on the data's scale, which it\n"
+    "# estimates internally relative to Scale (as lme4's theta). Fixed effects get z tests (a normal\n"
+    "# reference, no degrees of freedom), not t tests. The Std.Err. printed beside a variance is not a\n"
+    "# standard error of that variance on this scale: do not build an interval from it.\n"
+)
+
+
+def statsmodels_code(formula: str, reml: bool = True, csv_name: str = "data.csv", factors: tuple = ()) -> str:
     f: Formula = parse_formula(formula)
-    fixed = f"{_pyname(f.response)} ~ {_part_text(f.fixed)}"
+    fixed = f"{_pyname(f.response)} ~ {_part_text(f.fixed, set(factors))}"
     groups = list(dict.fromkeys(r.group for r in f.random))
     head = ("import pandas as pd\nimport statsmodels.formula.api as smf\n\n"
             f'dat = pd.read_csv("{csv_name}")\n')
@@ -69,7 +106,7 @@ def statsmodels_code(formula: str, reml: bool = True, csv_name: str = "data.csv"
         note = "# nested factors: the inner factor as a variance component within the outer groups\n"
     else:
         return head + f"# statsmodels' MixedLM cannot express {formula} directly; use R's lme4 or mmcore.\n"
-    return head + note + f"model = {call}\nresult = model.fit(reml={reml})\nprint(result.summary())\n"
+    return head + note + STATSMODELS_NOTE + f"model = {call}\nresult = model.fit(reml={reml})\nprint(result.summary())\n"
 
 
 def _pyname(name: str) -> str:
@@ -77,12 +114,75 @@ def _pyname(name: str) -> str:
     return name if name.isidentifier() and not keyword.iskeyword(name) else f"Q('{name}')"
 
 
-def mmcore_code(formula: str, dataset: str | None = None, reml: bool = True, csv_name: str = "data.csv") -> str:
+def mmcore_code(formula: str, dataset: str | None = None, reml: bool = True, csv_name: str = "data.csv",
+                factors: tuple = ()) -> str:
     load = f'load_dataset("{dataset}")' if dataset in R_DATA or dataset == "estrone" else f'read_csv("{csv_name}")'
+    as_text = "".join(f'dat["{v}"] = dat["{v}"].astype(str)  # numbers used as categories\n' for v in factors)
     return (
         "from mmcore import fit, load_dataset, read_csv\n\n"
         f"dat = {load}\n"
+        f"{as_text}"
         f'result = fit("{formula}", dat, reml={reml})\n'
         "print(result.summary())\n"
         "print(result.ranef)\n"
     )
+
+
+def inference_code(formula: str, dataset: str | None = None, csv_name: str = "data.csv") -> tuple[str, str]:
+    """Tests and intervals for the model: R (lmerTest, pbkrtest, lme4) and Python (mmcore)."""
+    data = R_DATA.get(dataset, f'dat <- read.csv("{csv_name}")  # the data on screen, downloaded as CSV')
+    r = ("library(lmerTest)   # lmer() with Satterthwaite's and Kenward-Roger's df (pbkrtest)\n"
+         f"{data}\n"
+         f"fit <- lmer({formula}, data = dat)\n"
+         "summary(fit)                          # t tests, Satterthwaite's df\n"
+         "summary(fit, ddf = \"Kenward-Roger\")\n"
+         "anova(fit)                            # type III F tests\n"
+         "anova(fit, ddf = \"Kenward-Roger\")\n"
+         "confint(fit, oldNames = FALSE)        # profile likelihood (lme4)\n"
+         "confint(fit, method = \"Wald\")\n"
+         "confint(fit, method = \"boot\", nsim = 500)\n"
+         "pr <- profile(fit); lattice::xyplot(pr)   # the zeta plots\n")
+    load = (f'mmcore.load_dataset("{dataset}")' if dataset else f'pd.read_csv("{csv_name}")')
+    py = ("import mmcore\n" + ("" if dataset else "import pandas as pd\n") +
+          f"fit = mmcore.fit(\"{formula}\", {load})\n"
+          "print(mmcore.summary(fit, ddf=\"satterthwaite\"))\n"
+          "mmcore.coef_table(fit, ddf=\"kenward-roger\")\n"
+          "print(mmcore.format_f_tests(mmcore.f_tests(fit)))\n"
+          "mmcore.confint(fit, method=\"profile\")   # also \"wald\", \"boot\"\n"
+          "profile = mmcore.profile(fit); profile.points()   # zeta against each parameter\n")
+    return r, py
+def glmer_code(formula: str, dataset: str | None, family: str, nagq: int = 1, link: str | None = None,
+               csv_name: str = "data.csv") -> str:
+    """R for a generalized model: glmer, odds ratios, and MASS's glmmPQL beside it."""
+    data = R_DATA.get(dataset, f'dat <- read.csv("{csv_name}")  # the data on screen, downloaded as CSV')
+    fam = f"{family}(link = \"{link}\")" if link and link not in ("logit", "log") else family
+    f = parse_formula(formula)
+    fixed = f"{f.response if not f.binomial else formula.split('~')[0].strip()} ~ {_part_text(f.fixed)}"
+    pql = (f"library(MASS)   # PQL, as the lecture notes\npql <- glmmPQL({fixed}, random = ~ 1 | {f.random[0].group_name}, "
+           f"family = {fam}, data = dat)\nsummary(pql)\n") if len(f.random) == 1 else ""
+    return ("library(lme4)\n" + f"{data}\n"
+            + f"fit <- glmer({formula}, data = dat, family = {fam}{f', nAGQ = {nagq}' if nagq != 1 else ''})\n"
+            + "summary(fit)\nexp(fixef(fit))   # odds (or rate) ratios for the same subject\n"
+            + "ranef(fit)        # conditional modes\n" + pql)
+
+
+def glmm_python_code(formula: str, family: str, dataset: str | None = None, nagq: int = 1, link: str | None = None,
+                     csv_name: str = "data.csv") -> str:
+    """mmcore (glmer's numbers) and statsmodels' population-averaged GEE beside it (statsmodels has no
+    maximum-likelihood GLMM; its Bayesian mixed GLM is a different estimator)."""
+    f = parse_formula(formula)
+    load = f'load_dataset("{dataset}")' if dataset in R_DATA else f'read_csv("{csv_name}")'
+    extra = f", nagq={nagq}" if nagq != 1 else ""
+    extra += f', link="{link}"' if link and link not in ("logit", "log") else ""
+    code = ("from mmcore import fit, load_dataset, read_csv\n\n"
+            f"dat = {load}\n"
+            f'result = fit("{formula}", dat, family="{family}"{extra})\n'
+            "print(result.summary())\nprint(result.coef_table)\n")
+    if not f.binomial:
+        fam = "Binomial" if family == "binomial" else "Poisson"
+        code += ("\n# statsmodels: the population-averaged (marginal) model by GEE, exchangeable within groups\n"
+                 "import statsmodels.api as sm\nimport statsmodels.formula.api as smf\n\n"
+                 f'gee = smf.gee("{_pyname(f.response)} ~ {_part_text(f.fixed)}", groups="{f.random[0].group[0]}", '
+                 f"data=dat,\n              family=sm.families.{fam}(), cov_struct=sm.cov_struct.Exchangeable())\n"
+                 "print(gee.fit().summary())\n")
+    return code

@@ -47,7 +47,14 @@ def pooling(fit: LmmFit, group: str | None = None, md: ModelData | None = None) 
     Z = np.column_stack([t.matrix for t in terms])
     resid_X = X - _within_projection(Z, t0.codes, t0.nlevels, X) if X.shape[1] else X
     resid_y = y - _within_projection(Z, t0.codes, t0.nlevels, y[:, None])[:, 0]
-    beta_within = np.linalg.lstsq(resid_X, resid_y, rcond=None)[0] if X.shape[1] else np.zeros(0)
+    # A column of X that the group's own columns span (the intercept; x itself under a random slope)
+    # leaves only rounding noise here; solving on that noise gave within-slopes of 1e12. Such columns
+    # have no within-group effect: drop them, measured against the column's own size.
+    beta_within = np.zeros(X.shape[1])
+    norms = np.linalg.norm(X, axis=0)
+    keep = np.linalg.norm(resid_X, axis=0) > 1e-8 * np.where(norms > 0, norms, 1.0)
+    if keep.any():
+        beta_within[keep] = np.linalg.lstsq(resid_X[:, keep], resid_y, rcond=None)[0]
     rest = y - X @ beta_within
     none = X @ beta_within + _within_projection(Z, t0.codes, t0.nlevels, rest[:, None])[:, 0]
     return pd.DataFrame({

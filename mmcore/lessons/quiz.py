@@ -14,6 +14,7 @@ class Question:
     options: tuple[str, ...]
     answer: str
     why: str
+    group: str = ""  # questions about one design share it (shown once, as a heading)
 
 
 def _pick(levels: list[str], right: str, k: int = 4) -> tuple[str, ...]:
@@ -35,8 +36,8 @@ def random_intercepts(fit: LmmFit) -> list[Question]:
         Question("ri_sd", f"What does the {group} (Intercept) Std.Dev. ({sb:.4g}) measure?",
                  ("the spread of the measurements within a group", "the spread of the groups' own levels around the population",
                   "the standard error of the intercept"), "the spread of the groups' own levels around the population",
-                 "sigma_b is the SD of the random intercepts b_i; the residual SD measures the spread within a group."),
-        Question("ri_zero", "If sigma_b were estimated as 0, the partial-pooling lines would ...",
+                 r"$\sigma_b$ is the SD of the random intercepts $b_i$; the residual SD measures the spread within a group."),
+        Question("ri_zero", r"If $\sigma_b$ were estimated as 0, the partial-pooling lines would ...",
                  ("match each group's own line", "all coincide with the population line", "disappear"),
                  "all coincide with the population line",
                  "With no between-group variance every BLUP is 0: complete pooling. The fit is then singular."),
@@ -48,45 +49,59 @@ def icc(value: float, n_per_group: float, groups: int) -> list[Question]:
     shares = sorted({round(value, 2), round(1 - value, 2), round(value / 2, 2), round(min(1.0, value + 0.3), 2)})
     return [
         Question("icc_share", "What share of the variance lies between groups here?", tuple(f"{s:.2f}" for s in shares),
-                 f"{round(value, 2):.2f}", f"The ICC, sigma_b^2 / (sigma_b^2 + sigma^2) = {value:.3f}."),
+                 f"{round(value, 2):.2f}", rf"The ICC, $\sigma_b^2 / (\sigma_b^2 + \sigma^2)$ = {value:.3f}."),
         Question("icc_eff", f"The {n_per_group:.0f} measurements of one group are worth about how many independent ones?",
                  tuple(sorted({f"{n_per_group:.0f}", f"{eff:.1f}", f"{n_per_group / 2:.1f}", "1.0"}, key=float)),
-                 f"{eff:.1f}", f"J / (1 + (J - 1) ICC) = {n_per_group:.0f} / {1 + (n_per_group - 1) * value:.3g} = {eff:.1f}: "
+                 f"{eff:.1f}", f"n / (1 + (n - 1) ICC) = {n_per_group:.0f} / {1 + (n_per_group - 1) * value:.3g} = {eff:.1f}: "
                  "measurements of one group are correlated, so they repeat each other."),
-        Question("icc_boundary", "Why is the chi-square(1) p-value for H0: sigma_b^2 = 0 too large?",
-                 ("because the data are not normal", "because sigma_b^2 = 0 is on the boundary of its range",
-                  "because REML was used"), "because sigma_b^2 = 0 is on the boundary of its range",
+        Question("icc_boundary", r"Why is the chi-square(1) p-value for H0: $\sigma_b^2 = 0$ too large?",
+                 ("because the data are not normal", r"because $\sigma_b^2 = 0$ is on the boundary of its range",
+                  "because REML was used"), r"because $\sigma_b^2 = 0$ is on the boundary of its range",
                  "A variance cannot be negative, so under H0 the LRT statistic is 0 about half the time: the 50:50 "
                  "mixture halves the p-value."),
     ]
 
 
-def random_slopes(corr: float, p_value: float) -> list[Question]:
+def random_slopes(corr: float, p_value: float, x: str = "Days", group: str = "Subject") -> list[Question]:
     bucket = "near 0 (weak)" if abs(corr) < 0.3 else ("positive" if corr > 0 else "negative")
-    prefer = "(Days | Subject)" if p_value < 0.05 else "(1 | Subject)"
+    slope, intercept = f"({x} | {group})", f"(1 | {group})"
+    prefer = slope if p_value < 0.05 else intercept
     return [
         Question("rs_corr", "The estimated correlation between intercepts and slopes is ...",
                  ("negative", "near 0 (weak)", "positive"), bucket, f"The fitted correlation is {corr:.2f}."),
-        Question("rs_lrt", "Which random-effects structure do the data support?", ("(1 | Subject)", "(Days | Subject)"),
+        Question("rs_lrt", "Which random-effects structure do the data support?", (intercept, slope),
                  prefer, f"The LRT of the slope variance gives p = {p_value:.2g}"
-                 + (": drivers' slopes differ." if p_value < 0.05 else ": no evidence that slopes differ.")),
-        Question("rs_scale", "Measuring Days in tens of days multiplies the slope variance by ...",
+                 + (f": the {group}s' slopes differ." if p_value < 0.05 else ": no evidence that slopes differ.")
+                 + " (Halving it for the boundary does not change the answer here.)" * (0.05 < p_value < 0.1)),
+        Question("rs_scale", f"Measuring {x} in tens of its units multiplies the slope variance by ...",
                  ("1/100", "1/10", "10", "100"), "100",
-                 "A slope per ten days is ten times a slope per day, and a variance scales with the square: 100."),
+                 "A slope per ten units is ten times a slope per unit, and a variance scales with the square: 100."),
     ]
 
 
-def shrinkage(lambdas: dict, edited: str, kept: int, full: int) -> list[Question]:
-    levels = list(lambdas)
-    least = min(lambdas, key=lambdas.get)
+def shrinkage(table, edited: str, kept: int, full: int) -> list[Question]:
+    """table: mmcore.lessons.shrinkage.shrinkage_intercepts' (n, own deviation, lambda, BLUP per group)."""
+    levels = [str(i) for i in table.index]
+    lam = dict(zip(levels, table["lambda"]))
+    moved = dict(zip(levels, (table["own deviation"] - table["BLUP"]).abs()))
+    if max(lam.values()) - min(lam.values()) > 1e-9:  # groups of different sizes: lambda tells them apart
+        least = min(lam, key=lam.get)
+        first = Question("sh_most", r"Which group is shrunk the most, in relative terms (smallest $\lambda$)?",
+                         _pick(levels, least), least,
+                         f"{least} has $\\lambda$ = {lam[least]:.3f}: it has the fewest observations, so its own mean "
+                         "says least and it keeps the smallest share of its own deviation.")
+    else:  # balanced: one lambda for all; the group farthest out moves farthest
+        far = max(moved, key=moved.get)
+        first = Question("sh_most", f"Every group has the same $\\lambda$ ({next(iter(lam.values())):.3f}) here. Which "
+                         "group's estimate moves the farthest toward the population?", _pick(levels, far), far,
+                         f"{far}: the same share ($1 - \\lambda$) of every deviation is removed, so the group with the "
+                         f"largest own deviation moves farthest ({moved[far]:.4g}).")
     return [
-        Question("sh_most", "Which group is pulled toward the population the most (smallest lambda)?",
-                 _pick(levels, least), least, f"{least} has lambda = {lambdas[least]:.3f}: it has the fewest observations "
-                 "or, with equal sizes, every group has the same lambda and the one farthest out moves farthest."),
-        Question("sh_delete", f"Keeping fewer observations of {edited} makes its lambda ...",
+        first,
+        Question("sh_delete", f"Keeping fewer observations of {edited} makes its $\\lambda$ ...",
                  ("smaller: it moves toward the population", "larger: it keeps more of its own mean", "unchanged"),
                  "smaller: it moves toward the population",
-                 f"lambda = sigma_b^2 / (sigma_b^2 + sigma^2 / n): a smaller n makes sigma^2 / n larger (now {kept} of {full})."),
+                 rf"$\lambda = \sigma_b^2 / (\sigma_b^2 + \sigma^2 / n)$: a smaller $n$ makes $\sigma^2 / n$ larger (now {kept} of {full})."),
         Question("sh_mse", "Over many data sets, whose estimates of the individual effects are closer to the truth?",
                  ("each individual's own mean (fixed effects)", "the BLUPs (random effects)", "they are equally good"),
                  "the BLUPs (random effects)", "Shrinkage adds a little bias and removes much variance: lower mean squared error."),
@@ -94,15 +109,18 @@ def shrinkage(lambdas: dict, edited: str, kept: int, full: int) -> list[Question
 
 
 def ml_vs_reml(ml_sb: float, reml_sb: float) -> list[Question]:
-    larger = "REML" if reml_sb > ml_sb else "ML"
+    agree = abs(reml_sb - ml_sb) <= 1e-6 * max(1.0, abs(reml_sb))  # e.g. both 0: a singular fit either way
+    larger = "they agree" if agree else "REML" if reml_sb > ml_sb else "ML"
+    why = (rf"Both estimate $\sigma_b$ as {reml_sb:.4g}" + (": the fit is singular by either criterion." if reml_sb == 0 else ".")
+           if agree else f"ML {ml_sb:.4g}, REML {reml_sb:.4g}: ML treats the fixed effects as known and underestimates "
+           "variances.")
     return [
-        Question("mr_larger", "Which gives the larger sigma_b here?", ("ML", "REML", "they agree"), larger,
-                 f"ML {ml_sb:.4g}, REML {reml_sb:.4g}: ML treats the fixed effects as known and underestimates variances."),
+        Question("mr_larger", r"Which gives the larger $\hat\sigma_b$ here?", ("ML", "REML", "they agree"), larger, why),
         Question("mr_test", "To compare models with different fixed effects by a likelihood-ratio test, fit them by ...",
                  ("ML", "REML", "either"), "ML", "REML likelihoods of models with different fixed effects are not comparable."),
-        Question("mr_anova", "For a balanced one-way design, REML's sigma_b^2 equals ...",
-                 ("the ML estimate", "the ANOVA estimator (MSA - MSE) / J", "the variance of the group means"),
-                 "the ANOVA estimator (MSA - MSE) / J", "When the ANOVA estimate is positive, the two are equal."),
+        Question("mr_anova", r"For a balanced one-way design, REML's $\hat\sigma_b^2$ equals ...",
+                 ("the ML estimate", "the ANOVA estimator (MSA - MSE) / n", "the variance of the group means"),
+                 "the ANOVA estimator (MSA - MSE) / n", "When the ANOVA estimate is positive, the two are equal."),
     ]
 
 
@@ -119,6 +137,35 @@ def model_comparison(aic0: float, aic1: float, random_differs: bool) -> list[Que
                  ("too small", "too large (conservative)", "exact"), "too large (conservative)",
                  "Under H0 the variance is on its boundary; the true null distribution has extra mass at 0"
                  + (" (this comparison is such a test)." if random_differs else ".")),
+    ]
+
+
+def glmm(term: str, ratio: float, sigma_b: float, factor: float, family: str) -> list[Question]:
+    """Questions on the generalized lesson, from the fit on screen: an odds (rate) ratio, sigma_b
+    and the attenuation factor it implies."""
+    what = "rate" if family == "poisson" else "odds"
+    right = f"for the same subject, the {what} are multiplied by {ratio:.3g}"
+    return [
+        Question("gl_ratio", f"exp(beta) for {term} is {ratio:.3g}. What does it say?",
+                 (right, f"the probability is multiplied by {ratio:.3g}",
+                  f"averaged over the population, the {what} are multiplied by {ratio:.3g}"), right,
+                 "A GLMM's coefficients are conditional: they compare two situations for one subject (the same "
+                 "random effect b_i). Ratios of odds are not ratios of probabilities, and the population-averaged "
+                 "ratio is closer to 1."),
+        Question("gl_flat", f"With sigma_b = {sigma_b:.3g}, the population-averaged curve is ...",
+                 ("steeper than the median subject's", "flatter than the median subject's", "the same"),
+                 "flatter than the median subject's",
+                 f"Averaging S-curves that are shifted by b_i gives a flatter S: its slope is about {factor:.2f} times the "
+                 "conditional one (exactly 1 / sqrt(1 + sigma_b^2) for the probit link)."),
+        Question("gl_pql", "For binary outcomes with few observations per subject, PQL's estimate of sigma_b tends to be ...",
+                 ("too small", "too large", "unbiased"), "too small",
+                 "PQL fits a linear mixed model to a working response whose approximation is poor for 0/1 data; "
+                 "Breslow and Clayton (1993) and the simulation on this page show the bias toward 0."),
+        Question("gl_olre", "A random effect with one level per observation, (1 | obs), in a Poisson model captures ...",
+                 ("overdispersion: more spread than the Poisson allows", "the residual variance sigma^2",
+                  "nothing: it cannot be estimated"), "overdispersion: more spread than the Poisson allows",
+                 "A Poisson count has variance equal to its mean; an observation-level effect lets each count have "
+                 "its own rate, a lognormal-Poisson mixture with extra variance (grouseticks)."),
     ]
 
 
@@ -139,3 +186,68 @@ FIXED_OR_RANDOM = [
      "Blocks group plots that share soil and weather; they are a sample of possible blocks."),
 ]
 
+
+
+def tests_and_intervals(name: str, t: float, df: float, naive_df: int, wald_lower: float, wald_upper: float,
+                        group: str) -> list[Question]:
+    """Built from the table and the intervals on screen: one fixed effect's t and df, and the Wald
+    interval of the between-group variance."""
+    why_df = ("The residual df count every observation as independent. Observations of one group share its "
+              "random effect, so the information about this effect is smaller: fewer df, a heavier-tailed t, a "
+              "larger p-value.")
+    direction = "smaller (too optimistic)" if df < naive_df - 0.5 else "about the same" if abs(df - naive_df) <= 0.5 \
+        else "larger (too cautious)"
+    below = wald_lower < 0
+    return [
+        Question("ti_why", f"lme4 prints t = {t:.2f} for {name}, but no p-value. Why?",
+                 ("the t statistic's denominator degrees of freedom are not known and must be approximated",
+                  "lme4 cannot compute standard errors", "p-values cannot be defined for random effects"),
+                 "the t statistic's denominator degrees of freedom are not known and must be approximated",
+                 "Under H0 the statistic is only approximately t, with df that depend on the variance components: "
+                 "Satterthwaite and Kenward-Roger estimate them, lmerTest prints the result."),
+        Question("ti_naive", f"Satterthwaite gives {name} {df:.1f} denominator df; the residual df are n - p = "
+                 f"{naive_df}. With the residual df, the p-value would be ...",
+                 ("smaller (too optimistic)", "about the same", "larger (too cautious)"), direction, why_df),
+        Question("ti_wald", f"The Wald interval for the {group} variance is ({wald_lower:.3g}, {wald_upper:.3g}). "
+                 "What is wrong with it?",
+                 ("its lower end is below zero, impossible for a variance",
+                  "it is symmetric, while the likelihood is skewed toward large variances", "nothing"),
+                 "its lower end is below zero, impossible for a variance" if below else
+                 "it is symmetric, while the likelihood is skewed toward large variances",
+                 "A variance estimated from few groups has a skewed sampling distribution, bounded by 0: the profile "
+                 "and the bootstrap follow the likelihood, the Wald interval assumes a symmetric normal one."),
+    ]
+
+
+def correlated_errors(phi: float, p_value: float, step: str) -> list[Question]:
+    """The correlated-errors lesson: built from the fitted phi and the LRT on screen; step names one
+    step of the time scale ('year', 'day', 'time unit')."""
+    two = f"{phi ** 2:.3f}"
+    options = tuple(dict.fromkeys([f"{phi:.3f}", two, f"{min(1.0, 2 * abs(phi)):.3f}", "0.000"]))
+    prefer = "yes" if p_value < 0.05 else "no"
+    return [
+        Question("ce_lag2", f"The fitted phi is {phi:.3f}. What correlation does the model give two errors of the same "
+                 f"group two {step}s apart?", options, two,
+                 f"AR(1): corr = phi^(distance) = {phi:.3f}^2 = {two}. The correlation fades with distance."),
+        Question("ce_lrt", "Does the likelihood-ratio test (same fixed effects, REML) prefer the AR(1) errors at 5%?",
+                 ("yes", "no"), prefer, f"p = {p_value:.3g}: " + ("the correlation improves the fit clearly." if
+                                                                 prefer == "yes" else "no clear improvement.")),
+        Question("ce_acf", "If the AR(1) model is right, which residuals should look uncorrelated in the ACF plot?",
+                 ("the residuals of the model with independent errors", "the normalized residuals of the AR(1) model",
+                  "neither: residuals of one group are always correlated"),
+                 "the normalized residuals of the AR(1) model",
+                 "Normalized residuals are whitened by the fitted correlation: if it is right, what is left is "
+                 "independent noise."),
+        Question("ce_walk", "Each year's deviation is carried into all later heights (a random walk). What is "
+                 "independent again?", ("the heights", "the yearly growth increments (height differences)",
+                                        "the residuals of any mixed model"),
+                 "the yearly growth increments (height differences)",
+                 "height_t - height_(t-1) = growth rate + this year's own deviation: the carried-over part cancels."),
+    ]
+
+
+def fixed_or_random() -> list[Question]:
+    """Lesson 1's questions: for each design, is the factor named fixed or random?"""
+    return [Question(f"for_{i}", f"**{factor}**: fixed or random?", ("fixed", "random"), answer,
+                     f"{answer.capitalize()}: {why}", design)
+            for i, (design, factor, answer, why) in enumerate(FIXED_OR_RANDOM)]

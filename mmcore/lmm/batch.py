@@ -22,6 +22,7 @@ class ManyFits:
     criterion: np.ndarray  # S: ML deviance or REML criterion
     sigma: np.ndarray  # S
     converged: np.ndarray  # S, bool
+    beta: np.ndarray  # S x p: the fixed effects of each refit
 
 
 def fit_many(dev: ProfiledDeviance, Y: np.ndarray, chunk: int = 250, progress=None) -> ManyFits:
@@ -34,10 +35,20 @@ def fit_many(dev: ProfiledDeviance, Y: np.ndarray, chunk: int = 250, progress=No
         with np.errstate(all="ignore"):  # a trial theta where the criterion is undefined gives inf, handled
             opt = minimize_many(block.evaluate_some, start, dev.structure())
         sigma = block.sigma_at(opt.theta[:, None, :])[:, 0]
-        parts.append((opt.theta, opt.value, sigma, opt.converged))
+        parts.append((opt.theta, opt.value, sigma, opt.converged, fixef_many(block, opt.theta)))
         if progress is not None:
             progress(min(lo + chunk, S), S)
     return ManyFits(*(np.concatenate(p) for p in zip(*parts)))
+
+
+def fixef_many(block: ProfiledDeviance, theta: np.ndarray) -> np.ndarray:
+    """The fixed effects of each response of a many-response deviance at its own theta (S x p):
+    the PLS solution's beta, from the same factorisation as the criterion (solution.solve, batched):
+    Lx holds R_X' and the response row, so beta = R_X^-1 (that row)."""
+    p = block.p
+    Lx = block._decompose(theta, np.arange(len(theta))).Lx
+    sol = np.linalg.solve(np.swapaxes(Lx[:, :p, :p], 1, 2), Lx[:, p, :p][..., None])[..., 0]
+    return sol + block.beta_shift
 
 
 def simulate_responses(dev: ProfiledDeviance, theta: np.ndarray, beta: np.ndarray, sigma: float,

@@ -243,7 +243,8 @@ class ProfiledDeviance:
 
     def _decompose(self, theta: np.ndarray, resp: np.ndarray | None = None) -> Factor:
         """The blocked Cholesky factor at K thetas (K, k); resp (K,) picks each theta's response
-        when there are many. Groups run along the last axis so that every elementwise step works on
+        when there are many (and each theta's Z'Z too when A11_cols has one per response, as the
+        correlated-errors engine's whitened cross-products do). Groups run along the last axis so that every elementwise step works on
         contiguous rows; M_g = T' A_g T for all g is one (q1^2 x q1^2)(q1^2 x G) product with
         kron(T, T), and W'W is one GEMM per theta."""
         K, G, q1, m = len(theta), self.G, self.q1, self.m
@@ -252,7 +253,8 @@ class ProfiledDeviance:
         T1 = np.zeros((K, q1, q1))
         T1[:, r, c] = theta[:, t]
         TTt = (T1[:, :, None, :, None] * T1[:, None, :, None, :]).reshape(K, q1 * q1, q1 * q1)
-        M = (np.swapaxes(TTt, -1, -2) @ self.A11_cols).reshape(K, q1, q1, G)
+        A11 = self.A11_cols if self.A11_cols.ndim == 2 or resp is None else self.A11_cols[resp]  # per point: whitened
+        M = (np.swapaxes(TTt, -1, -2) @ A11).reshape(K, q1, q1, G)
         M[:, np.arange(q1), np.arange(q1), :] += 1.0
         L1 = cholesky_small(M)
         Wxy = forward_small(L1, np.swapaxes(T1, -1, -2)[:, None] @ Zxy)  # (K, p+1, q1, G)
@@ -323,7 +325,8 @@ class ProfiledDeviance:
         """log|L|^2, log|R_X|^2 and the penalized residual sum of squares r^2 at each theta: the
         pieces of both criteria, so a page can draw them unprofiled over sigma (mmcore/lessons/criteria.py)."""
         theta = np.atleast_2d(theta)
-        return self._parts(self._decompose(theta.reshape(-1, theta.shape[-1])))
+        out = self._parts(self._decompose(theta.reshape(-1, theta.shape[-1])))
+        return tuple(a.reshape(theta.shape[:-1]) for a in out)
 
     def sigma_at(self, theta: np.ndarray) -> np.ndarray:
         """The profiled residual SD at each theta (ML: r^2/n, REML: r^2/(n-p)); many responses:

@@ -19,7 +19,7 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, budget: Budget |
     resource budget (default: Budget.from_env(), model/limits.py) is refused before the work starts."""
     budget = budget or Budget.from_env()
     try:
-        md = build_model_data(formula, data, budget)
+        md = build_model_data(formula, data, budget=budget)
         check_fit(md, budget)
         if not reml and reproduces_every_row(md):
             groups = " and ".join(f"'{t.group}' ({t.nlevels} levels)" for t in md.terms)
@@ -46,8 +46,8 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, budget: Budget |
 
 
 def model_data(fit: LmmFit) -> ModelData:
-    """The fit's response, X and random-effect terms, rebuilt from its data (cheap)."""
-    return build_model_data(fit.formula, fit.source)
+    """The fit's response, X and random-effect terms (rebuilt from its data once, then kept)."""
+    return fit.design
 
 
 def _unique_names(names: list[str]) -> list[str]:

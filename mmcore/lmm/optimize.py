@@ -70,6 +70,17 @@ class Structure:
     size: float = 1.0  # the size of the criterion's parts (the number of observations): its rounding
     lean: bool = False  # evaluations are costly (large models): try the full Newton step first, alone
 
+    def restrict(self, free: np.ndarray) -> Structure:
+        """The same structure on the elements `free` (indices) only, the others held fixed: what a
+        profile optimises over. A column whose diagonal is held fixed is dropped (its sign can no
+        longer be told from a diagonal); the rest keep their order."""
+        free = np.asarray(free, dtype=int)
+        where = {int(j): i for i, j in enumerate(free)}
+        columns = tuple(np.array([where[int(j)] for j in col if int(j) in where]) for col in self.columns
+                        if int(col[0]) in where)
+        diagonal = np.array([where[int(j)] for j in self.diagonal if int(j) in where], dtype=int)
+        return Structure(diagonal, columns, self.scale[free], self.size)
+
     def canonical(self, phi: np.ndarray) -> np.ndarray:
         """Flip every column whose diagonal is negative: the same covariance, lme4's convention."""
         phi = phi.copy()

@@ -7,6 +7,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from ..model.design import ModelData, build_model_data
+
 
 @dataclass(frozen=True, eq=False)
 class LmmFit:
@@ -72,6 +74,12 @@ class LmmFit:
     def ranef_sd(self) -> dict:
         return {g: _block_frame(g, lv, cols, sds) for g, (lv, cols, _, sds) in self.ranef_blocks.items()}
 
+    @cached_property
+    def design(self) -> ModelData:
+        """The model's y, X and random-effect terms, rebuilt from the data on first use and kept:
+        denominator df, profiles and bootstraps need them on every call."""
+        return build_model_data(self.formula, self.source)
+
     @property
     def data(self) -> pd.DataFrame:
         """The rows and columns the model used (complete cases), in data order."""
@@ -81,8 +89,10 @@ class LmmFit:
     def y(self) -> np.ndarray:
         return self.fitted + self.residuals
 
-    def summary(self) -> str:
-        return format_summary(self)
+    def summary(self, coefficients: pd.DataFrame | None = None) -> str:
+        """lme4's summary; given lmerTest's coefficient table (mmcore.coef_table, or use
+        mmcore.summary(fit, ddf=...)), lmerTest's layout with df and p-value columns."""
+        return format_summary(self, coefficients)
 
 
 def _index(names) -> pd.Index:
@@ -106,10 +116,12 @@ def _sig(x: float, digits: int = 4) -> str:
     return f"{x:#.{digits}g}".rstrip(".") if abs(x) < 1e6 else f"{x:.4g}"
 
 
-def format_summary(fit: LmmFit) -> str:
-    """Text laid out like lme4's print(summary(lmer(...)))."""
+def format_summary(fit: LmmFit, coefficients: pd.DataFrame | None = None) -> str:
+    """Text laid out like lme4's print(summary(lmer(...))), or lmerTest's when given its table."""
+    method = "" if coefficients is None else f". t-tests use {coefficients.attrs.get('method', 'Satterthwaite')}'s method"
     lines = [
-        "Linear mixed model fit by " + ("REML" if fit.reml else "maximum likelihood ") + " ['lmerMod']",
+        "Linear mixed model fit by " + ("REML" if fit.reml else "maximum likelihood ") + method
+        + (" ['lmerModLmerTest']" if method else " ['lmerMod']"),
         f"Formula: {fit.formula}",
         "",
     ]
@@ -138,10 +150,13 @@ def format_summary(fit: LmmFit) -> str:
     groups = "; ".join(f"{g}, {n}" for g, n in fit.ngroups.items())
     lines.append(f"Number of obs: {fit.nobs}, groups:  {groups}")
     lines += ["", "Fixed effects:"]
-    t = fit.fixef / fit.se
-    rows = [["", "Estimate", "Std. Error", "t value"]]
-    rows += [[k, _sig(fit.fixef[k], 5), _sig(fit.se[k], 4), f"{t[k]:.3f}"] for k in fit.fixef.index]
-    lines += _fmt_table(rows, {1, 2, 3})
+    if coefficients is not None:
+        lines += format_coefficients(coefficients)
+    else:
+        t = fit.fixef / fit.se
+        rows = [["", "Estimate", "Std. Error", "t value"]]
+        rows += [[k, _sig(fit.fixef[k], 5), _sig(fit.se[k], 4), f"{t[k]:.3f}"] for k in fit.fixef.index]
+        lines += _fmt_table(rows, {1, 2, 3})
     p = len(fit.fixef)
     if 1 < p <= 12:
         corr = fit.vcov.to_numpy() / np.outer(fit.se, fit.se)
@@ -154,6 +169,58 @@ def format_summary(fit: LmmFit) -> str:
     if fit.messages:
         lines += [""] + [m for m in fit.messages]
     return "\n".join(lines)
+
+
+def r_format(values, digits: int) -> list[str]:
+    """R's format() of a numeric vector in fixed notation: enough decimals that every value shows
+    `digits` significant digits (trailing zeros not counted), the same decimals for all."""
+    decimals = 0
+    for x in values:
+        if not np.isfinite(x) or x == 0:
+            continue
+        mag = int(np.floor(np.log10(abs(x))))
+        sig = f"{abs(x):.{digits - 1}e}".split("e")[0].replace(".", "").rstrip("0")
+        decimals = max(decimals, len(sig) - 1 - mag)
+    return [f"{x:.{decimals}f}" if np.isfinite(x) else "NaN" for x in values]
+
+
+def format_p(values, digits: int = 3, tiny: str = "< 2e-16") -> list[str]:
+    """R's format.pval as printCoefmat uses it: fixed notation down to 1e-4, then scientific, and
+    `tiny` below machine precision (summary prints "< 2e-16", anova "< 2.2e-16")."""
+    values = np.asarray(values, dtype=float)
+    out = [""] * len(values)
+    fixed = [i for i, p in enumerate(values) if p >= 2.2e-16 and np.floor(np.log10(p)) >= -3]
+    sci = [i for i, p in enumerate(values) if p >= 2.2e-16 and i not in fixed]
+    for i, text in zip(fixed, r_format(values[fixed], digits)):
+        out[i] = text
+    if sci:
+        sig = max(len(f"{values[i]:.{digits - 1}e}".split("e")[0].replace(".", "").rstrip("0")) for i in sci)
+        for i in sci:
+            out[i] = f"{values[i]:.{max(sig - 1, 0)}e}"
+    for i, p in enumerate(values):
+        if p < 2.2e-16:
+            out[i] = tiny
+    return out
+
+
+def format_coefficients(table: pd.DataFrame, digits: int = 4) -> list[str]:
+    """A coefficient table with df and p-values as R's printCoefmat prints it (lmerTest's summary):
+    estimate, SE and df rounded together, t to 3 decimals, p as format.pval, significance stars."""
+    cs = table[["Estimate", "Std. Error", "df"]].to_numpy(dtype=float)
+    acs = np.abs(cs[np.isfinite(cs) & (cs != 0)])
+    digmin = 1 + int(np.floor(np.log10(acs.min()))) if acs.size else 1
+    cs_text = np.array(r_format(np.round(cs, max(1, digits - digmin)).ravel(), digits)).reshape(cs.shape)
+    t_text = r_format(np.round(table["t value"].to_numpy(dtype=float), 3), digits)
+    p = table["Pr(>|t|)"].to_numpy(dtype=float)
+    stars = ["***" if v < 0.001 else "**" if v < 0.01 else "*" if v < 0.05 else "." if v < 0.1 else "" for v in p]
+    width = max(len(c) for c in cs_text.ravel())  # R formats the three columns as one matrix
+    cs_text = np.char.rjust(cs_text.astype(str), width)
+    rows = [["", "Estimate", "Std. Error", "df", "t value", "Pr(>|t|)", ""]]
+    rows += [[str(name), *cs_text[i], t_text[i], pv, stars[i]] for i, (name, pv) in enumerate(zip(table.index, format_p(p)))]
+    widths = [max(len(r[i]) for r in rows) for i in range(7)]
+    lines = [" ".join(c.ljust(w) if i in (0, 6) else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+             for r in rows]  # no leading space, as printCoefmat
+    return lines + ["---", "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1"]
 
 
 def _abbreviate(name: str) -> str:

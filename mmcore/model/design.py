@@ -15,6 +15,7 @@ import pandas as pd
 from ..errors import DataError, FormulaError
 from .formula import Formula, Part, RandomTerm, parse_formula
 from .limits import Budget, check_fixed_columns
+from .response import glmm_response
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class ModelData:
     frame: Columns  # the used columns of those rows
     source: pd.DataFrame  # the data as given
     messages: tuple[str, ...] = field(default=())
+    family: str = "gaussian"
+    trials: np.ndarray | None = None  # binomial: trials per row (y is then the proportion), as glmer's weights
     gram: tuple | None = None  # many columns: (X sparse, X'X, its Cholesky factor), made by the rank check
 
 
@@ -187,8 +190,10 @@ def _check_columns(formula: Formula, data: pd.DataFrame) -> None:
         )
 
 
-def _response(data: pd.DataFrame, name: str) -> np.ndarray:
+def _response(data: pd.DataFrame, name: str, family: str = "gaussian") -> np.ndarray:
     col = data[name]
+    if family == "binomial" and (pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col)):
+        return col  # a two-level factor or TRUE/FALSE: checked in glmm_response
     if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
         raise DataError(
             f"The response '{name}' is not numeric (it holds values such as "
@@ -263,18 +268,30 @@ def z_columns(md: ModelData) -> tuple[np.ndarray, list[str]]:
 
 
 # -- public ----------------------------------------------------------------------------------
-def build_model_data(formula: str | Formula, data: pd.DataFrame, budget: Budget | None = None) -> ModelData:
-    """The model's matrices; a fixed part past the budget (limits.py) is refused before X is made."""
+def build_model_data(formula: str | Formula, data: pd.DataFrame, family: str = "gaussian",
+                     budget: Budget | None = None) -> ModelData:
+    """family 'binomial' or 'poisson' (a glmer model): the response is checked for that family, a
+    cbind(k, n - k) response becomes proportions with trials, and a grouping factor may have one
+    level per row (an observation-level random effect, as glmer allows). A fixed part past the
+    budget (limits.py; default from the environment) is refused before X is made."""
     f = parse_formula(formula) if isinstance(formula, str) else formula
     if not isinstance(data, pd.DataFrame):
         raise DataError("The data must be a table (a pandas DataFrame).")
+    if f.binomial and family != "binomial":
+        raise FormulaError("cbind(successes, failures) is a binomial response in counts: fit it with "
+                           "family='binomial' (a generalized mixed model, as glmer).")
     _check_columns(f, data)
-    _response(data, f.response)  # a non-numeric response is refused before anything else
+    _response(data, f.response, family)  # a non-numeric response is refused before anything else
     frame, rows, notes = _drop_incomplete(f, data)
     n = len(frame)
     if n == 0:
         raise DataError("No row has a value in every column the model uses, so there is nothing to fit.")
-    y = frame[f.response].to_numpy(dtype=float)
+    trials = None
+    if family == "gaussian":
+        y = frame[f.response].to_numpy(dtype=float)
+    else:
+        y, trials, more = glmm_response(f, frame, family)
+        notes += more
 
     _check_fixed(f.fixed, frame)
     check_fixed_columns(f.fixed, frame, _is_factor, budget or Budget.from_env())
@@ -308,17 +325,18 @@ def build_model_data(formula: str | Formula, data: pd.DataFrame, budget: Budget 
                 f"The grouping factor '{t.group}' has only one level. A random effect describes how groups "
                 "differ, so it needs at least two groups (five or more to estimate the variance well)."
             )
-        if t.nlevels >= n:
+        if t.nlevels > n or (t.nlevels == n and family == "gaussian"):
             raise DataError(
                 f"Every group of '{t.group}' has a single observation ({t.nlevels} groups for {n} rows), so "
                 "the group effect cannot be told apart from the residual. Each group needs repeated measurements."
             )
-        if t.nlevels * t.q >= n and t.q > 1:
+        if t.q > 1 and (t.nlevels * t.q > n or (t.nlevels * t.q == n and family == "gaussian")):
             raise DataError(
                 f"The term ({' + '.join(t.columns)} | {t.group}) has {t.nlevels * t.q} random effects for "
                 f"{n} observations: more random effects than data. Use a simpler random term, e.g. (1 | {t.group})."
             )
-    return ModelData(f, y, X, tuple(names), tuple(terms), rows, frame, data, tuple(notes), tuple(gram) or None)
+    return ModelData(f, y, X, tuple(names), tuple(terms), rows, frame, data, tuple(notes), family, trials,
+                     tuple(gram) or None)
 
 
 def reproduces_every_row(md: ModelData) -> bool:

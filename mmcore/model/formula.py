@@ -3,9 +3,12 @@
 Nothing here evaluates anything: a formula is read token by token against a small grammar, so
 `__import__('os')` or `open(...)` are refused as unknown names or as unsupported syntax, never run.
 
-Grammar (lme4's, restricted to what a linear mixed model needs)::
+Grammar (lme4's, restricted to what a mixed model needs)::
 
-    formula  := name '~' rhs
+    formula  := response '~' rhs
+    response := name | 'cbind' '(' name ',' name ['-' name] ')'
+                                              binomial counts: cbind(successes, failures) or
+                                              cbind(successes, total - successes); names only
     rhs      := ['-'] item (('+' | '-') item)*
     item     := '0' | '1' | '(' rand ')' | product
     product  := inter ('*' inter)*            a*b = a + b + a:b
@@ -58,14 +61,18 @@ class RandomTerm:
 @dataclass(frozen=True)
 class Formula:
     text: str
-    response: str
+    response: str  # for cbind(k, ...) the successes column
     fixed: Part
     random: tuple[RandomTerm, ...]
+    # cbind(k, f): ("failures", f); cbind(k, n - k): ("total", n); None for a plain response
+    binomial: tuple[str, str] | None = None
 
     @property
     def variables(self) -> list[str]:
         """Every column the formula uses, response first, each once."""
         seen: dict[str, None] = {self.response: None}
+        if self.binomial:
+            seen[self.binomial[1]] = None
         for part in [self.fixed] + [r.lhs for r in self.random]:
             for term in part.terms:
                 seen.update(dict.fromkeys(term))
@@ -164,8 +171,10 @@ class _Parser:
                     raise FormulaError("A random-effects term cannot be subtracted.")
                 random.extend(self.random_term())
             else:
-                if tok is None or tok in "+-*:/|~)" or tok == "||":
-                    raise FormulaError(f"In the formula '{self.text}' a term is missing before '{tok or 'the end'}'.")
+                if tok is None:
+                    raise FormulaError(f"The formula '{self.text}' ends too early: a term is missing at the end.")
+                if tok in "+-*:/|~)" or tok == "||":
+                    raise FormulaError(f"In the formula '{self.text}' a term is missing before '{tok}'.")
                 product = self.product()
                 if sign == "+":
                     terms.extend(t for t in product if t not in terms)
@@ -239,7 +248,7 @@ class _Parser:
         if self.peek() != ")":
             raise FormulaError(
                 f"In the formula '{self.text}' a parenthesis in the fixed part may hold only a sum of terms, "
-                "such as (a + b) * c; I found '" + (self.peek() or "the end") + "'."
+                "such as (a + b) * c; " + (f"I found '{self.peek()}'." if self.peek() else "it is never closed.")
             )
         self.take(")")
         return terms
@@ -312,6 +321,9 @@ def parse_formula(text: str) -> Formula:
 def _parse(text: str) -> Formula:
     if len(text) > 2000:
         raise FormulaError("The formula is too long (over 2000 characters).")
+    cbind = _CBIND_START.match(text)
+    if cbind:
+        return _binomial_formula(text)
     call = _CALL.search(re.sub(r"`[^`]*`", "``", text))
     if call:  # say "function" before the tokenizer trips over the call's arguments
         raise FormulaError(
@@ -319,3 +331,29 @@ def _parse(text: str) -> Formula:
             "not functions: make a new column in your data instead."
         )
     return _Parser(text.strip()).formula()
+
+
+_QNAME = rf"(`[^`]+`|{NAME})"
+_CBIND_START = re.compile(r"\s*cbind\s*\(")
+_CBIND = re.compile(rf"\s*cbind\s*\(\s*{_QNAME}\s*,\s*{_QNAME}\s*(?:-\s*{_QNAME}\s*)?\)\s*(~.*)$", re.S)
+
+
+def _binomial_formula(text: str) -> Formula:
+    """cbind(k, f) or cbind(k, n - k) left of '~': binomial counts, read as names (never evaluated)."""
+    m = _CBIND.match(text)
+    if not m:
+        raise FormulaError(
+            "A binomial response in counts is written cbind(successes, failures) or cbind(successes, total - "
+            "successes), with column names only, e.g. cbind(incidence, size - incidence) ~ period + (1 | herd)."
+        )
+    successes, other, minus, rest = (g.strip("`") if g else g for g in m.groups())
+    if minus is not None and minus != successes:
+        raise FormulaError(
+            f"In cbind({successes}, {other} - {minus}) the second part must be the failures: total minus the "
+            f"successes, i.e. cbind({successes}, {other} - {successes})."
+        )
+    if successes == other:
+        raise FormulaError("cbind(successes, failures) needs two different columns.")
+    parsed = _Parser(f"`{successes}` {rest}".strip()).formula()
+    kind = "total" if minus is not None else "failures"
+    return Formula(text.strip(), successes, parsed.fixed, parsed.random, (kind, other))
