@@ -29,6 +29,9 @@ chromium:
 	  fi; \
 	fi
 
+# One BLAS thread per app process (measured: README, "BLAS threads"); lab.server sets it when unset.
+export OPENBLAS_NUM_THREADS ?= 1
+
 run: $(VENV)/.runtime
 	$(PY) -m lab.server --server.port $(PORT)
 
@@ -43,6 +46,7 @@ test: $(VENV)/.test chromium
 bench: $(VENV)/.test
 	OPENBLAS_NUM_THREADS=1 $(PY) bench/engine.py
 	OPENBLAS_NUM_THREADS=1 $(PY) bench/planning.py
+	OPENBLAS_NUM_THREADS=1 $(PY) bench/scale.py
 	$(PY) bench/pages.py
 	$(PY) bench/upload.py
 	$(PY) bench/load.py --page random-slopes

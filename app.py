@@ -1,9 +1,14 @@
 """Mixed Models Lab: the entry point. Navigation over the lessons, grouped as a course."""
+from pathlib import Path
+
 import streamlit as st
 
 import lab
 
-st.set_page_config(page_title="Mixed Models Lab", page_icon=":material/monitoring:", layout="wide")
+# The favicon is a file the app serves itself (scripts/make_favicon.py): a Material icon as page_icon
+# is fetched by the browser from Google's font CDN, and nothing may leave the machine.
+st.set_page_config(page_title="Mixed Models Lab", page_icon=str(Path(__file__).parent / "lab" / "assets" / "favicon.png"),
+                   layout="wide")
 
 # Each page gets a URL of its own, hyphenated: a first request for /random_intercepts would match the
 # file pages/random_intercepts.py, and Streamlit would run that file alone (its older, file-based page

@@ -164,10 +164,12 @@ def main() -> None:
     ap.add_argument("--root", default=None, help="run the app in this directory instead")
     ap.add_argument("--processes", type=int, default=1, help="app processes behind HAProxy (needs haproxy)")
     ap.add_argument("--details", action="store_true", help="servers send full error details (to debug)")
+    ap.add_argument("--blas-threads", default="", help="OPENBLAS_NUM_THREADS of the servers ('default': unset)")
     args = ap.parse_args()
     extra = ["--client.showErrorDetails", "full"] if args.details else None
-    server = running(extra, root=args.root) if args.processes == 1 else \
-        running_behind_haproxy(args.processes, args.root, extra)
+    env = {"OPENBLAS_NUM_THREADS": args.blas_threads} if args.blas_threads else None
+    server = running(extra, root=args.root, env=env) if args.processes == 1 else \
+        running_behind_haproxy(args.processes, args.root, extra, env=env)
     with server as (url, procs):
         procs = procs if isinstance(procs, list) else [procs]
         proc = procs[0]
@@ -189,7 +191,8 @@ def main() -> None:
         out = asyncio.run(load(url, args.page, args.sessions, args.moves, args.interval))
         wall = time.perf_counter() - t0
         peak = sum(memory_kb(p.pid, "VmHWM") for p in procs)
-    print(f"{args.page}, {args.processes} process{'es' if args.processes > 1 else ''}: "
+    print(f"{args.page}, {args.processes} process{'es' if args.processes > 1 else ''}, OPENBLAS_NUM_THREADS="
+          f"{args.blas_threads or '(as the environment)'}: "
           f"{args.sessions} sessions x {args.moves} slider moves every ~{args.interval:g} s "
           f"({len(out['rerun'])} reruns in {wall:.0f} s)")
     print(f"  first run     p50 {pct(out['first'], 50):7.0f} ms   p95 {pct(out['first'], 95):7.0f} ms")

@@ -18,11 +18,13 @@ RSCRIPT = shutil.which("Rscript")
 
 
 def r_median_seconds(frames: dict[str, pd.DataFrame], setup: str, expressions: dict[str, str],
-                     repeat: int = 20, factors: dict[str, list[str]] | None = None) -> dict[str, float | None]:
+                     repeat: int = 20, factors: dict[str, list[str]] | None = None,
+                     once: bool = False) -> dict[str, float | None]:
     """Wall time (s) of one run of each R expression: the median of three timings of `repeat` runs
     in a loop, divided by `repeat` (R's clock ticks in milliseconds), after one warm-up run.
     frames are written as CSVs and read into R variables of the same names; `factors` names the
-    columns to make factors; `setup` runs once (library calls)."""
+    columns to make factors; `setup` runs once (library calls). once=True: a single timed run, no
+    warm-up (fits that take seconds to minutes)."""
     if RSCRIPT is None:
         return {k: None for k in expressions}
     with tempfile.TemporaryDirectory() as tmp:
@@ -35,6 +37,9 @@ def r_median_seconds(frames: dict[str, pd.DataFrame], setup: str, expressions: d
                 lines.append(f"{name}${col} <- factor({name}${col})")
         lines.append("out <- list()")
         for key, expr in expressions.items():
+            if once:
+                lines.append(f'out[["{key}"]] <- system.time(suppressWarnings(suppressMessages({expr})))[["elapsed"]]')
+                continue
             lines += [
                 f"f <- function() {{ {expr} }}",
                 "invisible(suppressWarnings(suppressMessages(f())))",
@@ -46,7 +51,7 @@ def r_median_seconds(frames: dict[str, pd.DataFrame], setup: str, expressions: d
         script = Path(tmp) / "bench.R"
         script.write_text("\n".join(lines))
         try:
-            done = subprocess.run([RSCRIPT, str(script)], capture_output=True, text=True, timeout=1800)
+            done = subprocess.run([RSCRIPT, str(script)], capture_output=True, text=True, timeout=3600)
             result = json.loads(done.stdout.strip().splitlines()[-1])
         except (subprocess.SubprocessError, json.JSONDecodeError, IndexError):
             return {k: None for k in expressions}
@@ -55,3 +60,31 @@ def r_median_seconds(frames: dict[str, pd.DataFrame], setup: str, expressions: d
 
 def fmt_ms(seconds: float | None) -> str:
     return "no R" if seconds is None else f"{seconds * 1e3:8.1f} ms"
+
+
+def r_fits_once(frames: dict[str, pd.DataFrame], fits: dict[str, str],
+                factors: dict[str, list[str]] | None = None) -> dict[str, tuple[float, float] | None]:
+    """lme4 fits that take seconds to minutes: one timed run of each lmer() call, and the criterion
+    it reached (REML criterion or ML deviance), so the benchmark prints lme4's optimum beside ours."""
+    if RSCRIPT is None:
+        return {k: None for k in fits}
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = ["suppressMessages(library(lme4))"]
+        for name, frame in frames.items():
+            path = Path(tmp) / f"{name}.csv"
+            frame.to_csv(path, index=False)
+            lines.append(f'{name} <- read.csv("{path}")')
+            lines += [f"{name}${c} <- factor({name}${c})" for c in (factors or {}).get(name, [])]
+        lines.append("out <- list()")
+        for key, expr in fits.items():
+            lines += [f"t <- system.time(m <- suppressWarnings(suppressMessages({expr})))[['elapsed']]",
+                      f'out[["{key}"]] <- c(t, if (isREML(m)) REMLcrit(m) else deviance(m))']
+        lines.append('cat(jsonlite::toJSON(out, digits = NA))')
+        script = Path(tmp) / "fits.R"
+        script.write_text("\n".join(lines))
+        try:
+            done = subprocess.run([RSCRIPT, str(script)], capture_output=True, text=True, timeout=3600)
+            result = json.loads(done.stdout.strip().splitlines()[-1])
+        except (subprocess.SubprocessError, json.JSONDecodeError, IndexError):
+            return {k: None for k in fits}
+    return {k: (tuple(float(v) for v in result[k]) if k in result else None) for k in fits}

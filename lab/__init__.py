@@ -2,7 +2,7 @@
 that imports streamlit; mmcore never imports it.
 
 Pages `import lab` and use the names below. Modules: page (the frame of a page, presenter mode),
-links (views as URLs), sidebar (the data source and the truth's sliders), widgets (shared
+links (views as URLs), progress (a learner's progress kept in the browser), sidebar (the data source and the truth's sliders), widgets (shared
 elements), runs (explicitly started simulations), checks (quizzes), course (the lessons in order),
 cache (data, fits and figures shared by all sessions), server (starting the app).
 """
@@ -12,6 +12,7 @@ from lab.cache import (
                        DataSpec,
                        get_centring,
                        get_centring_figure,
+                       get_acf,
                        get_comparison,
                        get_components_figure,
                        get_curves,
@@ -21,6 +22,15 @@ from lab.cache import (
                        get_figure,
                        get_fit,
                        get_incidence_figure,
+                       get_glmm_anova_text,
+                       get_glmm_figure,
+                       get_glmm_fit,
+                       get_methods,
+                       get_attenuation,
+                       get_theory_figure,
+                       get_lme,
+                       get_lme_anova_text,
+                       get_lme_figure,
                        get_matrices,
                        get_pitfall_table,
                        get_predictions,
@@ -37,9 +47,9 @@ from lab.cache import (
                        register_upload,
 )
 from lab.checks import quiz
-from lab.course import CORE, LESSONS, TUTORIAL, page_link, url_path
-from lab.links import bind, page_end
-from lab.page import explain, page_start, scale, steps
+from lab.course import CORE, LESSONS, TUTORIAL, lesson_link, next_up, page_link, url_path
+from lab.links import bind, presenting
+from lab.page import explain, page_end, page_start, scale, steps, stop
 from lab.runs import remember, remembered, run_on_click, run_with_progress
 from lab.sidebar import INTERCEPT_MODELS, TRUTHS, intercept_model, sidebar_data
 from lab.widgets import (
@@ -47,9 +57,12 @@ from lab.widgets import (
                        code_export,
                        fit_or_stop,
                        format_boot_p,
+                       glmm_fit_or_stop,
                        format_p,
                        notes,
+                       plural,
                        pooling_pills,
+                       response_advice,
                        show,
                        styled,
                        table,
@@ -58,12 +71,14 @@ from lab.widgets import (
 
 __all__ = [
     "SIMULATE", "UPLOAD", "DataSpec", "get_comparison", "get_components_figure", "get_curves", "get_curves_figure",
+    "get_glmm_anova_text", "get_glmm_figure", "get_glmm_fit", "get_methods", "get_attenuation", "get_theory_figure",
     "get_data", "get_figure", "get_fit", "get_matrices", "get_predictions", "get_shrinkage_table", "register_upload",
     "get_centring", "get_centring_figure", "get_f_tests", "get_profile", "get_summary_text", "get_t_tests",
     "get_zeta_figure", "get_incidence_figure", "get_variance_shares_figure", "get_variance_table",
-    "get_pitfall_table", "get_relation", "get_reused_labels", "get_se",
-    "quiz", "CORE", "LESSONS", "TUTORIAL", "page_link", "url_path", "bind", "page_end", "explain", "page_start",
+    "get_pitfall_table", "get_relation", "get_reused_labels", "get_se", "get_acf", "get_lme", "get_lme_anova_text", "get_lme_figure",
+    "quiz", "CORE", "LESSONS", "TUTORIAL", "lesson_link", "next_up", "page_link", "url_path", "bind", "presenting",
+    "page_end", "explain", "page_start", "stop",
     "scale", "steps", "remember", "remembered", "run_on_click", "run_with_progress", "INTERCEPT_MODELS", "TRUTHS",
-    "intercept_model", "sidebar_data", "anova_table", "code_export", "fit_or_stop", "format_boot_p", "format_p", "notes",
-    "pooling_pills", "show", "styled", "table", "truth_table",
+    "intercept_model", "sidebar_data", "anova_table", "code_export", "fit_or_stop", "glmm_fit_or_stop", "format_boot_p",
+    "format_p", "notes", "plural", "pooling_pills", "response_advice", "show", "styled", "table", "truth_table",
 ]

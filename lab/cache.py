@@ -19,22 +19,17 @@ import numpy as np
 import pandas as pd
 
 import mmcore
-from mmcore.figures import (
-                            fig_centring,
-                            fig_incidence,
-                            fig_profiles,
-                            fig_surface,
-                            fig_variance_components,
-                            fig_variance_shares,
-                            fig_zeta,
-                            freeze,
-                            styled,
-)
+from lab.worker import fit_isolated
+from mmcore.figures import (fig_centring, fig_incidence, fig_profiles, fig_surface, fig_theory, fig_variance_components,
+                            fig_variance_shares, fig_zeta, freeze, styled)
+from mmcore.glmm.marginal import fit_marginal
 from mmcore.inference.compare import format_anova
 from mmcore.lessons import designs, planning
 from mmcore.lessons.centring import centring_study
+from mmcore.lessons.correlated import acf
 from mmcore.lessons.criteria import criterion_curves
 from mmcore.lessons.inference_tables import t_tests
+from mmcore.lessons.glmm import attenuation_table, compare_methods, theory_curves
 from mmcore.lessons.matrices import marginal
 from mmcore.lessons.pooling import pooling
 from mmcore.lessons.shrinkage import shrinkage_intercepts
@@ -45,6 +40,7 @@ SIMULATORS = {
     "slopes": mmcore.simulate_slopes,
     "shrinkage": lambda ratio, sigma, **kw: mmcore.simulate_intercepts(sigma_b=ratio * sigma, sigma=sigma, beta0=100.0,
                                                                        beta1=0.0, **kw),
+    "trees": mmcore.simulate_trees,
     "icc": lambda icc, **kw: mmcore.simulate_intercepts(sigma_b=10 * icc**0.5, sigma=10 * (1 - icc) ** 0.5,
                                                          beta0=50.0, beta1=0.0, **kw),
     "tests": lambda n_blocks, effect, sigma_block, sigma, **kw: mmcore.simulate_blocks(
@@ -54,6 +50,7 @@ SIMULATORS = {
                                                        for k, v in kw.items()}),
     "crossed": lambda n_subjects, n_items, **kw: mmcore.simulate_crossed(int(n_subjects), int(n_items), **kw),
     "planning": lambda n_groups, n_per_group, **kw: planning.example_study(int(n_groups), int(n_per_group), **kw),
+    "binary": mmcore.simulate_binary,
 }
 
 
@@ -121,8 +118,28 @@ def _made_data(spec: DataSpec) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1024)
-def get_fit(spec: DataSpec, formula: str, reml: bool = True) -> mmcore.LmmFit:
+def _fit(spec: DataSpec, formula: str, reml: bool) -> mmcore.LmmFit:
     return mmcore.fit(formula, get_data(spec), reml=reml)
+
+
+_UPLOAD_FITS: OrderedDict = OrderedDict()
+MAX_UPLOAD_FITS = 32
+
+
+def get_fit(spec: DataSpec, formula: str, reml: bool = True, progress=None) -> mmcore.LmmFit:
+    """The fit of a model to these data, shared by every session. Users' tables are fitted under the
+    resource budget, large ones in a limited worker process (lab/worker.py); progress(text, share)
+    hears how a worker fit is going."""
+    if spec.dataset != UPLOAD:
+        return _fit(spec, formula, reml)
+    key = (spec, formula, reml)
+    found = _UPLOAD_FITS.get(key)
+    if found is None:
+        found = fit_isolated(formula, get_data(spec), reml, progress=progress)
+        _UPLOAD_FITS[key] = found
+        while len(_UPLOAD_FITS) > MAX_UPLOAD_FITS:
+            _UPLOAD_FITS.popitem(last=False)
+    return found
 
 
 @lru_cache(maxsize=1024)
@@ -267,3 +284,65 @@ def get_pitfall_table(spec: DataSpec, right: str, wrong: str, outer: str, inner:
     """The nested model and the crossed one that reused labels make, side by side."""
     return designs.pitfall_table({"right": (get_fit(spec, right), outer, f"{inner}:{outer}"),
                                   "wrong": (get_fit(spec, wrong), outer, inner)})
+# -- generalized mixed models (glmer): fits, figures, the lesson's tables ----------------------------
+@lru_cache(maxsize=512)
+def get_glmm_fit(spec: DataSpec, formula: str, family: str, nagq: int = 1, link: str | None = None):
+    return mmcore.fit(formula, get_data(spec), family=family, nagq=nagq, link=link)
+
+
+@lru_cache(maxsize=1024)
+def get_glmm_figure(builder, spec: DataSpec, formula: str, family: str, nagq: int = 1, link: str | None = None,
+                    scale: float = 1.0, options: tuple = ()):
+    """builder(glmm fit, **options), built once and shared, as get_figure."""
+    return freeze(styled(builder(get_glmm_fit(spec, formula, family, nagq, link), **dict(options)), scale))
+
+
+@lru_cache(maxsize=256)
+def get_theory_figure(beta0: float, beta1: float, sigma: float, link: str, scale: float = 1.0):
+    return freeze(styled(fig_theory(theory_curves(beta0, beta1, sigma, link), link, sigma), scale))
+
+
+@lru_cache(maxsize=128)
+def get_methods(spec: DataSpec, formula: str, family: str) -> pd.DataFrame:
+    """Laplace, adaptive quadrature and PQL fits of one model, side by side."""
+    return compare_methods(formula, get_data(spec), family)
+
+
+@lru_cache(maxsize=128)
+def get_attenuation(spec: DataSpec, formula: str, family: str) -> pd.DataFrame:
+    fit = get_glmm_fit(spec, formula, family)
+    method = "gee" if fit.trials.max() == 1 or family == "poisson" else "glm"
+    return attenuation_table(fit, fit_marginal(formula, get_data(spec), family, method))
+
+
+@lru_cache(maxsize=256)
+def get_glmm_anova_text(spec: DataSpec, formulas: tuple, names: tuple, family: str) -> str:
+    fits = [get_glmm_fit(spec, f, family) for f in formulas]
+    return format_anova(mmcore.anova(*fits, names=list(names)))
+
+
+# -- models with correlated errors (nlme's lme with corAR1 / corCAR1) ---------------------------------
+@lru_cache(maxsize=512)
+def get_lme(spec: DataSpec, formula: str, correlation: str, time: str | None, reml: bool = True) -> mmcore.LmeFit:
+    return mmcore.fit(formula, get_data(spec), reml=reml, correlation=correlation, time=time)
+
+
+@lru_cache(maxsize=256)
+def get_lme_figure(builder, spec: DataSpec, formula: str, correlation: str, time: str | None, scale: float = 1.0,
+                   options: tuple = ()):
+    """As get_figure, for a model with correlated errors."""
+    return freeze(styled(builder(get_lme(spec, formula, correlation, time), **dict(options)), scale))
+
+
+@lru_cache(maxsize=256)
+def get_lme_anova_text(spec: DataSpec, formula: str, correlation: str, time: str | None, reml: bool = True) -> str:
+    """nlme's anova(m0, m1): the model without the correlation against the model with it."""
+    return format_anova(mmcore.anova(get_fit(spec, formula, reml), get_lme(spec, formula, correlation, time, reml),
+                                     names=["m0", "m1"]))
+
+
+@lru_cache(maxsize=256)
+def get_acf(spec: DataSpec, formula: str, correlation: str | None, time: str | None, residuals: str = "pearson"):
+    """nlme's ACF of a fit's residuals (correlation None: the model with independent errors)."""
+    fit = get_fit(spec, formula) if correlation is None else get_lme(spec, formula, correlation, time)
+    return acf(fit, residuals, time=time)

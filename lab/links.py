@@ -1,16 +1,111 @@
-"""Views as links: widgets bound to the URL's query parameters, so that a link reproduces what is on
-screen, and the note on link settings a page could not use."""
+"""Views as links: widgets bound to the URL's query parameters, widgets that go back to a sensible
+value when what they depend on changes (the data set), the percent-encoded "link to this view", and
+the note on link settings a page could not use.
+
+A page's visit starts when it is opened (a link pasted into a new tab, the navigation, the browser's
+back button) and lasts while its widgets rerun it. The URL a visit starts with is read once, at its
+first run: later reruns carry parameters the frontend has not yet dropped (a selection that was
+valid for the old data set), which must neither be applied again nor be reported as ignored.
+"""
 from __future__ import annotations
+
+from urllib.parse import quote, urlencode, urlsplit
 
 import streamlit as st
 
+TRUE = ("1", "true", "yes", "on")
+RUN = "run"  # the link's parameter naming simulations whose results were on screen (lab.runs)
+PROGRESS = "progress"  # a learner's progress code (lab.progress)
+_UNSET = object()
 
-def bind(key: str) -> dict:
-    """Widget arguments that keep its value in the URL: a link reproduces the view."""
-    st.session_state.setdefault("_bound", [])
-    if key not in st.session_state["_bound"]:
-        st.session_state["_bound"].append(key)
+
+def current_path() -> str:
+    """The page's path in the app (random-slopes; "" for home; a page run alone under AppTest: "")."""
+    url = st.context.url
+    return urlsplit(url).path.strip("/") if url else ""
+
+
+def start_visit() -> dict[str, list[str]]:
+    """Called first on every run (by lab.page_start): the parameters the visit was opened with."""
+    state = st.session_state
+    path = current_path()
+    state["_new_visit"] = state.get("_visit") != path or "_link_in" not in state
+    if state["_new_visit"]:
+        state["_visit"] = path
+        state["_link_in"] = {k: st.query_params.get_all(k) for k in st.query_params}
+        state["_link_note"] = None
+        state["_link_checked"] = False
+        state["_autorun"] = set(state["_link_in"].get(RUN, []))
+        state["_depends"] = {}
+    state["_bound"] = []
+    state["_runs_shown"] = []
+    return state["_link_in"]
+
+
+def bind(key: str, reset_when=_UNSET, reset_to=_UNSET) -> dict:
+    """Widget arguments that keep its value in the URL: a link reproduces the view.
+
+    reset_when: what the widget's options depend on (the data set, the chosen group). When it changes
+    the widget goes back to reset_to (the value it starts with), instead of keeping a value that no
+    longer fits (an empty selection, the old data set's formula)."""
+    bound = st.session_state.setdefault("_bound", [])
+    if key not in bound:
+        bound.append(key)
+    if reset_when is not _UNSET:
+        depends = st.session_state.setdefault("_depends", {})
+        if key in depends and depends[key] != reset_when:
+            _forget_link_value(key)
+            if reset_to is _UNSET:
+                st.session_state.pop(key, None)
+            else:
+                st.session_state[key] = reset_to
+        depends[key] = reset_when
     return dict(key=key, bind="query-params")
+
+
+def _initial_link_values() -> dict | None:
+    """Streamlit's copy of the URL the visit opened with, from which it seeds bound widgets that are
+    new (streamlit==1.67.0, pinned; None under AppTest, which has no URL)."""
+    try:
+        from streamlit.runtime.state.session_state_proxy import get_session_state
+
+        with get_session_state().query_params() as params:
+            return params._initial_query_params
+    except (AttributeError, RuntimeError):
+        return None
+
+
+def _forget_link_value(key: str) -> None:
+    """A bound widget that is new (a slider whose range changed is a new widget) is seeded from the
+    URL the visit opened with: after a reset, that old value must not come back."""
+    initial = _initial_link_values()
+    if initial is not None:
+        initial.pop(key, None)
+
+
+def show_in_address_bar(key: str, value: bool) -> None:
+    """Put a bound toggle's value into the address bar now (Streamlit does it only at the next rerun),
+    so that a reload right after opening a page keeps it. Only at a visit's first run, when Streamlit's
+    copy of the address bar is fresh: sending a stale copy would undo what the browser already shows."""
+    try:
+        from streamlit.runtime.state.session_state_proxy import get_session_state
+
+        with get_session_state().query_params() as params:
+            if not params.has_param(key):
+                params.set_corrected_value(key, value, "bool_value")  # streamlit==1.67.0 (pinned)
+    except (AttributeError, RuntimeError):
+        pass
+
+
+def rewrite_link_value(key: str, value: str) -> None:
+    """Read a link's value in the form its widget understands (present=1 as present=true)."""
+    initial = _initial_link_values()
+    if initial is not None and key in initial:
+        initial[key] = [value]
+
+
+def presenting() -> bool:
+    return bool(st.session_state.get("present"))
 
 
 def _as_text(value) -> list[str]:
@@ -27,23 +122,66 @@ def _as_text(value) -> list[str]:
 
 
 def _same(given: list[str], value) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, (list, tuple)) and not value:
+        return all(g == "" for g in given)
     try:
         return [float(g) for g in given] == [float(v) for v in _as_text(value)]
     except ValueError:
         return [g.lower() for g in given] == [v.lower() for v in _as_text(value)]
 
 
-def page_end() -> None:
-    """Call last: a note on link parameters that were ignored, and the link to this view."""
-    incoming = st.session_state.get("_incoming", {})
-    bound = st.session_state.get("_bound", [])
+def view_params() -> list[tuple[str, str]]:
+    """The view as (parameter, value) pairs: presenter mode, every bound widget on screen, and the
+    simulations whose results are shown (a list repeats its parameter; an empty list is `key=`)."""
+    state = st.session_state
+    params = [("present", "1")] if presenting() else []
+    for key in state.get("_bound", []):
+        if key == "present" or key not in state or state[key] is None:
+            continue
+        values = _as_text(state[key])
+        params += [(key, v) for v in values] if values else [(key, "")]
+    params += [(RUN, key) for key in state.get("_runs_shown", [])]
+    return params
+
+
+def view_link() -> str:
+    """The link to this view: the page's own path, every value percent-encoded (a '+' stays a plus, a
+    space cannot cut the link in a chat message, parentheses cannot end it in a mail program)."""
+    parts = urlsplit(st.context.url or "")
+    origin = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+    path = "/" + current_path() if current_path() else "/"
+    base = parts.path.rstrip("/")
+    if current_path() and base.endswith("/" + current_path()):
+        base = base[: -len(current_path()) - 1]
+    query = urlencode(view_params(), quote_via=quote, safe="")
+    return f"{origin}{base}{path}" + (f"?{query}" if query else "")
+
+
+def ignored_settings() -> str | None:
+    """Link parameters this visit was opened with that the page could not use (checked once, at the
+    visit's first run: later parameters come from the page itself)."""
+    state = st.session_state
+    if state.get("_link_checked"):
+        return state.get("_link_note")
+    state["_link_checked"] = True
+    incoming = state.get("_link_in", {})
+    bound = set(state.get("_bound", [])) | {"present", RUN, PROGRESS}
     unknown = [k for k in incoming if k not in bound]
-    invalid = [k for k in incoming if k in bound and not _same(incoming[k], st.session_state.get(k))]
-    if unknown or invalid:
-        parts = ([f"unknown: {', '.join(unknown)}"] if unknown else []) + \
-                ([f"not valid here: {', '.join(invalid)}"] if invalid else [])
-        st.sidebar.caption(f"Some link settings were ignored ({'; '.join(parts)}).")
-    query = "&".join(f"{k}={v}" for k in bound if k in st.session_state for v in _as_text(st.session_state[k]))
-    base = (st.context.url or "").split("?")[0]
-    st.sidebar.caption("Link to this view:")
-    st.sidebar.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
+    invalid = [k for k in incoming if k in bound - {"present", RUN, PROGRESS} and not _same(incoming[k], state.get(k))]
+    if incoming.get("present") and incoming["present"][-1].lower() not in TRUE + ("0", "false", "no", "off"):
+        invalid.append("present")
+    parts = ([f"unknown: {', '.join(unknown)}"] if unknown else []) + \
+            ([f"not valid here: {', '.join(invalid)}"] if invalid else [])
+    state["_link_note"] = f"Some link settings were ignored ({'; '.join(parts)})." if parts else None
+    return state["_link_note"]
+
+
+def show_link() -> None:
+    """The sidebar's note on ignored settings and the link to this view."""
+    note = ignored_settings()
+    if note:
+        st.sidebar.caption(note)
+    st.sidebar.caption("Link to this view (it reproduces what is on screen):")
+    st.sidebar.code(view_link(), language=None, wrap_lines=True)

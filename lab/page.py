@@ -1,43 +1,101 @@
-"""The frame of every page: what it calls first and last, presenter mode (large fonts and figures for
-a projector, long explanations folded), and the guided path."""
+"""The frame of every page: what it calls first (page_start) and last (page_end), presenter mode
+(text, equations and charts a back row can read, long explanations folded, the sidebar out of the
+way), and the guided path."""
 from __future__ import annotations
+
+from typing import NoReturn
 
 import streamlit as st
 
-from lab.links import bind, page_end  # noqa: F401  (page_end: a page's last call)
+from lab import course, links, progress
+from lab.links import bind
 
+# Presenter mode: the main area only (the sidebar keeps its size, so its navigation names fit when a
+# lecturer opens it). Body text 1.45rem (23 px); equations larger than the text around them (KaTeX
+# draws at 1.21em of its container); captions 1.2rem. Columns that hold charts are stacked below
+# 1600 px of width: two charts side by side on a 1280 px screen leave each plot too narrow to read.
 PRESENTER_CSS = """<style>
-[data-testid="stMainBlockContainer"] { max-width: 100%; padding-left: 2rem; padding-right: 2rem; }
-[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.45rem; line-height: 1.5; }
-h1 { font-size: 3.4rem !important; } h2, h3 { font-size: 2.3rem !important; }
-[data-testid="stWidgetLabel"] p { font-size: 1.25rem !important; }
-code { font-size: 1.15rem !important; }
+[data-testid="stMainBlockContainer"] { max-width: 100%; padding-left: 2rem; padding-right: 2rem; padding-top: 3.5rem; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] li { font-size: 1.45rem; line-height: 1.5; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] td,
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] th,
+[data-testid="stMain"] [data-testid="stTable"] td, [data-testid="stMain"] [data-testid="stTable"] th { font-size: 1.25rem; }
+[data-testid="stMain"] h1 { font-size: 3.2rem !important; }
+[data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2.2rem !important; }
+[data-testid="stMain"] .katex-display > .katex { font-size: 1.75rem; white-space: normal; }
+[data-testid="stMain"] .katex-display > .katex > .katex-html { white-space: normal; }
+[data-testid="stMain"] [data-testid="stCaptionContainer"],
+[data-testid="stMain"] [data-testid="stCaptionContainer"] p { font-size: 1.2rem; }
+[data-testid="stMain"] [data-testid="stWidgetLabel"] p { font-size: 1.35rem !important; }
+[data-testid="stMain"] [data-testid="stExpander"] summary p { font-size: 1.35rem; }
+[data-testid="stMain"] [data-testid="stMultiSelectTagsContainer"] [data-tag] > span { font-size: 1.1rem; }
+[data-testid="stMain"] [data-testid="stSelectbox"] input, [data-testid="stMain"] [data-testid="stNumberInput"] input,
+[data-testid="stMain"] [data-testid="stTextInput"] input, [data-testid="stMain"] [data-testid="stSlider"] [data-testid="stSliderThumbValue"],
+[data-testid="stMain"] [data-testid="stSlider"] [data-testid="stSliderTickBar"] div { font-size: 1.2rem; }
+[data-testid="stMain"] [data-testid="stButtonGroup"] [data-testid="stMarkdownContainer"] p { font-size: 1.25rem; }
+[data-testid="stMain"] [data-testid="stButtonGroup"] > div { flex-wrap: wrap; }
+[data-testid="stMain"] [data-testid="stAlertContainer"] p { font-size: 1.3rem; overflow-wrap: anywhere; }
+[data-testid="stMain"] code { font-size: 1.1rem !important; }
+[data-testid="stMain"] [data-testid="stTab"] p { font-size: 1.35rem !important; }
+[data-testid="stMain"] [data-testid="stPageLink"] p { font-size: 1.4rem; }
+@media (max-width: 1600px) {
+  [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.stPlotlyChart) { flex-direction: column; }
+  [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.stPlotlyChart) > [data-testid="stColumn"] { width: 100%; flex: 1 1 auto; }
+}
+</style>"""
+# Both modes: a long word (a formula, a column name) wraps inside its message box instead of running off it.
+COMMON_CSS = """<style>
+[data-testid="stAlertContainer"] p { overflow-wrap: anywhere; }
 </style>"""
 
 
 def page_start() -> None:
-    """Call first on every page: remembers the URL's parameters (a widget drops the ones it cannot
-    use, silently) and sets up presenter mode, a sidebar toggle or ?present=1."""
-    incoming = {k: st.query_params.get_all(k) for k in st.query_params}
-    if "present" not in st.session_state and incoming.get("present", [""])[-1].lower() in ("1", "yes", "on"):
-        st.session_state["present"] = True  # ?present=1, as a lecturer would type it (the toggle reads 'true')
-        incoming["present"] = ["true"]
-    st.session_state["_incoming"] = incoming
-    st.session_state["_bound"] = []
-    st.sidebar.toggle("Presenter mode", help="Large fonts and figures for a projector; long explanations folded",
-                      **bind("present"))
-    if st.session_state.get("present"):
+    """Call first on every page: the visit's link parameters, presenter mode (a sidebar toggle, or
+    ?present=1 in a link), and the learner's progress kept in this browser."""
+    incoming = links.start_visit()
+    progress.load()
+    # ?present=1, as a lecturer types it: the toggle's own URL form is 'true', and Streamlit would drop '1'
+    asked = incoming.get("present", [""])[-1].lower()
+    if asked in links.TRUE and asked != "true":
+        links.rewrite_link_value("present", "true")
+    was_on = bool(st.session_state.get("_presenting"))
+    if was_on and st.session_state["_new_visit"] and "present" not in incoming:
+        st.session_state["present"] = True  # the next page of a lecture stays in presenter mode
+    on = st.sidebar.toggle("Presenter mode", help="Large fonts and charts for a projector, long explanations "
+                           "folded, the sidebar collapsed", **bind("present"))
+    st.session_state["_presenting"] = on
+    if on and was_on and st.session_state["_new_visit"]:
+        links.show_in_address_bar("present", True)
+    st.html(COMMON_CSS)
+    if on:
         st.html(PRESENTER_CSS)
+        if not was_on:  # switched on, or a link opened in presenter mode: out of the audience's way
+            st.set_page_config(initial_sidebar_state="collapsed")
+
+
+def page_end() -> None:
+    """Call last on every page: the next lesson, the link to this view, and the progress kept."""
+    course.next_lesson()
+    links.show_link()
+    progress.save()
+
+
+def stop() -> NoReturn:
+    """End a page's run early (after saying why): its end still comes first, so the link, the way on
+    and the progress are there on every page. Pages call this, never st.stop()."""
+    page_end()
+    st.stop()
 
 
 def scale() -> float:
     """Figure scale: 1, or larger in presenter mode."""
-    return 1.6 if st.session_state.get("present") else 1.0
+    return 1.6 if links.presenting() else 1.0
 
 
 def explain(text: str, title: str = "Explanation") -> None:
     """A long explanation: shown, or folded in presenter mode."""
-    if st.session_state.get("present"):
+    if links.presenting():
         with st.expander(title):
             st.markdown(text)
     else:
@@ -46,5 +104,5 @@ def explain(text: str, title: str = "Explanation") -> None:
 
 def steps(items: list[str]) -> None:
     """The guided path: numbered steps, what to do and what to notice."""
-    with st.expander("Guided path: what to do, what to notice", expanded=not st.session_state.get("present")):
+    with st.expander("Guided path: what to do, what to notice", expanded=not links.presenting()):
         st.markdown("\n".join(f"{i}. {item}" for i, item in enumerate(items, 1)))

@@ -1,5 +1,9 @@
-"""Simulations and bootstraps a student starts explicitly: a progress bar while they run, and the
-result remembered in the session for later reruns."""
+"""Simulations and bootstraps a student starts explicitly: a progress bar while they run, the result
+remembered in the session for later reruns, and in the link to the view.
+
+Every simulation is seeded, so its result is a function of its parameters: results are also kept once
+per server process (bounded), and a link that says a result was on screen (`run=` in lab.links) has
+it computed again, or taken from that store, when the link is opened."""
 from __future__ import annotations
 
 import threading
@@ -9,11 +13,9 @@ import streamlit as st
 
 import mmcore
 
-# Results of explicit runs that every session may see (a planner's grid, run once for a class):
-# by (key, params), newest kept.
-_SHARED: OrderedDict = OrderedDict()
-_SHARED_LOCK = threading.Lock()
-MAX_SHARED = 32
+_SHARED: OrderedDict = OrderedDict()  # (key, params) -> result, for every session of this process
+_SHARED_MAX = 32
+_LOCK = threading.Lock()
 
 
 def run_with_progress(label: str, task, **kwargs):
@@ -28,33 +30,60 @@ def run_with_progress(label: str, task, **kwargs):
 def run_on_click(key: str, params: tuple, button: str, button_key: str, task, label: str = "Simulating",
                  primary: bool = True, shared: bool = False, **kwargs):
     """An explicitly started simulation or bootstrap: its result for these parameters, computed (with
-    a progress bar) when the button is pressed and remembered for later reruns; None before.
-    shared: a result is kept for every session (params must be hashable), so a class that opens the
-    lecturer's link sees the lecturer's run at once instead of each student running it again."""
+    a progress bar) when the button is pressed, or when a link asks for it, and remembered for later
+    reruns; None before. shared: a result any session has run is shown at once, before a click (a
+    planner's grid: a class that opens the lecturer's page sees the lecturer's run)."""
     result = remembered(key, params)
     if result is None and shared:
-        with _SHARED_LOCK:
-            result = _SHARED.get((key, params))
-    if st.button(button, key=button_key, type="primary" if primary else "secondary"):
-        try:
-            result = run_with_progress(label, task, **kwargs)
-        except mmcore.MixedModelError as err:  # settings the model cannot use: say so, keep the page
-            st.error(f"This cannot be run with these settings: {err}")
-            return None
+        result = _shared(key, params)
+        if result is not None:
+            remember(key, params, result)
+    wanted = key in st.session_state.get("_autorun", ())
+    if st.button(button, key=button_key, type="primary" if primary else "secondary") or (wanted and result is None):
+        st.session_state.get("_autorun", set()).discard(key)
+        result = _shared(key, params)
+        if result is None:
+            try:
+                result = run_with_progress(label, task, **kwargs)
+            except mmcore.MixedModelError as err:  # settings the model cannot use: say so, keep the page
+                st.error(f"This cannot be run with these settings: {err}")
+                return None
+            _share(key, params, result)
         remember(key, params, result)
-        if shared:
-            with _SHARED_LOCK:
-                _SHARED[(key, params)] = result
-                while len(_SHARED) > MAX_SHARED:
-                    _SHARED.popitem(last=False)
     return result
 
 
 def remembered(key: str, params: tuple):
-    """A result stored by an explicit run, if it was run with these parameters."""
+    """A result stored by an explicit run, if it was run with these parameters (and it is then on
+    screen: the link to the view says so)."""
     stored = st.session_state.get(f"result:{key}")
-    return stored[1] if stored and stored[0] == params else None
+    if stored and stored[0] == params:
+        shown = st.session_state.setdefault("_runs_shown", [])
+        if key not in shown:
+            shown.append(key)
+        return stored[1]
+    return None
 
 
 def remember(key: str, params: tuple, result) -> None:
     st.session_state[f"result:{key}"] = (params, result)  # own prefix: never a widget's key
+    remembered(key, params)
+
+
+def _shared(key: str, params: tuple):
+    try:
+        with _LOCK:
+            return _SHARED.get((key, params))
+    except TypeError:  # parameters that cannot be a key: computed, not shared
+        return None
+
+
+def _share(key: str, params: tuple, result) -> None:
+    try:
+        with _LOCK:
+            _SHARED[(key, params)] = result
+            _SHARED.move_to_end((key, params))
+            while len(_SHARED) > _SHARED_MAX:
+                _SHARED.popitem(last=False)
+    except TypeError:
+        pass

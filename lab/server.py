@@ -68,13 +68,14 @@ def running(extra: list[str] | None = None, env: dict | None = None, root: str |
 
 
 @contextlib.contextmanager
-def running_behind_haproxy(processes: int, root: str | Path | None = None, extra: list[str] | None = None):
+def running_behind_haproxy(processes: int, root: str | Path | None = None, extra: list[str] | None = None,
+                           env: dict | None = None):
     """`processes` app servers behind HAProxy with cookie stickiness (deploy/haproxy.cfg's setup, on
     free local ports); yields (url, [server processes])."""
     import tempfile
 
     with contextlib.ExitStack() as stack:
-        servers = [stack.enter_context(running(extra=extra, root=root)) for _ in range(processes)]
+        servers = [stack.enter_context(running(extra=extra, root=root, env=env)) for _ in range(processes)]
         port = free_port()
         config = Path(tempfile.mkdtemp()) / "haproxy.cfg"
         lines = (ROOT / "deploy" / "haproxy.cfg").read_text().split("\nbackend app")[0] + "\n"
@@ -97,7 +98,16 @@ def running_behind_haproxy(processes: int, root: str | Path | None = None, extra
             proxy.wait(timeout=10)
 
 
+BLAS_THREADS = "1"  # one BLAS thread per app process: measured with bench/load.py (README, "BLAS threads")
+BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def main() -> int:
+    if not any(v in os.environ for v in BLAS_VARIABLES):
+        # numpy was imported (by the lab package) before this line: its BLAS read the environment
+        # then. Start again with one thread per process, unless the operator chose otherwise.
+        os.environ.update({v: BLAS_THREADS for v in BLAS_VARIABLES})
+        os.execv(sys.executable, [sys.executable, "-m", "lab.server", *sys.argv[1:]])
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
 

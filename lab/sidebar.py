@@ -74,6 +74,18 @@ TRUTHS = {
         "n_groups": ("groups in the example study", 4, 60, 10, 2),
         "n_per_group": ("observations per group in the example", 2, 40, 6, 2),
     },
+    "binary": {
+        "n_groups": ("number of subjects", 5, 100, 30, 1),
+        "n_per_group": ("trials per subject", 2, 30, 6, 1),
+        "beta0": ("intercept beta0 (log odds at x = 0)", -3.0, 3.0, -0.5, 0.1),
+        "beta1": ("slope beta1 (log odds per unit of x)", -3.0, 3.0, 1.0, 0.1),
+        "sigma_b": ("between-subject SD sigma_b", 0.0, 4.0, 1.5, 0.1),
+    },
+    "trees": {
+        "phi": ("share of a year's deviation carried on, phi", 0.0, 1.0, 1.0, 0.05),
+        "sd_tree": ("tree-to-tree SD of the yearly growth", 0.0, 1.0, 0.3, 0.05),
+        "sd_year": ("yearly SD (a year's own deviation)", 0.05, 1.5, 0.5, 0.05),
+    },
     "slopes": {
         "n_groups": ("number of groups", 3, 60, 18, 1),
         "n_per_group": ("observations per group", 3, 20, 10, 1),

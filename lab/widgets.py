@@ -2,19 +2,67 @@
 the truth, and the code export. Streamlit only; the content comes from mmcore and lab.cache."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 import mmcore
-from lab.cache import SIMULATE, UPLOAD, DataSpec, get_anova_text, get_data, get_fit
-from lab.links import bind
+from lab import course
+from lab.cache import SIMULATE, UPLOAD, DataSpec, get_anova_text, get_data, get_fit, get_glmm_fit
+from lab.links import bind, presenting
+from lab.page import stop
 from mmcore.figures import styled as _styled
 from mmcore.lessons import codegen
 
 
 def table(df: pd.DataFrame, digits: int = 4, **kwargs) -> None:
-    """A table rounded for reading. No pandas Styler: it costs tens of ms per rerun."""
-    st.dataframe(df.round(digits), **kwargs)
+    """A table rounded for reading; an empty cell stays empty (Streamlit writes "None" for a missing
+    number). No pandas Styler: it costs tens of ms per rerun."""
+    out = df.round(digits)
+    config = dict(kwargs.pop("column_config", None) or {})
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]) and out[col].isna().any():
+            out[col] = [_number(v, digits) for v in out[col]]
+            config.setdefault(col, st.column_config.TextColumn(alignment="right"))
+        elif not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].astype(object).where(out[col].notna(), "")
+    if presenting():  # a Markdown table takes the presenter's font size (a dataframe is drawn on a canvas)
+        height = kwargs.get("height")
+        with st.container(height=round(height * 1.8) if height else "content", border=False):
+            st.markdown(_markdown_table(df.round(digits), digits, not kwargs.get("hide_index")))
+        return
+    st.dataframe(out, column_config=config or None, **kwargs)
+
+
+def _markdown_table(df: pd.DataFrame, digits: int, index: bool) -> str:
+    """A table as Markdown: numbers right-aligned, an empty cell for a missing one."""
+    def cell(value) -> str:
+        if isinstance(value, (float, np.floating)):
+            return _number(float(value), digits)
+        return "" if value is None or value != value else str(value).replace("|", "\\|")
+
+    columns = ([""] if index else []) + [str(c) for c in df.columns]
+    numeric = ([False] if index else []) + [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
+    rows = [([str(i)] if index else []) + [cell(v) for v in row] for i, row in zip(df.index, df.itertuples(index=False))]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---:" if n else ":---" for n in numeric) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+
+
+def _number(value: float, digits: int) -> str:
+    if value != value:  # NaN: nothing to say in this cell (an F test for the residuals)
+        return ""
+    if value != 0 and abs(value) < 10.0**-digits:
+        return f"{value:.3g}"
+    return np.format_float_positional(round(value, digits), trim="-")
+
+
+def plural(word: str) -> str:
+    """An English plural for a column name in a label: Subjects, Batches, blends."""
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    if len(word) > 1 and word.endswith("y") and word[-2].lower() not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
 
 
 def format_p(p: float) -> str:
@@ -40,12 +88,39 @@ def anova_table(spec: DataSpec, formulas: tuple, names: tuple, refit: bool = Tru
 
 
 def fit_or_stop(spec: DataSpec, formula: str, reml: bool = True) -> mmcore.LmmFit:
-    """The fit, or a clear message and the end of this page's run (never a stack trace)."""
+    """The fit, or a clear message and the end of this page's run (never a stack trace). A large fit of
+    a user's table runs in a worker process (lab/worker.py): a progress bar says how it is going."""
+    bar = None
+
+    def progress(text: str, share: float | None) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = st.progress(0.0, text=text)
+        bar.progress(share or 0.0, text=text)
+
     try:
-        return get_fit(spec, formula, reml)
+        return get_fit(spec, formula, reml, progress=progress)
+    except mmcore.BudgetError as err:
+        st.error(str(err))
+        stop()
     except mmcore.MixedModelError as err:
         st.error(f"This model cannot be fitted: {err}")
-        st.stop()
+        stop()
+    finally:
+        if bar is not None:
+            bar.empty()
+
+
+def glmm_fit_or_stop(spec: DataSpec, formula: str, family: str, nagq: int = 1, link: str | None = None):
+    """A generalized fit (glmer), or a clear message and the end of this page's run."""
+    try:
+        return get_glmm_fit(spec, formula, family, nagq, link)
+    except mmcore.BudgetError as err:
+        st.error(str(err))
+        stop()
+    except mmcore.MixedModelError as err:
+        st.error(f"This model cannot be fitted: {err}")
+        stop()
 
 
 def show(fig, key: str | None = None) -> None:
@@ -55,7 +130,7 @@ def show(fig, key: str | None = None) -> None:
 def notes(fit: mmcore.LmmFit) -> None:
     """Singular fits, convergence, dropped rows and columns, in plain words."""
     for message in fit.messages:
-        (st.warning if "Singular" in message or "converge" in message else st.info)(message)
+        (st.warning if "Singular" in message or "converge" in message or "separated" in message else st.info)(message)
 
 
 POOLING_CHOICES = {"complete pooling": "complete", "no pooling": "none", "partial pooling": "partial"}
@@ -81,7 +156,8 @@ def numbers_as_categories(data: pd.DataFrame, formula: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def code_export(formula: str, spec: DataSpec, reml: bool = True, compare_with: str | None = None) -> None:
+def code_export(formula: str, spec: DataSpec, reml: bool = True, compare_with: str | None = None,
+                family: str = "gaussian", nagq: int = 1, link: str | None = None) -> None:
     """The same model in R (lme4), Python (statsmodels) and mmcore, and the data on screen as CSV
     (after any deletion or rescaling the page made: then the code reads that CSV, not the package's
     data set). compare_with: a smaller model, for lme4's anova() between the two."""
@@ -89,6 +165,13 @@ def code_export(formula: str, spec: DataSpec, reml: bool = True, compare_with: s
     csv_name = f"{spec.dataset if spec.dataset not in (SIMULATE, UPLOAD) else 'your_data' if spec.dataset == UPLOAD else 'simulated'}.csv"
     if spec.transform:
         csv_name = csv_name.replace(".csv", "_edited.csv")
+    if family != "gaussian":
+        with st.expander("Code: this model in R (glmer, glmmPQL) and Python (mmcore, statsmodels' GEE)"):
+            st.markdown(f"**R (lme4, MASS)**\n```r\n{codegen.glmer_code(formula, name, family, nagq, link, csv_name)}```\n"
+                        f"**Python**\n```python\n{codegen.glmm_python_code(formula, family, name, nagq, link, csv_name)}```")
+            st.download_button("Download the data on screen (CSV)", lambda: get_data(spec).to_csv(index=False).encode(),
+                               file_name=csv_name, mime="text/csv", key=f"download_{formula}")
+        return
     factors = numbers_as_categories(get_data(spec), formula)
     with st.expander("Code: this model in R, statsmodels and mmcore"):
         r = (codegen.r_comparison_code(compare_with, formula, name, csv_name) if compare_with
@@ -112,3 +195,31 @@ def truth_table(truth: dict, mapping: dict) -> None:
 def styled(fig, scale_: float):
     """House style for a figure a page builds itself (not from the shared cache)."""
     return _styled(fig, scale_)
+
+
+ADVICE = {  # what a response holds -> which model fits it
+    "binary": "A binary response needs a generalized linear mixed model: choose 'binomial (0/1)' as the response "
+              "distribution (a logistic mixed model, as lme4's `glmer(..., family = binomial)`). A linear model "
+              "treats 0 and 1 as numbers on a line: its predictions can fall below 0 or above 1.",
+    "count": "If these are counts, a generalized linear mixed model fits them better: choose 'Poisson (counts)' as the "
+             "response distribution (lme4's `glmer(..., family = poisson)`). A linear model lets predictions fall "
+             "below 0 and gives every count the same spread.",
+    "text": "A mixed model here needs a numeric response (a two-valued text response: code it 0/1 and use the "
+            "binomial model). Ordered categories need an ordinal mixed model (R's ordinal::clmm), unordered ones a "
+            "multinomial model; neither is in this app.",
+    "constant": "A response with one value has nothing to explain: choose another column.",
+}
+
+
+def response_advice(column: str, kind: str, values) -> None:
+    """What a response that is not a continuous measurement holds, and which model fits it; with a link
+    to the lesson on generalized models once the course has one (lab.course.GLMM_LESSON)."""
+    if kind not in ADVICE:
+        return
+    shown = ", ".join(map(str, sorted(pd.unique(values.dropna()), key=str)[:4]))
+    what = {"binary": "has two values", "count": "holds small whole numbers", "text": "is text",
+            "constant": "has one value"}[kind]
+    st.warning(f"**{column}** {what} ({shown}{', ...' if values.nunique() > 4 else ''}). {ADVICE[kind]}")
+    lesson = course.glmm_lesson()
+    if lesson is not None and kind in ("binary", "count"):
+        course.page_link(lesson[0], f"The lesson on these models: {lesson[1]}", lesson[2])

@@ -15,3 +15,8 @@ class FormulaError(MixedModelError):
 
 class DataError(MixedModelError):
     """The data cannot be fitted with this model (missing response, one group, ...)."""
+
+
+class BudgetError(MixedModelError):
+    """The model is too large for this server's resource budget (mmcore/model/limits.py): the message
+    says what is too big, the estimate against the limit, and what to do."""

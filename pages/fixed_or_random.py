@@ -2,7 +2,7 @@
 import streamlit as st
 
 import lab
-from mmcore.lessons.quiz import FIXED_OR_RANDOM
+from mmcore.lessons import quiz
 
 lab.page_start()
 st.title("Fixed or random?")
@@ -17,23 +17,9 @@ lab.steps([
     "Read the reasoning that appears: it asks *would another study use the same levels?*",
     "Notice that one design can have both: fixed treatments in random blocks.",
 ])
-right = 0
-current = None
-for i, (design, factor, answer, why) in enumerate(FIXED_OR_RANDOM):
-    if design != current:
-        st.subheader(design)
-        current = design
-    choice = st.radio(f"**{factor}**: fixed or random?", ["fixed", "random"], index=None, horizontal=True,
-                      key=f"for_{i}")
-    if choice == answer:
-        right += 1
-        st.success(f"Right: {answer}. {why}")
-    elif choice is not None:
-        st.error(f"Not quite: {answer}. {why}")
-st.markdown(f"**{right} of {len(FIXED_OR_RANDOM)}** right.")
-if right == len(FIXED_OR_RANDOM):
-    st.session_state.setdefault("completed", {})["fixed_or_random"] = True
-    st.caption("Lesson completed in this session.")
+questions = quiz.fixed_or_random()
+right = lab.quiz("fixed_or_random", questions, title=None, heading=lambda q: q.group)
+st.markdown(f"**{right} of {len(questions)}** right.")
 lab.explain(
     "**In lme4.** Fixed effects go in the formula as they are, random effects in parentheses with a bar: "
     "`yield ~ N * P + (1 | block)` fits fixed fertiliser effects and a random block intercept; "

@@ -22,7 +22,7 @@ with left:
 with right:
     st.subheader("The lessons")
     for path, title, icon, goal in lab.LESSONS:
-        lab.page_link(path, f"{title}: {goal}", icon)
+        lab.lesson_link(path, title, icon, goal)
     st.markdown(
         "**How to use it.** Pick data in the sidebar, or *simulate from a truth you choose* and see whether the "
         "model finds it again. Each lesson shows the model as an equation, the fit as lme4 prints it, "

@@ -82,9 +82,11 @@ else:
 
 st.subheader("Why REML: a simulation")
 c1, c2, c3, c4, c5 = st.columns(5)
-params = (c1.number_input("groups", 2, 50, 5, key="mr_groups"), c2.number_input("per group", 2, 50, 4, key="mr_per"),
-          c3.number_input(r"$\sigma_b$", 0.0, 50.0, 10.0, key="mr_sb"), c4.number_input(r"$\sigma$", 0.1, 50.0, 10.0, key="mr_s"),
-          c5.select_slider("data sets", [200, 500, 1000, 2000, 5000], 1000, key="mr_nsim"))
+params = (c1.number_input("groups", 2, 50, 5, **lab.bind("mr_groups")),
+          c2.number_input("per group", 2, 50, 4, **lab.bind("mr_per")),
+          c3.number_input(r"$\sigma_b$", 0.0, 50.0, 10.0, **lab.bind("mr_sb")),
+          c4.number_input(r"$\sigma$", 0.1, 50.0, 10.0, **lab.bind("mr_s")),
+          c5.select_slider("data sets", [200, 500, 1000, 2000, 5000], 1000, **lab.bind("mr_nsim")))
 study = lab.run_on_click("mr_study", params, "Run the simulation", "mr_run", reml_ml_study, n_groups=params[0],
                         n_per_group=params[1], sigma_b=params[2], sigma=params[3], nsim=params[4], seed=1)
 if study is not None:

@@ -29,16 +29,16 @@ if PAIRS[choice] is None:
     dataset = st.sidebar.selectbox("Data", ["sleepstudy", "penicillin", "dyestuff", "pastes", "penicillin_lme4"],
                                    **lab.bind("mc_data"))
     info = mmcore.list_datasets()[dataset]
-    f0 = st.sidebar.text_input("smaller model", info.formula.split("+ (")[0].split("~")[0] + "~ 1 + (1 | "
-                               + info.groups[0] + ")", **lab.bind("mc_f0"))
-    f1 = st.sidebar.text_input("bigger model", info.formula, **lab.bind("mc_f1"))
+    start0 = info.formula.split("~")[0] + "~ 1 + (1 | " + info.groups[0] + ")"
+    f0 = st.sidebar.text_input("smaller model", start0, **lab.bind("mc_f0", reset_when=dataset, reset_to=start0))
+    f1 = st.sidebar.text_input("bigger model", info.formula, **lab.bind("mc_f1", reset_when=dataset, reset_to=info.formula))
 else:
     dataset, f0, f1 = PAIRS[choice]
 spec = lab.DataSpec(dataset)
 m0, m1 = lab.fit_or_stop(spec, f0), lab.fit_or_stop(spec, f1)
 if m0.npar >= m1.npar:
     st.error("The second model must have more parameters than the first (it should contain it).")
-    st.stop()
+    lab.stop()
 ref = lrt_reference(m0, m1)
 random_differs = bool(ref.added_variances or ref.added_covariances)
 
@@ -53,7 +53,7 @@ try:
     table = lab.get_comparison(spec, (f0, f1), ("m0", "m1"))
 except mmcore.MixedModelError as err:
     st.error(str(err))
-    st.stop()
+    lab.stop()
 lab.anova_table(spec, (f0, f1), ("m0", "m1"))
 chisq, df, p = table["Chisq"].iloc[1], int(table["Df"].iloc[1]), table["Pr(>Chisq)"].iloc[1]
 if ref.kind == "not nested":
@@ -138,7 +138,7 @@ c1, c2 = st.columns(2)
 with c1:
     st.markdown("**lm(yield ~ treat + blend)**: blends as fixed effects")
     lab.table(two_way["table"], 4)
-    lab.table(sum_to_zero(pen, "yield", "treat", "blend")[["estimate"]].T, 3)
+    lab.table(sum_to_zero(pen, "yield", "treat", "blend")[["estimate"]], 3)  # a column: fits a half-width screen
     st.caption("Sum-to-zero contrasts: the grand mean, and each level's deviation from it.")
 with c2:
     st.markdown("**lmer(yield ~ treat + (1 | blend))**: blends as random effects")

@@ -43,7 +43,7 @@ st.latex(r"\mathbf{y} = X\boldsymbol\beta + Z\mathbf{b} + \boldsymbol\varepsilon
 st.markdown(f"Group $i$ is a level of **{group}**, $j$ counts its measurements. Every group gets its own "
             r"intercept $b_i$, a draw from one normal distribution: the model estimates its spread $\sigma_b$, "
             f"not a separate number per group. Fitted here: `{formula}`.")
-with st.expander("The picture of it: X and Z for these data", expanded=False):
+with st.expander("The picture of it: X and Z for these data", expanded=False, **lab.bind("ri_xz")):
     cx, cz = st.columns(2)
     with cx:
         lab.show(lab.get_figure(figures.fig_design, spec, formula, scale=lab.scale(), options=(("which", "X"),)), key="X")
@@ -57,7 +57,8 @@ shown = lab.pooling_pills("ri_show", default=("complete pooling", "no pooling", 
 levels = list(fit.ranef[group].index)
 kind, covariate = figures.covariate_kind(fit)
 if kind != "none" and len(levels) > 18:  # a panel per group: a screenful of them
-    chosen = st.multiselect(f"{group} levels shown", levels, default=levels[:12], **lab.bind("ri_groups"))
+    chosen = st.multiselect(f"{lab.plural(group)} shown", levels, default=levels[:12],
+                            **lab.bind("ri_groups", reset_when=tuple(levels), reset_to=levels[:12]))
 else:
     chosen = levels
 lab.show(lab.get_figure(figures.fig_pooling, spec, formula, scale=lab.scale(),
@@ -87,7 +88,7 @@ if spec.simulated:
     lab.truth_table(t, {r"$\beta_0$": ("beta0", fit.fixef.iloc[0]), r"$\beta_1$": ("beta1", fit.fixef.get("x")),
                         r"$\sigma_b$": ("sigma_b", sb), r"$\sigma$": ("sigma", s)})
 
-blups, diag, panels = st.tabs(["BLUPs", "Diagnostics", "All groups in one chart"])
+blups, diag, panels = st.tabs(["BLUPs", "Diagnostics", "All groups in one chart"], **lab.bind("ri_tab"))
 with blups:
     lab.show(lab.get_figure(figures.fig_caterpillar, spec, formula, scale=lab.scale()), key="ri_cat")
     st.caption("Each group's predicted intercept (conditional mode, BLUP) with a 95% interval from its "

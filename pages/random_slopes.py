@@ -93,7 +93,8 @@ if st.toggle("Draw one panel per group", **lab.bind("rs_panels")):
     lab.show(lab.get_figure(figures.fig_panels, spec, formula, scale=lab.scale()), key="rs_lattice")
 
 st.subheader("Predictions with and without the random effects")
-who = st.multiselect(f"{g}s", levels, default=levels[:2], **lab.bind("rs_who"))
+who = st.multiselect(lab.plural(g), levels, default=levels[:2], **lab.bind("rs_who", reset_when=tuple(levels),
+                                                                           reset_to=levels[:2]))
 lab.table(lab.get_predictions(spec, formula, tuple(who), x, g), 1, hide_index=True, height=260)
 lab.explain(
     "**Borrowing strength.** The prediction *with random effects* is this group's own line pulled toward the "

@@ -33,9 +33,11 @@ st.caption(r"The group's own deviation is its mean distance from the population'
 base_table = lab.get_shrinkage_table(spec, formula)
 farthest = str(base_table["own deviation"].abs().idxmax())  # start where shrinkage shows: the group farthest out
 c1, c2 = st.columns(2)
-who = c1.selectbox(f"Delete observations from one {group}", levels, index=levels.index(farthest), **lab.bind("sh_who"))
+who = c1.selectbox(f"Delete observations from one {group}", levels,
+                   **lab.bind("sh_who", reset_when=tuple(levels), reset_to=farthest))
 n_who = int((lab.get_data(spec)[group].astype(str) == who).sum())
-keep = c2.slider(f"observations of {who} kept (spread over its rows)", 1, n_who, min(2, n_who), **lab.bind("sh_keep"))
+keep = c2.slider(f"observations of {who} kept (spread over its rows)", 1, n_who, min(2, n_who),
+                 **lab.bind("sh_keep", reset_when=(tuple(levels), who, n_who), reset_to=min(2, n_who)))
 edited = spec.with_transform(("keep", group, who, keep)) if keep < n_who else spec
 fit = lab.fit_or_stop(edited, formula)
 lab.notes(fit)
@@ -57,7 +59,7 @@ slope_spec = lab.DataSpec("sleepstudy")
 subjects = [str(s) for s in lab.get_fit(slope_spec, "Reaction ~ Days + (Days | Subject)").ranef["Subject"].index]
 c1, c2 = st.columns(2)
 subject = c1.selectbox("Delete days from one subject", subjects, index=subjects.index("335"), **lab.bind("sh_subject"))
-days = c2.slider(f"days of subject {subject} kept", 2, 10, 10, **lab.bind("sh_days"))
+days = c2.slider(f"days of subject {subject} kept", 2, 10, 10, **lab.bind("sh_days", reset_when=subject, reset_to=10))
 slope_spec = slope_spec.with_transform(("keep", "Subject", subject, days)) if days < 10 else slope_spec
 lab.fit_or_stop(slope_spec, "Reaction ~ Days + (Days | Subject)")  # a clear message, not a trace, if it cannot be fitted
 lab.show(lab.get_figure(figures.fig_shrinkage_lines, slope_spec, "Reaction ~ Days + (Days | Subject)", scale=lab.scale(),
@@ -71,9 +73,11 @@ st.markdown("10 individuals, 3 measurements each, SD 10 between and 20 within. E
             "as a **fixed** effect (its own mean) and as a **random** effect (its BLUP); we add up the squared errors "
             "against the true effects, over many simulated data sets.")
 c1, c2, c3, c4, c5 = st.columns(5)
-params = (c1.number_input("individuals", 2, 100, 10, key="sh_n_ind"), c2.number_input("measurements", 2, 50, 3, key="sh_n_rep"),
-          c3.number_input("SD between", 0.0, 100.0, 10.0, key="sh_sd_b"), c4.number_input("SD within", 0.1, 100.0, 20.0, key="sh_sd_w"),
-          c5.select_slider("data sets", [100, 200, 500, 1000, 2000, 5000], 1000, key="sh_nsim"))
+params = (c1.number_input("individuals", 2, 100, 10, **lab.bind("sh_n_ind")),
+          c2.number_input("measurements", 2, 50, 3, **lab.bind("sh_n_rep")),
+          c3.number_input("SD between", 0.0, 100.0, 10.0, **lab.bind("sh_sd_b")),
+          c4.number_input("SD within", 0.1, 100.0, 20.0, **lab.bind("sh_sd_w")),
+          c5.select_slider("data sets", [100, 200, 500, 1000, 2000, 5000], 1000, **lab.bind("sh_nsim")))
 result = lab.run_on_click("sh_study", params, "Run the simulation", "sh_run", fixed_vs_random_study,
                          n_individuals=params[0], n_measures=params[1], sd_between=params[2], sd_within=params[3],
                          nsim=params[4], seed=1)

@@ -1,20 +1,30 @@
-"""The course: the lessons in the order the lecture notes teach them, each with its goal and
-whether it was completed in this session (all its checks of understanding answered right)."""
+"""The course as a path: the lessons in the order the lecture notes teach them, each with its goal,
+which are done (all their checks of understanding answered right) and which comes next. Progress is
+kept in this browser, and as a code that carries it to another one."""
 import streamlit as st
 
 import lab
+from lab import progress
 
 lab.page_start()
 st.title("The course, step by step")
 st.markdown("Work through the lessons in order. Each has a guided path (what to do, what to notice) and a few "
-            "questions about the data on screen; a lesson is completed when all its questions are answered right.")
-done = st.session_state.get("completed", {})
-for path, title, icon, goal in lab.LESSONS[: lab.CORE + 1]:
-    name = path.split("/")[-1].removesuffix(".py")
-    c1, c2 = st.columns([5, 1])
-    with c1:
-        lab.page_link(path, f"{title}: {goal}", icon)
-    c2.markdown("**completed**" if done.get(name) else "not yet")
-st.progress(sum(bool(done.get(p.split("/")[-1].removesuffix(".py"))) for p, *_ in lab.LESSONS[: lab.CORE + 1])
-            / (lab.CORE + 1), text="progress in this session")
+            "questions about the data on screen; a lesson is done when all its questions are answered right.")
+up = lab.next_up()
+done_count = sum(progress.done(lab.course.name(path)) for path, *_ in lab.LESSONS)
+st.progress(done_count / len(lab.LESSONS), text=f"{done_count} of {len(lab.LESSONS)} lessons done")
+if up is not None:
+    lab.page_link(up[0], f"Continue with {up[1]}", ":material/play_arrow:")
+for i, (path, title, icon, goal) in enumerate(lab.LESSONS):
+    if i == lab.CORE:
+        st.markdown("**Going further**")
+    mark, status = ((":material/check_circle:", "done") if progress.done(lab.course.name(path))
+                    else (":material/arrow_forward:", "next") if up and up[0] == path else (icon, ""))
+    lab.lesson_link(path, title, mark, goal, status)
+if up is None:
+    st.success("Every lesson is done. Well done!")
+with st.expander("Your progress on another browser"):
+    st.markdown("Progress is kept in this browser: a reload or a visit tomorrow finds it, no account needed. To "
+                "continue elsewhere, open this link there (it carries your progress code):")
+    st.code(f"{lab.links.view_link().split('?')[0]}?{progress.PARAM}={progress.code()}", language=None, wrap_lines=True)
 lab.page_end()

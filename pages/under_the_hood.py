@@ -1,4 +1,4 @@
-"""Lesson 9: under the hood. lme4 formulas in words, and the matrices of y = X beta + Z b + e,
+"""Lesson 13: under the hood. lme4 formulas in words, and the matrices of y = X beta + Z b + e,
 with the GLS and BLUP formulas computed from V and set beside the engine's answers."""
 import numpy as np
 import pandas as pd
@@ -31,7 +31,8 @@ if EXPLORER[choice] is None:
     c1, c2 = st.columns([1, 2])
     dataset = c1.selectbox("Data", ["sleepstudy", "pastes", "penicillin_lme4", "penicillin", "dyestuff"],
                            **lab.bind("uh_data"))
-    formula = c2.text_input("lme4 formula", mmcore.list_datasets()[dataset].formula, **lab.bind("uh_text"))
+    start = mmcore.list_datasets()[dataset].formula
+    formula = c2.text_input("lme4 formula", start, **lab.bind("uh_text", reset_when=dataset, reset_to=start))
 else:
     dataset, formula = EXPLORER[choice]
 spec = lab.DataSpec(dataset)
@@ -39,7 +40,7 @@ try:
     words = describe(formula)
 except mmcore.FormulaError as err:
     st.error(str(err))
-    st.stop()
+    lab.stop()
 st.code(formula, language="r")
 st.markdown("\n".join(f"- {line}" for line in words))
 fit = lab.fit_or_stop(spec, formula)
@@ -50,7 +51,7 @@ with c1:
     lab.show(lab.get_figure(figures.fig_design, spec, formula, scale=lab.scale(), options=(("which", "Z"),)), key="uh_z")
 with c2:
     st.metric("variance parameters", variance_parameters(formula))
-    st.dataframe(fit.varcorr.round(4).fillna(""), hide_index=True)
+    lab.table(fit.varcorr, 4, hide_index=True)
     st.caption(f"Groups: {', '.join(f'{g} ({n})' for g, n in fit.ngroups.items())}. Z has one column per level of each "
                "grouping factor (and per random slope).")
 
@@ -61,8 +62,8 @@ try:
     mats = lab.get_matrices(spec, formula)
 except mmcore.MixedModelError as err:
     st.info(str(err))
-    st.stop()
-tabs = st.tabs(["X", "Lambda", "D", "V"])
+    lab.stop()
+tabs = st.tabs(["X", "Lambda", "D", "V"], **lab.bind("uh_tab"))
 with tabs[0]:
     lab.show(lab.styled(fig_matrix(mats["X"], mats["x_names"], "X"), lab.scale()), key="uh_X")
 with tabs[1]:
@@ -82,7 +83,7 @@ st.latex(r"\hat{\boldsymbol\beta} = (X^\top V^{-1}X)^{-1}X^\top V^{-1}\mathbf y,
          r"\hat{\mathbf b} = E(\mathbf b\mid\mathbf y) = D Z^\top V^{-1}(\mathbf y - X\hat{\boldsymbol\beta})")
 gls = pd.DataFrame({"GLS from V": mats["beta"], "engine (lme4's PLS)": fit.beta,
                     "difference": mats["beta"] - fit.beta}, index=mats["x_names"])
-st.dataframe(gls, column_config={"difference": st.column_config.NumberColumn(format="%.2e")})
+lab.table(gls, 4, column_config={"difference": st.column_config.NumberColumn(format="%.2e")})
 blup_diff = float(np.max(np.abs(mats["blup"] - engine_blups(fit))))
 st.markdown(
     f"The BLUP formula gives all {len(mats['blup'])} random effects; the largest difference from the engine's conditional "

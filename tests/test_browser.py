@@ -1,58 +1,51 @@
 """The real thing: the app server, opened in headless Chromium (Debian's, no browser download).
-Screenshots go to tests/artifacts/ (look at them)."""
-import os
-from pathlib import Path
-
+Screenshots go to tests/artifacts/ (look at them). One server and one browser serve every browser test
+(tests/conftest.py); each test counts the requests its pages sent to other machines: none may leave."""
 import pytest
 
-from lab.server import CHROMIUM, CHROMIUM_ARGS, running
+from lab.server import running
+from tests.browser import ARTIFACTS, need_chromium, offline_context, settle
 from tests.conftest import ROOT
 
-ARTIFACTS = ROOT / "tests" / "artifacts"
+need_chromium()
 PAGES = {"home": ("/", 1), "random_intercepts": ("/random-intercepts", 5), "random_slopes": ("/random-slopes", 3),
          "icc": ("/icc", 1), "shrinkage": ("/shrinkage", 2), "ml_vs_reml": ("/ml-vs-reml", 2),
          "model_comparison": ("/model-comparison", 0), "under_the_hood": ("/under-the-hood", 2),
          "tests_and_intervals": ("/tests-and-intervals", 3), "nested_crossed": ("/nested-crossed", 3),
-         "planning": ("/planning", 2),
-         "your_data": ("/your-data", 0)}
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("CI needs Debian's chromium for the browser tests (make test installs it)")
-    pytest.skip("chromium is not installed (sudo apt-get install chromium)", allow_module_level=True)
+         "planning": ("/planning", 2), "your_data": ("/your-data", 0),
+         "correlated_errors": ("/correlated-errors", 3),
+         "correlated_errors_bodyweight": ("/correlated-errors?ce_dataset=bodyweight", 2)}
 
 
-@pytest.fixture(scope="module")
-def server():
-    with running() as (url, _):
-        yield url
+@pytest.fixture
+def outside():
+    """Requests this test's pages sent to other machines (the favicon once came from a font CDN)."""
+    sent = []
+    yield sent
+    assert not sent, sent
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+@pytest.fixture
+def context(browser, outside):
+    ctx = offline_context(browser, outside, viewport={"width": 1400, "height": 4200})
+    yield ctx
+    ctx.close()
 
 
-def open_page(browser, url: str, height: int = 4200):
-    page = browser.new_page(viewport={"width": 1400, "height": height})
+def open_page(context, url: str, height: int = 4200):
+    page = context.new_page()
+    page.set_viewport_size({"width": 1400, "height": height})
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url)
-    page.wait_for_selector("[data-testid=stMainBlockContainer] h1", timeout=60_000)
-    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000)
-    page.wait_for_timeout(1500)
+    settle(page, 1500)
     return page, errors
 
 
 @pytest.mark.parametrize("name", list(PAGES))
-def test_page_renders_plotly_charts_without_exceptions(server, browser, name):
+def test_page_renders_plotly_charts_without_exceptions(server, context, name):
     path, min_charts = PAGES[name]
-    page, errors = open_page(browser, server + path)
+    page, errors = open_page(context, server + path)
     page.wait_for_function(f"() => document.querySelectorAll('.main-svg').length >= {min_charts}",
                            timeout=60_000)  # on a busy machine plotly may still be drawing
     ARTIFACTS.mkdir(exist_ok=True)
@@ -67,8 +60,8 @@ def test_page_renders_plotly_charts_without_exceptions(server, browser, name):
     page.close()
 
 
-def test_moving_a_widget_in_the_browser_reruns_the_page(server, browser):
-    page, errors = open_page(browser, server + "/random-slopes")
+def test_moving_a_widget_in_the_browser_reruns_the_page(server, context):
+    page, errors = open_page(context, server + "/random-slopes")
     page.get_by_role("radiogroup", name="Model").get_by_text("intercept only").click()
     page.get_by_text("This model has no random slope").wait_for(timeout=30_000)
     assert page.locator("[data-testid=stException]").count() == 0
@@ -76,9 +69,10 @@ def test_moving_a_widget_in_the_browser_reruns_the_page(server, browser):
     page.close()
 
 
-def test_upload_bad_then_good_then_too_big(server, browser, tmp_path):
+def test_upload_bad_then_good_then_too_big(server, context, tmp_path):
     corpus = ROOT / "tests" / "corpus"
-    page = browser.new_page(viewport={"width": 1400, "height": 3000})
+    page = context.new_page()
+    page.set_viewport_size({"width": 1400, "height": 3000})
     page.goto(server + "/your-data")
     page.get_by_text("Upload a CSV file, paste CSV text").wait_for(timeout=60_000)
 
@@ -106,21 +100,22 @@ def test_upload_bad_then_good_then_too_big(server, browser, tmp_path):
     page.close()
 
 
-def test_presenter_mode_in_the_browser(server, browser):
-    page, errors = open_page(browser, server + "/random-intercepts?present=1", height=1000)
+def test_presenter_mode_in_the_browser(server, context):
+    page, errors = open_page(context, server + "/random-intercepts?present=1", height=1000)
     page.screenshot(path=str(ARTIFACTS / "presenter_random_intercepts.png"))
     size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector("
-                         "'[data-testid=stMain] [data-testid=stMarkdownContainer] p')).fontSize)")
-    assert size >= 22  # 1.45rem on a 16 px root
+                         "'[data-testid=stMain] [data-testid=stMarkdown] p')).fontSize)")
+    assert size >= 22  # 1.45rem on a 16 px root (the main area; the sidebar keeps its size)
     title_size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)")
     assert title_size >= 50
     assert not errors and page.locator("[data-testid=stException]").count() == 0
     page.close()
 
 
-def test_a_shared_link_is_the_first_request_of_a_fresh_server(browser):
+def test_a_shared_link_is_the_first_request_of_a_fresh_server(browser, outside):
     with running() as (url, _):  # its own server: nothing has run app.py yet
-        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        context = offline_context(browser, outside, viewport={"width": 1400, "height": 1200})
+        page = context.new_page()
         page.goto(url + "/shrinkage?sh_keep=3&present=1")
         page.wait_for_selector("[data-testid=stSidebarNav]", timeout=60_000)
         page.get_by_text("Shrinkage: partial pooling").wait_for(timeout=60_000)
@@ -128,11 +123,11 @@ def test_a_shared_link_is_the_first_request_of_a_fresh_server(browser):
         assert "The core lessons" in page.locator("[data-testid=stSidebarNav]").inner_text()
         assert page.get_by_text("Page not found").count() == 0
         assert page.get_by_text("with 3 observations").count() >= 1  # the link's setting took effect
-        page.close()
+        context.close()
 
 
-def test_tests_and_intervals_simulation_in_the_browser(server, browser):
-    page, errors = open_page(browser, server + "/tests-and-intervals?ti_dataset=estrone&ti_nsim=200")
+def test_tests_and_intervals_simulation_in_the_browser(server, context):
+    page, errors = open_page(context, server + "/tests-and-intervals?ti_dataset=estrone&ti_nsim=200")
     page.get_by_role("button", name="Simulate").click()
     page.get_by_text("Rejections of a true null").wait_for(timeout=120_000)
     page.get_by_role("button", name="Add parametric-bootstrap intervals").click()
@@ -145,8 +140,8 @@ def test_tests_and_intervals_simulation_in_the_browser(server, browser):
     page.close()
 
 
-def test_random_slopes_centring_in_the_browser(server, browser):
-    page, errors = open_page(browser, server + "/random-slopes?rs_origin=8")
+def test_random_slopes_centring_in_the_browser(server, context):
+    page, errors = open_page(context, server + "/random-slopes?rs_origin=8")
     page.get_by_text("Moving the origin of Days").wait_for(timeout=60_000)
     page.get_by_text("Where does Days start? Centring").scroll_into_view_if_needed()
     page.wait_for_timeout(1000)
@@ -156,8 +151,56 @@ def test_random_slopes_centring_in_the_browser(server, browser):
     page.close()
 
 
-def test_planning_simulation_with_progress_in_the_browser(server, browser):
-    page, errors = open_page(browser, server + "/planning?pl_nsim=200&pl_groups=4&pl_groups=10&pl_groups=20&pl_groups=40"
+def test_binary_outcomes_lesson_in_the_browser(server, context):
+    """Lesson 9 draws all its charts (the last, the grouse ticks' counts, after two Poisson fits),
+    then switches to quadrature and the probit link in the browser."""
+    page, errors = open_page(context, server + "/binary-outcomes", height=6400)
+    page.get_by_text("How often each count occurs").wait_for(timeout=180_000)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=60_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "binary_outcomes.png"), full_page=True)
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.get_by_role("radiogroup", name="Fit by").get_by_text("adaptive quadrature, 25 points").click()
+    page.get_by_text("Adaptive Gauss-Hermite Quadrature, nAGQ = 25").wait_for(timeout=120_000)
+    page.get_by_role("radiogroup", name="link").get_by_text("probit").click()
+    page.get_by_text("probit link, sigma_b").wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "binary_outcomes_probit.png"), full_page=True)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert not errors, errors
+    page.close()
+
+
+def test_correlated_errors_simulation_in_the_browser(server, context):
+    page, errors = open_page(context, server + "/correlated-errors?ce_dataset=simulate&ce_phi=0.5&ce_nsim=200")
+    page.get_by_role("button", name="Run the simulation").click()
+    page.get_by_text("Honest standard errors? 200 simulated data sets").first.wait_for(timeout=120_000)
+    page.wait_for_function("() => document.querySelectorAll('.main-svg').length >= 4", timeout=60_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "correlated_errors_simulation.png"), full_page=True)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert page.locator("svg text").filter(has_text="95% intervals cover").count() == 5  # plotly drew all five
+    assert not errors, errors
+    page.close()
+
+
+def test_a_model_too_large_for_the_server_is_refused_on_the_page(server, context):
+    """The InstEval example on 'your data', a formula past the budget typed in: the page says what is
+    too big and what to do, and nothing else breaks (screenshot: your_data_refused.png)."""
+    page, errors = open_page(context, server + "/your-data?yd_source=an+example&yd_example=insteval")
+    box = page.get_by_label("lme4 formula (built from the menus; edit it freely)")
+    box.fill("y ~ service + (1 | s) + (1 | d) + (1 | s:dept)")
+    box.press("Enter")
+    page.get_by_text("too large for this server").wait_for(timeout=120_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "your_data_refused.png"), full_page=False)
+    text = page.locator("[data-testid=stAlert]").all_inner_texts()
+    assert any("4,100 x 4,100" in t and "fewer levels" in t for t in text)
+    assert page.locator("[data-testid=stException]").count() == 0 and not errors
+
+
+def test_planning_simulation_with_progress_in_the_browser(server, context):
+    page, errors = open_page(context, server + "/planning?pl_nsim=200&pl_groups=4&pl_groups=10&pl_groups=20&pl_groups=40"
                              "&pl_n=2&pl_n=10")
     page.get_by_role("button", name="Simulate the designs").click()
     page.locator("[data-testid=stProgress]").first.wait_for(state="visible", timeout=30_000)  # the bar, while it runs
@@ -177,8 +220,8 @@ def test_planning_simulation_with_progress_in_the_browser(server, browser):
 @pytest.mark.parametrize("name,path", [
     ("presenter_nested_crossed", "/nested-crossed?present=1&nc_dataset=simulate&nc_design=subjects%20x%20items"),
     ("presenter_planning", "/planning?present=1&pl_layout=within")])
-def test_new_lessons_in_presenter_mode(server, browser, name, path):
-    page, errors = open_page(browser, server + path, height=1100)
+def test_new_lessons_in_presenter_mode(server, context, name, path):
+    page, errors = open_page(context, server + path, height=1100)
     page.wait_for_function("() => document.querySelectorAll('.main-svg').length >= 2", timeout=60_000)
     page.wait_for_timeout(1500)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))  # what the projector shows first

@@ -62,7 +62,6 @@ def test_presenter_scale_enlarges_fonts():
     assert styled(F.fig_caterpillar(f), 1.6).layout.font.size > styled(F.fig_caterpillar(f), 1.0).layout.font.size
 
 
-
 def test_inference_figures_are_valid():
     import numpy as np
 
@@ -84,3 +83,22 @@ def test_inference_figures_are_valid():
     valid(fig_null_rejections(study.rejection, study.level, 4, "between"))
     sleep = load_dataset("sleepstudy")
     valid(styled(fig_centring(centring_study(sleep, "Reaction", "Days", "Subject", [-4.0, 0.0, 4.0]), 2.0), 1.6))
+
+
+def test_presenter_fonts_reach_every_axis_and_heights_fit_a_screen(model):
+    """Streamlit's chart theme sets 12 px ticks and 14 px axis titles unless the figure says otherwise:
+    presenter mode says so on every axis (panels have one per group)."""
+    _, f = model
+    for build in (F.fig_lines, F.fig_panels, F.fig_caterpillar, F.fig_residuals):
+        fig = styled(build(f), 1.6)
+        axes = [fig.layout[k] for k in fig.layout if k.startswith(("xaxis", "yaxis"))]
+        assert axes and all(a.tickfont.size >= 18 and a.title.font.size >= 22 for a in axes), build
+        assert fig.layout.title.font.size >= 22
+        assert fig.layout.height <= 640, build  # one 1280x720 screen, a grid of panels too
+
+
+def test_presenter_caterpillar_has_room_for_every_group_label():
+    f = fit("Reaction ~ Days + (1|Subject)", load_dataset("sleepstudy"))
+    fig = styled(F.fig_caterpillar(f), 1.6)
+    rows = fig.layout.height - fig.layout.margin.t - 60
+    assert rows / 18 >= fig.layout.yaxis.tickfont.size  # 18 subjects, one label each

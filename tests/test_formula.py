@@ -50,11 +50,14 @@ def test_backticks_for_names_with_spaces_and_accents():
     ("y ~ x + (1|g", "ends too early"),
     ("y ~ x + (1|g) )", "did not expect"),
     ("y ~ x + ((1|g)|h)", "nested"),
+    ("y ~ x +", "ends too early: a term is missing at the end"),
+    ("y ~ (a + b", "never closed"),
 ])
 def test_bad_formulas_raise_formula_error(text, words):
     with pytest.raises(FormulaError) as err:
         parse_formula(text)
     assert words in str(err.value)
+    assert "'the end'" not in str(err.value)  # the end of a formula is not a token of it
 
 
 @pytest.mark.parametrize("text", ["y ~ __import__ + (1|g)", "y ~ x.__class__ + (1|g)", "y ~ os.system + (1|g)",

@@ -78,3 +78,12 @@ def test_mmcore_imports_point_one_way_and_never_at_the_glue():
         allowed = MAY_IMPORT[rel[0]]
         assert _mmcore_imports(path) <= allowed, (path, _mmcore_imports(path) - allowed)
 
+
+
+def test_every_page_has_its_frame_and_ends_through_it():
+    """lab.page_start() first, lab.page_end() last, and lab.stop() (which runs the page's end: the link to
+    the view, the next lesson, the progress kept) instead of st.stop(), after which nothing can be drawn."""
+    for path in (ROOT / "pages").glob("*.py"):
+        text = path.read_text()
+        assert "lab.page_start()" in text and "lab.page_end()" in text, path.name
+        assert not re.search(r"\bst\.stop\(\)", text), f"{path.name}: call lab.stop(), not st.stop()"

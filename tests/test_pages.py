@@ -8,10 +8,9 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 
-PAGES = ["app.py", "pages/home.py", "pages/random_intercepts.py", "pages/random_slopes.py", "pages/shrinkage.py",
-         "pages/model_comparison.py", "pages/under_the_hood.py",
-         "pages/ml_vs_reml.py", "pages/icc.py", "pages/tests_and_intervals.py", "pages/nested_crossed.py",
-         "pages/planning.py"]
+# every page in the folder: a page added later is tested without anyone remembering to list it
+PAGES = ["app.py"] + sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
+NO_CHART = {"app.py", "pages/model_comparison.py", "pages/tutorial.py", "pages/fixed_or_random.py"}
 
 
 def run(page: str, **state) -> AppTest:
@@ -42,9 +41,19 @@ def clean(at: AppTest) -> None:
 def test_page_runs_clean_with_charts(page):
     at = run(page)
     clean(at)
-    if page != "pages/model_comparison.py":  # its chart appears once the bootstrap has run
+    if page not in NO_CHART:  # model comparison's chart appears once its bootstrap has run
         assert charts(at), "a page without a chart"
     assert at.title or page == "app.py"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_clean_in_presenter_mode(page):
+    """Presenter mode restyles every figure (larger fonts, taller, a screen's height at most)."""
+    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    at.query_params["present"] = "1"
+    at.run()
+    clean(at)
+    assert all(c["layout"]["height"] <= 640 for c in charts(at)), page
 
 
 def test_random_intercepts_pooling_toggle_changes_the_lines():
@@ -233,7 +242,8 @@ def test_your_data_names_with_spaces_and_accents_are_quoted():
     text = "reaction time,días,sujeto id\n" + "\n".join(f"{10 + i % 7 + i // 5},{i % 5},s{i // 5}" for i in range(30))
     at = run("pages/your_data.py", yd_source="paste CSV text", yd_paste=text)
     clean(at)
-    assert next(t.value for t in at.text_input) == "`reaction time` ~ 1 + (1 | `sujeto id`)"
+    # días changes within each sujeto on a shared grid (0..4): suggested as time, a fixed effect
+    assert next(t.value for t in at.text_input) == "`reaction time` ~ días + (1 | `sujeto id`)"
 
 
 # -- tests and intervals ----------------------------------------------------------------------------------
@@ -304,3 +314,71 @@ def test_random_slopes_centring_moves_the_correlation_not_the_fit():
     assert r9 != r0 and crit9 == crit0  # the correlated model is the same model from any origin
     assert indep9 > indep0 + 1  # (Days || Subject) is not: far from the zero-correlation origin it fits worse
     assert any(c["layout"]["title"]["text"] == "Moving the origin of Days" for c in charts(at))
+# -- lesson 11: binary and count outcomes ------------------------------------------------------------
+def test_binary_outcomes_lesson_runs_on_ctsib():
+    at = run("pages/binary_outcomes.py")
+    clean(at)
+    assert "Generalized linear mixed model fit by maximum likelihood (Laplace" in at.code[0].value
+    specs = charts(at)
+    assert len(specs) == 5  # odds ratios, profiles, theory, methods, counts
+    assert any("Surfacenorm" in m.value and "odds" in m.value for m in at.markdown)
+    assert any("m0" in c.value and "Pr(>Chisq)" in c.value for c in at.code)  # grouseticks' anova
+
+
+def test_binary_outcomes_quadrature_and_probit_theory():
+    at = run("pages/binary_outcomes.py", gl_method="adaptive quadrature, 25 points", gl_link="probit", gl_sigma=3.0)
+    clean(at)
+    assert "Adaptive Gauss-Hermite Quadrature, nAGQ = 25" in at.code[0].value
+    theory = next(c for c in charts(at) if "probit link" in c["layout"]["title"]["text"])
+    assert any("Phi" in (t.get("name") or "") for t in theory["data"])
+    # the probit's exact attenuation: 1 / sqrt(1 + 3^2) = 0.32
+    assert any("0.32" in m.value and "population-averaged slope" in m.value for m in at.markdown)
+
+
+def test_binary_outcomes_simulate_mode_sets_estimates_beside_the_truth():
+    at = run("pages/binary_outcomes.py", gl_dataset="simulate", gl_sigma_b=2.5, gl_n_groups=40)
+    clean(at)
+    t = truth(at)
+    assert t["sigma_b"][0] == 2.5 and abs(t["sigma_b"][1] - 2.5) < 1.5
+    assert any("over x" in c["layout"]["title"]["text"] for c in charts(at))
+
+
+def test_binary_outcomes_cbpp_diagnostics_and_pql_simulation():
+    at = run("pages/binary_outcomes.py", gl_dataset="cbpp", gl_diag=True, gl_nsim=20)
+    clean(at)
+    titles = [c["layout"]["title"]["text"] for c in charts(at)]
+    assert any(t.startswith("Binned residuals") for t in titles) and any(t.startswith("Simulated residuals") for t in titles)
+    at.button(key="gl_study_run").click().run()
+    clean(at)
+    assert any("Mean sigma_b: Laplace" in m.value for m in at.markdown)
+
+
+def test_your_data_offers_a_binomial_model_for_a_binary_response():
+    at = run("pages/your_data.py", yd_source="an example", yd_example="ctsib")
+    clean(at)
+    assert at.radio(key="yd_family_example:ctsib_stable").value == "binomial"
+    assert "Family: binomial  ( logit )" in at.code[0].value
+    for view in ["BLUPs", "Diagnostics", "Ratios"]:
+        at.segmented_control(key="yd_glmm_view").set_value(view).run()
+        clean(at)
+        assert charts(at)
+    at.radio(key="yd_family_example:ctsib_stable").set_value("gaussian").run()
+    clean(at)
+    assert "Linear mixed model fit by REML" in at.code[0].value
+
+
+def test_your_data_offers_a_poisson_model_for_counts():
+    import numpy as np
+    rng = np.random.default_rng(3)
+    g = np.repeat(np.arange(12), 8)
+    x = np.tile(np.arange(8), 12)
+    y = rng.poisson(np.exp(0.5 + 0.1 * x + rng.normal(0, 0.5, 12)[g]))
+    text = "count,x,g\n" + "\n".join(f"{a},{b},g{c}" for a, b, c in zip(y, x, g))
+    at = run("pages/your_data.py", yd_source="paste CSV text", yd_paste=text)
+    clean(at)
+    family = next(r for r in at.radio if r.label == "Response distribution")
+    assert family.value == "gaussian" and "Poisson (counts)" in family.options
+    family.set_value("poisson").run()
+    clean(at)
+    assert "Family: poisson  ( log )" in at.code[0].value
+    assert charts(at)

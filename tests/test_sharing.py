@@ -2,7 +2,8 @@
 import json
 
 import mmcore
-from tests.test_pages import charts, clean, run, truth
+from lab.course import LESSONS
+from tests.test_pages import charts, clean, markdown_with, run, truth
 
 
 def sidebar_note(at) -> str:
@@ -26,18 +27,76 @@ def test_a_link_reproduces_the_view():
     assert "ignored" not in sidebar_note(at)
 
 
+def link_params(link: str) -> dict[str, list[str]]:
+    """The link's parameters, decoded as a browser sends them to the server."""
+    from urllib.parse import parse_qs, urlsplit
+
+    return parse_qs(urlsplit(link).query, keep_blank_values=True)
+
+
 def test_the_link_shown_brings_back_the_same_view():
     at = run_url("pages/random_slopes.py", rs_model="uncorrelated", rs_unit="tens of its units")
     clean(at)
     link = at.sidebar.code[-1].value
-    params = {}
-    for pair in link.split("?", 1)[1].split("&"):
-        k, v = pair.split("=", 1)
-        params.setdefault(k, []).append(v)
-    again = run_url("pages/random_slopes.py", **params)
+    again = run_url("pages/random_slopes.py", **link_params(link))
     clean(again)
     assert again.code[0].value == at.code[0].value  # the same fit, as lme4 prints it
     assert again.session_state["rs_unit"] == "tens of its units"
+
+
+def test_a_typed_formula_survives_the_link_percent_encoded():
+    formula = "Reaction ~ 1 + Days + (1 + Days || Subject)"
+    at = run_url("pages/under_the_hood.py", uh_formula="a formula I type", uh_text=formula)
+    clean(at)
+    link = at.sidebar.code[-1].value
+    query = link.split("?", 1)[1]
+    assert " " not in query and "+" not in query and "(" not in query and ")" not in query  # safe in chat and mail
+    assert "uh_text=Reaction%20~%201%20%2B%20Days%20%2B%20%281%20%2B%20Days%20%7C%7C%20Subject%29" in query
+    again = run_url("pages/under_the_hood.py", **link_params(link))
+    clean(again)
+    assert again.session_state["uh_text"] == formula
+    assert again.code[0].value == formula and "ignored" not in sidebar_note(again)
+
+
+def test_switching_the_data_set_resets_what_depends_on_it_and_the_link_follows():
+    at = run_url("pages/shrinkage.py", sh_who="335", sh_keep="3")
+    clean(at)
+    assert (at.session_state["sh_who"], at.session_state["sh_keep"]) == ("335", 3)
+    at.selectbox(key="sh_dataset").set_value("penicillin").run()
+    clean(at)
+    who = at.session_state["sh_who"]
+    assert who.startswith("Blend")  # a group of the new data set, not the old one's
+    params = link_params(at.sidebar.code[-1].value)
+    assert params["sh_who"] == [who] and params["sh_dataset"] == ["penicillin"]
+    assert "ignored" not in sidebar_note(at)  # the old data set's group is not a link the page ignored
+    at.selectbox(key="sh_dataset").set_value("sleepstudy").run()
+    clean(at)
+    assert at.session_state["sh_who"] != "335" and at.session_state["sh_keep"] == 2  # the start, not the link's
+
+
+def test_switching_data_brings_that_data_sets_formulas():
+    at = run_url("pages/under_the_hood.py", uh_formula="a formula I type")
+    at.text_input(key="uh_text").set_value("Reaction ~ Days + (Days | Subject)").run()
+    at.selectbox(key="uh_data").set_value("pastes").run()
+    clean(at)
+    assert at.session_state["uh_text"] == "strength ~ 1 + (1 | batch/cask)"
+    mc = run_url("pages/model_comparison.py", mc_pair="two models of my own")
+    mc.text_input(key="mc_f1").set_value("Reaction ~ Days + (Days | Subject)").run()
+    mc.selectbox(key="mc_data").set_value("penicillin").run()
+    clean(mc)  # not sleepstudy's formulas on penicillin's columns
+    assert (mc.session_state["mc_f0"], mc.session_state["mc_f1"]) == ("yield ~ 1 + (1 | blend)", "yield ~ treat + (1 | blend)")
+
+
+def test_a_simulation_on_screen_is_in_the_link_and_the_link_runs_it():
+    at = run_url("pages/ml_vs_reml.py", mr_groups="6", mr_nsim="200")
+    at.button(key="mr_run").click().run()
+    clean(at)
+    params = link_params(at.sidebar.code[-1].value)
+    assert params["mr_groups"] == ["6"] and params["mr_nsim"] == ["200"] and params["run"] == ["mr_study"]
+    shown = markdown_with(at, "Mean ML estimate")
+    again = run_url("pages/ml_vs_reml.py", **params)  # no click: the link says the result was on screen
+    clean(again)
+    assert markdown_with(again, "Mean ML estimate") == shown  # seeded: the same numbers
 
 
 def test_bad_parameters_are_ignored_with_a_note():
@@ -53,38 +112,89 @@ def test_presenter_mode_enlarges_figures_and_folds_explanations():
     present = run_url("pages/random_intercepts.py", present="1")
     clean(present)
     assert present.session_state["present"] is True
-    size = lambda at: charts(at)[2]["layout"]["font"]["size"]  # noqa: E731
-    assert size(present) > size(normal) >= 14
+    assert link_params(present.sidebar.code[-1].value)["present"] == ["1"]
+    layout = lambda at: charts(at)[2]["layout"]  # noqa: E731
+    assert layout(present)["font"]["size"] > layout(normal)["font"]["size"] >= 14
+    # the axes carry their own sizes: Streamlit's chart theme would otherwise draw 12 px ticks
+    assert layout(present)["xaxis"]["tickfont"]["size"] >= 18 and layout(present)["yaxis"]["title"]["font"]["size"] >= 22
     assert len(present.expander) > len(normal.expander)  # explanations folded away
 
 
-def test_quiz_feedback_explains_the_right_answer():
+def test_a_wrong_answer_asks_for_another_try_before_the_answer_is_shown():
     at = run("pages/random_intercepts.py")
-    question = next(r for r in at.radio if "highest level" in r.label)
+    question = lambda: next(r for r in at.radio if "highest level" in r.label)  # noqa: E731
     right = "337"  # sleepstudy's largest random intercept (lme4: 71.9)
-    wrong = next(o for o in question.options if o != right)
-    question.set_value(wrong).run()
+    wrong = [o for o in question().options if o != right]
+    question().set_value(wrong[0]).run()
+    assert any("Think again" in w.value for w in at.warning)
+    assert not any("337" in e.value for e in at.error)  # not given away
+    question().set_value(wrong[1]).run()  # a second wrong answer: now the answer, with the reason
     assert any("Not quite: the answer is **337**" in e.value for e in at.error)
-    next(r for r in at.radio if "highest level" in r.label).set_value(right).run()
+    question().set_value(right).run()
     assert any(s.value.startswith("Right.") and "337" in s.value for s in at.success)
 
 
-def test_all_right_completes_the_lesson_and_the_tutorial_shows_it():
-    from mmcore.lessons.quiz import FIXED_OR_RANDOM
+def test_show_me_the_answer_after_one_try():
+    at = run("pages/random_slopes.py")
+    question = lambda: next(r for r in at.radio if "in tens of its units" in r.label)  # noqa: E731
+    question().set_value("10").run()
+    reveal = next(b for b in at.button if b.label == "Show me the answer")
+    reveal.click().run()
+    assert any("the answer is **100**" in e.value for e in at.error)
+    at.run()  # and it stays shown
+    assert any("the answer is **100**" in e.value for e in at.error)
+
+
+def test_all_right_completes_the_lesson_and_the_course_shows_the_path():
+    from lab.checks import question_id
+    from mmcore.lessons.quiz import fixed_or_random
 
     at = run("app.py")  # the whole app, so that navigation between pages is real
     at.switch_page("pages/tutorial.py").run()
-    assert sum("not yet" in m.value for m in at.markdown) == 7
+    assert f"0 of {len(LESSONS)} lessons done" in [p.proto.text for p in at.get("progress")]
     at.switch_page("pages/fixed_or_random.py").run()
-    for i, (_, _, answer, _) in enumerate(FIXED_OR_RANDOM):
-        at.radio(key=f"for_{i}").set_value(answer)
+    questions = fixed_or_random()
+    for q in questions:
+        at.radio(key=f"quiz_{question_id(q)}").set_value(q.answer)
     at.run()
     clean(at)
-    assert f"**{len(FIXED_OR_RANDOM)} of {len(FIXED_OR_RANDOM)}** right." in [m.value for m in at.markdown]
+    assert f"**{len(questions)} of {len(questions)}** right." in [m.value for m in at.markdown]
     at.switch_page("pages/tutorial.py").run()
     clean(at)
-    assert sum("not yet" in m.value for m in at.markdown) == 6
-    assert any(m.value == "**completed**" for m in at.markdown)
+    assert f"1 of {len(LESSONS)} lessons done" in [p.proto.text for p in at.get("progress")]
+    links = [p.proto.label for p in at.get("page_link")]
+    assert "1 Fixed or random? (done)" in links and "2 Random intercepts (next)" in links
+    assert "Continue with 2 Random intercepts" in links
+    at.switch_page("pages/fixed_or_random.py").run()  # a revisit: the answers are still there
+    assert all(at.radio(key=f"quiz_{question_id(q)}").value == q.answer for q in questions)
+
+
+def test_progress_travels_as_a_code_in_a_link():
+    from lab import progress
+    from lab.checks import question_id
+    from mmcore.lessons.quiz import fixed_or_random
+
+    q = fixed_or_random()[3]
+    code = progress.encode({"done": ["icc", "fixed_or_random"], "answers": {question_id(q): [0, 1]}})
+    assert progress.decode(code)["done"] == ["icc", "fixed_or_random"]
+    assert progress.decode("not a code") == {"done": [], "answers": {}}  # a cut link is no progress, not an error
+    at = run_url("pages/fixed_or_random.py", progress=code)
+    clean(at)
+    assert at.radio(key=f"quiz_{question_id(q)}").value == q.options[1]
+    assert "ignored" not in sidebar_note(at)
+    course = run_url("pages/tutorial.py", progress=code)
+    assert f"2 of {len(LESSONS)} lessons done" in [p.proto.text for p in course.get("progress")]
+
+
+def test_every_lesson_ends_with_the_way_on():
+    for i, (path, *_rest) in enumerate(LESSONS):
+        at = run(path)
+        clean(at)
+        text = " ".join(m.value for m in at.markdown)
+        if i + 1 < len(LESSONS):
+            assert f"Next lesson: {LESSONS[i + 1][1]}" in text, path
+        else:
+            assert "Back to the course" in text, path
 
 
 def test_every_lesson_has_a_guided_path_and_questions():

@@ -20,10 +20,13 @@ class DatasetInfo:
     response: str
     groups: tuple[str, ...]
     formula: str  # the suggested model
-    factors: dict  # column -> R's level order (a CSV does not keep it)
+    factors: dict  # column -> R's level order (a CSV does not keep it), or NUMERIC: by number
     simulated: bool = False
+    family: str = "gaussian"  # the suggested model's family (binomial, poisson: a glmer model)
+    file: str = ""  # the file under datasets/ (default: name.csv)
 
 
+NUMERIC = "numeric"  # levels that are numbers, in numeric order (R's factor() of integer codes)
 _SUBJECTS = ["308", "309", "310", "330", "331", "332", "333", "334", "335", "337", "349", "350",
              "351", "352", "369", "370", "371", "372"]
 
@@ -71,8 +74,66 @@ DATASETS = {
             "strength", ("batch", "cask"), "strength ~ 1 + (1 | batch/cask)",
             {"batch": list("ABCDEFGHIJ"), "cask": list("abc")},
         ),
+        DatasetInfo(
+            "insteval", "University lecture evaluations, crossed (lme4 InstEval)",
+            "73,421 ratings (1 = poor ... 5 = very good) of lectures at ETH Zurich: 2,972 students (s) rated "
+            "1,128 lecturers (d); students and lecturers are crossed random factors. service: the lecture is a "
+            "service course of another department; dept: the lecturer's department. lme4 (GPL); see datasets/README.md.",
+            "y", ("s", "d"), "y ~ service + (1 | s) + (1 | d) + (1 | dept:service)",
+            {"s": NUMERIC, "d": NUMERIC, "studage": ["2", "4", "6", "8"], "lectage": list("123456"),
+             "service": ["0", "1"], "dept": ["15", "5", "10", "12", "6", "7", "4", "8", "9", "14", "1", "3", "11", "2"]},
+            file="insteval.csv.gz",
+        ),
+        DatasetInfo(
+            "ctsib", "Balance: standing stable or not (faraway ctsib)",
+            "40 subjects each tried to stand still twice under each of 6 conditions: surface (foam or normal) x "
+            "vision (eyes closed, open, or a dome over the head). `stable` is 1 when balance was rated stable "
+            "(CTSIB = 1), else 0. Steele (1998), via Faraway, Extending the Linear Model with R.",
+            "stable", ("Subject",), "stable ~ Sex + Age + Height + Weight + Surface + Vision + (1 | Subject)",
+            {"Subject": [str(i) for i in range(1, 41)], "Sex": ["female", "male"], "Surface": ["foam", "norm"],
+             "Vision": ["closed", "dome", "open"]}, family="binomial",
+        ),
+        DatasetInfo(
+            "cbpp", "Contagious bovine pleuropneumonia (lme4 cbpp)",
+            "New cases of CBPP (incidence) among the cattle of 15 herds (size), in 4 periods of a follow-up "
+            "in Ethiopia: binomial counts, k of n. Lesnoff et al. (2004).",
+            "incidence", ("herd",), "cbind(incidence, size - incidence) ~ period + (1 | herd)",
+            {"herd": [str(i) for i in range(1, 16)], "period": ["1", "2", "3", "4"]}, family="binomial",
+        ),
+        DatasetInfo(
+            "grouseticks", "Ticks on red grouse chicks (lme4 grouseticks)",
+            "Number of ticks on the heads of 403 red grouse chicks (INDEX) from 118 broods at 63 locations, "
+            "in three years; cHEIGHT is the location's altitude, centred. Elston et al. (2001).",
+            "TICKS", ("INDEX", "BROOD", "LOCATION"),
+            "TICKS ~ YEAR + cHEIGHT + (1 | BROOD) + (1 | INDEX) + (1 | LOCATION)",
+            {"YEAR": ["95", "96", "97"]}, family="poisson",
+        ),
+        DatasetInfo(
+            "trees", "Tree growth under three fertilizers (StatLab workshop, simulated)",
+            "SIMULATED heights (feet) of 36 trees, 12 per fertilizer A-C, after 1-4 years: each tree grows at "
+            "its own rate and each year's deviation is carried forward (a random walk). See datasets/README.md.",
+            "height", ("tree",), "height ~ 0 + year:fert + (0 + year | tree)",
+            {"tree": [f"T{i:02d}" for i in range(1, 37)], "fert": list("ABC")}, simulated=True,
+        ),
+        DatasetInfo(
+            "ovary", "Ovarian follicles of mares (nlme Ovary)",
+            "Number of ovarian follicles larger than 10 mm in 11 mares, counted daily over their oestrus cycles "
+            "(Time in cycles; s, c = sin and cos of 2 pi Time). Pierpaoli (1987), via Pinheiro & Bates (2000).",
+            "follicles", ("Mare",), "follicles ~ s + c + (s || Mare)", {"Mare": [str(i) for i in range(1, 12)]},
+        ),
+        DatasetInfo(
+            "bodyweight", "Body weights of rats on three diets (nlme BodyWeight)",
+            "Weights (g) of 16 rats on 3 diets, weighed on days 1-64, mostly weekly (one extra weighing on day "
+            "44). Crowder & Hand (1990), via Pinheiro & Bates (2000).",
+            "weight", ("Rat",), "weight ~ Time * Diet + (Time | Rat)",
+            {"Rat": [str(i) for i in range(1, 17)], "Diet": ["1", "2", "3"]},
+        ),
     ]
 }
+# Columns R scripts derive from the shipped file (the file itself is kept unchanged).
+DERIVED = {"ctsib": lambda d: d.assign(stable=(d["CTSIB"] == 1).astype(int))}
+# Grouping columns whose levels are numbers: factors in R, in numeric order (as R has them).
+NUMERIC_LEVELS = {"grouseticks": ("INDEX", "BROOD", "LOCATION")}
 
 
 def list_datasets() -> dict[str, DatasetInfo]:
@@ -83,10 +144,14 @@ def list_datasets() -> dict[str, DatasetInfo]:
 @lru_cache(maxsize=None)
 def _read(name: str) -> pd.DataFrame:
     info = DATASETS[name]
-    df = pd.read_csv(DATA_DIR / f"{name}.csv", dtype={c: str for c in info.factors})
+    df = pd.read_csv(DATA_DIR / (info.file or f"{name}.csv"), dtype={c: str for c in info.factors})
     for col, levels in info.factors.items():
+        if levels == NUMERIC:
+            levels = sorted(df[col].unique(), key=int)
         df[col] = pd.Categorical(df[col], categories=levels)
-    return df
+    for col in NUMERIC_LEVELS.get(name, ()):
+        df[col] = pd.Categorical(df[col].astype(str), categories=[str(v) for v in sorted(df[col].unique())])
+    return DERIVED[name](df) if name in DERIVED else df
 
 
 def load_dataset(name: str) -> pd.DataFrame:

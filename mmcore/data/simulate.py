@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from ..errors import DataError
 
@@ -159,3 +160,29 @@ def simulate_crossed(n_subjects: int = 20, n_items: int = 12, mean: float = 600.
     df.attrs.update(truth={"mean": mean, "effect": effect, "sigma_subject": sigma_subject, "sigma_item": sigma_item,
                            "sigma": sigma}, formula="rt ~ condition + (1 | subject) + (1 | item)")
     return df
+def simulate_binary(n_groups: int = 30, n_per_group: int = 10, beta0: float = -0.5, beta1: float = 1.0,
+                    sigma_b: float = 1.5, link: str = "logit", trials: int = 1,
+                    seed: int | None = 0) -> pd.DataFrame:
+    """Binary outcomes (or k of `trials`) of subjects each measured at x = -2 ... 2:
+    P(y_ij = 1 | b_i) = g^-1(beta0 + beta1 x_ij + b_i), b_i ~ N(0, sigma_b^2), g the logit or probit link.
+    With trials > 1 the response is `k` successes of `n` (fit cbind(k, n - k))."""
+    _check(n_groups, n_per_group)
+    if link not in ("logit", "probit"):
+        raise DataError("The link must be 'logit' or 'probit'.")
+    rng = np.random.default_rng(seed)
+    b = rng.normal(0.0, sigma_b, n_groups)
+    group = np.repeat(np.arange(n_groups), n_per_group)
+    x = np.tile(np.linspace(-2.0, 2.0, n_per_group), n_groups)
+    eta = beta0 + beta1 * x + b[group]
+    p = special.expit(eta) if link == "logit" else special.ndtr(eta)
+    df = pd.DataFrame({"x": x, "group": pd.Categorical.from_codes(group, _group_labels(n_groups, "S"))})
+    if trials == 1:
+        df.insert(0, "y", rng.binomial(1, p))
+        formula = "y ~ x + (1 | group)"
+    else:
+        df.insert(0, "k", rng.binomial(trials, p))
+        df.insert(1, "n", trials)
+        formula = "cbind(k, n - k) ~ x + (1 | group)"
+    df.attrs.update(truth={"beta0": beta0, "beta1": beta1, "sigma_b": sigma_b}, formula=formula, link=link)
+    return df
+

@@ -1,5 +1,5 @@
 """Every figure, as `fig_*(fit, ...) -> go.Figure` builders, in the house style (style.py):
-views shared by the pages, views of the model, and the lessons' figures."""
+views shared by the pages, views of the model, the lessons' figures, and the GLMM lesson's (glmm.py)."""
 from .designs import fig_incidence, fig_planning, fig_planning_theory, fig_variance_shares
 from .inference import fig_centring, fig_intervals, fig_null_rejections, fig_zeta
 from .lessons import (
@@ -14,6 +14,17 @@ from .lessons import (
                       fig_study,
                       fig_surface,
 )
+from .glmm import (
+                   fig_binned_residuals,
+                   fig_cell_profiles,
+                   fig_count_frequencies,
+                   fig_method_study,
+                   fig_methods,
+                   fig_odds_ratios,
+                   fig_simulated_residuals,
+                   fig_subject_curves,
+                   fig_theory,
+)
 from .model import fig_design, fig_matrix, fig_ranef_plane, fig_variance_components
 from .pooling import covariate_kind, fig_pooling
 from .style import freeze, styled
@@ -26,4 +37,6 @@ __all__ = [
     "fig_qq_ranef", "fig_qq_residuals", "fig_residuals", "freeze", "styled", "fig_pooling", "covariate_kind",
     "fig_centring", "fig_intervals", "fig_null_rejections", "fig_zeta", "fig_incidence", "fig_planning",
     "fig_variance_shares", "fig_planning_theory",
+    "fig_binned_residuals", "fig_cell_profiles", "fig_count_frequencies", "fig_method_study", "fig_methods",
+    "fig_odds_ratios", "fig_simulated_residuals", "fig_subject_curves", "fig_theory",
 ]

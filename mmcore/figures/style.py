@@ -54,16 +54,49 @@ def styled(fig: go.Figure, scale: float = 1.0) -> go.Figure:
         return _styled(fig, scale)
 
 
+# Font sizes in px at scale 1 (the screen); presenter mode multiplies them (1.6: ticks 19 px, axis
+# titles 22 px, the chart's title 27 px). Axes get explicit sizes: Streamlit's chart theme sets its own
+# (12 px ticks, 14 px titles), which would otherwise win over the figure's base font.
+TICK, AXIS_TITLE, TITLE, LEGEND, BASE = 12, 14, 17, 13, 14
+PRESENTER_MAX_HEIGHT = 500  # px: a chart and its controls fit one 1280x720 screen
+PRESENTER_LABELS_MAX_HEIGHT = 640  # px: a chart with a row per group, alone on a 1280x720 screen
+
+
 def _styled(fig: go.Figure, scale: float) -> go.Figure:
     height = fig.layout.height or 420
-    fig.update_layout(font=dict(size=round(14 * scale)), legend=dict(font=dict(size=round(13 * scale))),
-                      title_font=dict(size=round(17 * scale)), height=round(height * (1 + (scale - 1) * 0.5)))
+    if scale != 1.0:  # taller, up to what fits one screen with its controls (never shorter)
+        height = round(max(height, min(height * (1 + (scale - 1) * 0.25), PRESENTER_MAX_HEIGHT)))
+        # a row per category (a caterpillar's groups): room for every label at the larger font
+        labels = max((len(set(t.y)) for t in fig.data if t.type == "scatter" and t.y is not None and len(t.y)
+                      and isinstance(list(t.y[:1])[0], str)), default=0)
+        needed = round(labels * TICK * scale * 1.3) + 160
+        height = max(height, min(needed, PRESENTER_LABELS_MAX_HEIGHT))
+        if labels and needed <= height:
+            fig.update_yaxes(dtick=1)  # there is room: every label (plotly would drop every other one)
+        height = min(height, PRESENTER_LABELS_MAX_HEIGHT)  # a tall grid of panels still fits one screen
+    top = fig.layout.margin.t if fig.layout.margin.t is not None else 60
+    fig.update_layout(font=dict(size=round(BASE * scale)), legend=dict(font=dict(size=round(LEGEND * scale))),
+                      title_font=dict(size=round(TITLE * scale)), height=height,
+                      margin=dict(t=round(top * (1 + (scale - 1) * 0.9))))  # the title above a note, not on it
+    axis = dict(tickfont=dict(size=round(TICK * scale)), title=dict(font=dict(size=round(AXIS_TITLE * scale))))
+    fig.for_each_xaxis(lambda ax: ax.update(axis))
+    fig.for_each_yaxis(lambda ax: ax.update(axis))
     if scale != 1.0:
+        legend = fig.layout.legend
+        if legend.orientation == "h" and legend.y is not None and legend.y < 0:  # below the larger axis title
+            legend.y = legend.y * (1 + (scale - 1) * 0.75)
+        for annotation in fig.layout.annotations:  # notes, panel titles
+            annotation.font.size = round((annotation.font.size or BASE) * scale)
         for trace in fig.data:
             if getattr(trace, "marker", None) is not None and trace.type in ("scatter", "scattergl"):
-                trace.marker.size = round(7 * scale)
+                size = trace.marker.size if isinstance(trace.marker.size, (int, float)) else 7
+                trace.marker.size = round(size * (1 + (scale - 1) * 0.5))  # points grow less than text
             if trace.type == "scatter" and trace.line is not None and trace.line.width:
                 trace.line.width = trace.line.width * scale
+            if getattr(trace, "textfont", None) is not None and trace.textfont.size:
+                trace.textfont.size = round(trace.textfont.size * (1 + (scale - 1) * 0.5))  # labels on points
+            if getattr(trace, "colorbar", None) is not None:
+                trace.colorbar.tickfont.size = round(TICK * scale)
     return fig
 
 

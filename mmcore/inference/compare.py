@@ -1,5 +1,8 @@
 """Comparing models and summarising variance: lme4's anova(), a parametric bootstrap of the
-likelihood-ratio statistic, and the intraclass correlation."""
+likelihood-ratio statistic, and the intraclass correlation. Linear mixed models (LmmFit) and
+generalized ones (GlmmFit, always maximum likelihood) alike; a comparison stays within one family.
+A comparison that involves a model with correlated errors (LmeFit) follows nlme's anova.lme instead
+(lme_anova.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,14 +13,17 @@ from scipy import stats
 
 from ..errors import MixedModelError
 from ..fitting import fit
+from ..glmm.batch import bootstrap_deviances
 from ..lmm.batch import fit_many, simulate_responses
 from ..lmm.deviance import ProfiledDeviance
+from ..lmm.lme_results import LmeFit
 from ..lmm.results import LmmFit
 from ..model.design import build_model_data
+from .lme_anova import anova_lme, format_anova_lme
 
 
 def as_ml(model: LmmFit) -> LmmFit:
-    """The same model fitted by maximum likelihood (a REML fit is refitted)."""
+    """The same model fitted by maximum likelihood (a REML fit is refitted; a GLMM is ML already)."""
     return model if not model.reml else fit(model.formula, model.source, reml=False)
 
 
@@ -26,6 +32,12 @@ def _check_same_data(fits: tuple[LmmFit, ...]) -> None:
         raise MixedModelError(
             "These models were fitted to different rows of the data (missing values in a column only "
             "one model uses?), so their likelihoods cannot be compared. Drop those rows first."
+        )
+    families = {(getattr(m, "family", "gaussian"), getattr(m, "link", "identity")) for m in fits}
+    if len(families) > 1:
+        raise MixedModelError(
+            "These models describe the response with different families or links ("
+            + ", ".join(sorted(f"{f} ({k})" for f, k in families)) + "): their likelihoods are not comparable."
         )
 
 
@@ -41,6 +53,8 @@ def anova(*fits: LmmFit, names: list[str] | None = None, refit: bool = True) -> 
     if len(fits) < 2:
         raise MixedModelError("anova() compares two or more models: give it at least two fits.")
     _check_same_data(fits)
+    if any(isinstance(m, LmeFit) for m in fits):
+        return anova_lme(fits, names)  # models with correlated errors: nlme's rules
     names = list(names) if names else [f"model {i + 1}" for i in range(len(fits))]
     if not refit and any(m.reml for m in fits):
         if not all(m.reml for m in fits) or len({tuple(m.fixed_names) for m in fits}) > 1:
@@ -52,11 +66,11 @@ def anova(*fits: LmmFit, names: list[str] | None = None, refit: bool = True) -> 
     rows = []
     for pos, i in enumerate(order):
         m = ml[i]
-        row = {"npar": m.npar, "AIC": m.aic, "BIC": m.bic, "logLik": m.loglik, "deviance": m.deviance,
+        row = {"npar": m.npar, "AIC": m.aic, "BIC": m.bic, "logLik": m.loglik, "deviance": -2 * m.loglik,
                "Chisq": np.nan, "Df": np.nan, "Pr(>Chisq)": np.nan}
         if pos:
             prev = ml[order[pos - 1]]
-            chisq = max(prev.deviance - m.deviance, 0.0)
+            chisq = max(2 * (m.loglik - prev.loglik), 0.0)
             df = m.npar - prev.npar
             row.update({"Chisq": chisq, "Df": df, "Pr(>Chisq)": stats.chi2.sf(chisq, df) if df > 0 else np.nan})
         rows.append(row)
@@ -70,6 +84,8 @@ def anova(*fits: LmmFit, names: list[str] | None = None, refit: bool = True) -> 
 
 def format_anova(table: pd.DataFrame) -> str:
     """An anova() table as lme4 prints it (models, then the table, then the significance codes)."""
+    if table.attrs.get("style") == "nlme":
+        return format_anova_lme(table)
     formulas = table.attrs.get("formulas", {})
     lines = ["Models:"] + [f"{name}: {formulas.get(name, '')}" for name in table.index]
     head = ["", "npar", "AIC", "BIC", "logLik", "deviance", "Chisq", "Df", "Pr(>Chisq)", ""]
@@ -109,12 +125,21 @@ def bootstrap_lrt(fit0: LmmFit, fit1: LmmFit, nsim: int = 1000, seed=None, progr
     if nsim < 1:
         raise MixedModelError("The number of bootstrap replicates must be at least 1.")
     _check_same_data((fit0, fit1))
+    if isinstance(fit0, LmeFit) or isinstance(fit1, LmeFit):
+        raise MixedModelError("The parametric bootstrap is available for models with independent errors only; for "
+                              "correlated errors use anova() (nlme's likelihood-ratio test).")
     m0, m1 = as_ml(fit0), as_ml(fit1)
     if m0.npar > m1.npar:
         m0, m1 = m1, m0
+    rng = np.random.default_rng(seed)
+    df = m1.npar - m0.npar
+    observed = max(2 * (m1.loglik - m0.loglik), 0.0)
+    if hasattr(m0, "family"):  # GLMMs: responses from the family, refits at the Laplace or quadrature criterion
+        d0, d1, failed = bootstrap_deviances(m0, m1, nsim, rng, progress)
+        sims = np.maximum(d0 - d1, 0.0)
+        return _bootstrap_result(observed, sims[np.isfinite(sims)], df, nsim, failed)
     dev0 = ProfiledDeviance(build_model_data(m0.formula, m0.source), reml=False)
     dev1 = ProfiledDeviance(build_model_data(m1.formula, m1.source), reml=False)
-    rng = np.random.default_rng(seed)
     Y = simulate_responses(dev0, m0.theta, m0.beta, m0.sigma, nsim, rng)
 
     def report(part: int):
@@ -123,12 +148,16 @@ def bootstrap_lrt(fit0: LmmFit, fit1: LmmFit, nsim: int = 1000, seed=None, progr
     r0 = fit_many(dev0, Y, progress=report(0))
     r1 = fit_many(dev1, Y, progress=report(1))
     sims = np.maximum(r0.criterion - r1.criterion, 0.0)
-    observed = max(m0.deviance - m1.deviance, 0.0)
-    p = float(np.mean(sims >= observed - 1e-10))
-    df = m1.npar - m0.npar
+    return _bootstrap_result(observed, sims, df, nsim, int((~r0.converged).sum() + (~r1.converged).sum()))
+
+
+def _bootstrap_result(observed: float, sims: np.ndarray, df: int, nsim: int, failed: int) -> BootstrapLRT:
+    """The p-value from the replicates' statistics. (A GLMM replicate whose refit found no finite
+    optimum, a simulated response with no successes at all say, is left out before, and counted
+    in `failed`.)"""
+    p = float(np.mean(sims >= observed - 1e-10)) if len(sims) else float("nan")
     return BootstrapLRT(
-        observed=observed, statistics=sims, df=df, p_value=p, mc_se=float(np.sqrt(p * (1 - p) / nsim)),
-        p_chisq=float(stats.chi2.sf(observed, df)) if df > 0 else float("nan"), nsim=nsim,
-        failed=int((~r0.converged).sum() + (~r1.converged).sum()),
+        observed=observed, statistics=sims, df=df, p_value=p, mc_se=float(np.sqrt(p * (1 - p) / max(len(sims), 1))),
+        p_chisq=float(stats.chi2.sf(observed, df)) if df > 0 else float("nan"), nsim=nsim, failed=failed,
     )
 

@@ -18,6 +18,9 @@ R_DATA = {
     "dyestuff": "data(Dyestuff, package = \"lme4\")\ndat <- Dyestuff",
     "penicillin_lme4": "data(Penicillin, package = \"lme4\")\ndat <- Penicillin",
     "pastes": "data(Pastes, package = \"lme4\")\ndat <- Pastes",
+    "ctsib": "data(ctsib, package = \"faraway\")\ndat <- ctsib\ndat$stable <- ifelse(dat$CTSIB == 1, 1, 0)",
+    "cbpp": "data(cbpp, package = \"lme4\")\ndat <- cbpp",
+    "grouseticks": "data(grouseticks, package = \"lme4\")\ndat <- grouseticks",
 }
 
 
@@ -217,3 +220,38 @@ print(table[["groups", "per_group", "effect_sd", "coverage_satterthwaite", "powe
              "coverage_sigma_b", "power_variance", "singular"]])
 """
     return r, py
+def glmer_code(formula: str, dataset: str | None, family: str, nagq: int = 1, link: str | None = None,
+               csv_name: str = "data.csv") -> str:
+    """R for a generalized model: glmer, odds ratios, and MASS's glmmPQL beside it."""
+    data = R_DATA.get(dataset, f'dat <- read.csv("{csv_name}")  # the data on screen, downloaded as CSV')
+    fam = f"{family}(link = \"{link}\")" if link and link not in ("logit", "log") else family
+    f = parse_formula(formula)
+    fixed = f"{f.response if not f.binomial else formula.split('~')[0].strip()} ~ {_part_text(f.fixed)}"
+    pql = (f"library(MASS)   # PQL, as the lecture notes\npql <- glmmPQL({fixed}, random = ~ 1 | {f.random[0].group_name}, "
+           f"family = {fam}, data = dat)\nsummary(pql)\n") if len(f.random) == 1 else ""
+    return ("library(lme4)\n" + f"{data}\n"
+            + f"fit <- glmer({formula}, data = dat, family = {fam}{f', nAGQ = {nagq}' if nagq != 1 else ''})\n"
+            + "summary(fit)\nexp(fixef(fit))   # odds (or rate) ratios for the same subject\n"
+            + "ranef(fit)        # conditional modes\n" + pql)
+
+
+def glmm_python_code(formula: str, family: str, dataset: str | None = None, nagq: int = 1, link: str | None = None,
+                     csv_name: str = "data.csv") -> str:
+    """mmcore (glmer's numbers) and statsmodels' population-averaged GEE beside it (statsmodels has no
+    maximum-likelihood GLMM; its Bayesian mixed GLM is a different estimator)."""
+    f = parse_formula(formula)
+    load = f'load_dataset("{dataset}")' if dataset in R_DATA else f'read_csv("{csv_name}")'
+    extra = f", nagq={nagq}" if nagq != 1 else ""
+    extra += f', link="{link}"' if link and link not in ("logit", "log") else ""
+    code = ("from mmcore import fit, load_dataset, read_csv\n\n"
+            f"dat = {load}\n"
+            f'result = fit("{formula}", dat, family="{family}"{extra})\n'
+            "print(result.summary())\nprint(result.coef_table)\n")
+    if not f.binomial:
+        fam = "Binomial" if family == "binomial" else "Poisson"
+        code += ("\n# statsmodels: the population-averaged (marginal) model by GEE, exchangeable within groups\n"
+                 "import statsmodels.api as sm\nimport statsmodels.formula.api as smf\n\n"
+                 f'gee = smf.gee("{_pyname(f.response)} ~ {_part_text(f.fixed)}", groups="{f.random[0].group[0]}", '
+                 f"data=dat,\n              family=sm.families.{fam}(), cov_struct=sm.cov_struct.Exchangeable())\n"
+                 "print(gee.fit().summary())\n")
+    return code

@@ -14,6 +14,7 @@ class Question:
     options: tuple[str, ...]
     answer: str
     why: str
+    group: str = ""  # questions about one design share it (shown once, as a heading)
 
 
 def _pick(levels: list[str], right: str, k: int = 4) -> tuple[str, ...]:
@@ -136,6 +137,35 @@ def model_comparison(aic0: float, aic1: float, random_differs: bool) -> list[Que
                  ("too small", "too large (conservative)", "exact"), "too large (conservative)",
                  "Under H0 the variance is on its boundary; the true null distribution has extra mass at 0"
                  + (" (this comparison is such a test)." if random_differs else ".")),
+    ]
+
+
+def glmm(term: str, ratio: float, sigma_b: float, factor: float, family: str) -> list[Question]:
+    """Questions on the generalized lesson, from the fit on screen: an odds (rate) ratio, sigma_b
+    and the attenuation factor it implies."""
+    what = "rate" if family == "poisson" else "odds"
+    right = f"for the same subject, the {what} are multiplied by {ratio:.3g}"
+    return [
+        Question("gl_ratio", f"exp(beta) for {term} is {ratio:.3g}. What does it say?",
+                 (right, f"the probability is multiplied by {ratio:.3g}",
+                  f"averaged over the population, the {what} are multiplied by {ratio:.3g}"), right,
+                 "A GLMM's coefficients are conditional: they compare two situations for one subject (the same "
+                 "random effect b_i). Ratios of odds are not ratios of probabilities, and the population-averaged "
+                 "ratio is closer to 1."),
+        Question("gl_flat", f"With sigma_b = {sigma_b:.3g}, the population-averaged curve is ...",
+                 ("steeper than the median subject's", "flatter than the median subject's", "the same"),
+                 "flatter than the median subject's",
+                 f"Averaging S-curves that are shifted by b_i gives a flatter S: its slope is about {factor:.2f} times the "
+                 "conditional one (exactly 1 / sqrt(1 + sigma_b^2) for the probit link)."),
+        Question("gl_pql", "For binary outcomes with few observations per subject, PQL's estimate of sigma_b tends to be ...",
+                 ("too small", "too large", "unbiased"), "too small",
+                 "PQL fits a linear mixed model to a working response whose approximation is poor for 0/1 data; "
+                 "Breslow and Clayton (1993) and the simulation on this page show the bias toward 0."),
+        Question("gl_olre", "A random effect with one level per observation, (1 | obs), in a Poisson model captures ...",
+                 ("overdispersion: more spread than the Poisson allows", "the residual variance sigma^2",
+                  "nothing: it cannot be estimated"), "overdispersion: more spread than the Poisson allows",
+                 "A Poisson count has variance equal to its mean; an observation-level effect lets each count have "
+                 "its own rate, a lognormal-Poisson mixture with extra variance (grouseticks)."),
     ]
 
 
@@ -262,3 +292,35 @@ def planning(design: str, sigma_b: float, sigma: float, se_of, coverage_z_few: f
         "With few groups or a small sigma_b, the group means can vary less than sigma^2 / n alone predicts; the "
         "estimate then sits on the boundary. It happens in a share of studies: the planner counts it."))
     return questions
+def correlated_errors(phi: float, p_value: float, step: str) -> list[Question]:
+    """The correlated-errors lesson: built from the fitted phi and the LRT on screen; step names one
+    step of the time scale ('year', 'day', 'time unit')."""
+    two = f"{phi ** 2:.3f}"
+    options = tuple(dict.fromkeys([f"{phi:.3f}", two, f"{min(1.0, 2 * abs(phi)):.3f}", "0.000"]))
+    prefer = "yes" if p_value < 0.05 else "no"
+    return [
+        Question("ce_lag2", f"The fitted phi is {phi:.3f}. What correlation does the model give two errors of the same "
+                 f"group two {step}s apart?", options, two,
+                 f"AR(1): corr = phi^(distance) = {phi:.3f}^2 = {two}. The correlation fades with distance."),
+        Question("ce_lrt", "Does the likelihood-ratio test (same fixed effects, REML) prefer the AR(1) errors at 5%?",
+                 ("yes", "no"), prefer, f"p = {p_value:.3g}: " + ("the correlation improves the fit clearly." if
+                                                                 prefer == "yes" else "no clear improvement.")),
+        Question("ce_acf", "If the AR(1) model is right, which residuals should look uncorrelated in the ACF plot?",
+                 ("the residuals of the model with independent errors", "the normalized residuals of the AR(1) model",
+                  "neither: residuals of one group are always correlated"),
+                 "the normalized residuals of the AR(1) model",
+                 "Normalized residuals are whitened by the fitted correlation: if it is right, what is left is "
+                 "independent noise."),
+        Question("ce_walk", "Each year's deviation is carried into all later heights (a random walk). What is "
+                 "independent again?", ("the heights", "the yearly growth increments (height differences)",
+                                        "the residuals of any mixed model"),
+                 "the yearly growth increments (height differences)",
+                 "height_t - height_(t-1) = growth rate + this year's own deviation: the carried-over part cancels."),
+    ]
+
+
+def fixed_or_random() -> list[Question]:
+    """Lesson 1's questions: for each design, is the factor named fixed or random?"""
+    return [Question(f"for_{i}", f"**{factor}**: fixed or random?", ("fixed", "random"), answer,
+                     f"{answer.capitalize()}: {why}", design)
+            for i, (design, factor, answer, why) in enumerate(FIXED_OR_RANDOM)]

@@ -42,24 +42,27 @@ def fit_many(dev: ProfiledDeviance, Y: np.ndarray, chunk: int = 250, progress=No
 
 
 def fixef_many(block: ProfiledDeviance, theta: np.ndarray) -> np.ndarray:
-    """The fixed effects of each response of a many-response deviance at its own theta (S x k):
-    the PLS solution's beta, from the same factorisation as the criterion (deviance.solve, batched)."""
-    _, _, _, _, Ld = block._decompose(theta[:, None, :])
-    Ld = Ld[:, 0]
-    m, p = block.m, block.p
-    sol = np.linalg.solve(np.swapaxes(Ld[:, :-1, :-1], 1, 2), Ld[:, -1, :-1][..., None])[..., 0]
-    return sol[:, m : m + p] + block.beta_shift
+    """The fixed effects of each response of a many-response deviance at its own theta (S x p):
+    the PLS solution's beta, from the same factorisation as the criterion (solution.solve, batched):
+    Lx holds R_X' and the response row, so beta = R_X^-1 (that row)."""
+    p = block.p
+    Lx = block._decompose(theta, np.arange(len(theta))).Lx
+    sol = np.linalg.solve(np.swapaxes(Lx[:, :p, :p], 1, 2), Lx[:, p, :p][..., None])[..., 0]
+    return sol + block.beta_shift
 
 
 def simulate_responses(dev: ProfiledDeviance, theta: np.ndarray, beta: np.ndarray, sigma: float,
                        nsim: int, rng: np.random.Generator) -> np.ndarray:
     """nsim responses (nsim x n) drawn from the model at (theta, beta, sigma), like lme4's simulate()."""
-    T1, L2 = (a[0] for a in dev._factors(np.asarray(theta, dtype=float)[None]))
+    theta = np.asarray(theta, dtype=float)
+    r, c, t = dev.t1_map
+    T1 = np.zeros((dev.q1, dev.q1))
+    T1[r, c] = theta[t]
     mean = dev.md.X @ beta
     u1 = rng.standard_normal((nsim, dev.G, dev.q1)) * sigma
     b1 = u1 @ T1.T  # nsim x G x q1: each group's effects
     Y = mean + np.einsum("nq,snq->sn", dev.Z1, b1[:, dev.codes1, :])
     if dev.m:
         u2 = rng.standard_normal((nsim, dev.m)) * sigma
-        Y += (u2 @ L2.T) @ dev.Z2.T
+        Y += np.asarray(dev.Z2 @ dev.rest_block.effects(theta, u2).T).T
     return Y + rng.standard_normal((nsim, dev.n)) * sigma

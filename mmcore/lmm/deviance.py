@@ -3,26 +3,35 @@
 Why our own code and not statsmodels: lme4's exact criterion (profiled over beta and sigma, the
 relative covariance factor theta as parameter) at a cost per evaluation that does not grow with n.
 
-Structure (MixedModels.jl's blocked Cholesky): the grouping factor with the most random effects is
-"block 1": its Z'Z is block diagonal, G blocks of q1 x q1, factored as one batched Cholesky. The
-other factors (nested, crossed; usually few effects) form a small dense block which, with X and y,
-is eliminated into one dense (m + p + 1) square matrix. Its Cholesky holds everything: the rest of
-log|L|^2, R_X (for log|R_X|^2 and vcov(beta)), and in its last diagonal entry sqrt(r^2).
+Structure (MixedModels.jl's blocked Cholesky, DESIGN.md "engine structure"): the grouping factor
+with the most random effects is "block 1": its Z'Z is block diagonal, G blocks of q1 x q1, factored
+as one batched Cholesky (small.py). The other factors, "the rest" (rest.py), meet block 1 through the
+sparse Z1'Z2: their block is downdated by a sparse map, stays diagonal for nested factors and is one
+dense m x m Cholesky where crossed factors fill it in. X and y come last: a (p + 1) square Schur
+complement whose Cholesky holds R_X (log|R_X|^2, vcov(beta)) and, in its last entry, sqrt(r^2).
 
-All cross-products are made once from the data; after that an evaluation touches only
-G small blocks and one (m + p + 1) matrix. `evaluate` takes a batch of K thetas and returns K
-deviances in one pass of numpy calls: a central-difference gradient costs one call, not 2k + 1.
+All cross-products are made once from the data; after that an evaluation touches only G small
+blocks, the coupling's pairs and the rest's block. `evaluate` takes a batch of K thetas and returns
+K deviances in one pass of numpy calls (in chunks that keep memory bounded): a central-difference
+gradient costs one call, not 2k + 1.
 """
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
 
 from ..model.design import ModelData
 from .optimize import Structure
+from .rest import Rest
+from .small import cholesky_small, forward_small
+
+CHUNK_BYTES = 64 * 2**20  # working memory of one batch of thetas; larger batches are cut into chunks
+LEAN_FLOPS = 3e6  # an evaluation costing more (about a millisecond): the optimizer spends evaluations sparingly
+DATA = ("Z1tXy_cols", "Z2tXy", "XytXy")  # the cross-products that involve y
 
 
 @dataclass
@@ -79,6 +88,19 @@ class ThetaLayout:
         return T
 
 
+class Factor(NamedTuple):
+    """The blocked Cholesky factor at K thetas (K first on every array)."""
+
+    T1: np.ndarray  # (K, q1, q1) block 1's relative covariance factor
+    L1: np.ndarray  # (K, q1, q1, G) block 1's Cholesky factors, groups last
+    V: np.ndarray | None  # (K, q1, q1, G): V[a, c, g] = (L1_g^-1 T1')[c, a]; None without a rest
+    Wxy: np.ndarray  # (K, p + 1, q1, G): (L1_g^-1 T1' Z1'[X y]_g)' per group
+    logdet2: np.ndarray  # (K,) log|L22|^2 of the rest
+    L22: np.ndarray | None  # the rest's factor: (K, m) diagonal or (K, m, m)
+    L2x: np.ndarray | None  # (K, m, p + 1)
+    Lx: np.ndarray  # (K, p + 1, p + 1): R_X' and the response row; Lx[-1, -1]^2 = r^2
+
+
 class ProfiledDeviance:
     """Cross-products of one model and data; d(theta) for ML or REML, and the PLS solution."""
 
@@ -92,7 +114,8 @@ class ProfiledDeviance:
         self.block1_group = max(counts, key=counts.get)  # first one among ties
         self.block1 = [k for k, t in enumerate(md.terms) if t.group == self.block1_group]
         self.rest = [k for k in range(len(md.terms)) if k not in self.block1]
-        self._scatter_maps()
+        self.many = False  # one response (True: with_responses, data arrays have a response axis)
+        self._block1()
         self._structure: Structure | None = None
         self.set_response(md.y)
 
@@ -111,7 +134,18 @@ class ProfiledDeviance:
             rms = np.where((rms > 0) & np.isfinite(rms), rms, 1.0)
             scale.append(1.0 / rms[self.layout.tri_indices(k)[0]])
         scale = np.concatenate(scale) if scale else np.zeros(0)
-        return Structure(self.layout.diagonal, tuple(self.layout.columns()), scale, float(self.n))
+        return Structure(self.layout.diagonal, tuple(self.layout.columns()), scale, float(self.n),
+                         lean=self.evaluation_flops() > LEAN_FLOPS)
+
+    def evaluation_flops(self) -> float:
+        """Floating-point work of one evaluation, from the structure alone (budget.py uses it too)."""
+        r, m, G, q1 = self.p + 1, self.m, self.G, self.q1
+        work = G * q1 * (q1**3 + q1 * r + r * r) + 2 * r**3
+        if m:
+            rest = self.rest_block
+            work += 2 * (rest.pairs if not rest.dense_coupling else m * m * G * q1) + 2 * rest.B.nnz * r
+            work += m * r * r if rest.diagonal else (m + r) ** 3 / 3 + 4 * (m + r) ** 2
+        return float(work)
 
     def start(self) -> np.ndarray:
         """Where the optimizer starts (start.py: a moment estimate, else lme4's identity, scaled)."""
@@ -120,9 +154,9 @@ class ProfiledDeviance:
         return start_theta(self)
 
     # -- structure -----------------------------------------------------------------------
-    def _scatter_maps(self) -> None:
-        """Index maps from theta to T1 (block 1) and Lambda2 (the rest), built once."""
-        lay, terms = self.layout, self.md.terms
+    def _block1(self) -> None:
+        """Block 1's index map from theta to T1 and its cross-products; the rest (rest.py)."""
+        lay, md = self.layout, self.md
         r1, c1, t1 = [], [], []
         col = 0
         for k in self.block1:
@@ -130,47 +164,31 @@ class ProfiledDeviance:
             r1 += list(col + i)
             c1 += list(col + j)
             t1 += list(lay.offsets[k] + np.arange(len(i)))
-            col += terms[k].q
+            col += md.terms[k].q
         self.q1 = col
         self.t1_map = (np.array(r1, dtype=int), np.array(c1, dtype=int), np.array(t1, dtype=int))
-        r2, c2, t2, self.rest_offsets = [], [], [], []
-        off = 0
-        for k in self.rest:
-            t = terms[k]
-            i, j = lay.tri_indices(k)
-            self.rest_offsets.append(off)
-            base = off + np.arange(t.nlevels)[:, None] * t.q
-            r2 += list((base + i).ravel())
-            c2 += list((base + j).ravel())
-            t2 += list(np.tile(lay.offsets[k] + np.arange(len(i)), t.nlevels))
-            off += t.nlevels * t.q
-        self.m = off
-        self.l2_map = (np.array(r2, dtype=int), np.array(c2, dtype=int), np.array(t2, dtype=int))
-        md = self.md
         self.codes1 = md.terms[self.block1[0]].codes
         self.G = md.terms[self.block1[0]].nlevels
         self.Z1 = np.column_stack([md.terms[k].matrix for k in self.block1])  # n x q1
-        Z2 = np.zeros((self.n, self.m))
-        for k, off in zip(self.rest, self.rest_offsets):
-            t = md.terms[k]
-            for j in range(t.q):
-                Z2[np.arange(self.n), off + t.codes * t.q + j] = t.matrix[:, j]
-        self.Z2 = Z2
-        # cross-products that do not involve y
-        Z1 = self.Z1
-        self.A11 = self._group_sums((Z1[:, :, None] * Z1[:, None, :]).reshape(self.n, -1)).reshape(self.G, self.q1, self.q1)
-        self.Z1tZ2 = self._group_sums((Z1[:, :, None] * Z2[:, None, :]).reshape(self.n, -1)).reshape(self.G, self.q1, self.m)
-        self.Z2tZ2 = Z2.T @ Z2
-        self.A11_cols = np.ascontiguousarray(self.A11.reshape(self.G, -1).T)  # q1^2 x G
-        self.Z2tZ1 = np.ascontiguousarray(self.Z1tZ2.transpose(2, 1, 0).reshape(self.m, self.q1 * self.G))  # m x q1 G
+        n, G, q1, Z1 = self.n, self.G, self.q1, self.Z1
+        self.indicator1 = sparse.csr_matrix((np.ones(n), (self.codes1, np.arange(n))), shape=(G, n))
+        self.A11 = self._group_sums((Z1[:, :, None] * Z1[:, None, :]).reshape(n, -1)).reshape(G, q1, q1)
+        self.A11_cols = np.ascontiguousarray(self.A11.reshape(G, -1).T)  # q1^2 x G
+        self.rest_block = None
+        self.m, self.rest_offsets, self.Z2 = 0, [], sparse.csr_matrix((n, 0))
+        if self.rest:
+            Z1s = sparse.csr_matrix((Z1.ravel(), ((np.arange(n)[:, None] + 0 * Z1).ravel().astype(int),
+                                                  (self.codes1[:, None] * q1 + np.arange(q1)).ravel())),
+                                    shape=(n, G * q1))
+            self.rest_block = Rest(md, lay, self.rest, Z1s, G, q1)
+            self.m, self.rest_offsets, self.Z2 = self.rest_block.m, self.rest_block.offsets, self.rest_block.Z2
 
     def _group_sums(self, V: np.ndarray) -> np.ndarray:
         """Sums of the rows of V (n x c) within each block-1 group: G x c."""
         if V.shape[1] <= 16:  # a bincount per column beats a sparse product for few columns
             return np.column_stack([np.bincount(self.codes1, V[:, j], self.G) for j in range(V.shape[1])]) \
                 if V.shape[1] else np.zeros((self.G, 0))
-        ind = sparse.csr_matrix((np.ones(self.n), (self.codes1, np.arange(self.n))), shape=(self.G, self.n))
-        return np.asarray(ind @ V)
+        return np.asarray(self.indicator1 @ V)
 
     def set_response(self, y: np.ndarray) -> None:
         """(Re)compute the cross-products that involve y."""
@@ -184,8 +202,8 @@ class ProfiledDeviance:
         their replicates together through this (batch.py)."""
         other = copy.copy(self)
         products, shifts = self._products(Y)
-        other.__dict__.update({k: v[:, None] for k, v in products.items()})
-        other.beta_shift = shifts
+        other.__dict__.update(products)
+        other.beta_shift, other.many = shifts, True
         return other
 
     def _products(self, Y: np.ndarray) -> tuple[dict, np.ndarray]:
@@ -200,104 +218,101 @@ class ProfiledDeviance:
             Ys = Y - shifts @ X.T
         else:
             shifts, Ys = np.zeros((S, 0)), Y
+        r = self.p + 1
         Xy = np.concatenate([np.broadcast_to(X, (S,) + X.shape), Ys[:, :, None]], axis=2)  # S x n x (p+1)
-        # per-group sums via one sparse product: groups x rows
         ZXy = (self.Z1[None, :, :, None] * Xy[:, :, None, :]).transpose(1, 0, 2, 3).reshape(self.n, -1)
-        Z1tXy = self._group_sums(ZXy).reshape(self.G, S, self.q1, self.p + 1).transpose(1, 0, 2, 3)
-        products = {
+        Z1tXy = self._group_sums(ZXy).reshape(self.G, S, self.q1, r).transpose(1, 0, 2, 3)
+        flat = Xy.transpose(1, 0, 2).reshape(self.n, S * r)
+        Z2tXy = np.asarray(self.Z2.T @ flat).reshape(self.m, S, r).transpose(1, 0, 2)
+        return {
             "Z1tXy_cols": np.ascontiguousarray(Z1tXy.transpose(0, 3, 2, 1)),  # S x (p+1) x q1 x G
-            "Z2tXy": self.Z2.T @ Xy,
+            "Z2tXy": np.ascontiguousarray(Z2tXy),  # S x m x (p+1)
             "XytXy": np.swapaxes(Xy, 1, 2) @ Xy,
-        }
-        return products, shifts
+        }, shifts
 
     # -- evaluation ----------------------------------------------------------------------
-    def _factors(self, theta: np.ndarray):
-        lead = theta.shape[:-1]
+    def theta_bytes(self) -> int:
+        """Working memory of one theta in an evaluation (the chunk size follows from it)."""
+        r, m, G, q1 = self.p + 1, self.m, self.G, self.q1
+        rest = 0
+        if m:
+            dense = not self.rest_block.diagonal
+            rest = 4 * (m + r) ** 2 if dense else 4 * m * r
+            rest += 2 * m * r + (G * q1 * m if self.rest_block.dense_coupling else self.rest_block.pairs // 2)
+        return 8 * (rest + 6 * G * q1 * (q1 + r) + 2 * r * r)
+
+    def _decompose(self, theta: np.ndarray, resp: np.ndarray | None = None) -> Factor:
+        """The blocked Cholesky factor at K thetas (K, k); resp (K,) picks each theta's response
+        when there are many (and each theta's Z'Z too when A11_cols has one per response, as the
+        correlated-errors engine's whitened cross-products do). Groups run along the last axis so that every elementwise step works on
+        contiguous rows; M_g = T' A_g T for all g is one (q1^2 x q1^2)(q1^2 x G) product with
+        kron(T, T), and W'W is one GEMM per theta."""
+        K, G, q1, m = len(theta), self.G, self.q1, self.m
+        Zxy, Z2xy, XX = (getattr(self, k) if resp is None else getattr(self, k)[resp] for k in DATA)
         r, c, t = self.t1_map
-        T1 = np.zeros(lead + (self.q1, self.q1))
-        T1[..., r, c] = theta[..., t]
-        r, c, t = self.l2_map
-        L2 = np.zeros(lead + (self.m, self.m))
-        L2[..., r, c] = theta[..., t]
-        return T1, L2
+        T1 = np.zeros((K, q1, q1))
+        T1[:, r, c] = theta[:, t]
+        TTt = (T1[:, :, None, :, None] * T1[:, None, :, None, :]).reshape(K, q1 * q1, q1 * q1)
+        A11 = self.A11_cols if self.A11_cols.ndim == 2 or resp is None else self.A11_cols[resp]  # per point: whitened
+        M = (np.swapaxes(TTt, -1, -2) @ A11).reshape(K, q1, q1, G)
+        M[:, np.arange(q1), np.arange(q1), :] += 1.0
+        L1 = cholesky_small(M)
+        Wxy = forward_small(L1, np.swapaxes(T1, -1, -2)[:, None] @ Zxy)  # (K, p+1, q1, G)
+        Wf = Wxy.reshape(K, self.p + 1, q1 * G)
+        Dxx = XX - Wf @ np.swapaxes(Wf, -1, -2)
+        if not m:
+            return Factor(T1, L1, None, Wxy, np.zeros(K), None, None, np.linalg.cholesky(Dxx))
+        V = forward_small(L1, np.broadcast_to(T1[..., None], (K, q1, q1, G)))
+        P = np.einsum("kacg,kbcg->kgab", V, V)  # P_g = T1 M_g^-1 T1'
+        U = np.einsum("kacg,krcg->kgar", V, Wxy)
+        logdet2, L22, L2x, Lx = self.rest_block.factor(theta, P, U, Z2xy, Dxx)
+        return Factor(T1, L1, V, Wxy, logdet2, L22, L2x, Lx)
 
-    def _decompose(self, theta: np.ndarray):
-        """Batched over theta's leading axes (...): block-1 Cholesky factors L1 (..., q1, q1, G),
-        the blocks W = L1^-1 T' [Z1'Z2 Lambda2 | Z1'X | Z1'y] as (..., r, q1, G) with
-        r = m + p + 1, and the dense Cholesky factor Ld (..., r, r) of the rest, X and y.
-
-        Groups run along the last axis so that every elementwise step works on contiguous rows;
-        M_g = T' A_g T for all g is one (q1^2 x q1^2)(q1^2 x G) product with kron(T, T), and W'W
-        is one GEMM per theta.
-        """
-        T1, L2 = self._factors(theta)
-        lead, m, p, G, q1 = theta.shape[:-1], self.m, self.p, self.G, self.q1
-        TTt = (T1[..., :, None, :, None] * T1[..., None, :, None, :]).reshape(lead + (q1 * q1, q1 * q1))
-        M = (np.swapaxes(TTt, -1, -2) @ self.A11_cols).reshape(lead + (q1, q1, G))
-        for i in range(q1):
-            M[..., i, i, :] += 1.0
-        T1t = np.swapaxes(T1, -1, -2)[..., None, :, :]
-        right = T1t @ self.Z1tXy_cols  # (..., p + 1, q1, G)
-        if m:
-            ZL = (np.swapaxes(L2, -1, -2) @ self.Z2tZ1).reshape(lead + (m, q1, G))
-            right = np.concatenate([T1t @ ZL, right], axis=-3)
-        L1 = _cholesky_small(M)
-        W = _forward_small(L1, right)
-        D = np.empty(lead + (m + p + 1, m + p + 1))
-        if m:
-            L2t = np.swapaxes(L2, -1, -2)
-            D[..., :m, :m] = L2t @ self.Z2tZ2 @ L2
-            D[..., np.arange(m), np.arange(m)] += 1.0
-            D[..., :m, m:] = L2t @ self.Z2tXy
-            D[..., m:, :m] = np.swapaxes(D[..., :m, m:], -1, -2)
-        D[..., m:, m:] = self.XytXy
-        Wf = W.reshape(lead + (m + p + 1, q1 * G))
-        D -= Wf @ np.swapaxes(Wf, -1, -2)
-        Ld = np.linalg.cholesky(D)
-        return T1, L2, L1, W, Ld
+    def _chunked(self, theta: np.ndarray, resp: np.ndarray | None) -> np.ndarray:
+        """Criteria at K thetas (K, k), cut into chunks that fit in CHUNK_BYTES."""
+        K = len(theta)
+        step = max(1, int(CHUNK_BYTES // max(self.theta_bytes(), 1)))
+        out = np.empty(K)
+        for lo in range(0, K, step):
+            sl = slice(lo, lo + step)
+            rs = None if resp is None else resp[sl]
+            try:
+                out[sl] = self._criterion(self._decompose(theta[sl], rs))
+            except np.linalg.LinAlgError:  # some theta in the chunk: find which, one by one
+                out[sl] = [self._evaluate_one(theta[i], None if resp is None else resp[i : i + 1])
+                           for i in range(lo, min(lo + step, K))]
+        return out
 
     def evaluate_some(self, idx: np.ndarray, theta: np.ndarray) -> np.ndarray:
         """Many responses: the criterion of responses idx, each at its own B thetas (len(idx), B, k)."""
-        sub = copy.copy(self)
-        for k in ("Z1tXy_cols", "Z2tXy", "XytXy"):
-            setattr(sub, k, getattr(self, k)[idx])
-        return sub.evaluate(theta)
+        B = theta.shape[1]
+        return self._chunked(theta.reshape(-1, theta.shape[-1]), np.repeat(idx, B)).reshape(theta.shape[:-1])
 
     def evaluate(self, theta: np.ndarray) -> np.ndarray:
-        """Deviance (ML) or REML criterion at each theta: shape (..., k) -> (...)."""
+        """Deviance (ML) or REML criterion at each theta: shape (..., k) -> (...). With many
+        responses, theta is (S, B, k): response s at its B thetas."""
         theta = np.atleast_2d(theta)
-        try:
-            _, _, L1, _, Ld = self._decompose(theta)
-        except np.linalg.LinAlgError:  # some theta in the batch: find which, one by one
-            flat = theta.reshape(-1, theta.shape[-1])
-            return np.array([self._evaluate_one(t, i, theta.shape[:-1]) for i, t in enumerate(flat)]).reshape(theta.shape[:-1])
-        return self._criterion(L1, Ld)
+        if self.many:
+            return self.evaluate_some(np.arange(theta.shape[0]), theta)
+        return self._chunked(theta.reshape(-1, theta.shape[-1]), None).reshape(theta.shape[:-1])
 
-    def _evaluate_one(self, theta: np.ndarray, flat_index: int, lead: tuple) -> float:
-        sub = self
-        if len(lead) == 2:  # many responses: evaluate against this theta's own response
-            s = np.unravel_index(flat_index, lead)[0]
-            sub = copy.copy(self)
-            for k in ("Z1tXy_cols", "Z2tXy", "XytXy"):
-                setattr(sub, k, getattr(self, k)[s])
+    def _evaluate_one(self, theta: np.ndarray, resp: np.ndarray | None) -> float:
         try:
-            _, _, L1, _, Ld = sub._decompose(theta[None])
+            return float(self._criterion(self._decompose(theta[None], resp))[0])
         except np.linalg.LinAlgError:
             return np.inf
-        return float(sub._criterion(L1, Ld)[0])
 
-    def _parts(self, L1: np.ndarray, Ld: np.ndarray):
-        m, p = self.m, self.p
-        d1 = np.diagonal(L1, axis1=-3, axis2=-2)  # L1 is (..., q1, q1, G)
-        dd = np.diagonal(Ld, axis1=-2, axis2=-1)
+    def _parts(self, f: Factor):
+        p = self.p
+        d1 = np.diagonal(f.L1, axis1=-3, axis2=-2)  # L1 is (K, q1, q1, G)
+        dd = np.diagonal(f.Lx, axis1=-2, axis2=-1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            logdet_l = 2 * np.log(d1).sum(axis=(-1, -2)) + 2 * np.log(dd[..., :m]).sum(axis=-1)
-            logdet_rx = 2 * np.log(dd[..., m : m + p]).sum(axis=-1)
+            logdet_l = 2 * np.log(d1).sum(axis=(-1, -2)) + f.logdet2
+            logdet_rx = 2 * np.log(dd[..., :p]).sum(axis=-1)
         return logdet_l, logdet_rx, dd[..., -1] ** 2
 
-    def _criterion(self, L1: np.ndarray, Ld: np.ndarray) -> np.ndarray:
-        logdet, logdet_rx, r2 = self._parts(L1, Ld)
+    def _criterion(self, f: Factor) -> np.ndarray:
+        logdet, logdet_rx, r2 = self._parts(f)
         n, p = self.n, self.p
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.reml:
@@ -309,81 +324,21 @@ class ProfiledDeviance:
     def parts(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """log|L|^2, log|R_X|^2 and the penalized residual sum of squares r^2 at each theta: the
         pieces of both criteria, so a page can draw them unprofiled over sigma (mmcore/lessons/criteria.py)."""
-        _, _, L1, _, Ld = self._decompose(np.atleast_2d(theta))
-        return self._parts(L1, Ld)
+        theta = np.atleast_2d(theta)
+        out = self._parts(self._decompose(theta.reshape(-1, theta.shape[-1])))
+        return tuple(a.reshape(theta.shape[:-1]) for a in out)
 
     def sigma_at(self, theta: np.ndarray) -> np.ndarray:
-        """The profiled residual SD at each theta (ML: r^2/n, REML: r^2/(n-p))."""
-        _, _, _, _, Ld = self._decompose(np.atleast_2d(theta))
-        return np.abs(Ld[..., -1, -1]) / np.sqrt(self.n - self.p if self.reml else self.n)
+        """The profiled residual SD at each theta (ML: r^2/n, REML: r^2/(n-p)); many responses:
+        theta (S, B, k)."""
+        theta = np.atleast_2d(theta)
+        flat = theta.reshape(-1, theta.shape[-1])
+        resp = np.repeat(np.arange(theta.shape[0]), theta.shape[1]) if self.many else None
+        Lx = self._decompose(flat, resp).Lx
+        return (np.abs(Lx[:, -1, -1]) / np.sqrt(self.n - self.p if self.reml else self.n)).reshape(theta.shape[:-1])
 
-    # -- solution at one theta ---------------------------------------------------------------
     def solve(self, theta: np.ndarray) -> dict:
-        """Everything a fit reports, at one theta: beta, b, sigma, vcov, conditional variances."""
-        theta = np.asarray(theta, dtype=float)
-        T1, L2, L1, W, Ld = (a[0] for a in self._decompose(theta[None]))
-        crit = float(self._criterion(L1[None], Ld[None])[0])
-        L1 = L1.transpose(2, 0, 1)  # G x q1 x q1
-        W = W.transpose(2, 1, 0)  # G x q1 x (m + p + 1)
-        m, p, n = self.m, self.p, self.n
-        r2 = Ld[-1, -1] ** 2
-        sigma2 = r2 / (n - p if self.reml else n)
-        Lsub = Ld[:-1, :-1]
-        sol = np.linalg.solve(Lsub.T, Ld[-1, :-1])  # [u2; beta - shift]
-        u2, beta = sol[:m], sol[m:] + self.beta_shift[0]
-        u1 = np.linalg.solve(np.swapaxes(L1, 1, 2), (W[:, :, -1] - W[:, :, :-1] @ sol)[..., None])[..., 0]
-        b1 = u1 @ T1.T  # G x q1
-        b2 = L2 @ u2
-        Lbb = Ld[m : m + p, m : m + p]
-        Rinv = np.linalg.solve(Lbb, np.eye(p))
-        vcov = sigma2 * Rinv.T @ Rinv
-        # conditional covariances of u: (L L')^-1, diagonal blocks only
-        L1inv = np.linalg.inv(L1)
-        cov_u1 = np.swapaxes(L1inv, 1, 2) @ L1inv
-        if m:
-            Luu_inv = np.linalg.solve(Ld[:m, :m], np.eye(m))
-            Sinv = Luu_inv.T @ Luu_inv
-            P = np.swapaxes(L1inv, 1, 2) @ W[:, :, :m]  # G x q1 x m
-            cov_u1 = cov_u1 + P @ Sinv @ np.swapaxes(P, 1, 2)
-            var_b2 = sigma2 * np.einsum("ij,jk,ik->i", L2, Sinv, L2)
-        else:
-            var_b2 = np.zeros(0)
-        var_b1 = sigma2 * np.einsum("ij,gjk,ik->gi", T1, cov_u1, T1)
-        fitted = self.md.X @ beta + np.einsum("nq,nq->n", self.Z1, b1[self.codes1]) + self.Z2 @ b2
-        return dict(
-            beta=beta, vcov=vcov, sigma=float(np.sqrt(sigma2)), b1=b1, var_b1=var_b1, b2=b2,
-            var_b2=var_b2, fitted=fitted, criterion=crit, logdet_rx=2 * np.log(np.diag(Lbb)).sum(),
-        )
+        """Everything a fit reports, at one theta (solution.py)."""
+        from .solution import solve
 
-
-def _cholesky_small(M: np.ndarray) -> np.ndarray:
-    """Cholesky factors of G small SPD matrices stored as (..., q, q, G), groups last.
-
-    A column loop over q in numpy, each step on contiguous G-vectors: far cheaper than
-    np.linalg.cholesky's per-matrix calls for the K thetas x G groups of an evaluation.
-    A block that is not positive definite gets NaN, which the criterion turns into +inf.
-    """
-    q = M.shape[-2]
-    L = np.zeros_like(M)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for j in range(q):
-            s = M[..., j, j, :] - (L[..., j, :j, :] ** 2).sum(axis=-2) if j else M[..., j, j, :]
-            L[..., j, j, :] = np.sqrt(s)
-            for i in range(j + 1, q):
-                s = M[..., i, j, :] - (L[..., i, :j, :] * L[..., j, :j, :]).sum(axis=-2) if j else M[..., i, j, :]
-                L[..., i, j, :] = s / L[..., j, j, :]
-    return L
-
-
-def _forward_small(L: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Solve L_g x = b for each group g and right-hand side c: L (..., q, q, G) lower
-    triangular, B (..., r, q, G) -> X (..., r, q, G)."""
-    q = L.shape[-2]
-    Lb = L[..., None, :, :, :]  # broadcast over the right-hand sides
-    X = np.empty(np.broadcast_shapes(B.shape, L.shape[:-3] + B.shape[-3:]))
-    for i in range(q):
-        s = B[..., i, :]
-        for j in range(i):
-            s = s - Lb[..., i, j, :] * X[..., j, :]
-        X[..., i, :] = s / Lb[..., i, i, :]
-    return X
+        return solve(self, np.asarray(theta, dtype=float))

@@ -6,15 +6,21 @@ import pandas as pd
 
 from ..errors import DataError, MixedModelError
 from ..model.design import ModelData, build_model_data, reproduces_every_row
+from ..model.limits import Budget
+from .absorbed import AbsorbedDeviance, absorbs
+from .budget import check_fit
 from .deviance import ProfiledDeviance
 from .optimize import ZERO, minimize
 from .results import LmmFit
 
 
-def fit(formula: str, data: pd.DataFrame, *, reml: bool = True) -> LmmFit:
-    """Fit a linear mixed model by REML (default) or ML, with lme4's formula syntax."""
+def fit(formula: str, data: pd.DataFrame, *, reml: bool = True, budget: Budget | None = None) -> LmmFit:
+    """Fit a linear mixed model by REML (default) or ML, with lme4's formula syntax. A model past the
+    resource budget (default: Budget.from_env(), model/limits.py) is refused before the work starts."""
+    budget = budget or Budget.from_env()
     try:
-        md = build_model_data(formula, data)
+        md = build_model_data(formula, data, budget=budget)
+        check_fit(md, budget)
         if not reml and reproduces_every_row(md):
             groups = " and ".join(f"'{t.group}' ({t.nlevels} levels)" for t in md.terms)
             raise DataError(
@@ -23,7 +29,7 @@ def fit(formula: str, data: pd.DataFrame, *, reml: bool = True) -> LmmFit:
                 "is no maximum-likelihood estimate. Fit by REML, or use a simpler random-effects structure or data "
                 "with more observations per group."
             )
-        dev = ProfiledDeviance(md, reml)
+        dev = AbsorbedDeviance(md, reml) if absorbs(md) else ProfiledDeviance(md, reml)
         with np.errstate(all="ignore"):  # trial thetas off the feasible region give inf, handled
             opt = minimize(dev.evaluate, dev.start(), dev.structure())
         if not np.isfinite(opt.value):

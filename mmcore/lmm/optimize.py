@@ -27,6 +27,11 @@ How it stays sound (DESIGN.md, "how the optimizer must stop"):
   starts the iteration again from there, and if one is still found after three rounds the answer
   is not verified (converged False).
 
+- **Costly evaluations.** For a large model (Structure.lean: an evaluation costs milliseconds, so
+  their number, not numpy's overhead, sets the time) a step first evaluates only the stencil at the
+  full Newton step, then if that fails the half and quarter steps, and the other trial points only
+  if those fail too; the checks are the same.
+
 `minimize_many` runs S problems together; problems that have converged drop out of the batch.
 """
 from __future__ import annotations
@@ -63,6 +68,7 @@ class Structure:
     columns: tuple  # per column of every term: indices into theta, its diagonal first
     scale: np.ndarray  # (k,) theta = phi * scale
     size: float = 1.0  # the size of the criterion's parts (the number of observations): its rounding
+    lean: bool = False  # evaluations are costly (large models): try the full Newton step first, alone
 
     def restrict(self, free: np.ndarray) -> Structure:
         """The same structure on the elements `free` (indices) only, the others held fixed: what a
@@ -152,7 +158,7 @@ def _directions(g: np.ndarray, H: np.ndarray, htol: np.ndarray):
     return newton, curve, w[:, 0], decrease
 
 
-def _run(f, x: np.ndarray, size: float = 1.0):
+def _run(f, x: np.ndarray, size: float = 1.0, lean: bool = False):
     """The Newton iteration on S problems from x (S, k). f(idx, points (len(idx), B, k)) evaluates
     problems idx at B points each. Returns x, f(x), verified, evaluations, iterations."""
     S, k = x.shape
@@ -188,8 +194,12 @@ def _run(f, x: np.ndarray, size: float = 1.0):
                                  xa[:, None, :] + reach * CURVE_STEPS[None, :, None] * curve[:, None, :],
                                  xa[:, None, :] + reach * DESCENT_STEPS[None, :, None] * down[:, None, :]], axis=1)
         full = stencil(trials[:, 1])  # if the full Newton step wins, its derivatives come free
-        vals = f(act, np.concatenate([trials, full], axis=1))
-        evals += vals.shape[1]
+        if lean:
+            vals, e = _lean_trials(f, act, trials, full, fx[act], ftol, gmax)
+            evals += e
+        else:
+            vals = f(act, np.concatenate([trials, full], axis=1))
+            evals += vals.shape[1]
         tv = np.where(np.isfinite(vals[:, :nT]), vals[:, :nT], np.inf)
         best = np.argmin(tv, axis=1)
         fbest = tv[np.arange(len(act)), best]
@@ -228,6 +238,33 @@ def _run(f, x: np.ndarray, size: float = 1.0):
     return x, fx, verified, evals, it
 
 
+def _lean_trials(f, act, trials, full, fx, ftol, gmax):
+    """The values of a step's trial points, for costly evaluations: the full Newton step's stencil
+    first (its centre is the step itself); where that step neither gains nor settles, the half and
+    quarter steps; where those gain nothing either, every other trial point. Near the optimum one
+    stencil per step instead of a stencil and every trial point. Returns values laid out as the
+    batched call's, inf where not evaluated."""
+    nT = trials.shape[1]
+    vf = f(act, full)
+    vals = np.full((len(act), nT + vf.shape[1]), np.inf)
+    vals[:, nT:] = vf
+    vals[:, 1] = vf[:, 0]
+    g_full = derivatives(vf, trials[:, 1])[1]
+    good = (vf[:, 0] < fx - ftol) | ((vf[:, 0] <= fx + ftol) & (np.max(np.abs(g_full), axis=1) < 0.5 * gmax))
+    more = np.flatnonzero(~good)
+    evals = vf.shape[1]
+    if len(more):
+        shorter = [2, 3]  # NEWTON_STEPS 1/2 and 1/4
+        vals[more[:, None], shorter] = f(act[more], trials[more][:, shorter])
+        evals += len(shorter)
+        rest = more[np.min(vals[more][:, shorter], axis=1) >= fx[more] - ftol[more]]
+        if len(rest):
+            others = [i for i in range(nT) if i not in (1, *shorter)]
+            vals[rest[:, None], others] = f(act[rest], trials[rest][:, others])
+            evals += len(others)
+    return vals, evals
+
+
 def _stencil_not_lower(sv: np.ndarray, x: np.ndarray, gtol: np.ndarray, ftol: np.ndarray) -> np.ndarray:
     """Optimality by value: no stencil point (theta +- h along every axis, +h along every pair) is
     lower than theta by more than the gradient tolerance allows. The gradient and curvature tests
@@ -243,13 +280,13 @@ def minimize_many(f, start: np.ndarray, structure: Structure) -> OptResult:
     g = lambda idx, phis: f(idx, phis * scale)  # noqa: E731
     x = np.array(start, dtype=float) / scale
     size = structure.size
-    x, fx, ok, evals, iters = _run(g, x, size)
+    x, fx, ok, evals, iters = _run(g, x, size, structure.lean)
     x = structure.canonical(x)
     zero = np.abs(x[:, structure.diagonal]) < ZERO
     again = np.flatnonzero(zero.any(axis=1))
     if len(again):  # a diagonal at zero: start again elsewhere, keep the best answer
         owner, starts = _restarts(x, again, zero, structure)
-        y, fy, ok1, e1, i1 = _run(lambda idx, P: g(owner[idx], P), starts, size)
+        y, fy, ok1, e1, i1 = _run(lambda idx, P: g(owner[idx], P), starts, size, structure.lean)
         evals, iters = evals + e1, iters + i1
         y = structure.canonical(y)
         for s in np.unique(owner):
@@ -263,7 +300,7 @@ def minimize_many(f, start: np.ndarray, structure: Structure) -> OptResult:
         redo = np.flatnonzero(lower)
         if not len(redo):
             break
-        y, fy, ok1, e1, i1 = _run(lambda idx, P: g(redo[idx], P), at[redo], size)
+        y, fy, ok1, e1, i1 = _run(lambda idx, P: g(redo[idx], P), at[redo], size, structure.lean)
         evals, iters = evals + e1, iters + i1
         x[redo], fx[redo], ok[redo] = structure.canonical(y), fy, ok1
     else:

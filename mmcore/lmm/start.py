@@ -70,17 +70,20 @@ def _moment_intercepts(dev: ProfiledDeviance) -> dict | None:
     group means of the residuals of y on X, less what sigma^2 puts there. Small designs only."""
     md = dev.md
     levels = sum(t.nlevels for t in md.terms)
-    if any(t.q != 1 for t in md.terms) or dev.n > 20000 or dev.p + levels > 1000:
+    if any(t.q != 1 for t in md.terms):
         return None
-    Z = np.zeros((dev.n, levels))
-    at = 0
-    for t in md.terms:
-        Z[np.arange(dev.n), at + t.codes] = t.matrix[:, 0]
-        at += t.nlevels
-    W = np.hstack([md.X, Z])
-    coef, _, rank, _ = np.linalg.lstsq(W, md.y, rcond=None)
-    df = dev.n - rank
-    sigma2 = float(np.sum((md.y - W @ coef) ** 2)) / df if df > 0 else 0.0
+    if dev.n > 20000 or dev.p + levels > 300:  # a dense least squares would cost more than the fit
+        sigma2 = _backfitted_sigma2(dev)
+    else:
+        Z = np.zeros((dev.n, levels))
+        at = 0
+        for t in md.terms:
+            Z[np.arange(dev.n), at + t.codes] = t.matrix[:, 0]
+            at += t.nlevels
+        W = np.hstack([md.X, Z])
+        coef, _, rank, _ = np.linalg.lstsq(W, md.y, rcond=None)
+        df = dev.n - rank
+        sigma2 = float(np.sum((md.y - W @ coef) ** 2)) / df if df > 0 else 0.0
     if not sigma2 > 0:
         return None
     r = md.y - md.X @ np.linalg.lstsq(md.X, md.y, rcond=None)[0]
@@ -91,3 +94,21 @@ def _moment_intercepts(dev: ProfiledDeviance) -> dict | None:
         spread = means.var(ddof=1) - sigma2 * np.mean(1.0 / counts[counts > 0]) if len(means) > 1 else 0.0
         out[k] = np.array([[np.sqrt(max(spread, 1e-2 * sigma2) / sigma2)]])
     return out
+
+
+def _backfitted_sigma2(dev: ProfiledDeviance, sweeps: int = 30) -> float:
+    """sigma^2 of the fit with every factor fixed, for designs too large for a dense least squares:
+    a few sweeps of backfitting (each factor's effects are its group means of the others' residuals;
+    X by least squares), enough for a start. The degrees of freedom count each factor's levels less
+    one (the intercept)."""
+    md = dev.md
+    Q = np.linalg.qr(md.X)[0] if dev.p else np.zeros((dev.n, 0))
+    r = md.y - Q @ (Q.T @ md.y)
+    for _ in range(sweeps):
+        for t in md.terms:
+            x = t.matrix[:, 0]
+            effect = np.bincount(t.codes, x * r, t.nlevels) / np.maximum(np.bincount(t.codes, x * x, t.nlevels), 1e-300)
+            r = r - effect[t.codes] * x
+        r = r - Q @ (Q.T @ r)
+    df = dev.n - dev.p - sum(t.nlevels - 1 for t in md.terms)
+    return float(r @ r) / df if df > 0 else 0.0

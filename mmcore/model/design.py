@@ -14,6 +14,8 @@ import pandas as pd
 
 from ..errors import DataError, FormulaError
 from .formula import Formula, Part, RandomTerm, parse_formula
+from .limits import Budget, check_fixed_columns
+from .response import glmm_response
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class ModelData:
     frame: Columns  # the used columns of those rows
     source: pd.DataFrame  # the data as given
     messages: tuple[str, ...] = field(default=())
+    family: str = "gaussian"
+    trials: np.ndarray | None = None  # binomial: trials per row (y is then the proportion), as glmer's weights
+    gram: tuple | None = None  # many columns: (X sparse, X'X, its Cholesky factor), made by the rank check
 
 
 # -- factors ---------------------------------------------------------------------------------
@@ -125,9 +130,16 @@ def model_matrix(part: Part, data: Columns | pd.DataFrame) -> tuple[np.ndarray, 
     return X, names
 
 
-def _independent_columns(X: np.ndarray, tol: float = 1e-7) -> list[int]:
+def _independent_columns(X: np.ndarray, tol: float = 1e-7, gram: list | None = None) -> list[int]:
     """Keep columns in order, dropping each one that the kept ones already span (lme4 keeps
-    the first columns of a pivoted QR with tolerance 1e-7 and drops the aliased ones)."""
+    the first columns of a pivoted QR with tolerance 1e-7 and drops the aliased ones). With many
+    columns, `gram` receives X'X and its Cholesky factor when they decide (absorbed.py reuses them)."""
+    if X.shape[1] >= 200:
+        found = _clearly_independent(X, tol)
+        if found is not None:
+            if gram is not None:
+                gram.extend(found)
+            return list(range(X.shape[1]))
     keep: list[int] = []
     Q = np.empty((X.shape[0], 0))
     for j in range(X.shape[1]):
@@ -139,6 +151,25 @@ def _independent_columns(X: np.ndarray, tol: float = 1e-7) -> list[int]:
             keep.append(j)
             Q = np.column_stack([Q, v / norm])
     return keep
+
+
+def _clearly_independent(X: np.ndarray, tol: float) -> tuple | None:
+    """Many columns (a factor of many levels): Gram-Schmidt costs n p^2 in slow steps. The Cholesky
+    factor of X'X (made from X as a sparse matrix) holds the same numbers, each column's distance from
+    the span of the columns before it: if every one is far above the tolerance, nothing is dropped.
+    Otherwise (undecided: None) Gram-Schmidt decides. Returns (X sparse, X'X, Cholesky factor)."""
+    from scipy import sparse
+
+    Xs = sparse.csr_matrix(X)
+    gram = (Xs.T @ Xs).toarray()
+    norms = np.sqrt(np.diag(gram))
+    if not (norms > 0).all():
+        return None
+    try:
+        chol = np.linalg.cholesky(gram)
+    except np.linalg.LinAlgError:
+        return None
+    return (Xs, gram, chol) if np.min(np.diag(chol) / norms) > 1e3 * tol else None
 
 
 # -- checks ----------------------------------------------------------------------------------
@@ -159,8 +190,10 @@ def _check_columns(formula: Formula, data: pd.DataFrame) -> None:
         )
 
 
-def _response(data: pd.DataFrame, name: str) -> np.ndarray:
+def _response(data: pd.DataFrame, name: str, family: str = "gaussian") -> np.ndarray:
     col = data[name]
+    if family == "binomial" and (pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col)):
+        return col  # a two-level factor or TRUE/FALSE: checked in glmm_response
     if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
         raise DataError(
             f"The response '{name}' is not numeric (it holds values such as "
@@ -235,21 +268,36 @@ def z_columns(md: ModelData) -> tuple[np.ndarray, list[str]]:
 
 
 # -- public ----------------------------------------------------------------------------------
-def build_model_data(formula: str | Formula, data: pd.DataFrame) -> ModelData:
+def build_model_data(formula: str | Formula, data: pd.DataFrame, family: str = "gaussian",
+                     budget: Budget | None = None) -> ModelData:
+    """family 'binomial' or 'poisson' (a glmer model): the response is checked for that family, a
+    cbind(k, n - k) response becomes proportions with trials, and a grouping factor may have one
+    level per row (an observation-level random effect, as glmer allows). A fixed part past the
+    budget (limits.py; default from the environment) is refused before X is made."""
     f = parse_formula(formula) if isinstance(formula, str) else formula
     if not isinstance(data, pd.DataFrame):
         raise DataError("The data must be a table (a pandas DataFrame).")
+    if f.binomial and family != "binomial":
+        raise FormulaError("cbind(successes, failures) is a binomial response in counts: fit it with "
+                           "family='binomial' (a generalized mixed model, as glmer).")
     _check_columns(f, data)
-    _response(data, f.response)  # a non-numeric response is refused before anything else
+    _response(data, f.response, family)  # a non-numeric response is refused before anything else
     frame, rows, notes = _drop_incomplete(f, data)
     n = len(frame)
     if n == 0:
         raise DataError("No row has a value in every column the model uses, so there is nothing to fit.")
-    y = frame[f.response].to_numpy(dtype=float)
+    trials = None
+    if family == "gaussian":
+        y = frame[f.response].to_numpy(dtype=float)
+    else:
+        y, trials, more = glmm_response(f, frame, family)
+        notes += more
 
     _check_fixed(f.fixed, frame)
+    check_fixed_columns(f.fixed, frame, _is_factor, budget or Budget.from_env())
     X, names = model_matrix(f.fixed, frame)
-    keep = _independent_columns(X)
+    gram: list = []
+    keep = _independent_columns(X, gram=gram)
     if len(keep) < X.shape[1]:
         dropped = [names[j] for j in range(len(names)) if j not in keep]
         notes.append(
@@ -277,17 +325,18 @@ def build_model_data(formula: str | Formula, data: pd.DataFrame) -> ModelData:
                 f"The grouping factor '{t.group}' has only one level. A random effect describes how groups "
                 "differ, so it needs at least two groups (five or more to estimate the variance well)."
             )
-        if t.nlevels >= n:
+        if t.nlevels > n or (t.nlevels == n and family == "gaussian"):
             raise DataError(
                 f"Every group of '{t.group}' has a single observation ({t.nlevels} groups for {n} rows), so "
                 "the group effect cannot be told apart from the residual. Each group needs repeated measurements."
             )
-        if t.nlevels * t.q >= n and t.q > 1:
+        if t.q > 1 and (t.nlevels * t.q > n or (t.nlevels * t.q == n and family == "gaussian")):
             raise DataError(
                 f"The term ({' + '.join(t.columns)} | {t.group}) has {t.nlevels * t.q} random effects for "
                 f"{n} observations: more random effects than data. Use a simpler random term, e.g. (1 | {t.group})."
             )
-    return ModelData(f, y, X, tuple(names), tuple(terms), rows, frame, data, tuple(notes))
+    return ModelData(f, y, X, tuple(names), tuple(terms), rows, frame, data, tuple(notes), family, trials,
+                     tuple(gram) or None)
 
 
 def reproduces_every_row(md: ModelData) -> bool:

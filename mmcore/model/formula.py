@@ -3,9 +3,12 @@
 Nothing here evaluates anything: a formula is read token by token against a small grammar, so
 `__import__('os')` or `open(...)` are refused as unknown names or as unsupported syntax, never run.
 
-Grammar (lme4's, restricted to what a linear mixed model needs)::
+Grammar (lme4's, restricted to what a mixed model needs)::
 
-    formula  := name '~' rhs
+    formula  := response '~' rhs
+    response := name | 'cbind' '(' name ',' name ['-' name] ')'
+                                              binomial counts: cbind(successes, failures) or
+                                              cbind(successes, total - successes); names only
     rhs      := ['-'] item (('+' | '-') item)*
     item     := '0' | '1' | '(' rand ')' | product
     product  := inter ('*' inter)*            a*b = a + b + a:b
@@ -27,6 +30,7 @@ from itertools import combinations
 
 from ..errors import FormulaError
 
+MAX_TERMS = 256  # fixed-effect terms a formula may expand to (a*b*c*... of k names gives 2^k - 1)
 NAME = r"(?:[^\W\d]|\.)[\w.]*"  # R's names: letters (any alphabet), digits, dots, underscores
 _TOKEN = re.compile(rf"\s*(?:(`[^`]*`)|({NAME})|(\d+(?:\.\d*)?)|(\|\||[~+\-*:/()|]))")
 
@@ -57,14 +61,18 @@ class RandomTerm:
 @dataclass(frozen=True)
 class Formula:
     text: str
-    response: str
+    response: str  # for cbind(k, ...) the successes column
     fixed: Part
     random: tuple[RandomTerm, ...]
+    # cbind(k, f): ("failures", f); cbind(k, n - k): ("total", n); None for a plain response
+    binomial: tuple[str, str] | None = None
 
     @property
     def variables(self) -> list[str]:
         """Every column the formula uses, response first, each once."""
         seen: dict[str, None] = {self.response: None}
+        if self.binomial:
+            seen[self.binomial[1]] = None
         for part in [self.fixed] + [r.lhs for r in self.random]:
             for term in part.terms:
                 seen.update(dict.fromkeys(term))
@@ -163,11 +171,14 @@ class _Parser:
                     raise FormulaError("A random-effects term cannot be subtracted.")
                 random.extend(self.random_term())
             else:
-                if tok is None or tok in "+-*:/|~)" or tok == "||":
-                    raise FormulaError(f"In the formula '{self.text}' a term is missing before '{tok or 'the end'}'.")
+                if tok is None:
+                    raise FormulaError(f"The formula '{self.text}' ends too early: a term is missing at the end.")
+                if tok in "+-*:/|~)" or tok == "||":
+                    raise FormulaError(f"In the formula '{self.text}' a term is missing before '{tok}'.")
                 product = self.product()
                 if sign == "+":
                     terms.extend(t for t in product if t not in terms)
+                    _check_size(self.text, [terms], product=True)
                 else:
                     terms = [t for t in terms if t not in product]
             if self.peek() in ("+", "-"):
@@ -195,11 +206,15 @@ class _Parser:
         return False
 
     def product(self) -> list[tuple[str, ...]]:
-        """a * b * ...: every interaction of a subset of the factors (each factor a list of terms)."""
+        """a * b * ...: every interaction of a subset of the factors (each factor a list of terms).
+        A factor repeated adds nothing (x*x is x, as in R); the size of the expansion is counted
+        before anything is expanded, and past MAX_TERMS the formula is refused."""
         factors = [self.interaction()]
         while self.peek() == "*":
             self.take()
             factors.append(self.interaction())
+        factors = list({frozenset(f): f for f in factors}.values())
+        _check_size(self.text, factors)
         out: list[tuple[str, ...]] = []
         for k in range(1, len(factors) + 1):
             for combo in combinations(factors, k):
@@ -213,7 +228,9 @@ class _Parser:
         out = self.atom()
         while self.peek() == ":":
             self.take()
-            out = _interact((out, self.atom()))
+            nxt = self.atom()
+            _check_size(self.text, [out, nxt], product=True)
+            out = _interact((out, nxt))
         return out
 
     def atom(self) -> list[tuple[str, ...]]:
@@ -227,10 +244,11 @@ class _Parser:
         while self.peek() == "+":
             self.take()
             terms += [t for t in self.product() if t not in terms]
+            _check_size(self.text, [terms], product=True)
         if self.peek() != ")":
             raise FormulaError(
                 f"In the formula '{self.text}' a parenthesis in the fixed part may hold only a sum of terms, "
-                "such as (a + b) * c; I found '" + (self.peek() or "the end") + "'."
+                "such as (a + b) * c; " + (f"I found '{self.peek()}'." if self.peek() else "it is never closed.")
             )
         self.take(")")
         return terms
@@ -260,6 +278,22 @@ class _Parser:
         return [RandomTerm(p, g) for g in nested for p in parts]
 
 
+def _check_size(text: str, factors: list, product: bool = False) -> None:
+    """Refuse, before expanding, a product whose expansion would pass MAX_TERMS terms: a*b*c
+    expands to (1 + |a|)(1 + |b|)(1 + |c|) - 1 terms at most, a:b to |a||b|."""
+    size = 1
+    for f in factors:
+        size *= len(f) if product else 1 + len(f)
+        if size > MAX_TERMS + 1:
+            break
+    if size - (0 if product else 1) > MAX_TERMS:
+        raise FormulaError(
+            f"The formula '{text[:80]}{'...' if len(text) > 80 else ''}' would expand to more than {MAX_TERMS} "
+            "fixed-effect terms (a*b*c*... of k variables has 2^k - 1 terms: all their interactions). Use fewer "
+            "interactions: write out the ones you mean, e.g. a + b + c + a:b."
+        )
+
+
 def _interact(factors) -> list[tuple[str, ...]]:
     """Every combination of one term from each factor, as one interaction term."""
     out: list[tuple[str, ...]] = [()]
@@ -287,6 +321,9 @@ def parse_formula(text: str) -> Formula:
 def _parse(text: str) -> Formula:
     if len(text) > 2000:
         raise FormulaError("The formula is too long (over 2000 characters).")
+    cbind = _CBIND_START.match(text)
+    if cbind:
+        return _binomial_formula(text)
     call = _CALL.search(re.sub(r"`[^`]*`", "``", text))
     if call:  # say "function" before the tokenizer trips over the call's arguments
         raise FormulaError(
@@ -294,3 +331,29 @@ def _parse(text: str) -> Formula:
             "not functions: make a new column in your data instead."
         )
     return _Parser(text.strip()).formula()
+
+
+_QNAME = rf"(`[^`]+`|{NAME})"
+_CBIND_START = re.compile(r"\s*cbind\s*\(")
+_CBIND = re.compile(rf"\s*cbind\s*\(\s*{_QNAME}\s*,\s*{_QNAME}\s*(?:-\s*{_QNAME}\s*)?\)\s*(~.*)$", re.S)
+
+
+def _binomial_formula(text: str) -> Formula:
+    """cbind(k, f) or cbind(k, n - k) left of '~': binomial counts, read as names (never evaluated)."""
+    m = _CBIND.match(text)
+    if not m:
+        raise FormulaError(
+            "A binomial response in counts is written cbind(successes, failures) or cbind(successes, total - "
+            "successes), with column names only, e.g. cbind(incidence, size - incidence) ~ period + (1 | herd)."
+        )
+    successes, other, minus, rest = (g.strip("`") if g else g for g in m.groups())
+    if minus is not None and minus != successes:
+        raise FormulaError(
+            f"In cbind({successes}, {other} - {minus}) the second part must be the failures: total minus the "
+            f"successes, i.e. cbind({successes}, {other} - {successes})."
+        )
+    if successes == other:
+        raise FormulaError("cbind(successes, failures) needs two different columns.")
+    parsed = _Parser(f"`{successes}` {rest}".strip()).formula()
+    kind = "total" if minus is not None else "failures"
+    return Formula(text.strip(), successes, parsed.fixed, parsed.random, (kind, other))

@@ -1,0 +1,164 @@
+"""`GlmmFit`: an immutable, picklable fitted GLMM with lme4's names and `summary()` layout (glmer's).
+
+The attributes mean what LmmFit's mean where they apply (fixef, se, vcov, theta, varcorr, ranef,
+ranef_sd, loglik, aic, bic, npar, ...), plus family, link and nagq. Two names differ from a linear
+model as they differ in lme4: `deviance` is lme4's deviance() of a glmer fit, the sum of squared
+deviance residuals at the conditional means (not -2 logLik), and `residuals` are deviance
+residuals. `loglik` is the full log-likelihood at every nagq (lme4 leaves out the saturated
+model's at nagq > 1: `loglik_lme4` is its number).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..lmm.results import _abbreviate, _block_frame, _fmt_table, _index, _sig
+
+
+@dataclass(frozen=True, eq=False)
+class GlmmFit:
+    formula: str
+    family: str  # "binomial" or "poisson"
+    link: str
+    nagq: int  # 0 (glmer's nAGQ = 0), 1 (Laplace), > 1 (adaptive Gauss-Hermite)
+    nobs: int
+    ngroups: dict
+    theta: np.ndarray
+    loglik: float
+    aic: float
+    bic: float
+    deviance: float  # lme4's deviance(): sum of squared deviance residuals
+    saturated: float  # log-likelihood of the saturated model (mu = y)
+    fitted: np.ndarray  # conditional means mu (with the random effects), data order
+    linear_predictor: np.ndarray  # eta
+    y: np.ndarray  # the response (a proportion for binomial counts)
+    trials: np.ndarray  # binomial trials per row (1 for 0/1 data and for Poisson)
+    residuals: np.ndarray  # deviance residuals
+    is_singular: bool
+    converged: bool
+    messages: list
+    fixed_names: tuple
+    beta: np.ndarray = field(repr=False)
+    vcov_matrix: np.ndarray = field(repr=False)
+    varcorr_rows: tuple = field(repr=False)
+    ranef_blocks: dict = field(repr=False)
+    source: pd.DataFrame = field(repr=False)
+    rows: np.ndarray = field(repr=False)
+    variables: tuple = ()
+    response: str = ""
+    re_cov: tuple = ()
+    npar: int = 0
+    evaluations: int = 0
+    vcov_source: str = "hessian"  # lme4's use.hessian, or "RX" when the Hessian is not positive definite
+    sigma: float = 1.0  # lme4's sigma() of a binomial or Poisson fit
+    reml: bool = False  # a GLMM is fitted by maximum likelihood
+
+    @cached_property
+    def fixef(self) -> pd.Series:
+        return pd.Series(self.beta, index=_index(self.fixed_names), dtype=float)
+
+    @cached_property
+    def se(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self.vcov_matrix)), index=_index(self.fixed_names))
+
+    @cached_property
+    def vcov(self) -> pd.DataFrame:
+        names = _index(self.fixed_names)
+        return pd.DataFrame(self.vcov_matrix, index=names, columns=names)
+
+    @cached_property
+    def varcorr(self) -> pd.DataFrame:
+        table = pd.DataFrame(list(self.varcorr_rows), columns=["grp", "var1", "var2", "vcov", "sdcor"])
+        return table.astype({"vcov": float, "sdcor": float})
+
+    @cached_property
+    def ranef(self) -> dict:
+        return {g: _block_frame(g, lv, cols, vals) for g, (lv, cols, vals, _) in self.ranef_blocks.items()}
+
+    @cached_property
+    def ranef_sd(self) -> dict:
+        return {g: _block_frame(g, lv, cols, sds) for g, (lv, cols, _, sds) in self.ranef_blocks.items()}
+
+    @cached_property
+    def coef_table(self) -> pd.DataFrame:
+        """Estimate, Std. Error, z value, Pr(>|z|): glmer's table of Wald tests."""
+        z = self.fixef / self.se
+        return pd.DataFrame({"Estimate": self.fixef, "Std. Error": self.se, "z value": z,
+                             "Pr(>|z|)": 2 * stats.norm.sf(np.abs(z))})
+
+    @property
+    def loglik_lme4(self) -> float:
+        """The log-likelihood lme4 prints: at nagq > 1 without the saturated model's constant."""
+        return self.loglik - self.saturated if self.nagq > 1 else self.loglik
+
+    @property
+    def pearson_residuals(self) -> np.ndarray:
+        var = self.fitted * (1 - self.fitted) / self.trials if self.family == "binomial" else self.fitted
+        return (self.y - self.fitted) / np.sqrt(var)
+
+    @property
+    def data(self) -> pd.DataFrame:
+        return self.source.iloc[self.rows][list(self.variables)].reset_index(drop=True)
+
+    def summary(self) -> str:
+        return format_summary(self)
+
+
+def _method(fit: GlmmFit) -> str:
+    if fit.nagq > 1:
+        return f"Adaptive Gauss-Hermite Quadrature, nAGQ = {fit.nagq}"
+    return "Laplace Approximation" if fit.nagq == 1 else "nAGQ = 0, PIRLS estimates of beta"
+
+
+def format_summary(fit: GlmmFit) -> str:
+    """Text laid out like lme4's print(summary(glmer(...)))."""
+    lines = [f"Generalized linear mixed model fit by maximum likelihood ({_method(fit)}) ['glmerMod']",
+             f" Family: {fit.family}  ( {fit.link} )", f"Formula: {fit.formula}", ""]
+    stats_ = [("AIC", f"{fit.aic:.1f}"), ("BIC", f"{fit.bic:.1f}"), ("logLik", f"{fit.loglik:.1f}"),
+              ("deviance", f"{-2 * fit.loglik:.1f}"), ("df.resid", str(fit.nobs - fit.npar))]
+    w = [max(len(a), len(b)) + 1 for a, b in stats_]
+    lines.append(" ".join(a.rjust(x) for (a, _), x in zip(stats_, w)))
+    lines.append(" ".join(b.rjust(x) for (_, b), x in zip(stats_, w)))
+    q = np.quantile(fit.pearson_residuals, [0, 0.25, 0.5, 0.75, 1])
+    lines += ["", "Scaled residuals: "]
+    lines += _fmt_table([["Min", "1Q", "Median", "3Q", "Max"], [f"{v:.4f}" for v in q]], set(range(5)))
+    lines += ["", "Random effects:"]
+    has_corr = any(len(cols) > 1 for _, cols, _ in fit.re_cov)
+    rows = [["Groups", "Name", "Variance", "Std.Dev."] + (["Corr"] if has_corr else [])]
+    for grp, cols, cov in fit.re_cov:
+        sd = np.sqrt(np.diag(cov))
+        for i, c in enumerate(cols):
+            corr = [f"{cov[i, j] / (sd[i] * sd[j]):.2f}" if sd[i] * sd[j] > 0 else "NaN" for j in range(i)]
+            rows.append([grp if i == 0 else "", c, _sig(cov[i, i]), _sig(sd[i])] + ([" ".join(corr)] if has_corr else []))
+    lines += _fmt_table(rows, {2, 3})
+    groups = "; ".join(f"{g}, {n}" for g, n in fit.ngroups.items())
+    lines.append(f"Number of obs: {fit.nobs}, groups:  {groups}")
+    lines += ["", "Fixed effects:"]
+    table = fit.coef_table
+    rows = [["", "Estimate", "Std. Error", "z value", "Pr(>|z|)", ""]]
+    for name, r in table.iterrows():
+        p = r["Pr(>|z|)"]
+        stars = "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else "." if p < 0.1 else ""
+        rows.append([name, _sig(r["Estimate"], 5), _sig(r["Std. Error"], 4), f"{r['z value']:.3f}",
+                     "< 2e-16" if p < 2e-16 else f"{p:.3g}", stars])
+    lines += _fmt_table(rows, {1, 2, 3, 4})
+    lines.append("---\nSignif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1")
+    p = len(fit.fixef)
+    if 1 < p <= 12:
+        corr = fit.vcov.to_numpy() / np.outer(fit.se, fit.se)
+        abbrev = [_abbreviate(k) for k in fit.fixef.index]
+        lines += ["", "Correlation of Fixed Effects:"]
+        rows = [[""] + abbrev[:-1]]
+        for i in range(1, p):
+            rows.append([abbrev[i]] + [f"{corr[i, j]:.3f}" for j in range(i)] + [""] * (p - 1 - i))
+        lines += _fmt_table(rows, set(range(1, p)))
+    if fit.nagq > 1 and fit.saturated != 0:
+        lines += ["", f"logLik is the full log-likelihood; lme4 prints {fit.loglik_lme4:.1f} at nAGQ > 1 (it leaves out "
+                      f"the saturated model's log-likelihood, {fit.saturated:.2f})."]
+    if fit.messages:
+        lines += [""] + list(fit.messages)
+    return "\n".join(lines)

@@ -1,0 +1,142 @@
+"""Lesson 12 (correlated errors): the data, the lesson's maths, its figures and the page under AppTest."""
+import hashlib
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from mmcore import fit, load_dataset, simulate_trees
+from mmcore.data.longitudinal import GROWTH
+from mmcore.figures.correlated import fig_acf, fig_se_study, fig_trajectories
+from mmcore.lessons import quiz
+from mmcore.lessons.correlated import GROWTH_MODEL, SE_MODELS, STUDIES, TREE_MODEL, acf, code, se_simulation
+from tests.conftest import ROOT
+from tests.test_pages import charts, clean, markdown_with, run, truth
+
+SHA256 = {  # identical to ../shared/data (copied unchanged; provenance in datasets/README.md)
+    "trees": "fbed0d96bf81294fafac6703e6b0acdcccb49d119b38d0afe45614d3c67c92c8",
+    "ovary": "f8dc27904688ca45c326d887de5fb79627e56d483758ed915db3995b5fca76f4",
+    "bodyweight": "79390d4a4cbbf99dae1eb79f0db80b703b8cb7cdce2782a3df723d8bc32f7583",
+}
+
+
+@pytest.mark.parametrize("name", list(SHA256))
+def test_copied_datasets_are_unchanged(name):
+    assert hashlib.sha256((ROOT / "datasets" / f"{name}.csv").read_bytes()).hexdigest() == SHA256[name]
+
+
+def test_shipped_shapes_and_levels():
+    assert load_dataset("trees").shape == (144, 5) and list(load_dataset("trees").fert.cat.categories) == list("ABC")
+    assert load_dataset("ovary").Mare.cat.categories[-1] == "11" and len(load_dataset("ovary")) == 308
+    assert list(load_dataset("bodyweight").Diet.cat.categories) == ["1", "2", "3"]
+
+
+def test_tree_simulator_is_seeded_and_phi_one_is_the_workshops_random_walk():
+    a, b = simulate_trees(seed=4), simulate_trees(seed=4)
+    assert a.equals(b) and not a.equals(simulate_trees(seed=5))
+    heights = a.pivot(index="tree", columns="year", values="height").to_numpy()
+    growth = a.pivot(index="tree", columns="year", values="growth").to_numpy()
+    assert np.allclose(np.cumsum(growth, axis=1), heights, atol=2e-3)
+    # phi = 1: heights are a random walk around each tree's line, the increments independent
+    def deviations(d):  # this year's growth minus the fertilizer's rate, tree x year
+        d = d.assign(dev=d["growth"] - d["fert"].map(dict(zip("ABC", GROWTH))).astype(float))
+        return d.pivot(index="tree", columns="year", values="dev").to_numpy()
+
+    g = deviations(simulate_trees(phi=1.0, sd_tree=0.0, trees_per_fert=400, seed=1))
+    assert abs(np.corrcoef(g[:, 1], g[:, 2])[0, 1]) < 0.07
+    g = deviations(simulate_trees(phi=0.0, sd_tree=0.0, trees_per_fert=400, seed=1))
+    assert np.corrcoef(g[:, 1], g[:, 2])[0, 1] == pytest.approx(-0.5, abs=0.07)  # differences of white noise
+
+
+def test_phi_estimate_follows_the_truth():
+    for phi in (0.0, 0.6):
+        d = simulate_trees(phi=phi, sd_tree=0.2, trees_per_fert=150, years=6, seed=2)
+        # with e_0 = 0 the truth starts at planting, AR(1) assumes a stationary start: close, not equal
+        assert fit(TREE_MODEL, d, correlation="ar1", time="year").phi == pytest.approx(phi, abs=0.1)
+
+
+def test_acf_of_a_model_with_independent_errors_uses_the_time_order():
+    d = load_dataset("trees")
+    m0 = fit(TREE_MODEL, d)
+    shuffled = fit(TREE_MODEL, d.sample(frac=1, random_state=1))
+    a, b = acf(m0, time="year"), acf(shuffled, time="year")
+    assert a["ACF"].to_numpy() == pytest.approx(b["ACF"].to_numpy(), abs=1e-6)
+    assert list(a["pairs"]) == [144, 108, 72, 36] and a["ACF"].iloc[0] == 1.0
+
+
+def test_se_simulation_shows_what_ignoring_the_correlation_does():
+    study = se_simulation(load_dataset("trees"), {"phi": 1.0, "sd_tree": 0.3, "sd_year": 0.5}, nsim=200, seed=3)
+    t = study.table
+    assert list(t.index) == list(SE_MODELS) and study.failed == 0
+    ratio = t["reported / true"]
+    # the random-intercept model with independent errors claims far too much precision; a random slope or
+    # the growth increments are honest
+    assert ratio["random intercept, independent errors"] < 0.7
+    assert ratio["random intercept, independent errors"] < ratio["random intercept, AR(1) errors"] < 0.9
+    for honest in ("random slope, independent errors", "random slope, AR(1) errors",
+                   "growth increments, random intercept"):
+        assert ratio[honest] == pytest.approx(1.0, abs=0.15)
+    assert t.loc["random intercept, independent errors", "coverage of 95% intervals"] < 0.85
+    again = se_simulation(load_dataset("trees"), {"phi": 1.0, "sd_tree": 0.3, "sd_year": 0.5}, nsim=200, seed=3)
+    assert again.table.equals(t)  # seeded
+
+
+def test_figures_are_valid_plotly():
+    d = load_dataset("bodyweight")
+    study = STUDIES["bodyweight"]
+    m1 = fit(study.formula, d, correlation=study.correlation, time=study.time)
+    m0 = fit(study.formula, d)
+    figs = [fig_trajectories(m1, "Time", "Diet"), fig_trajectories(fit(GROWTH_MODEL, load_dataset("trees")), "year"),
+            fig_acf({"independent errors": acf(m0, time="Time"), "AR(1) errors": acf(m1, "normalized")}),
+            fig_se_study(se_simulation(load_dataset("trees"), {"phi": 0.5, "sd_tree": 0.3, "sd_year": 0.5}, nsim=20))]
+    for f in figs:
+        go.Figure(f.to_dict())  # raises on any invalid property
+    assert sum(t["name"].endswith("population") for t in figs[0].to_dict()["data"]) == 3
+
+
+def test_code_export_is_nlme_and_mmcore():
+    r, py = code(STUDIES["ovary"], "ovary.csv", reml=False)
+    assert "lme(follicles ~ s + c, random = list(Mare = pdDiag(~ s))" in r and 'method = "ML"' in r
+    assert "corAR1(form = ~ obs | Mare)" in r and 'correlation="ar1", time="obs"' in py
+
+
+def test_quiz_is_built_from_the_fit():
+    qs = quiz.correlated_errors(0.5, 0.01, "year")
+    assert qs[0].answer == "0.250" and qs[0].answer in qs[0].options and qs[1].answer == "yes"
+    assert all(q.answer in q.options for q in qs) and len(set(qs[0].options)) == len(qs[0].options)
+
+
+PAGE = "pages/correlated_errors.py"
+
+
+@pytest.mark.parametrize("dataset", ["trees", "ovary", "bodyweight", "simulate"])
+def test_page_every_dataset(dataset):
+    at = run(PAGE, ce_dataset=dataset)
+    clean(at)
+    assert len(charts(at)) >= 2 and at.latex
+    assert "Correlation Structure" in at.code[1].value or "Correlation Structure" in at.code[0].value
+    anova_text = next(c.value for c in at.code if "L.Ratio" in c.value)
+    assert "1 vs 2" in anova_text
+    assert len(at.radio) >= 4  # the checks of understanding
+    if dataset == "bodyweight":  # CAR(1): phi per day, and the correlation a week apart
+        assert "at the usual gap of 7 days, phi^7 = **0.147**" in markdown_with(at, "AR(1) model: phi")
+    if dataset == "simulate":
+        assert set(truth(at)) == {"phi (AR(1) model)", "tree-to-tree SD", "yearly SD (growth model's residual SD)"}
+
+
+def test_page_simulate_slider_moves_the_truth_and_the_fit():
+    at = run(PAGE, ce_dataset="simulate")
+    before = truth(at)["phi (AR(1) model)"]
+    at.slider(key="ce_phi").set_value(0.0).run()
+    clean(at)
+    after = truth(at)["phi (AR(1) model)"]
+    assert after[0] == 0.0 and before[0] == 1.0 and after[1] != before[1]
+
+
+def test_page_runs_the_standard_error_simulation():
+    at = run(PAGE, ce_nsim=200)
+    at.button(key="ce_run").click().run()
+    clean(at)
+    titles = [c["layout"]["title"]["text"] for c in charts(at)]
+    assert any("Honest standard errors? 200" in t for t in titles)
+    assert "What to notice" in markdown_with(at, "What to notice")
