@@ -90,9 +90,9 @@ class _Intercept:
 
     def __init__(self, dev: ProfiledDeviance):
         self.sizes = dev.A11[:, 0, 0]  # n_g
-        C = dev.Z1tXy_cols[:, 0, :, 0, :]  # S x (p + 1) x G
+        C = dev.Z1tXy_cols[:, :, 0, :]  # S x (p + 1) x G
         self.outer = np.einsum("sig,sjg->sgij", C, C)  # S x G x (p + 1) x (p + 1)
-        self.XytXy = dev.XytXy[:, 0]
+        self.XytXy = dev.XytXy
 
     def __call__(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """theta (S, B) -> log|L|^2 and r^2, each (S, B)."""
