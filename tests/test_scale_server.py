@@ -8,6 +8,7 @@ refusal and the worker fit happen is held to its own median before them (with sl
 """
 import asyncio
 import statistics
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -94,8 +95,9 @@ async def scenario(url: str) -> dict:
 
 
 def test_a_refusal_and_a_worker_fit_leave_another_session_as_fast_as_before():
-    with running() as (url, _):
-        out = asyncio.run(scenario(url))
+    with running() as (url, _), ThreadPoolExecutor(1) as thread:
+        # its own thread: Playwright's sync API (the browser tests, same pytest run) keeps a loop running here
+        out = thread.submit(asyncio.run, scenario(url)).result()
     assert out["first_errors"] == 0
     refusal = " ".join(out["refusal"])
     assert "too large for this server" in refusal and "4,100 x 4,100" in refusal and "fewer levels" in refusal
