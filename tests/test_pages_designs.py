@@ -11,7 +11,8 @@ def titles(at) -> list[str]:
     return [c["layout"]["title"]["text"] for c in charts(at)]
 
 
-@pytest.mark.parametrize("state", [dict(), dict(nc_dataset="penicillin_lme4"), dict(nc_dataset="simulate"),
+@pytest.mark.parametrize("state", [dict(), dict(nc_dataset="penicillin_lme4"), dict(nc_dataset="insteval"),
+                                   dict(nc_dataset="simulate"),
                                    dict(nc_dataset="simulate", nc_design="subjects x items")])
 def test_nested_crossed_every_design(state):
     at = run("pages/nested_crossed.py", **state)
