@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..lmm.results import _abbreviate, _block_frame, _fmt_table, _index, _sig
+from ..lmm.results import FitViews, _abbreviate, _fmt_table, _sig
 
 
 @dataclass(frozen=True, eq=False)
-class GlmmFit:
+class GlmmFit(FitViews):
     formula: str
     family: str  # "binomial" or "poisson"
     link: str
@@ -56,32 +56,6 @@ class GlmmFit:
     vcov_source: str = "hessian"  # lme4's use.hessian, or "RX" when the Hessian is not positive definite
     sigma: float = 1.0  # lme4's sigma() of a binomial or Poisson fit
     reml: bool = False  # a GLMM is fitted by maximum likelihood
-
-    @cached_property
-    def fixef(self) -> pd.Series:
-        return pd.Series(self.beta, index=_index(self.fixed_names), dtype=float)
-
-    @cached_property
-    def se(self) -> pd.Series:
-        return pd.Series(np.sqrt(np.diag(self.vcov_matrix)), index=_index(self.fixed_names))
-
-    @cached_property
-    def vcov(self) -> pd.DataFrame:
-        names = _index(self.fixed_names)
-        return pd.DataFrame(self.vcov_matrix, index=names, columns=names)
-
-    @cached_property
-    def varcorr(self) -> pd.DataFrame:
-        table = pd.DataFrame(list(self.varcorr_rows), columns=["grp", "var1", "var2", "vcov", "sdcor"])
-        return table.astype({"vcov": float, "sdcor": float})
-
-    @cached_property
-    def ranef(self) -> dict:
-        return {g: _block_frame(g, lv, cols, vals) for g, (lv, cols, vals, _) in self.ranef_blocks.items()}
-
-    @cached_property
-    def ranef_sd(self) -> dict:
-        return {g: _block_frame(g, lv, cols, sds) for g, (lv, cols, _, sds) in self.ranef_blocks.items()}
 
     @cached_property
     def coef_table(self) -> pd.DataFrame:

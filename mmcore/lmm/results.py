@@ -10,8 +10,39 @@ import pandas as pd
 from ..model.design import ModelData, build_model_data
 
 
+class FitViews:
+    """The pandas views every fit (LmmFit, GlmmFit, LmeFit) gives of its arrays, built on first access:
+    beta, vcov_matrix, fixed_names, varcorr_rows and ranef_blocks as LmmFit holds them."""
+
+    @cached_property
+    def fixef(self) -> pd.Series:
+        return pd.Series(self.beta, index=_index(self.fixed_names), dtype=float)
+
+    @cached_property
+    def se(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self.vcov_matrix)), index=_index(self.fixed_names))
+
+    @cached_property
+    def vcov(self) -> pd.DataFrame:
+        names = _index(self.fixed_names)
+        return pd.DataFrame(self.vcov_matrix, index=names, columns=names)
+
+    @cached_property
+    def varcorr(self) -> pd.DataFrame:
+        table = pd.DataFrame(list(self.varcorr_rows), columns=["grp", "var1", "var2", "vcov", "sdcor"])
+        return table.astype({"vcov": float, "sdcor": float})
+
+    @cached_property
+    def ranef(self) -> dict:
+        return {g: _block_frame(g, lv, cols, vals) for g, (lv, cols, vals, _) in self.ranef_blocks.items()}
+
+    @cached_property
+    def ranef_sd(self) -> dict:
+        return {g: _block_frame(g, lv, cols, sds) for g, (lv, cols, _, sds) in self.ranef_blocks.items()}
+
+
 @dataclass(frozen=True, eq=False)
-class LmmFit:
+class LmmFit(FitViews):
     """A fitted linear mixed model. Immutable and picklable (st.cache_data can hold it).
 
     The numbers are held as numpy arrays; the pandas views of the contract (`fixef`, `se`,
@@ -47,32 +78,6 @@ class LmmFit:
     re_cov: tuple = ()  # per random term: (group, columns, covariance matrix of the effects)
     npar: int = 0
     evaluations: int = 0
-
-    @cached_property
-    def fixef(self) -> pd.Series:
-        return pd.Series(self.beta, index=_index(self.fixed_names), dtype=float)
-
-    @cached_property
-    def se(self) -> pd.Series:
-        return pd.Series(np.sqrt(np.diag(self.vcov_matrix)), index=_index(self.fixed_names))
-
-    @cached_property
-    def vcov(self) -> pd.DataFrame:
-        names = _index(self.fixed_names)
-        return pd.DataFrame(self.vcov_matrix, index=names, columns=names)
-
-    @cached_property
-    def varcorr(self) -> pd.DataFrame:
-        table = pd.DataFrame(list(self.varcorr_rows), columns=["grp", "var1", "var2", "vcov", "sdcor"])
-        return table.astype({"vcov": float, "sdcor": float})
-
-    @cached_property
-    def ranef(self) -> dict:
-        return {g: _block_frame(g, lv, cols, vals) for g, (lv, cols, vals, _) in self.ranef_blocks.items()}
-
-    @cached_property
-    def ranef_sd(self) -> dict:
-        return {g: _block_frame(g, lv, cols, sds) for g, (lv, cols, _, sds) in self.ranef_blocks.items()}
 
     @cached_property
     def design(self) -> ModelData:
