@@ -20,16 +20,26 @@ import pandas as pd
 
 import mmcore
 from lab.worker import fit_isolated
-from mmcore.figures import (fig_centring, fig_incidence, fig_profiles, fig_surface, fig_theory, fig_variance_components,
-                            fig_variance_shares, fig_zeta, freeze, styled)
+from mmcore.figures import (
+    fig_centring,
+    fig_incidence,
+    fig_profiles,
+    fig_surface,
+    fig_theory,
+    fig_variance_components,
+    fig_variance_shares,
+    fig_zeta,
+    freeze,
+    styled,
+)
 from mmcore.glmm.marginal import fit_marginal
 from mmcore.inference.compare import format_anova
 from mmcore.lessons import designs, planning
 from mmcore.lessons.centring import centring_study
 from mmcore.lessons.correlated import acf
 from mmcore.lessons.criteria import criterion_curves
-from mmcore.lessons.inference_tables import t_tests
 from mmcore.lessons.glmm import attenuation_table, compare_methods, theory_curves
+from mmcore.lessons.inference_tables import t_tests
 from mmcore.lessons.matrices import marginal
 from mmcore.lessons.pooling import pooling
 from mmcore.lessons.shrinkage import shrinkage_intercepts

@@ -6,18 +6,25 @@ inference, data, lessons (the maths the lessons show) and figures.
 """
 from .data.datasets import DatasetInfo, list_datasets, load_dataset
 from .data.longitudinal import simulate_trees
-from .data.simulate import (simulate_binary, simulate_blocks, simulate_crossed, simulate_intercepts, simulate_nested,
-                            simulate_slopes, simulate_statlab)
+from .data.simulate import (
+                            simulate_binary,
+                            simulate_blocks,
+                            simulate_crossed,
+                            simulate_intercepts,
+                            simulate_nested,
+                            simulate_slopes,
+                            simulate_statlab,
+)
 from .data.upload import read_csv
 from .errors import BudgetError, DataError, FormulaError, MixedModelError
 from .fitting import fit
+from .glmm.pql import PqlFit, fit_pql
+from .glmm.results import GlmmFit
 from .inference.compare import BootstrapLRT, anova, bootstrap_lrt
 from .inference.ddf import coef_table, f_tests, format_f_tests, summary
 from .inference.intervals import Profile, bootstrap_parameters, confint, profile
 from .inference.variance import icc
 from .lessons.planning import plan as plan_study
-from .glmm.pql import PqlFit, fit_pql
-from .glmm.results import GlmmFit
 from .lmm.lme_results import LmeFit
 from .lmm.results import LmmFit
 from .model.formula import parse_formula

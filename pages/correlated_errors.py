@@ -5,8 +5,15 @@ import lab
 import mmcore
 from mmcore.figures.correlated import fig_acf, fig_se_study, fig_trajectories
 from mmcore.lessons import quiz
-from mmcore.lessons.correlated import (GROWTH_MODEL, STUDIES, WORKSHOP_TRUTH, code, se_simulation, side_by_side,
-                                       typical_gap)
+from mmcore.lessons.correlated import (
+    GROWTH_MODEL,
+    STUDIES,
+    WORKSHOP_TRUTH,
+    code,
+    se_simulation,
+    side_by_side,
+    typical_gap,
+)
 
 lab.page_start()
 st.title("Correlated errors: growth over time")

@@ -5,8 +5,7 @@ import plotly.graph_objects as go
 import pytest
 from scipy import integrate, special, stats
 
-from mmcore import fit, load_dataset, simulate_binary
-from mmcore import figures
+from mmcore import figures, fit, load_dataset, simulate_binary
 from mmcore.lessons import glm_diagnostics as diag
 from mmcore.lessons import glmm as lesson
 from mmcore.lessons import quiz

@@ -1,6 +1,17 @@
 """Every figure, as `fig_*(fit, ...) -> go.Figure` builders, in the house style (style.py):
 views shared by the pages, views of the model, the lessons' figures, and the GLMM lesson's (glmm.py)."""
 from .designs import fig_incidence, fig_planning, fig_planning_theory, fig_variance_shares
+from .glmm import (
+                      fig_binned_residuals,
+                      fig_cell_profiles,
+                      fig_count_frequencies,
+                      fig_method_study,
+                      fig_methods,
+                      fig_odds_ratios,
+                      fig_simulated_residuals,
+                      fig_subject_curves,
+                      fig_theory,
+)
 from .inference import fig_centring, fig_intervals, fig_null_rejections, fig_zeta
 from .lessons import (
                       fig_bootstrap,
@@ -13,17 +24,6 @@ from .lessons import (
                       fig_shrinkage_plane,
                       fig_study,
                       fig_surface,
-)
-from .glmm import (
-                   fig_binned_residuals,
-                   fig_cell_profiles,
-                   fig_count_frequencies,
-                   fig_method_study,
-                   fig_methods,
-                   fig_odds_ratios,
-                   fig_simulated_residuals,
-                   fig_subject_curves,
-                   fig_theory,
 )
 from .model import fig_design, fig_matrix, fig_ranef_plane, fig_variance_components
 from .pooling import covariate_kind, fig_pooling

@@ -20,7 +20,6 @@ from .family import Family, get_family
 from .pirls import GlmmSystem
 from .results import GlmmFit
 
-
 SEPARATION = 25.0  # |eta| beyond this: a fitted probability within 1e-11 of 0 or 1
 
 

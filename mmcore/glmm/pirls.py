@@ -27,8 +27,8 @@ import numpy as np
 from scipy.linalg import solve_triangular
 
 from ..lmm.deviance import ThetaLayout
-from ..lmm.small import cholesky_small, forward_small
 from ..lmm.optimize import Structure
+from ..lmm.small import cholesky_small, forward_small
 from ..model.design import ModelData
 from .family import Family
 
@@ -215,7 +215,7 @@ class GlmmSystem:
     def solve(self, V1, R, w, dense):
         """The PWRSS system at weights w (P, n) with dense columns (P, c, n) (X and the working
         response, last). Returns L1, the forward-solved blocks, the rest's Cholesky factor Ld."""
-        P, q1, G, m, c = w.shape[0], self.q1, self.G, self.m, dense.shape[1]
+        P, q1, m, c = w.shape[0], self.q1, self.m, dense.shape[1]
         wV1 = w[:, None, :] * V1
         A11 = self._group_sums(wV1[:, :, None, :] * V1[:, None, :, :])  # (P, q1, q1, G)
         A11[:, np.arange(q1), np.arange(q1), :] += 1.0

@@ -31,7 +31,7 @@ def scalar_modes(system, theta: np.ndarray, Y: np.ndarray, offset: np.ndarray, u
     depend on where they are centred (to 1e-12 at 25 nodes, 4e-6 at 2), so PIRLS stops there without
     the correction; with fewer nodes it goes on to the mode."""
     fam, trials, codes = system.family, system.trials, system.codes1
-    P, n, G = theta.shape[0], system.n, system.G
+    P, G = theta.shape[0], system.G
     z = system.Z1[:, 0]
     ones = bool(np.all(z == 1.0))  # a random intercept: no products with z
     lam = theta[:, 0]
