@@ -12,9 +12,7 @@ Figures, not asserts: speed is measured here, not in the tests.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -22,19 +20,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import mmcore  # noqa: E402
-from bench.rpeer import fmt_ms, r_median_seconds  # noqa: E402
+from bench.rpeer import fmt_ms, median_time, r_median_seconds  # noqa: E402
 from mmcore.lmm.deviance import ProfiledDeviance  # noqa: E402
 from mmcore.model.design import build_model_data  # noqa: E402
-
-
-def median_time(fn, repeat: int) -> float:
-    fn()  # warm up
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def touch(f: mmcore.LmmFit) -> None:

@@ -11,15 +11,14 @@ asserts: the tests hold the numbers, this script the speed.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import mmcore  # noqa: E402
+from bench.rpeer import median_time, r_script_timings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"satterthwaite": 2e-3, "kenward-roger": 20e-3, "profile": 0.25}
@@ -46,25 +45,8 @@ cat("boot500", tm(suppressMessages(suppressWarnings(confint(m4, method = "boot",
 """
 
 
-def median_time(fn, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
 def r_times() -> dict:
-    if shutil.which("Rscript") is None:
-        return {}
-    out = subprocess.run(["Rscript", "-e", R_SCRIPT % (ROOT, ROOT)], capture_output=True, text=True, check=False)
-    times = {}
-    for line in out.stdout.splitlines():
-        name, value = line.split()
-        times[name] = float(value)
-    return times
+    return r_script_timings(R_SCRIPT % (ROOT, ROOT))
 
 
 def main() -> None:

@@ -12,9 +12,6 @@ The target is 2 s for the 1000 studies. Figures, not asserts: the tests hold the
 from __future__ import annotations
 
 import argparse
-import shutil
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,6 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import mmcore.lessons.planning as planning  # noqa: E402
+from bench.rpeer import median_time, r_script_timings  # noqa: E402
 from mmcore.inference.many import sd_profile_intervals, t_tests_many  # noqa: E402
 from mmcore.lmm.batch import fit_many, simulate_responses  # noqa: E402
 from mmcore.lmm.deviance import ProfiledDeviance  # noqa: E402
@@ -56,16 +54,6 @@ cat("full", full / S, "\n")
 """
 
 
-def median_time(fn, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
 def parts(nsim: int) -> dict:
     """The stages of one design's simulation, timed separately (one run each, after a warm-up)."""
     md = build_model_data(planning.FORMULA, planning.design_frame(G, N, "between"))
@@ -92,15 +80,7 @@ def parts(nsim: int) -> dict:
 
 
 def r_times(studies: int) -> dict:
-    if shutil.which("Rscript") is None:
-        return {}
-    script = R_SCRIPT % (G, N, studies, TRUTH["effect"], TRUTH["sigma_b"], TRUTH["sigma"])
-    out = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, check=False)
-    times = {}
-    for line in out.stdout.splitlines():
-        name, value = line.split()
-        times[name] = float(value)
-    return times
+    return r_script_timings(R_SCRIPT % (G, N, studies, TRUTH["effect"], TRUTH["sigma_b"], TRUTH["sigma"]))
 
 
 def main() -> None:

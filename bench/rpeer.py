@@ -1,4 +1,5 @@
-"""R as a peer in the benchmarks: time an R expression on this machine, beside ours, in one run.
+"""R as a peer in the benchmarks: time an R expression on this machine, beside ours, in one run;
+and the one timing helper of ours every benchmark uses (median_time).
 
 R is a tool here, never a dependency: without `Rscript` (Debian's r-base-core, r-cran-lme4) every
 timing is None and the benchmarks print "no R". The data go to R as CSV files written from the very
@@ -8,13 +9,34 @@ from __future__ import annotations
 
 import json
 import shutil
+import statistics
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
 
 RSCRIPT = shutil.which("Rscript")
+
+
+def median_time(fn, repeat: int) -> float:
+    """Median wall time (s) of fn() over `repeat` calls, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def r_script_timings(script: str) -> dict[str, float]:
+    """Run an R script that prints `name seconds` lines; {} without Rscript."""
+    if RSCRIPT is None:
+        return {}
+    out = subprocess.run([RSCRIPT, "-e", script], capture_output=True, text=True, check=False)
+    return {name: float(value) for name, value in (line.split() for line in out.stdout.splitlines() if line.strip())}
 
 
 def r_median_seconds(frames: dict[str, pd.DataFrame], setup: str, expressions: dict[str, str],
