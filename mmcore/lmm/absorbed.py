@@ -21,7 +21,7 @@ from scipy.linalg import cho_solve, solve_triangular
 from scipy.linalg.lapack import dpotri
 
 from ..model.design import ModelData
-from .deviance import ProfiledDeviance, ThetaLayout
+from .deviance import ProfiledDeviance, ThetaLayout, criterion
 
 ABSORB_COLUMNS = 200  # X with at least this many columns ...
 ABSORB_EFFECTS = 3000  # ... and at most this many random effects in all: X first
@@ -143,14 +143,7 @@ class AbsorbedDeviance:
 
     def evaluate(self, theta: np.ndarray) -> np.ndarray:
         theta = np.atleast_2d(theta)
-        logdet, logdet_rx, r2 = self.parts(theta)
-        n, p = self.n, self.p
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if self.reml:
-                out = logdet + logdet_rx + (n - p) * (1 + np.log(2 * np.pi * r2 / (n - p)))
-            else:
-                out = logdet + n * (1 + np.log(2 * np.pi * r2 / n))
-        return np.where(np.isfinite(out), out, np.inf).reshape(theta.shape[:-1])
+        return criterion(*self.parts(theta), self.n, self.p, self.reml).reshape(theta.shape[:-1])
 
     def sigma_at(self, theta: np.ndarray) -> np.ndarray:
         r2 = self.parts(theta)[2]

@@ -88,6 +88,16 @@ class ThetaLayout:
         return T
 
 
+def criterion(logdet: np.ndarray, logdet_rx: np.ndarray, r2: np.ndarray, n: int, p: int, reml: bool) -> np.ndarray:
+    """lme4's profiled criterion from its pieces: the ML deviance, or the REML criterion; +inf where undefined."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if reml:
+            out = logdet + logdet_rx + (n - p) * (1 + np.log(2 * np.pi * r2 / (n - p)))
+        else:
+            out = logdet + n * (1 + np.log(2 * np.pi * r2 / n))
+    return np.where(np.isfinite(out), out, np.inf)
+
+
 class Factor(NamedTuple):
     """The blocked Cholesky factor at K thetas (K first on every array)."""
 
@@ -312,14 +322,7 @@ class ProfiledDeviance:
         return logdet_l, logdet_rx, dd[..., -1] ** 2
 
     def _criterion(self, f: Factor) -> np.ndarray:
-        logdet, logdet_rx, r2 = self._parts(f)
-        n, p = self.n, self.p
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if self.reml:
-                out = logdet + logdet_rx + (n - p) * (1 + np.log(2 * np.pi * r2 / (n - p)))
-            else:
-                out = logdet + n * (1 + np.log(2 * np.pi * r2 / n))
-        return np.where(np.isfinite(out), out, np.inf)
+        return criterion(*self._parts(f), self.n, self.p, self.reml)
 
     def parts(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """log|L|^2, log|R_X|^2 and the penalized residual sum of squares r^2 at each theta: the
