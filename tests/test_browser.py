@@ -196,3 +196,42 @@ def test_a_model_too_large_for_the_server_is_refused_on_the_page(server, context
     text = page.locator("[data-testid=stAlert]").all_inner_texts()
     assert any("4,100 x 4,100" in t and "fewer levels" in t for t in text)
     assert page.locator("[data-testid=stException]").count() == 0 and not errors
+
+
+@pytest.mark.parametrize("path, name", [("/shrinkage", "shrinkage"), ("/icc?ic_dataset=simulate", "icc"),
+                                        ("/shrinkage?present=1", "shrinkage_presenter")])
+def test_dragging_a_client_side_slider_redraws_without_asking_the_server(server, context, path, name):
+    """The plotly slider of a sweep (mmcore/figures/sweeps.py) dragged with the mouse: the chart's
+    title and points change while the button is held, and the page sends nothing over its websocket
+    (no Streamlit rerun). Screenshots of the drag in progress: sweep_<name>_drag.png."""
+    page = context.new_page()
+    page.set_viewport_size({"width": 1400, "height": 900})
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server + path)
+    settle(page, 1500)
+    chart = page.locator(".js-plotly-plot").filter(has=page.locator(".slider-rail-rect")).first
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    title = lambda: chart.locator(".gtitle").text_content()  # noqa: E731
+    points = lambda: chart.locator(".scatterlayer .trace").nth(1).inner_html()  # noqa: E731
+    before_title, before_points, before_sent = title(), points(), len(sent)
+    rail, grip = chart.locator(".slider-rail-rect").bounding_box(), chart.locator(".slider-grip-rect").bounding_box()
+    y = grip["y"] + grip["height"] / 2
+    page.mouse.move(grip["x"] + grip["width"] / 2, y)
+    page.mouse.down()
+    seen = set()
+    for x in (rail["x"] + rail["width"] * f for f in (0.3, 0.15, 0.05)):
+        page.mouse.move(x, y, steps=3)
+        seen.add(title())
+    page.screenshot(path=str(ARTIFACTS / f"sweep_{name}_drag.png"))  # the button still held
+    assert title() != before_title and points() != before_points
+    assert len(seen) == 3  # every stop along the rail is another step
+    page.mouse.up()
+    page.wait_for_timeout(500)
+    assert len(sent) == before_sent, "the drag sent a message to the server"
+    assert page.locator("[data-testid=stStatusWidget]").count() == 0
+    assert not errors, errors
+    page.close()
