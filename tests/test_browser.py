@@ -8,7 +8,7 @@ from tests.browser import ARTIFACTS, need_chromium, offline_context, settle
 from tests.conftest import ROOT
 
 need_chromium()
-PAGES = {"home": ("/", 1), "random_intercepts": ("/random-intercepts", 5), "random_slopes": ("/random-slopes", 3),
+PAGES = {"home": ("/", 1), "random_intercepts": ("/random-intercepts", 2), "random_slopes": ("/random-slopes", 3),
          "icc": ("/icc", 1), "shrinkage": ("/shrinkage", 2), "ml_vs_reml": ("/ml-vs-reml", 2),
          "model_comparison": ("/model-comparison", 0), "under_the_hood": ("/under-the-hood", 2),
          "tests_and_intervals": ("/tests-and-intervals", 3), "your_data": ("/your-data", 0),
@@ -56,6 +56,17 @@ def test_page_renders_plotly_charts_without_exceptions(server, context, name):
     assert "The core lessons" in page.locator("[data-testid=stSidebarNav]").inner_text()
     assert page.get_by_text("Page not found").count() == 0
     assert not errors, errors
+    page.close()
+
+
+def test_a_folded_tab_is_drawn_when_opened(server, context):
+    """Random intercepts draws its hidden tabs only when opened (bound tabs, streamlit 1.67)."""
+    page, errors = open_page(context, server + "/random-intercepts")
+    before = page.locator(".js-plotly-plot").count()
+    page.get_by_role("tab", name="Diagnostics").click()
+    page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {before + 2}",
+                           timeout=60_000)
+    assert page.locator("[data-testid=stException]").count() == 0 and not errors
     page.close()
 
 
