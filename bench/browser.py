@@ -68,12 +68,15 @@ def settle(page, quiet_ms: int = 400) -> None:
     page.wait_for_function(IDLE, timeout=120_000)
 
 
-def first_chart(page, url: str) -> float:
+def first_chart(page, url: str, received: list) -> tuple[float, float, float]:
+    """(first chart, the page's scripts loaded (DOMContentLoaded), the server's first message) in s."""
     page.goto(url)
     page.wait_for_selector(".js-plotly-plot .main-svg", state="attached", timeout=120_000)
     seconds = page.evaluate("() => window.__firstChart") / 1e3
+    loaded = page.evaluate("() => performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd") / 1e3
+    first_message = (min(received) / 1e3) if received else float("nan")
     settle(page, 800)
-    return seconds
+    return seconds, loaded, first_message
 
 
 def slider_presses(page, label: str, presses: int, received: list) -> tuple[list[float], list[float]]:
@@ -154,7 +157,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     load_before = os.getloadavg()
-    rows = []
+    rows, starts = [], []
     with running(root=args.root) as (url, _), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         warm = browser.new_page()  # the server's first run of each page (imports, fits) is not a student's wait
@@ -170,11 +173,12 @@ def main() -> None:
             sent, received = [], []
             page.on("websocket", lambda ws, sent=sent: ws.on("framesent", lambda _: sent.append(time.time())))
             context.expose_function("__received", lambda t, received=received: received.append(t))
-            first = first_chart(page, url + address)
+            first, loaded, first_message = first_chart(page, url + address, received)
             presses, replies = slider_presses(page, label, args.presses, received)
             frames, sliders, frames_sent = drag_frames(page, sent)
             height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
             rows.append((name, first, presses, replies, frames, sliders, frames_sent, height))
+            starts.append((name, loaded, first_message, first))
             context.close()
         browser.close()
     load_after = os.getloadavg()
@@ -186,6 +190,9 @@ def main() -> None:
         print(f"{name:18} {first:13.2f} {pct(presses, 50):>9} {pct(presses, 95)} {pct(replies, 50):>9} "
               f"{pct(frames, 50):>9} {pct(frames, 95)} {sliders:7d} {frames_sent:7d} {height:7d}")
     print("reply: press -> the server's last message of the run arrived (the rest of 'press' is the browser drawing)")
+    print("first chart, where the time goes (s from navigation): scripts loaded / the server's first message / chart")
+    for name, loaded, first_message, first in starts:
+        print(f"  {name:18} {loaded:6.2f} {first_message:6.2f} {first:6.2f}")
     print(f"{'target':18} {TARGETS['first']:13.2f} {'':>9} {TARGETS['press']:6.3f} {'':>9} {'':>9} {TARGETS['frame']:6.3f}")
     worst = max((max(r[2]) for r in rows), default=float("nan"))
     print(f"slowest press {worst:.3f} s; median of all presses {statistics.median(sum((r[2] for r in rows), [])):.3f} s")
