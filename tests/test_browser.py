@@ -210,7 +210,9 @@ def test_a_model_too_large_for_the_server_is_refused_on_the_page(server, context
 
 
 @pytest.mark.parametrize("path, name", [("/shrinkage", "shrinkage"), ("/icc?ic_dataset=simulate", "icc"),
-                                        ("/shrinkage?present=1", "shrinkage_presenter")])
+                                        ("/random-slopes?rs_dataset=simulate", "random_slopes"),
+                                        ("/shrinkage?present=1", "shrinkage_presenter"),
+                                        ("/icc?present=1", "icc_presenter")])
 def test_dragging_a_client_side_slider_redraws_without_asking_the_server(server, context, path, name):
     """The plotly slider of a sweep (mmcore/figures/sweeps.py) dragged with the mouse: the chart's
     title and points change while the button is held, and the page sends nothing over its websocket

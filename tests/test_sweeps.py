@@ -103,3 +103,37 @@ def test_the_shrinkage_and_icc_pages_draw_their_sweeps():
     assert active_label() == "0.50"
     at.slider(key="ic_icc").set_value(0.9).run()
     assert not at.exception and active_label() == "0.90"
+
+
+def test_rho_sweep_estimates_equal_fits_of_each_steps_data():
+    from mmcore.lessons.sweeps import rho_sweep
+
+    sweep = rho_sweep(12, 6, seed=4)
+    assert sweep.converged.all()
+    for s in range(0, len(sweep.rhos), 9):
+        data = pd.DataFrame({"y": sweep.y[s], "x": sweep.x, "group": sweep.group.astype(str)})
+        fit = mmcore.fit("y ~ x + (x | group)", data)
+        assert sweep.estimate[s] == pytest.approx(float(fit.varcorr.sdcor.iloc[2]), abs=1e-4)
+    # only the correlation of the truth changes: the intercepts are the same draws at every step
+    assert np.allclose(sweep.intercepts, sweep.intercepts[0])
+    z = (sweep.slopes - 10.0) / 6.0  # beta1 = 10, sigma_b1 = 6 (the defaults)
+    assert np.corrcoef(sweep.intercepts[0], z[-1])[0, 1] > np.corrcoef(sweep.intercepts[0], z[0])[0, 1]
+
+
+def test_random_slopes_page_drags_rho_from_the_truth():
+    at = AppTest.from_file(str(ROOT / "pages/random_slopes.py"), default_timeout=60)
+    at.session_state["rs_dataset"] = "simulate"
+    at.run()
+    assert not at.exception
+
+    def active_label():
+        spec = next(s for s in (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+                    if s["layout"].get("sliders"))
+        slider = spec["layout"]["sliders"][0]
+        return slider["steps"][slider["active"]]["label"]
+
+    assert active_label() == "+0.00"
+    at.slider(key="rs_rho").set_value(0.8).run()
+    assert not at.exception and active_label() == "+0.80"
+    at = AppTest.from_file(str(ROOT / "pages/random_slopes.py"), default_timeout=60).run()  # sleepstudy
+    assert not at.exception and active_label() == "+0.05"  # lme4's correlation, 0.066, to the nearest step

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ..lessons.sweeps import IccSweep, ShrinkageSweep, icc_sweep, shrinkage_sweep
+from ..lessons.sweeps import IccSweep, RhoSweep, ShrinkageSweep, icc_sweep, rho_sweep, shrinkage_sweep
 from ..lmm.results import LmmFit
 from .style import GREY, figure, legend_below
 
@@ -19,7 +19,7 @@ def slider(labels: list[str], updates: list[tuple[dict, dict]], active: int, pre
     """A plotly slider: one step per (trace update, layout update); dragging restyles in the browser."""
     steps = [dict(label=label, method="update", args=[data, lay, traces]) for label, (data, lay) in zip(labels, updates)]
     return dict(active=active, steps=steps, currentvalue=dict(prefix=prefix, xanchor="left"),
-                pad=dict(t=50, b=10), x=0.0, len=1.0, transition=dict(duration=0))
+                pad=dict(t=50, b=10), x=0.02, len=0.95, transition=dict(duration=0))  # room for the last label
 
 
 def _segments(x: list, a: np.ndarray, b: np.ndarray) -> list:
@@ -116,3 +116,53 @@ def draw_icc_sweep(sweep: IccSweep, active: float | None = None) -> go.Figure:
         yaxis=dict(title=dict(text="y (total variance 1)"), range=[-top, top], zeroline=False),
         legend=legend_below(-0.6), margin=dict(b=160),
         sliders=[slider([f"{v:.2f}" for v in sweep.iccs], updates, s0, "ICC of the truth = ", [0, 1])]))
+
+
+def fig_rho_sweep(fit: LmmFit, active: float | None = None, truth: tuple = ()) -> go.Figure:
+    """draw_rho_sweep for data shaped as a random-slope fit's (groups, group size), with the truth's
+    SDs and fixed effects (`truth`: simulate mode's pairs) or the fit's estimates; the slider starts
+    at `active` (the truth's rho) or the fit's own correlation."""
+    group, (_, columns, cov) = next(iter(fit.ngroups)), fit.re_cov[0]
+    if cov.shape != (2, 2):
+        raise ValueError("the correlation sweep needs a random intercept and slope")
+    given = dict(truth)
+    n_groups = int(fit.ngroups[group])
+    params = dict(beta0=float(fit.beta[0]), beta1=float(fit.beta[1]), sigma_b0=float(np.sqrt(cov[0, 0])),
+                  sigma_b1=float(np.sqrt(cov[1, 1])), sigma=float(fit.sigma))
+    params.update({k: float(v) for k, v in given.items() if k in params})
+    start = active if active is not None else float(cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1]))
+    term = fit.design.terms[0]
+    x_values = term.matrix[term.codes == 0, 1]  # the first group's covariate: the data set's own design
+    sweep = rho_sweep(n_groups, max(3, len(x_values)), **params, x_values=x_values if len(x_values) >= 3 else None)
+    return draw_rho_sweep(sweep, start, columns[1] if len(columns) > 1 else "x", fit.response)
+
+
+def draw_rho_sweep(sweep: RhoSweep, active: float, x_name: str = "x", y_name: str = "y") -> go.Figure:
+    """Each group's true line and the data drawn around it, at each correlation of the truth; the
+    title gives the truth and the REML estimate from those data."""
+    G = len(sweep.intercepts[0])
+    lo, top = float(sweep.x.min()), float(sweep.x.max())
+    xs = [v for _ in range(G) for v in (lo, top, None)]
+
+    def lines(s: int) -> list:
+        return [v for a, b in zip(sweep.intercepts[s], sweep.slopes[s]) for v in (a + b * lo, a + b * top, None)]
+
+    def state(s: int) -> tuple[dict, dict]:
+        title = f"ρ of the truth {sweep.rhos[s]:+.2f}: the REML estimate from these data {sweep.estimate[s]:+.3f}"
+        return dict(y=[list(sweep.y[s]), lines(s)]), {"title.text": title}
+
+    updates = [state(s) for s in range(len(sweep.rhos))]
+    s0 = int(np.argmin(np.abs(sweep.rhos - active)))
+    traces = [
+        dict(type="scatter", mode="markers", x=sweep.x, y=sweep.y[s0], name="observations",
+             marker=dict(color=GREY, size=4, opacity=0.5)),
+        dict(type="scatter", mode="lines", x=xs, y=lines(s0), name="each group's true line",
+             line=dict(color=MIXED, width=1.5)),
+    ]
+    span = np.concatenate([sweep.y.ravel(), np.array([v for s in range(len(sweep.rhos)) for v in lines(s) if v is not None])])
+    pad = 0.05 * float(np.ptp(span))
+    return figure(traces, dict(
+        title=dict(text=updates[s0][1]["title.text"]), height=500,
+        xaxis=dict(title=dict(text=x_name)), yaxis=dict(title=dict(text=y_name), range=[span.min() - pad, span.max() + pad]),
+        legend=legend_below(-0.6), margin=dict(b=170),
+        sliders=[slider([f"{v:+.2f}" for v in sweep.rhos], updates, s0, "ρ of the truth = ", [0, 1])]))

@@ -96,3 +96,44 @@ def icc_sweep(n_groups: int, n_per_group: int, iccs: np.ndarray | None = None, s
     fits = fit_many(dev, Y)
     r2 = fits.theta[:, 0] ** 2
     return IccSweep(iccs, group, Y, r2 / (1 + r2), fits.converged)
+
+
+@dataclass(frozen=True)
+class RhoSweep:
+    rhos: np.ndarray  # S values of the truth's intercept-slope correlation
+    x: np.ndarray  # n: the covariate
+    group: np.ndarray  # n: each observation's group (0 .. G-1)
+    intercepts: np.ndarray  # S x G: each group's true intercept (beta0 + b0)
+    slopes: np.ndarray  # S x G: each group's true slope (beta1 + b1)
+    y: np.ndarray  # S x n: the data at each rho (the same draws)
+    estimate: np.ndarray  # S: the REML estimate of the correlation from each data set
+    converged: np.ndarray  # S, bool
+
+
+def rho_sweep(n_groups: int = 18, n_per_group: int = 10, beta0: float = 250.0, beta1: float = 10.0,
+              sigma_b0: float = 25.0, sigma_b1: float = 6.0, sigma: float = 25.0, rhos: np.ndarray | None = None,
+              seed: int = 1, x_values: np.ndarray | None = None) -> RhoSweep:
+    """Random intercepts and slopes (x = 0 .. n_per_group - 1 in every group, as simulate_slopes, or
+    x_values in every group: a real data set's design) from
+    one set of standard-normal draws: b0 = sigma_b0 z0, b1 = sigma_b1 (rho z0 + sqrt(1 - rho^2) z1), so
+    only the correlation changes between steps; every data set fitted by REML, y ~ x + (x | group),
+    all at once. The estimate of rho is lme4's: l10 / sqrt(l10^2 + l11^2) from theta (l00, l10, l11)."""
+    if n_groups < 3 or n_per_group < 3:
+        raise MixedModelError("The correlation sweep needs at least 3 groups of at least 3 observations.")
+    rhos = np.round(np.linspace(-0.95, 0.95, 39), 4) if rhos is None else np.asarray(rhos, dtype=float)
+    rng = np.random.default_rng(seed)
+    z0, z1 = rng.standard_normal(n_groups), rng.standard_normal(n_groups)
+    one = np.arange(n_per_group, dtype=float) if x_values is None else np.asarray(x_values, dtype=float)
+    group = np.repeat(np.arange(n_groups), len(one))
+    x = np.tile(one, n_groups)
+    noise = sigma * rng.standard_normal(len(x))
+    b0 = np.broadcast_to(sigma_b0 * z0, (len(rhos), n_groups))
+    b1 = sigma_b1 * (rhos[:, None] * z0 + np.sqrt(1 - rhos[:, None] ** 2) * z1)
+    Y = beta0 + b0[:, group] + (beta1 + b1[:, group]) * x + noise
+    frame = pd.DataFrame({"y": Y[0], "x": x, "group": group.astype(str)})
+    dev = ProfiledDeviance(build_model_data("y ~ x + (x | group)", frame), reml=True)
+    fits = fit_many(dev, Y)
+    l10, l11 = fits.theta[:, 1], fits.theta[:, 2]
+    with np.errstate(all="ignore"):
+        estimate = np.where(np.hypot(l10, l11) > 0, l10 / np.hypot(l10, l11), np.nan)
+    return RhoSweep(rhos, x, group, beta0 + b0, beta1 + b1, Y, estimate, fits.converged)
