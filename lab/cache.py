@@ -25,6 +25,7 @@ from mmcore.figures import (
     fig_profiles,
     fig_surface,
     fig_theory,
+    fig_truth_sweep,
     fig_variance_components,
     fig_zeta,
     freeze,
@@ -240,6 +241,13 @@ CENTRING_ORIGINS = tuple(float(c) for c in range(-10, 21, 2))
 def get_centring(spec: DataSpec, response: str, x: str, group: str):
     """The correlated fit and the uncorrelated model refitted at each origin of x (CENTRING_ORIGINS)."""
     return centring_study(get_data(spec), response, x, group, CENTRING_ORIGINS)
+
+
+@lru_cache(maxsize=128)
+def get_truth_sweep_figure(kind: str, truth: tuple, active: float, scale: float = 1.0):
+    """A client-side slider's figure in simulate mode, keyed by the truth without the swept parameter
+    (mmcore.figures.fig_truth_sweep): the sidebar's own slider for that parameter leaves it alone."""
+    return freeze(fig_truth_sweep(kind, truth, active), scale)
 
 
 @lru_cache(maxsize=256)

@@ -100,9 +100,14 @@ def test_the_shrinkage_and_icc_pages_draw_their_sweeps():
         slider = spec["layout"]["sliders"][0]
         return slider["steps"][slider["active"]]["label"]
 
+    first = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "sliders" in json.loads(c.proto.spec)["layout"]]
     assert active_label() == "0.50"
-    at.slider(key="ic_icc").set_value(0.9).run()
-    assert not at.exception and active_label() == "0.90"
+    at.slider(key="ic_icc").set_value(0.9).run()  # the sidebar's ICC: a new data set, the same drag-along chart
+    assert not at.exception and active_label() == "0.50"
+    assert [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "sliders" in json.loads(c.proto.spec)["layout"]] == first
+    at.slider(key="ic_n_groups").set_value(6).run()  # the group sizes make another one
+    assert not at.exception
+    assert [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "sliders" in json.loads(c.proto.spec)["layout"]] != first
 
 
 def test_rho_sweep_estimates_equal_fits_of_each_steps_data():
@@ -120,7 +125,7 @@ def test_rho_sweep_estimates_equal_fits_of_each_steps_data():
     assert np.corrcoef(sweep.intercepts[0], z[-1])[0, 1] > np.corrcoef(sweep.intercepts[0], z[0])[0, 1]
 
 
-def test_random_slopes_page_drags_rho_from_the_truth():
+def test_random_slopes_page_has_its_own_rho_slider():
     at = AppTest.from_file(str(ROOT / "pages/random_slopes.py"), default_timeout=60)
     at.session_state["rs_dataset"] = "simulate"
     at.run()
@@ -133,7 +138,7 @@ def test_random_slopes_page_drags_rho_from_the_truth():
         return slider["steps"][slider["active"]]["label"]
 
     assert active_label() == "+0.00"
-    at.slider(key="rs_rho").set_value(0.8).run()
-    assert not at.exception and active_label() == "+0.80"
+    at.slider(key="rs_rho").set_value(0.8).run()  # the sidebar's rho: a new data set; the chart keeps its own slider
+    assert not at.exception and active_label() == "+0.00"
     at = AppTest.from_file(str(ROOT / "pages/random_slopes.py"), default_timeout=60).run()  # sleepstudy
     assert not at.exception and active_label() == "+0.05"  # lme4's correlation, 0.066, to the nearest step

@@ -137,6 +137,17 @@ def fig_rho_sweep(fit: LmmFit, active: float | None = None, truth: tuple = ()) -
     return draw_rho_sweep(sweep, start, columns[1] if len(columns) > 1 else "x", fit.response)
 
 
+def fig_truth_sweep(kind: str, truth: tuple, active: float) -> go.Figure:
+    """The sweep of simulate mode, from the truth alone (`truth`: the sidebar's pairs without the swept
+    parameter, so moving that parameter leaves this figure, and its cache entry, as it is): 'icc' or
+    'rho', starting at `active`."""
+    given = dict(truth)
+    if kind == "icc":
+        return draw_icc_sweep(icc_sweep(int(given["n_groups"]), int(given["n_per_group"])), active)
+    params = {k: float(given[k]) for k in ("beta0", "beta1", "sigma_b0", "sigma_b1", "sigma")}
+    return draw_rho_sweep(rho_sweep(int(given["n_groups"]), int(given["n_per_group"]), **params), active)
+
+
 def draw_rho_sweep(sweep: RhoSweep, active: float, x_name: str = "x", y_name: str = "y") -> go.Figure:
     """Each group's true line and the data drawn around it, at each correlation of the truth; the
     title gives the truth and the REML estimate from those data."""
