@@ -3,9 +3,9 @@ fits, figures, comparisons. No Streamlit in here; pages reach it through the lab
 
 Keys are `DataSpec`s (what the data are: a shipped dataset, or a simulator with its parameters and
 seed, plus any transformation), never DataFrames, so a look-up is a dictionary access. The caches
-are functools.lru_cache, not st.cache_data: Streamlit's caches hash their arguments on every call
-and st.cache_data hands out an unpickled copy of the value; with about a dozen look-ups per rerun,
-times a class of 50 moving sliders, that was a large share of the server's time (bench/load.py).
+are functools.lru_cache (through lab/memo.py: one computation per key when sessions ask for it at
+once), not st.cache_data: Streamlit's caches hash their arguments on every call and st.cache_data
+hands out an unpickled copy of the value; with about a dozen look-ups per rerun, times a class of 50 moving sliders, that was a large share of the server's time (bench/load.py).
 A DataSpec is a frozen, hashable dataclass, so the LRU key is exact. Values are shared objects:
 LmmFit is immutable, and pages never modify a cached table or figure.
 """
@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 import mmcore
+from lab.memo import lru_cache  # functools.lru_cache, computed once when sessions ask at the same moment
 from lab.worker import fit_isolated
 from mmcore.figures import (
     fig_centring,
@@ -26,6 +26,7 @@ from mmcore.figures import (
     fig_profiles,
     fig_surface,
     fig_theory,
+    fig_truth_sweep,
     fig_variance_components,
     fig_variance_shares,
     fig_zeta,
@@ -157,7 +158,7 @@ def get_figure(builder, spec: DataSpec, formula: str, reml: bool = True, scale: 
     """builder(fit, **options), a `fig_*` function of mmcore.figures, built once per (builder, data,
     model, options, scale) and shared by every session, frozen (figures.style.FrozenFigure: its dict
     for st.plotly_chart is made once, not every rerun)."""
-    return freeze(styled(builder(get_fit(spec, formula, reml), **dict(options)), scale))
+    return freeze(builder(get_fit(spec, formula, reml), **dict(options)), scale)
 
 
 @lru_cache(maxsize=512)
@@ -178,7 +179,7 @@ def get_anova_text(spec: DataSpec, formulas: tuple, names: tuple, refit: bool = 
 
 @lru_cache(maxsize=512)
 def get_components_figure(spec: DataSpec, formulas: tuple, names: tuple, scale: float = 1.0):
-    return freeze(styled(fig_variance_components({n: get_fit(spec, f) for n, f in zip(names, formulas)}), scale))
+    return freeze(fig_variance_components({n: get_fit(spec, f) for n, f in zip(names, formulas)}), scale)
 
 
 @lru_cache(maxsize=256)
@@ -201,7 +202,7 @@ def get_curves_figure(spec: DataSpec, formula: str, kind: str, which: str, scale
     """The ML vs REML curves (kind 'profiles', which = sigma_b or sigma) or surface (kind 'surface',
     which = ml or reml), built once per data and model."""
     builder = fig_profiles if kind == "profiles" else fig_surface
-    return freeze(styled(builder(get_curves(spec, formula), which), scale))
+    return freeze(builder(get_curves(spec, formula), which), scale)
 
 
 @lru_cache(maxsize=256)
@@ -240,7 +241,7 @@ def get_profile(spec: DataSpec, formula: str, level: float = 0.95) -> mmcore.Pro
 @lru_cache(maxsize=256)
 def get_zeta_figure(spec: DataSpec, formula: str, parameter: str, scale: float = 1.0):
     profile = get_profile(spec, formula)
-    return freeze(styled(fig_zeta(profile[parameter], profile.level), scale))
+    return freeze(fig_zeta(profile[parameter], profile.level), scale)
 
 
 CENTRING_ORIGINS = tuple(float(c) for c in range(-10, 21, 2))
@@ -252,9 +253,16 @@ def get_centring(spec: DataSpec, response: str, x: str, group: str):
     return centring_study(get_data(spec), response, x, group, CENTRING_ORIGINS)
 
 
+@lru_cache(maxsize=128)
+def get_truth_sweep_figure(kind: str, truth: tuple, active: float, scale: float = 1.0):
+    """A client-side slider's figure in simulate mode, keyed by the truth without the swept parameter
+    (mmcore.figures.fig_truth_sweep): the sidebar's own slider for that parameter leaves it alone."""
+    return freeze(fig_truth_sweep(kind, truth, active), scale)
+
+
 @lru_cache(maxsize=256)
 def get_centring_figure(spec: DataSpec, response: str, x: str, group: str, origin: float, scale: float = 1.0):
-    return freeze(styled(fig_centring(get_centring(spec, response, x, group), origin), scale))
+    return freeze(fig_centring(get_centring(spec, response, x, group), origin), scale)
 
 
 # -- nested and crossed ------------------------------------------------------------------------------------
@@ -304,12 +312,12 @@ def get_glmm_fit(spec: DataSpec, formula: str, family: str, nagq: int = 1, link:
 def get_glmm_figure(builder, spec: DataSpec, formula: str, family: str, nagq: int = 1, link: str | None = None,
                     scale: float = 1.0, options: tuple = ()):
     """builder(glmm fit, **options), built once and shared, as get_figure."""
-    return freeze(styled(builder(get_glmm_fit(spec, formula, family, nagq, link), **dict(options)), scale))
+    return freeze(builder(get_glmm_fit(spec, formula, family, nagq, link), **dict(options)), scale)
 
 
 @lru_cache(maxsize=256)
 def get_theory_figure(beta0: float, beta1: float, sigma: float, link: str, scale: float = 1.0):
-    return freeze(styled(fig_theory(theory_curves(beta0, beta1, sigma, link), link, sigma), scale))
+    return freeze(fig_theory(theory_curves(beta0, beta1, sigma, link), link, sigma), scale)
 
 
 @lru_cache(maxsize=128)
@@ -341,7 +349,7 @@ def get_lme(spec: DataSpec, formula: str, correlation: str, time: str | None, re
 def get_lme_figure(builder, spec: DataSpec, formula: str, correlation: str, time: str | None, scale: float = 1.0,
                    options: tuple = ()):
     """As get_figure, for a model with correlated errors."""
-    return freeze(styled(builder(get_lme(spec, formula, correlation, time), **dict(options)), scale))
+    return freeze(builder(get_lme(spec, formula, correlation, time), **dict(options)), scale)
 
 
 @lru_cache(maxsize=256)

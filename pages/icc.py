@@ -47,6 +47,17 @@ lab.show(lab.get_figure(figures.fig_decomposition, spec, formula, scale=lab.scal
 st.markdown(f"ICC = {vb:.4g} / ({vb:.4g} + {ve:.4g}) = **{icc:.3f}** (REML estimates).")
 if spec.simulated:
     st.markdown(f"The truth: ICC = **{spec.truth['icc']:.2f}**.")
+st.markdown(f"**What an ICC looks like.** Drag the slider under the chart: {fit.ngroups[group]} groups of "
+            f"{max(2, round(fit.nobs / fit.ngroups[group]))}, the same random draws at every ICC of the truth, each "
+            "data set fitted by REML (the estimate is in the title). Low ICC: the group means huddle together; "
+            "high: the groups separate and the points of one group close up."
+            + (" This chart's slider is its own; the sidebar's ICC draws a new data set, and the numbers above are "
+               "its exact fit." if spec.simulated else ""))
+if spec.simulated:  # keyed by the group sizes alone: the sidebar's ICC leaves this chart as it is
+    sweep = lab.get_truth_sweep_figure("icc", tuple(p for p in spec.params if p[0] != "icc"), 0.5, lab.scale())
+else:
+    sweep = lab.get_figure(figures.fig_icc_sweep, spec, formula, scale=lab.scale())
+lab.show(sweep, key="ic_sweep")
 
 st.subheader("How sure are we? A bootstrap interval")
 nsim = st.select_slider("bootstrap replicates", [200, 500, 1000, 2000, 5000], 1000, **lab.bind("ic_nsim"))

@@ -43,12 +43,16 @@ st.latex(r"\mathbf{y} = X\boldsymbol\beta + Z\mathbf{b} + \boldsymbol\varepsilon
 st.markdown(f"Group $i$ is a level of **{group}**, $j$ counts its measurements. Every group gets its own "
             r"intercept $b_i$, a draw from one normal distribution: the model estimates its spread $\sigma_b$, "
             f"not a separate number per group. Fitted here: `{formula}`.")
-with st.expander("The picture of it: X and Z for these data", expanded=False, **lab.bind("ri_xz")):
-    cx, cz = st.columns(2)
-    with cx:
-        lab.show(lab.get_figure(figures.fig_design, spec, formula, scale=lab.scale(), options=(("which", "X"),)), key="X")
-    with cz:
-        lab.show(lab.get_figure(figures.fig_design, spec, formula, scale=lab.scale(), options=(("which", "Z"),)), key="Z")
+# Bound expander and tabs track whether they are open (streamlit 1.67): what is hidden is not drawn,
+# so a slider does not wait for charts nobody sees (bench/browser.py).
+picture = st.expander("The picture of it: X and Z for these data", expanded=False, **lab.bind("ri_xz"))
+with picture:
+    if picture.open:
+        cx, cz = st.columns(2)
+        with cx:
+            lab.show(lab.get_figure(figures.fig_design, spec, formula, scale=lab.scale(), options=(("which", "X"),)), key="X")
+        with cz:
+            lab.show(lab.get_figure(figures.fig_design, spec, formula, scale=lab.scale(), options=(("which", "Z"),)), key="Z")
     st.caption("Each row is one measurement. X holds the fixed-effect columns (lme4's names); Z has one "
                "column per group with a 1 where the row belongs to that group: Z b adds the row's group effect.")
 
@@ -90,21 +94,23 @@ if spec.simulated:
 
 blups, diag, panels = st.tabs(["BLUPs", "Diagnostics", "All groups in one chart"], **lab.bind("ri_tab"))
 with blups:
-    lab.show(lab.get_figure(figures.fig_caterpillar, spec, formula, scale=lab.scale()), key="ri_cat")
+    if blups.open:
+        lab.show(lab.get_figure(figures.fig_caterpillar, spec, formula, scale=lab.scale()), key="ri_cat")
     st.caption("Each group's predicted intercept (conditional mode, BLUP) with a 95% interval from its "
                "conditional SD. Groups with intervals crossing 0 are not clearly different from average.")
 with diag:
     c1, c2, c3 = st.columns(3)
-    with c1:
-        lab.show(lab.get_figure(figures.fig_qq_residuals, spec, formula, scale=lab.scale()), key="ri_qq")
-    with c2:
-        lab.show(lab.get_figure(figures.fig_qq_ranef, spec, formula, scale=lab.scale()), key="ri_qqre")
-    with c3:
-        lab.show(lab.get_figure(figures.fig_residuals, spec, formula, scale=lab.scale()), key="ri_rf")
+    if diag.open:
+        with c1:
+            lab.show(lab.get_figure(figures.fig_qq_residuals, spec, formula, scale=lab.scale()), key="ri_qq")
+        with c2:
+            lab.show(lab.get_figure(figures.fig_qq_ranef, spec, formula, scale=lab.scale()), key="ri_qqre")
+        with c3:
+            lab.show(lab.get_figure(figures.fig_residuals, spec, formula, scale=lab.scale()), key="ri_rf")
     st.caption("Q-Q plots, standardised: the dotted line is the normal, and points inside the shaded simulation "
                "envelope are what normal values of this many look like.")
 with panels:
-    if st.toggle("Draw every group's partial-pooling line in one chart", **lab.bind("ri_panels")):
+    if panels.open and st.toggle("Draw every group's partial-pooling line in one chart", **lab.bind("ri_panels")):
         lab.show(lab.get_figure(figures.fig_lines, spec, formula, scale=lab.scale(),
                                 options=(("show", ("partial", "population")),)), key="ri_lines")
 

@@ -67,6 +67,19 @@ with right:
                    "The points are shrunken toward 0, so they cluster well inside it: they are not a sample to "
                    "count against the 95%. An uncorrelated model draws an ellipse with upright axes.")
 
+if chosen != "intercept only":
+    st.markdown(r"**What a correlation looks like.** Drag the slider under the chart: $\rho$ of the truth from "
+                "-0.95 to 0.95, the same random draws at every step, each data set fitted by REML (the estimate is "
+                "in the title). Positive: groups that start high climb faster, the lines fan out; negative: they "
+                "converge and cross. " + ("This chart's slider is its own, from the truth's other settings; the "
+                "sidebar's $\\rho$ draws a new data set, and the numbers on this page are its exact fit."
+                if spec.simulated else "The SDs are this fit's; the numbers on this page are the fit of the data."))
+    if spec.simulated:  # keyed by the truth without rho: the sidebar's rho leaves this chart as it is
+        sweep = lab.get_truth_sweep_figure("rho", tuple(p for p in spec.params if p[0] != "rho"), 0.0, lab.scale())
+    else:
+        sweep = lab.get_figure(figures.fig_rho_sweep, spec, MODELS["correlated"], scale=lab.scale())
+    lab.show(sweep, key="rs_rho_sweep")
+
 st.subheader("The three models side by side")
 order = ("intercept only", "uncorrelated", "correlated")
 lab.show(lab.get_components_figure(spec, tuple(MODELS.values()), tuple(MODELS), lab.scale()), key="rs_vc")

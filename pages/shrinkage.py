@@ -30,6 +30,10 @@ st.latex(r"\hat b_i = \lambda_i\,\frac{1}{n_i}\sum_j \left(y_{ij} - \mathbf{x}_{
          r"\qquad \lambda_i = \frac{\sigma_b^2}{\sigma_b^2 + \sigma^2 / n_i}")
 st.caption(r"The group's own deviation is its mean distance from the population's fitted values "
            r"$\mathbf{x}_{ij}^\top\hat{\boldsymbol\beta}$ (the GLS estimate), not from the overall mean.")
+st.markdown(r"**Drag the slider under the chart**: $\sigma_b / \sigma$ from 0 (every group at the population) "
+            "upward; each group's estimate slides from the population toward its own mean. The slider starts at "
+            "the fit's estimate; every step is the model solved exactly with the ratio held there.")
+lab.show(lab.get_figure(figures.fig_shrinkage_sweep, spec, formula, scale=lab.scale()), key="sh_sweep")
 base_table = lab.get_shrinkage_table(spec, formula)
 farthest = str(base_table["own deviation"].abs().idxmax())  # start where shrinkage shows: the group farthest out
 c1, c2 = st.columns(2)

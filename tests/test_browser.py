@@ -8,7 +8,7 @@ from tests.browser import ARTIFACTS, need_chromium, offline_context, settle
 from tests.conftest import ROOT
 
 need_chromium()
-PAGES = {"home": ("/", 1), "random_intercepts": ("/random-intercepts", 5), "random_slopes": ("/random-slopes", 3),
+PAGES = {"home": ("/", 1), "random_intercepts": ("/random-intercepts", 2), "random_slopes": ("/random-slopes", 3),
          "icc": ("/icc", 1), "shrinkage": ("/shrinkage", 2), "ml_vs_reml": ("/ml-vs-reml", 2),
          "model_comparison": ("/model-comparison", 0), "under_the_hood": ("/under-the-hood", 2),
          "tests_and_intervals": ("/tests-and-intervals", 3), "nested_crossed": ("/nested-crossed", 3),
@@ -57,6 +57,17 @@ def test_page_renders_plotly_charts_without_exceptions(server, context, name):
     assert "The core lessons" in page.locator("[data-testid=stSidebarNav]").inner_text()
     assert page.get_by_text("Page not found").count() == 0
     assert not errors, errors
+    page.close()
+
+
+def test_a_folded_tab_is_drawn_when_opened(server, context):
+    """Random intercepts draws its hidden tabs only when opened (bound tabs, streamlit 1.67)."""
+    page, errors = open_page(context, server + "/random-intercepts")
+    before = page.locator(".js-plotly-plot").count()
+    page.get_by_role("tab", name="Diagnostics").click()
+    page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {before + 2}",
+                           timeout=60_000)
+    assert page.locator("[data-testid=stException]").count() == 0 and not errors
     page.close()
 
 
@@ -231,5 +242,46 @@ def test_new_lessons_in_presenter_mode(server, context, name, path):
     title_size = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)")
     assert title_size >= 50
     assert page.locator("[data-testid=stException]").count() == 0
+    assert not errors, errors
+    page.close()
+
+
+@pytest.mark.parametrize("path, name", [("/shrinkage", "shrinkage"), ("/icc?ic_dataset=simulate", "icc"),
+                                        ("/random-slopes?rs_dataset=simulate", "random_slopes"),
+                                        ("/shrinkage?present=1", "shrinkage_presenter"),
+                                        ("/icc?present=1", "icc_presenter")])
+def test_dragging_a_client_side_slider_redraws_without_asking_the_server(server, context, path, name):
+    """The plotly slider of a sweep (mmcore/figures/sweeps.py) dragged with the mouse: the chart's
+    title and points change while the button is held, and the page sends nothing over its websocket
+    (no Streamlit rerun). Screenshots of the drag in progress: sweep_<name>_drag.png."""
+    page = context.new_page()
+    page.set_viewport_size({"width": 1400, "height": 900})
+    sent = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server + path)
+    settle(page, 1500)
+    chart = page.locator(".js-plotly-plot").filter(has=page.locator(".slider-rail-rect")).first
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    title = lambda: chart.locator(".gtitle").text_content()  # noqa: E731
+    points = lambda: chart.locator(".scatterlayer .trace").nth(1).inner_html()  # noqa: E731
+    before_title, before_points, before_sent = title(), points(), len(sent)
+    rail, grip = chart.locator(".slider-rail-rect").bounding_box(), chart.locator(".slider-grip-rect").bounding_box()
+    y = grip["y"] + grip["height"] / 2
+    page.mouse.move(grip["x"] + grip["width"] / 2, y)
+    page.mouse.down()
+    seen = set()
+    for x in (rail["x"] + rail["width"] * f for f in (0.3, 0.15, 0.05)):
+        page.mouse.move(x, y, steps=3)
+        seen.add(title())
+    page.screenshot(path=str(ARTIFACTS / f"sweep_{name}_drag.png"))  # the button still held
+    assert title() != before_title and points() != before_points
+    assert len(seen) == 3  # every stop along the rail is another step
+    page.mouse.up()
+    page.wait_for_timeout(500)
+    assert len(sent) == before_sent, "the drag sent a message to the server"
+    assert page.locator("[data-testid=stStatusWidget]").count() == 0
     assert not errors, errors
     page.close()

@@ -102,3 +102,27 @@ def test_presenter_caterpillar_has_room_for_every_group_label():
     fig = styled(F.fig_caterpillar(f), 1.6)
     rows = fig.layout.height - fig.layout.margin.t - 60
     assert rows / 18 >= fig.layout.yaxis.tickfont.size  # 18 subjects, one label each
+
+
+def test_freezing_with_a_scale_is_styling_then_freezing():
+    """freeze(fig, scale) styles the dict on the way (style.style_dict): the same figure as styled()
+    and the house style's numbers at presenter scale (fonts, capped height, markers, legend below)."""
+    import json
+
+    import plotly.io as pio
+
+    from mmcore.figures.style import BASE, PRESENTER_LABELS_MAX_HEIGHT, TICK, freeze
+
+    f = fit("Reaction ~ Days + (Days|Subject)", load_dataset("sleepstudy"))
+    for build in (F.fig_lines, F.fig_panels, F.fig_caterpillar, lambda m: FM.fig_design(m, "Z")):
+        for scale in (1.0, 1.6):
+            a, b = styled(build(f), scale), freeze(build(f), scale)
+            assert json.loads(pio.to_json(a, validate=False)) == json.loads(pio.to_json(b, validate=False))
+            valid(b)
+            layout = b.to_dict()["layout"]
+            assert layout["font"]["size"] == round(BASE * scale)
+            assert layout["xaxis"]["tickfont"]["size"] == round(TICK * scale) == layout["yaxis"]["tickfont"]["size"]
+            assert layout["height"] <= (PRESENTER_LABELS_MAX_HEIGHT if scale > 1 else 10_000)
+    lines = styled(F.fig_lines(f), 1.6).to_dict()
+    assert all(t["marker"]["size"] == round(7 * 1.3) for t in lines["data"] if t["type"] == "scatter"
+               and not isinstance(t.get("marker", {}).get("size"), list))

@@ -58,14 +58,27 @@ def test_page_runs_clean_in_presenter_mode(page):
 
 def test_random_intercepts_pooling_toggle_changes_the_lines():
     at = run("pages/random_intercepts.py")
-    before = charts(at)[2]
+    before = charts(at)[0]  # X and Z (a closed expander) are not drawn
     names = lambda spec: {t.get("name") for t in spec["data"]}  # noqa: E731
     assert {"no pooling: each group alone", "complete pooling: one line for all"} <= names(before)
     at.pills(key="ri_show").set_value(["partial pooling"]).run()
     clean(at)
-    after = charts(at)[2]
+    after = charts(at)[0]
     assert "no pooling: each group alone" not in names(after)
     assert "partial pooling: mixed model" in names(after)
+
+
+def test_random_intercepts_draws_only_the_open_expander_and_tab():
+    """What is folded away is not drawn (a slider does not wait for hidden charts); opened, it is."""
+    titles = lambda at: [c["layout"].get("title", {}).get("text", "") for c in charts(at)]  # noqa: E731
+    at = run("pages/random_intercepts.py")
+    closed = len(charts(at))
+    assert closed == 2  # the three ways of pooling, and the BLUPs (the open tab)
+    at = run("pages/random_intercepts.py", ri_xz=True)
+    assert len(charts(at)) == closed + 2, titles(at)  # X and Z
+    at = run("pages/random_intercepts.py", ri_tab="Diagnostics")
+    clean(at)
+    assert len(charts(at)) == closed - 1 + 3, titles(at)  # the BLUPs folded, three diagnostics open
 
 
 @pytest.mark.parametrize("dataset", ["sleepstudy", "penicillin", "estrone", "dyestuff", "simulate"])
@@ -155,10 +168,10 @@ def test_shrinkage_deleting_observations_shrinks_that_group():
     at.slider(key="sh_keep").set_value(1).run()
     clean(at)
     assert lam() < full
-    before = charts(at)[1]
+    before = charts(at)[2]  # the slopes plane (0: the drag-along sweep, 1: the axis)
     at.slider(key="sh_days").set_value(3).run()
     clean(at)
-    assert charts(at)[1] != before
+    assert charts(at)[2] != before
 
 
 def test_shrinkage_simulation_runs_with_progress_and_reports():

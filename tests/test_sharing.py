@@ -20,7 +20,7 @@ def test_a_link_reproduces_the_view():
     expected = mmcore.fit("y ~ x + (1 | group)", mmcore.simulate_intercepts(
         n_groups=12, n_per_group=8, beta0=250.0, beta1=10.0, sigma_b=55.0, sigma=25.0, seed=7))
     assert table["sigma_b"][1] == round(float(expected.varcorr.sdcor.iloc[0]), 3)
-    assert "no pooling: each group alone" in {t.get("name") for t in charts(at)[2]["data"]}
+    assert "no pooling: each group alone" in {t.get("name") for t in charts(at)[0]["data"]}  # X, Z folded: not drawn
     link = at.sidebar.code[-1].value
     for part in ("ri_dataset=simulate", "ri_sigma_b=55", "ri_seed=7", "ri_n_groups=12"):
         assert part in link
@@ -113,7 +113,7 @@ def test_presenter_mode_enlarges_figures_and_folds_explanations():
     clean(present)
     assert present.session_state["present"] is True
     assert link_params(present.sidebar.code[-1].value)["present"] == ["1"]
-    layout = lambda at: charts(at)[2]["layout"]  # noqa: E731
+    layout = lambda at: charts(at)[0]["layout"]  # noqa: E731 (the pooling chart: X and Z are folded, not drawn)
     assert layout(present)["font"]["size"] > layout(normal)["font"]["size"] >= 14
     # the axes carry their own sizes: Streamlit's chart theme would otherwise draw 12 px ticks
     assert layout(present)["xaxis"]["tickfont"]["size"] >= 18 and layout(present)["yaxis"]["title"]["font"]["size"] >= 22

@@ -1,0 +1,202 @@
+"""What a student waits for, measured in headless Chromium against the running app (one user).
+
+    python bench/browser.py                 # every core page, ~10 slider presses each
+    python bench/browser.py --presses 20 --pages icc shrinkage
+    python bench/browser.py --root DIR      # the app found in DIR (e.g. an older checkout)
+
+Per page:
+- first chart: navigation start -> the first plotly chart drawn (a `.main-svg` in the document),
+  read from the page's own clock (performance.now() is measured from navigation start);
+- slider press -> settled: a sidebar or page slider focused and moved one step with the arrow key,
+  until Streamlit is idle and nothing on the page has changed for 400 ms; the time is that of the
+  last change (a MutationObserver records it), so the quiet wait is not counted. p50 and p95;
+- drag frame: the client-side sliders (plotly sliders of the figures, no server round trip): the
+  mouse pressed on the rail and moved across it and back in 30 jumps (mouse events dispatched in the
+  page, so no automation round trip is counted); the time from each move to the second animation
+  frame after it (the browser has painted the new step). p50 and p95. Websocket frames sent during
+  the drag are counted: a client-side slider must send none.
+Printed as one table with the targets beside it (issue 16), and the load average.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from lab.server import CHROMIUM, CHROMIUM_ARGS, running  # noqa: E402
+
+# page: (address, the label of the slider to press); simulate mode where the truth's slider is the lesson
+SCENARIOS = {
+    "random-intercepts": ("/random-intercepts?ri_dataset=simulate", "between-group SD"),
+    "icc": ("/icc?ic_dataset=simulate", "ICC (the truth)"),
+    "random-slopes": ("/random-slopes?rs_dataset=simulate", "correlation"),
+    "shrinkage": ("/shrinkage", "kept (spread over its rows)"),
+}
+TARGETS = {"first": 2.0, "press": 0.15, "frame": 0.050}
+
+# Installed before any script of the page runs: the time of the first chart and of the last change.
+WATCH = """
+window.__firstChart = null; window.__lastChange = 0;
+const OwnSocket = window.WebSocket;  // the page's clock at each message from the server
+window.WebSocket = function (...args) {
+  const ws = new OwnSocket(...args);
+  ws.addEventListener('message', () => window.__received && window.__received(performance.now()));
+  return ws;
+};
+window.WebSocket.prototype = OwnSocket.prototype;
+Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+new MutationObserver(() => {
+  window.__lastChange = performance.now();
+  if (window.__firstChart === null && document.querySelector('.js-plotly-plot .main-svg'))
+    window.__firstChart = performance.now();
+}).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+"""
+IDLE = "() => !document.querySelector('[data-testid=stStatusWidget]')"
+QUIET = "(ms) => performance.now() - window.__lastChange > ms"
+PAINTED = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))))"
+
+
+def settle(page, quiet_ms: int = 400) -> None:
+    page.wait_for_function(IDLE, timeout=120_000)
+    page.wait_for_function(QUIET, arg=quiet_ms, timeout=120_000, polling=50)
+    page.wait_for_function(IDLE, timeout=120_000)
+
+
+def first_chart(page, url: str, received: list) -> tuple[float, float, float]:
+    """(first chart, the page's scripts loaded (DOMContentLoaded), the server's first message) in s."""
+    page.goto(url)
+    page.wait_for_selector(".js-plotly-plot .main-svg", state="attached", timeout=120_000)
+    seconds = page.evaluate("() => window.__firstChart") / 1e3
+    loaded = page.evaluate("() => performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd") / 1e3
+    first_message = (min(received) / 1e3) if received else float("nan")
+    settle(page, 800)
+    return seconds, loaded, first_message
+
+
+def slider_presses(page, label: str, presses: int, received: list) -> tuple[list[float], list[float]]:
+    """Move the slider labelled `label` one step per press (right, then back left at its end); the
+    times until settled, and until the server's last message of that run arrived (`received`: the
+    page's clock at each websocket message): the rest is the browser drawing."""
+    box = page.locator("[data-testid=stSlider]").filter(has_text=label).first
+    box.scroll_into_view_if_needed()
+    thumb = box.locator("input[type=range]")  # streamlit 1.67: react-aria's slider, a hidden range input
+    times, replies, key = [], [], "ArrowRight"
+    for _ in range(presses):
+        before = thumb.input_value()
+        thumb.focus()
+        t0 = page.evaluate("() => performance.now()")
+        page.keyboard.press(key)
+        if thumb.input_value() == before:  # at the end of its range: go back
+            key = "ArrowLeft" if key == "ArrowRight" else "ArrowRight"
+            page.keyboard.press(key)
+        settle(page)
+        times.append((page.evaluate("() => window.__lastChange") - t0) / 1e3)
+        replies.append((max([t for t in received if t > t0], default=t0) - t0) / 1e3)
+    return times, replies
+
+
+# A drag along plotly's slider, in the page (no Playwright round trip per frame): the mouse pressed on
+# the rail, then moved step by step over the chart (plotly listens there while dragging); after each
+# move, the time until two animation frames have passed: plotly restyles in the first, the browser
+# has painted it by the second.
+DRAG = """async (index) => {
+  const rail = document.querySelectorAll('.js-plotly-plot .slider-rail-touch-rect')[index];
+  const plot = rail.closest('.js-plotly-plot');
+  rail.scrollIntoView({block: 'center'});
+  await new Promise(r => setTimeout(r, 300));
+  const box = rail.getBoundingClientRect(), y = box.top + box.height / 2;
+  const fire = (el, type, x) => el.dispatchEvent(new MouseEvent(type, {bubbles: true, clientX: x, clientY: y,
+                                                                         buttons: 1, view: window}));
+  const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  fire(rail, 'mousedown', box.left + 2);
+  await frame();
+  const times = [], titles = new Set();
+  for (let i = 0; i <= 30; i++) {
+    const x = box.left + 2 + (box.width - 4) * (i % 2 ? 30 - i : i) / 30;  // across and back, jumping about
+    const t0 = performance.now();
+    fire(plot, 'mousemove', x);
+    await frame();
+    times.push(performance.now() - t0);
+    titles.add((plot.querySelector('.gtitle') || {}).textContent);
+  }
+  fire(plot, 'mouseup', box.right - 2);
+  return {times, titles: titles.size};
+}"""
+
+
+def drag_frames(page, sent: list) -> tuple[list[float], int, int]:
+    """Drag every plotly slider on the page (DRAG); (frame times in s, sliders, websocket frames sent
+    during the drags: a client-side slider sends none)."""
+    sliders = page.locator(".js-plotly-plot .slider-rail-touch-rect").count()
+    frames, before = [], len(sent)
+    for i in range(sliders):
+        result = page.evaluate(DRAG, i)
+        frames += [t / 1e3 for t in result["times"]]
+        if result["titles"] < 5:
+            print(f"warning: slider {i} showed only {result['titles']} titles while dragged")
+    page.wait_for_timeout(500)
+    return frames, sliders, len(sent) - before
+
+
+def pct(values, q) -> str:
+    return f"{np.percentile(values, q):6.3f}" if values else "     -"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pages", nargs="*", default=list(SCENARIOS), choices=list(SCENARIOS))
+    ap.add_argument("--presses", type=int, default=10)
+    ap.add_argument("--root", default=None, help="run the app in this directory instead")
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    load_before = os.getloadavg()
+    rows, starts = [], []
+    with running(root=args.root) as (url, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        warm = browser.new_page()  # the server's first run of each page (imports, fits) is not a student's wait
+        for name in args.pages:
+            warm.goto(url + SCENARIOS[name][0])
+            warm.wait_for_selector(".js-plotly-plot .main-svg", state="attached", timeout=120_000)
+        warm.close()
+        for name in args.pages:
+            address, label = SCENARIOS[name]
+            context = browser.new_context(viewport={"width": 1400, "height": 900})  # a fresh tab: nothing cached
+            context.add_init_script(WATCH)
+            page = context.new_page()
+            sent, received = [], []
+            page.on("websocket", lambda ws, sent=sent: ws.on("framesent", lambda _: sent.append(time.time())))
+            context.expose_function("__received", lambda t, received=received: received.append(t))
+            first, loaded, first_message = first_chart(page, url + address, received)
+            presses, replies = slider_presses(page, label, args.presses, received)
+            frames, sliders, frames_sent = drag_frames(page, sent)
+            height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+            rows.append((name, first, presses, replies, frames, sliders, frames_sent, height))
+            starts.append((name, loaded, first_message, first))
+            context.close()
+        browser.close()
+    load_after = os.getloadavg()
+    print(f"Chromium, one user, {args.presses} presses per page; load average "
+          f"{load_before[0]:.2f} before, {load_after[0]:.2f} after (2 cores)")
+    print(f"{'page':18} {'first chart s':>13} {'press p50':>9} {'p95':>6} {'reply p50':>9} {'drag p50':>9} "
+          f"{'p95':>6} {'sliders':>7} {'ws sent':>7} {'page px':>7}")
+    for name, first, presses, replies, frames, sliders, frames_sent, height in rows:
+        print(f"{name:18} {first:13.2f} {pct(presses, 50):>9} {pct(presses, 95)} {pct(replies, 50):>9} "
+              f"{pct(frames, 50):>9} {pct(frames, 95)} {sliders:7d} {frames_sent:7d} {height:7d}")
+    print("reply: press -> the server's last message of the run arrived (the rest of 'press' is the browser drawing)")
+    print("first chart, where the time goes (s from navigation): scripts loaded / the server's first message / chart")
+    for name, loaded, first_message, first in starts:
+        print(f"  {name:18} {loaded:6.2f} {first_message:6.2f} {first:6.2f}")
+    print(f"{'target':18} {TARGETS['first']:13.2f} {'':>9} {TARGETS['press']:6.3f} {'':>9} {'':>9} {TARGETS['frame']:6.3f}")
+    worst = max((max(r[2]) for r in rows), default=float("nan"))
+    print(f"slowest press {worst:.3f} s; median of all presses {statistics.median(sum((r[2] for r in rows), [])):.3f} s")
+
+
+if __name__ == "__main__":
+    main()

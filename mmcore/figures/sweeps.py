@@ -1,0 +1,179 @@
+"""Figures that answer while the student drags: a plotly slider whose steps carry every value of
+one dimension (mmcore/lessons/sweeps.py computes them once), so the browser redraws without asking
+the server. Each step restyles the same few traces (`update`: new y values and a new title), which
+plotly.js does in a few milliseconds; nothing is interpolated, every step is an exact computation.
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..lessons.sweeps import IccSweep, RhoSweep, ShrinkageSweep, icc_sweep, rho_sweep, shrinkage_sweep
+from ..lmm.results import LmmFit
+from .style import GREY, figure, legend_below
+
+OWN, MIXED, POP = "#E69F00", "#0072B2", "#000000"
+
+
+def slider(labels: list[str], updates: list[tuple[dict, dict]], active: int, prefix: str, traces: list[int]) -> dict:
+    """A plotly slider: one step per (trace update, layout update); dragging restyles in the browser."""
+    steps = [dict(label=label, method="update", args=[data, lay, traces]) for label, (data, lay) in zip(labels, updates)]
+    return dict(active=active, steps=steps, currentvalue=dict(prefix=prefix, xanchor="left"),
+                pad=dict(t=50, b=10), x=0.02, len=0.95, transition=dict(duration=0))  # room for the last label
+
+
+def _segments(x: list, a: np.ndarray, b: np.ndarray) -> list:
+    """y of arrows drawn as one trace: a -> b per group, separated by gaps."""
+    return [v for pair in zip(a, b, [None] * len(a)) for v in pair]
+
+
+def fig_shrinkage_sweep(fit: LmmFit, highlight: str | None = None) -> go.Figure:
+    """draw_shrinkage_sweep of a random-intercept fit (a builder keyed by the fit, for the figure cache)."""
+    return draw_shrinkage_sweep(shrinkage_sweep(fit), fit.response, highlight)
+
+
+def fig_icc_sweep(fit: LmmFit, active: float | None = None) -> go.Figure:
+    """draw_icc_sweep for data shaped as the fit's (its number of groups, its average group size),
+    the slider starting at `active` (the truth in simulate mode) or the fit's own ICC."""
+    group = next(iter(fit.ngroups))
+    n_groups = int(fit.ngroups[group])
+    vb = float(fit.re_cov[0][2][0, 0])
+    start = vb / (vb + fit.sigma**2) if active is None else active
+    return draw_icc_sweep(icc_sweep(n_groups, max(2, round(fit.nobs / n_groups))), start)
+
+
+def draw_shrinkage_sweep(sweep: ShrinkageSweep, response: str, highlight: str | None = None) -> go.Figure:
+    """Each group's own estimate (orange) and the mixed model's (blue) as sigma_b / sigma runs from 0
+    (every group at the population) upward; the slider starts at the fit's estimate."""
+    order = np.argsort(sweep.own[sweep.estimate])
+    names = [str(sweep.levels[g]) for g in order]
+    x = list(range(len(order)))  # positions, labelled below: numeric level names would make a numeric axis
+    xs = [v for g in x for v in (g, g, None)]
+    level = sweep.level[:, None]
+    own, mixed = level + sweep.own[:, order], level + sweep.blup[:, order]
+    best = sweep.criterion.min()
+
+    def state(s: int) -> tuple[dict, dict]:
+        lam = sweep.lam[s]
+        spread = f"{lam.min():.2f}" if np.ptp(lam) < 5e-3 else f"{lam.min():.2f} to {lam.max():.2f}"
+        fitted = (" (the fit's estimate)" if s == sweep.estimate
+                  else f" (criterion {sweep.criterion[s] - best:+.1f} from the fit's minimum)")
+        title = f"σ_b / σ = {sweep.ratios[s]:.2f}{fitted}: λ = {spread}"
+        return (dict(y=[list(own[s]), list(mixed[s]), _segments(x, own[s], mixed[s]), [sweep.level[s]] * len(x)]),
+                {"title.text": title})
+
+    updates = [state(s) for s in range(len(sweep.ratios))]
+    s0 = sweep.estimate
+    marker = dict(size=[14 if g == highlight else 9 for g in names])
+    traces = [
+        dict(type="scatter", mode="markers", x=x, y=own[s0], name="own mean (no pooling)",
+             marker=dict(color=OWN, symbol="circle-open", line=dict(width=2), **marker)),
+        dict(type="scatter", mode="markers", x=x, y=mixed[s0], name="mixed model (partial pooling)",
+             marker=dict(color=MIXED, **marker)),
+        dict(type="scatter", mode="lines", x=xs, y=_segments(x, own[s0], mixed[s0]), name="the move",
+             line=dict(color=GREY, width=1), hoverinfo="skip", showlegend=False),
+        dict(type="scatter", mode="lines", x=x, y=[sweep.level[s0]] * len(x), name="population",
+             line=dict(color=POP, dash="dot", width=1)),
+    ]
+    span = np.concatenate([own.ravel(), mixed.ravel()])
+    pad = 0.05 * (span.max() - span.min() + 1e-9)
+    labels = [f"{r:.2f}" for r in sweep.ratios]
+    return figure(traces, dict(
+        title=dict(text=updates[s0][1]["title.text"]), height=520,
+        xaxis=dict(title=dict(text=f"{sweep.group} (ordered by its own mean)"), tickmode="array", tickvals=x,
+                   ticktext=names, showticklabels=len(x) <= 40),
+        yaxis=dict(title=dict(text=f"{response}: the group's intercept"), range=[span.min() - pad, span.max() + pad]),
+        legend=legend_below(-0.6), margin=dict(b=170),
+        sliders=[slider(labels, updates, s0, "σ_b / σ = ", [0, 1, 2, 3])]))
+
+
+def draw_icc_sweep(sweep: IccSweep, active: float | None = None) -> go.Figure:
+    """The same draws at each ICC of the truth: points by group, each group's mean as a bar; the
+    title gives the truth and the REML estimate from those data."""
+    G = int(sweep.group.max()) + 1
+    n = len(sweep.group)
+    jitter = (np.arange(n) % max(n // G, 1)) / max(n // G, 1) * 0.5 - 0.25  # the same spread in every group
+    x = sweep.group + 1 + jitter
+    means = np.array([np.bincount(sweep.group, y, G) / np.bincount(sweep.group) for y in sweep.y])
+
+    def state(s: int) -> tuple[dict, dict]:
+        title = f"ICC of the truth {sweep.iccs[s]:.2f}: the REML estimate from these data {sweep.estimate[s]:.3f}"
+        return dict(y=[list(sweep.y[s]), [v for m in means[s] for v in (m, m, None)]]), {"title.text": title}
+
+    updates = [state(s) for s in range(len(sweep.iccs))]
+    s0 = int(np.argmin(np.abs(sweep.iccs - (0.5 if active is None else active))))
+    bars = [v for g in range(G) for v in (g + 0.65, g + 1.35, None)]
+    traces = [
+        dict(type="scatter", mode="markers", x=x, y=sweep.y[s0], name="observations",
+             marker=dict(color=MIXED, size=6, opacity=0.7)),
+        dict(type="scatter", mode="lines", x=bars, y=updates[s0][0]["y"][1], name="group mean",
+             line=dict(color=OWN, width=4)),
+    ]
+    top = float(np.abs(sweep.y).max()) * 1.05
+    return figure(traces, dict(
+        title=dict(text=updates[s0][1]["title.text"]), height=480,
+        xaxis=dict(title=dict(text="group"), tickmode="array", tickvals=list(range(1, G + 1)) if G <= 30 else None),
+        yaxis=dict(title=dict(text="y (total variance 1)"), range=[-top, top], zeroline=False),
+        legend=legend_below(-0.6), margin=dict(b=160),
+        sliders=[slider([f"{v:.2f}" for v in sweep.iccs], updates, s0, "ICC of the truth = ", [0, 1])]))
+
+
+def fig_rho_sweep(fit: LmmFit, active: float | None = None, truth: tuple = ()) -> go.Figure:
+    """draw_rho_sweep for data shaped as a random-slope fit's (groups, group size), with the truth's
+    SDs and fixed effects (`truth`: simulate mode's pairs) or the fit's estimates; the slider starts
+    at `active` (the truth's rho) or the fit's own correlation."""
+    group, (_, columns, cov) = next(iter(fit.ngroups)), fit.re_cov[0]
+    if cov.shape != (2, 2):
+        raise ValueError("the correlation sweep needs a random intercept and slope")
+    given = dict(truth)
+    n_groups = int(fit.ngroups[group])
+    params = dict(beta0=float(fit.beta[0]), beta1=float(fit.beta[1]), sigma_b0=float(np.sqrt(cov[0, 0])),
+                  sigma_b1=float(np.sqrt(cov[1, 1])), sigma=float(fit.sigma))
+    params.update({k: float(v) for k, v in given.items() if k in params})
+    start = active if active is not None else float(cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1]))
+    term = fit.design.terms[0]
+    x_values = term.matrix[term.codes == 0, 1]  # the first group's covariate: the data set's own design
+    sweep = rho_sweep(n_groups, max(3, len(x_values)), **params, x_values=x_values if len(x_values) >= 3 else None)
+    return draw_rho_sweep(sweep, start, columns[1] if len(columns) > 1 else "x", fit.response)
+
+
+def fig_truth_sweep(kind: str, truth: tuple, active: float) -> go.Figure:
+    """The sweep of simulate mode, from the truth alone (`truth`: the sidebar's pairs without the swept
+    parameter, so moving that parameter leaves this figure, and its cache entry, as it is): 'icc' or
+    'rho', starting at `active`."""
+    given = dict(truth)
+    if kind == "icc":
+        return draw_icc_sweep(icc_sweep(int(given["n_groups"]), int(given["n_per_group"])), active)
+    params = {k: float(given[k]) for k in ("beta0", "beta1", "sigma_b0", "sigma_b1", "sigma")}
+    return draw_rho_sweep(rho_sweep(int(given["n_groups"]), int(given["n_per_group"]), **params), active)
+
+
+def draw_rho_sweep(sweep: RhoSweep, active: float, x_name: str = "x", y_name: str = "y") -> go.Figure:
+    """Each group's true line and the data drawn around it, at each correlation of the truth; the
+    title gives the truth and the REML estimate from those data."""
+    G = len(sweep.intercepts[0])
+    lo, top = float(sweep.x.min()), float(sweep.x.max())
+    xs = [v for _ in range(G) for v in (lo, top, None)]
+
+    def lines(s: int) -> list:
+        return [v for a, b in zip(sweep.intercepts[s], sweep.slopes[s]) for v in (a + b * lo, a + b * top, None)]
+
+    def state(s: int) -> tuple[dict, dict]:
+        title = f"ρ of the truth {sweep.rhos[s]:+.2f}: the REML estimate from these data {sweep.estimate[s]:+.3f}"
+        return dict(y=[list(sweep.y[s]), lines(s)]), {"title.text": title}
+
+    updates = [state(s) for s in range(len(sweep.rhos))]
+    s0 = int(np.argmin(np.abs(sweep.rhos - active)))
+    traces = [
+        dict(type="scatter", mode="markers", x=sweep.x, y=sweep.y[s0], name="observations",
+             marker=dict(color=GREY, size=4, opacity=0.5)),
+        dict(type="scatter", mode="lines", x=xs, y=lines(s0), name="each group's true line",
+             line=dict(color=MIXED, width=1.5)),
+    ]
+    span = np.concatenate([sweep.y.ravel(), np.array([v for s in range(len(sweep.rhos)) for v in lines(s) if v is not None])])
+    pad = 0.05 * float(np.ptp(span))
+    return figure(traces, dict(
+        title=dict(text=updates[s0][1]["title.text"]), height=500,
+        xaxis=dict(title=dict(text=x_name)), yaxis=dict(title=dict(text=y_name), range=[span.min() - pad, span.max() + pad]),
+        legend=legend_below(-0.6), margin=dict(b=170),
+        sliders=[slider([f"{v:+.2f}" for v in sweep.rhos], updates, s0, "ρ of the truth = ", [0, 1])]))

@@ -1,0 +1,144 @@
+"""The client-side sliders (mmcore/lessons/sweeps.py, mmcore/figures/sweeps.py): every step a
+student can drag to carries exact numbers. The shrinkage sweep against an independent GLS/BLUP
+computation at each ratio and against the fit at its estimate; the ICC sweep's estimates against a
+fit of each step's data; the pages show them (AppTest)."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import mmcore
+from mmcore.figures import fig_icc_sweep, fig_shrinkage_sweep
+from mmcore.lessons.sweeps import icc_sweep, shrinkage_sweep
+from tests.conftest import ROOT
+
+MODELS = [("sleepstudy", "Reaction ~ Days + (1 | Subject)"), ("dyestuff", "Yield ~ 1 + (1 | Batch)"),
+          ("penicillin", "yield ~ treat + (1 | blend)")]
+
+
+def gls_blups(X, Z, y, ratio):
+    """Henderson's answer with theta held at `ratio`, from the marginal covariance V = I + r^2 ZZ'
+    (sigma^2 cancels): beta by GLS, b = r^2 Z' V^-1 (y - X beta)."""
+    V = np.eye(len(y)) + ratio**2 * Z @ Z.T
+    Vi = np.linalg.inv(V)
+    beta = np.linalg.solve(X.T @ Vi @ X, X.T @ Vi @ y)
+    return beta, ratio**2 * Z.T @ Vi @ (y - X @ beta)
+
+
+@pytest.mark.parametrize("dataset, formula", MODELS)
+def test_every_shrinkage_step_is_the_model_solved_at_that_ratio(dataset, formula):
+    fit = mmcore.fit(formula, mmcore.load_dataset(dataset))
+    sweep = shrinkage_sweep(fit)
+    md = fit.design
+    t = md.terms[0]
+    Z = np.zeros((len(md.y), t.nlevels))
+    Z[np.arange(len(md.y)), t.codes] = 1.0
+    for s, r in enumerate(sweep.ratios):
+        beta, b = gls_blups(md.X, Z, md.y, r)
+        assert np.allclose(sweep.blup[s], b, atol=1e-8 * (1 + np.abs(b).max()))
+        assert np.allclose(sweep.own[s] * sweep.lam[s], sweep.blup[s], atol=1e-8 * (1 + np.abs(b).max()))
+    # the step the slider starts at is the fit itself, and the criterion is lowest there
+    assert sweep.ratios[sweep.estimate] == pytest.approx(abs(fit.theta[0]))
+    assert np.allclose(sweep.blup[sweep.estimate], fit.ranef[t.group].iloc[:, 0].to_numpy(), atol=1e-10)
+    assert sweep.criterion[sweep.estimate] <= sweep.criterion.min() + 1e-9
+    assert np.all(sweep.blup[0] == 0) and sweep.ratios[0] == 0  # ratio 0: complete pooling
+
+
+def test_shrinkage_figure_steps_carry_the_sweep():
+    fit = mmcore.fit("Reaction ~ Days + (1 | Subject)", mmcore.load_dataset("sleepstudy"))
+    sweep, fig = shrinkage_sweep(fit), fig_shrinkage_sweep(fit, highlight="308")
+    slider = fig.layout.sliders[0]
+    assert len(slider.steps) == len(sweep.ratios) and slider.active == sweep.estimate
+    order = np.argsort(sweep.own[sweep.estimate])
+    for s, step in enumerate(slider.steps):
+        assert step.method == "update"
+        mixed = np.array(step.args[0]["y"][1])
+        assert np.allclose(mixed, sweep.level[s] + sweep.blup[s][order])
+    assert "the fit's estimate" in slider.steps[sweep.estimate].args[1]["title.text"]
+    assert fig.layout.title.text == slider.steps[sweep.estimate].args[1]["title.text"]
+
+
+def test_icc_sweep_estimates_equal_fits_of_each_steps_data():
+    sweep = icc_sweep(6, 5, seed=3)
+    assert sweep.converged.all()
+    for s in range(0, len(sweep.iccs), 3):
+        data = pd.DataFrame({"y": sweep.y[s], "group": sweep.group.astype(str)})
+        fit = mmcore.fit("y ~ 1 + (1 | group)", data)
+        vb = float(fit.re_cov[0][2][0, 0])
+        assert sweep.estimate[s] == pytest.approx(vb / (vb + fit.sigma**2), abs=1e-5)
+    # the same draws: the truth's total variance is 1 at every step, the group pattern is kept
+    assert np.allclose(sweep.y.var(axis=1), sweep.y.var(axis=1).mean(), rtol=0.6)
+    assert sweep.estimate[-1] > sweep.estimate[0]
+
+
+def test_icc_figure_starts_at_the_truth_and_titles_give_the_estimates():
+    fit = mmcore.fit("Yield ~ 1 + (1 | Batch)", mmcore.load_dataset("dyestuff"))
+    fig = fig_icc_sweep(fit, active=0.8)
+    slider = fig.layout.sliders[0]
+    sweep = icc_sweep(6, 5)
+    assert slider.steps[slider.active].label == "0.80"
+    for s, step in enumerate(slider.steps):
+        assert f"{sweep.estimate[s]:.3f}" in step.args[1]["title.text"]
+        assert np.allclose(step.args[0]["y"][0], sweep.y[s])
+
+
+def test_the_shrinkage_and_icc_pages_draw_their_sweeps():
+    at = AppTest.from_file(str(ROOT / "pages/shrinkage.py"), default_timeout=60).run()
+    assert not at.exception
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert any(len(s["layout"].get("sliders", [{}])[0].get("steps", [])) > 20 for s in specs)
+    at = AppTest.from_file(str(ROOT / "pages/icc.py"), default_timeout=60)
+    at.session_state["ic_dataset"] = "simulate"
+    at.run()
+    assert not at.exception
+
+    def active_label():
+        spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                    if "sliders" in json.loads(c.proto.spec)["layout"])
+        slider = spec["layout"]["sliders"][0]
+        return slider["steps"][slider["active"]]["label"]
+
+    first = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "sliders" in json.loads(c.proto.spec)["layout"]]
+    assert active_label() == "0.50"
+    at.slider(key="ic_icc").set_value(0.9).run()  # the sidebar's ICC: a new data set, the same drag-along chart
+    assert not at.exception and active_label() == "0.50"
+    assert [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "sliders" in json.loads(c.proto.spec)["layout"]] == first
+    at.slider(key="ic_n_groups").set_value(6).run()  # the group sizes make another one
+    assert not at.exception
+    assert [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "sliders" in json.loads(c.proto.spec)["layout"]] != first
+
+
+def test_rho_sweep_estimates_equal_fits_of_each_steps_data():
+    from mmcore.lessons.sweeps import rho_sweep
+
+    sweep = rho_sweep(12, 6, seed=4)
+    assert sweep.converged.all()
+    for s in range(0, len(sweep.rhos), 9):
+        data = pd.DataFrame({"y": sweep.y[s], "x": sweep.x, "group": sweep.group.astype(str)})
+        fit = mmcore.fit("y ~ x + (x | group)", data)
+        assert sweep.estimate[s] == pytest.approx(float(fit.varcorr.sdcor.iloc[2]), abs=1e-4)
+    # only the correlation of the truth changes: the intercepts are the same draws at every step
+    assert np.allclose(sweep.intercepts, sweep.intercepts[0])
+    z = (sweep.slopes - 10.0) / 6.0  # beta1 = 10, sigma_b1 = 6 (the defaults)
+    assert np.corrcoef(sweep.intercepts[0], z[-1])[0, 1] > np.corrcoef(sweep.intercepts[0], z[0])[0, 1]
+
+
+def test_random_slopes_page_has_its_own_rho_slider():
+    at = AppTest.from_file(str(ROOT / "pages/random_slopes.py"), default_timeout=60)
+    at.session_state["rs_dataset"] = "simulate"
+    at.run()
+    assert not at.exception
+
+    def active_label():
+        spec = next(s for s in (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+                    if s["layout"].get("sliders"))
+        slider = spec["layout"]["sliders"][0]
+        return slider["steps"][slider["active"]]["label"]
+
+    assert active_label() == "+0.00"
+    at.slider(key="rs_rho").set_value(0.8).run()  # the sidebar's rho: a new data set; the chart keeps its own slider
+    assert not at.exception and active_label() == "+0.00"
+    at = AppTest.from_file(str(ROOT / "pages/random_slopes.py"), default_timeout=60).run()  # sleepstudy
+    assert not at.exception and active_label() == "+0.05"  # lme4's correlation, 0.066, to the nearest step
