@@ -120,8 +120,9 @@ def test_centring_moves_the_correlation_exactly_as_a_refit_does():
 def test_centring_batch_equals_a_refit_of_the_uncorrelated_model_at_each_origin(seed, rho):
     """The batched (x || g) at every origin (on the correlated design) against one fit per origin: its
     criterion is the uncorrelated model's own at its theta (the mapping is exact), and never worse
-    than the refit's. (seed 1, origin 20: the single fit stops at a local optimum, 1769.46, where the
-    batch finds 1763.26 with the slope SD near 0; evaluated on the model's own design below.)"""
+    than the refit's. (seed 1, origin 20: (x || g) has two distant local minima, 1769.46 and 1763.26 with
+    the slope SD 0; from one start each, the single fit and the batch stopped at different ones. Both now
+    start twice, lmm/fit.py.)"""
     import mmcore
     from mmcore.lessons.centring import uncorrelated_criteria
     from mmcore.lmm.deviance import ProfiledDeviance

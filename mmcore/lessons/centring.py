@@ -72,8 +72,10 @@ def uncorrelated_criteria(correlated, origins: np.ndarray, start0: np.ndarray,
     dev = ProfiledDeviance(correlated.design, reml=True)
     x = correlated.design.terms[0].matrix[:, 1]
 
-    def criteria(idx, T):  # T: (len(idx), B, 2) -> (len(idx), B)
-        c = origins[idx][:, None]
+    n = len(origins)
+
+    def criteria(idx, T):  # T: (len(idx), B, 2) -> (len(idx), B); rows n.. are the second starts
+        c = origins[np.asarray(idx) % n][:, None]
         t0, t1 = np.abs(T[..., 0]), np.abs(T[..., 1])
         l00 = np.sqrt(t0**2 + c**2 * t1**2)
         with np.errstate(all="ignore"):
@@ -84,6 +86,9 @@ def uncorrelated_criteria(correlated, origins: np.ndarray, start0: np.ndarray,
     rms = np.sqrt(np.mean((x[None, :] - origins[:, None]) ** 2, axis=1))  # the slope column's size at each origin
     scale = np.array([1.0, 1.0 / max(float(np.median(rms)), 1e-12)])
     structure = Structure(np.array([0, 1]), (np.array([0]), np.array([1])), scale, float(dev.n))
-    start = np.column_stack([np.sqrt(np.maximum(start0, 1e-4)), np.full(len(origins), np.sqrt(max(start1, 1e-4)))])
-    result = minimize_many(criteria, start, structure)
-    return result.value, np.abs(result.theta)
+    start = np.column_stack([np.sqrt(np.maximum(start0, 1e-4)), np.full(n, np.sqrt(max(start1, 1e-4)))])
+    identity = np.tile(scale, (n, 1))  # lme4's start in the scaled units: two starts, as lmm/fit.py, the lower kept
+    result = minimize_many(criteria, np.vstack([start, identity]), structure)
+    value, theta = result.value.reshape(2, n), np.abs(result.theta).reshape(2, n, 2)
+    best = np.argmin(np.where(np.isfinite(value), value, np.inf), axis=0)
+    return value[best, np.arange(n)], theta[best, np.arange(n)]
