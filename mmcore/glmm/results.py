@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..lmm.results import FitViews, _abbreviate, _fmt_table, _sig
+from ..lmm.results import FitViews, _abbreviate, _fmt_table, _sig, random_effects_rows
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,13 +101,7 @@ def format_summary(fit: GlmmFit) -> str:
     lines += ["", "Scaled residuals: "]
     lines += _fmt_table([["Min", "1Q", "Median", "3Q", "Max"], [f"{v:.4f}" for v in q]], set(range(5)))
     lines += ["", "Random effects:"]
-    has_corr = any(len(cols) > 1 for _, cols, _ in fit.re_cov)
-    rows = [["Groups", "Name", "Variance", "Std.Dev."] + (["Corr"] if has_corr else [])]
-    for grp, cols, cov in fit.re_cov:
-        sd = np.sqrt(np.diag(cov))
-        for i, c in enumerate(cols):
-            corr = [f"{cov[i, j] / (sd[i] * sd[j]):.2f}" if sd[i] * sd[j] > 0 else "NaN" for j in range(i)]
-            rows.append([grp if i == 0 else "", c, _sig(cov[i, i]), _sig(sd[i])] + ([" ".join(corr)] if has_corr else []))
+    rows, _ = random_effects_rows(fit.re_cov)
     lines += _fmt_table(rows, {2, 3})
     groups = "; ".join(f"{g}, {n}" for g, n in fit.ngroups.items())
     lines.append(f"Number of obs: {fit.nobs}, groups:  {groups}")

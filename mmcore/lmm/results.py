@@ -108,6 +108,19 @@ def _block_frame(group: str, levels, columns, values: np.ndarray) -> pd.DataFram
     return pd.DataFrame(values, index=pd.Index(list(levels), name=group, dtype=object), columns=_index(columns))
 
 
+def random_effects_rows(re_cov) -> tuple[list[list[str]], bool]:
+    """lme4's "Random effects:" table of a summary, without the residual's row: Groups, Name,
+    Variance, Std.Dev. (and Corr when a term has several columns); and whether it has Corr."""
+    has_corr = any(len(cols) > 1 for _, cols, _ in re_cov)
+    rows = [["Groups", "Name", "Variance", "Std.Dev."] + (["Corr"] if has_corr else [])]
+    for grp, cols, cov in re_cov:
+        sd = np.sqrt(np.diag(cov))
+        for i, c in enumerate(cols):
+            corr = [f"{cov[i, j] / (sd[i] * sd[j]):.2f}" if sd[i] * sd[j] > 0 else "NaN" for j in range(i)]
+            rows.append([grp if i == 0 else "", c, _sig(cov[i, i]), _sig(sd[i])] + ([" ".join(corr)] if has_corr else []))
+    return rows, has_corr
+
+
 def _fmt_table(rows: list[list[str]], right: set[int]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     out = []
@@ -143,13 +156,7 @@ def format_summary(fit: LmmFit, coefficients: pd.DataFrame | None = None) -> str
     lines += ["", "Scaled residuals: "]
     lines += _fmt_table([["Min", "1Q", "Median", "3Q", "Max"], [f"{v:.4f}" for v in q]], set(range(5)))
     lines += ["", "Random effects:"]
-    has_corr = any(len(cols) > 1 for _, cols, _ in fit.re_cov)
-    rows = [["Groups", "Name", "Variance", "Std.Dev."] + (["Corr"] if has_corr else [])]
-    for grp, cols, cov in fit.re_cov:
-        sd = np.sqrt(np.diag(cov))
-        for i, c in enumerate(cols):
-            corr = [f"{cov[i, j] / (sd[i] * sd[j]):.2f}" if sd[i] * sd[j] > 0 else "NaN" for j in range(i)]
-            rows.append([grp if i == 0 else "", c, _sig(cov[i, i]), _sig(sd[i])] + ([" ".join(corr)] if has_corr else []))
+    rows, has_corr = random_effects_rows(fit.re_cov)
     rows.append(["Residual", "", _sig(fit.sigma ** 2), _sig(fit.sigma)] + ([""] if has_corr else []))
     lines += _fmt_table(rows, {2, 3})
     groups = "; ".join(f"{g}, {n}" for g, n in fit.ngroups.items())
