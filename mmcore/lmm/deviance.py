@@ -181,11 +181,10 @@ class ProfiledDeviance:
         self.G = md.terms[self.block1[0]].nlevels
         self.Z1 = np.column_stack([md.terms[k].matrix for k in self.block1])  # n x q1
         n, G, q1, Z1 = self.n, self.G, self.q1, self.Z1
-        self.indicator1 = sparse.csr_matrix((np.ones(n), (self.codes1, np.arange(n))), shape=(G, n))
         self.A11 = self._group_sums((Z1[:, :, None] * Z1[:, None, :]).reshape(n, -1)).reshape(G, q1, q1)
         self.A11_cols = np.ascontiguousarray(self.A11.reshape(G, -1).T)  # q1^2 x G
         self.rest_block = None
-        self.m, self.rest_offsets, self.Z2 = 0, [], sparse.csr_matrix((n, 0))
+        self.m, self.rest_offsets, self.Z2 = 0, [], np.zeros((n, 0))  # dense when empty: no sparse overhead
         if self.rest:
             Z1s = sparse.csr_matrix((Z1.ravel(), ((np.arange(n)[:, None] + 0 * Z1).ravel().astype(int),
                                                   (self.codes1[:, None] * q1 + np.arange(q1)).ravel())),
@@ -198,7 +197,10 @@ class ProfiledDeviance:
         if V.shape[1] <= 16:  # a bincount per column beats a sparse product for few columns
             return np.column_stack([np.bincount(self.codes1, V[:, j], self.G) for j in range(V.shape[1])]) \
                 if V.shape[1] else np.zeros((self.G, 0))
-        return np.asarray(self.indicator1 @ V)
+        if "_indicator1" not in self.__dict__:  # made on first use: most models never need it
+            self._indicator1 = sparse.csr_matrix((np.ones(self.n), (self.codes1, np.arange(self.n))),
+                                                 shape=(self.G, self.n))
+        return np.asarray(self._indicator1 @ V)
 
     def set_response(self, y: np.ndarray) -> None:
         """(Re)compute the cross-products that involve y."""

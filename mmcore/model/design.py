@@ -230,7 +230,7 @@ def _drop_incomplete(formula: Formula, data: pd.DataFrame) -> tuple[Columns, np.
                 )
             complete &= ~np.isnan(values)
         else:
-            complete &= ~pd.isna(col.to_numpy())
+            complete &= ~col.isna().to_numpy()  # a categorical: its codes, not an array of its labels
     if complete.all():
         return Columns(used, len(data)), np.arange(len(data)), []
     k = int((~complete).sum())
