@@ -87,9 +87,21 @@ def anova_table(spec: DataSpec, formulas: tuple, names: tuple, refit: bool = Tru
                "lme4's anova(..., refit = FALSE): the REML fits compared as they are (same fixed effects).")
 
 
+def _fitted_or_stop(fit):
+    """fit(), or its MixedModelError said in words and the end of this page's run (never a stack trace)."""
+    try:
+        return fit()
+    except mmcore.BudgetError as err:  # its message already says what is too big and what to do
+        st.error(str(err))
+        stop()
+    except mmcore.MixedModelError as err:
+        st.error(f"This model cannot be fitted: {err}")
+        stop()
+
+
 def fit_or_stop(spec: DataSpec, formula: str, reml: bool = True) -> mmcore.LmmFit:
-    """The fit, or a clear message and the end of this page's run (never a stack trace). A large fit of
-    a user's table runs in a worker process (lab/worker.py): a progress bar says how it is going."""
+    """The fit, or a clear message and the end of this page's run. A large fit of a user's table runs
+    in a worker process (lab/worker.py): a progress bar says how it is going."""
     bar = None
 
     def progress(text: str, share: float | None) -> None:
@@ -99,13 +111,7 @@ def fit_or_stop(spec: DataSpec, formula: str, reml: bool = True) -> mmcore.LmmFi
         bar.progress(share or 0.0, text=text)
 
     try:
-        return get_fit(spec, formula, reml, progress=progress)
-    except mmcore.BudgetError as err:
-        st.error(str(err))
-        stop()
-    except mmcore.MixedModelError as err:
-        st.error(f"This model cannot be fitted: {err}")
-        stop()
+        return _fitted_or_stop(lambda: get_fit(spec, formula, reml, progress=progress))
     finally:
         if bar is not None:
             bar.empty()
@@ -113,14 +119,7 @@ def fit_or_stop(spec: DataSpec, formula: str, reml: bool = True) -> mmcore.LmmFi
 
 def glmm_fit_or_stop(spec: DataSpec, formula: str, family: str, nagq: int = 1, link: str | None = None):
     """A generalized fit (glmer), or a clear message and the end of this page's run."""
-    try:
-        return get_glmm_fit(spec, formula, family, nagq, link)
-    except mmcore.BudgetError as err:
-        st.error(str(err))
-        stop()
-    except mmcore.MixedModelError as err:
-        st.error(f"This model cannot be fitted: {err}")
-        stop()
+    return _fitted_or_stop(lambda: get_glmm_fit(spec, formula, family, nagq, link))
 
 
 def show(fig, key: str | None = None) -> None:

@@ -12,7 +12,7 @@ The uncorrelated model at every origin is fitted in one batch (`uncorrelated_cri
 correlated model's own design: measuring x from c is the same as constraining the covariance at
 origin 0 to var(b0) = d0 + c^2 d1, cov(b0, b1) = -c d1, var(b1) = d1, and the REML criterion is the
 same either way (Z_c = Z_0 B and X_c = X_0 A with det A = 1: log|L|, log|R_X| and r^2 do not change).
-One design and optimize.minimize_many over all origins: a slider's new data cost one batch, not one
+One design and optimize.minimize_best_of over all origins (two starts each): a slider's new data cost one batch, not one
 fit per origin (16 fits were a third of random slopes' rerun).
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ import pandas as pd
 from ..errors import MixedModelError
 from ..fitting import fit as fit_model
 from ..lmm.deviance import ProfiledDeviance
-from ..lmm.optimize import Structure, minimize_many
+from ..lmm.optimize import Structure, minimize_best_of
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,8 @@ def uncorrelated_criteria(correlated, origins: np.ndarray, start0: np.ndarray,
 
     n = len(origins)
 
-    def criteria(idx, T):  # T: (len(idx), B, 2) -> (len(idx), B); rows n.. are the second starts
-        c = origins[np.asarray(idx) % n][:, None]
+    def criteria(idx, T):  # T: (len(idx), B, 2) -> (len(idx), B)
+        c = origins[idx][:, None]
         t0, t1 = np.abs(T[..., 0]), np.abs(T[..., 1])
         l00 = np.sqrt(t0**2 + c**2 * t1**2)
         with np.errstate(all="ignore"):
@@ -87,8 +87,6 @@ def uncorrelated_criteria(correlated, origins: np.ndarray, start0: np.ndarray,
     scale = np.array([1.0, 1.0 / max(float(np.median(rms)), 1e-12)])
     structure = Structure(np.array([0, 1]), (np.array([0]), np.array([1])), scale, float(dev.n))
     start = np.column_stack([np.sqrt(np.maximum(start0, 1e-4)), np.full(n, np.sqrt(max(start1, 1e-4)))])
-    identity = np.tile(scale, (n, 1))  # lme4's start in the scaled units: two starts, as lmm/fit.py, the lower kept
-    result = minimize_many(criteria, np.vstack([start, identity]), structure)
-    value, theta = result.value.reshape(2, n), np.abs(result.theta).reshape(2, n, 2)
-    best = np.argmin(np.where(np.isfinite(value), value, np.inf), axis=0)
-    return value[best, np.arange(n)], theta[best, np.arange(n)]
+    identity = np.tile(scale, (n, 1))  # lme4's start in the scaled units: two starts, as lmm/fit.py
+    result = minimize_best_of(criteria, np.stack([start, identity]), structure)
+    return result.value, np.abs(result.theta)

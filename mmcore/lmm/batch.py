@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .deviance import ProfiledDeviance
+from .deviance import ProfiledDeviance, fixef_from_factor
 from .optimize import minimize_many
 
 
@@ -44,11 +44,8 @@ def fit_many(dev: ProfiledDeviance, Y: np.ndarray, chunk: int = 250, progress=No
 def fixef_many(block: ProfiledDeviance, theta: np.ndarray) -> np.ndarray:
     """The fixed effects of each response of a many-response deviance at its own theta (S x p):
     the PLS solution's beta, from the same factorisation as the criterion (solution.solve, batched):
-    Lx holds R_X' and the response row, so beta = R_X^-1 (that row)."""
-    p = block.p
-    Lx = block._decompose(theta, np.arange(len(theta))).Lx
-    sol = np.linalg.solve(np.swapaxes(Lx[:, :p, :p], 1, 2), Lx[:, p, :p][..., None])[..., 0]
-    return sol + block.beta_shift
+    (deviance.fixef_from_factor)."""
+    return fixef_from_factor(block._decompose(theta, np.arange(len(theta))).Lx) + block.beta_shift
 
 
 def simulate_responses(dev: ProfiledDeviance, theta: np.ndarray, beta: np.ndarray, sigma: float,

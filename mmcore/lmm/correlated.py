@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import MixedModelError
 from ..model.design import ModelData
 from .correlation import WithinGroupCorrelation
-from .deviance import ProfiledDeviance
+from .deviance import ProfiledDeviance, fixef_from_factor
 from .optimize import Structure, minimize_many
 
 
@@ -36,9 +36,7 @@ class CorrelatedDeviance:
                 f"{' and '.join(repr(g) for g in groups)}. Keep the random effects of one factor, e.g. "
                 f"(1 | {groups[0]}).")
         self.md, self.reml, self.kind = md, reml, kind
-        self.lmm = ProfiledDeviance(md, reml)  # the PLS algebra, the layout of theta and its scale
-        theta_structure = self.lmm.structure()
-        self.lmm.structure = lambda: theta_structure  # made once: it costs more than an evaluation
+        self.lmm = ProfiledDeviance(md, reml)  # the PLS algebra, the layout of theta and its scale (cached)
         self.n, self.p, self.q = self.lmm.n, self.lmm.p, self.lmm.q1
         self.k = len(self.lmm.layout.start)
         self.correlation = WithinGroupCorrelation(kind, self.lmm.codes1, self.lmm.G, times, time_name)
@@ -222,7 +220,7 @@ class CorrelatedDeviance:
         p, n = self.p, self.n
         sigma2 = Ld[:, -1, -1] ** 2 / (n - p if self.reml else n)
         Lbb = Ld[:, :p, :p]
-        beta = np.linalg.solve(np.swapaxes(Lbb, 1, 2), Ld[:, -1, :p, None])[..., 0] + self.shift
+        beta = fixef_from_factor(Ld) + self.shift
         Rinv = np.linalg.solve(Lbb, np.broadcast_to(np.eye(p), Lbb.shape))
         se = np.sqrt(sigma2[:, None] * np.einsum("sij,sij->sj", Rinv, Rinv))
         return dict(beta=beta, se=se, sigma=np.sqrt(sigma2))

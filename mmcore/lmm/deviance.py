@@ -98,6 +98,13 @@ def criterion(logdet: np.ndarray, logdet_rx: np.ndarray, r2: np.ndarray, n: int,
     return np.where(np.isfinite(out), out, np.inf)
 
 
+def fixef_from_factor(Lx: np.ndarray) -> np.ndarray:
+    """beta (before the response's least-squares shift) of each of K factors' X-and-y blocks Lx
+    (K, p + 1, p + 1), which hold R_X' and the response row: R_X^-1 times that row, (K, p)."""
+    p = Lx.shape[-1] - 1
+    return np.linalg.solve(np.swapaxes(Lx[:, :p, :p], 1, 2), Lx[:, p, :p][..., None])[..., 0]
+
+
 class Factor(NamedTuple):
     """The blocked Cholesky factor at K thetas (K first on every array)."""
 

@@ -10,7 +10,7 @@ from ..model.limits import Budget
 from .absorbed import AbsorbedDeviance, absorbs
 from .budget import check_fit
 from .deviance import ProfiledDeviance
-from .optimize import ZERO, OptResult, minimize_many
+from .optimize import ZERO, OptResult, minimize_best_of
 from .results import LmmFit
 
 
@@ -64,10 +64,8 @@ def _minimize_from_two_starts(dev) -> OptResult:
     def many(idx, T):  # every row is this one problem
         return dev.evaluate(T.reshape(-1, T.shape[-1])).reshape(T.shape[:-1])
 
-    res = minimize_many(many, np.array(starts), structure)
-    best = int(np.argmin(np.where(np.isfinite(res.value), res.value, np.inf)))
-    return OptResult(res.theta[best], float(res.value[best]), bool(res.converged[best]), res.evaluations,
-                     res.iterations)
+    res = minimize_best_of(many, np.array(starts)[:, None, :], structure)
+    return OptResult(res.theta[0], float(res.value[0]), bool(res.converged[0]), res.evaluations, res.iterations)
 
 
 COLLINEAR = 0.9  # |cosine| of two random-effect columns of one factor: x from 1 to 10 has 0.89, x - 20 has 0.98

@@ -311,6 +311,20 @@ def minimize_many(f, start: np.ndarray, structure: Structure) -> OptResult:
     return OptResult(x * scale, fx, ok, evals, iters)
 
 
+def minimize_best_of(f, starts: np.ndarray, structure: Structure) -> OptResult:
+    """S problems, each from m starts at once: starts (m, S, k), f as for minimize_many (idx: the
+    problems' indices). Each problem keeps its lowest optimum. For criteria that can have distant
+    local minima, where every check of optimality, being local, would verify either one."""
+    m, S, k = starts.shape
+    res = minimize_many(lambda idx, T: f(np.asarray(idx) % S, T), starts.reshape(m * S, k), structure)
+    best = np.argmin(np.where(np.isfinite(res.value), res.value, np.inf).reshape(m, S), axis=0)
+
+    def pick(a):
+        return a.reshape((m, S) + a.shape[1:])[best, np.arange(S)]
+
+    return OptResult(pick(res.theta), pick(res.value), pick(res.converged), res.evaluations, res.iterations)
+
+
 def _restarts(x: np.ndarray, rows: np.ndarray, zero: np.ndarray, structure: Structure):
     """Starts for problems that ended on the boundary: the answer with its zero diagonals moved
     inside; lme4's start (each factor the identity); and, with several diagonals, lme4's start with
