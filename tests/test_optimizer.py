@@ -177,3 +177,21 @@ def test_a_far_origin_slope_model_reaches_the_lower_of_two_distant_minima():
     m = fit("y ~ x + (x || group)", d.assign(x=d["x"] - 20))
     assert m.converged and m.reml_criterion == pytest.approx(1763.255, abs=1e-3)
     assert m.theta == pytest.approx([0.9493229, 0.0], abs=1e-4) and m.is_singular
+
+
+def test_approach_stops_near_the_minimum_and_does_not_claim_it():
+    """optimize.approach (glmer's first stage, a start for the second) stops once Newton's model
+    promises less than `enough`, and reports itself unverified."""
+    from mmcore.lmm.optimize import Structure, approach, minimize
+
+    A = np.array([[4.0, 1.0], [1.0, 0.5]])
+
+    def f(T):  # a smooth non-quadratic bowl with its minimum 0 at (1, -2)
+        d = T - np.array([1.0, -2.0])
+        return np.einsum("bi,ij,bj->b", d, A, d) + 0.3 * d[:, 0] ** 4
+
+    structure = Structure(np.array([0]), (np.array([0]),), np.ones(2), 1.0)
+    near = approach(f, np.array([3.0, 3.0]), structure, 1e-2)
+    assert not near.converged and 0 < near.value < 0.05
+    best = minimize(f, near.theta, structure)
+    assert best.converged and best.value < 1e-9

@@ -121,12 +121,16 @@ class GlmmSystem:
 
     def structure(self, with_beta: bool = False) -> Structure:
         """The optimizer's view of the parameters: theta (its diagonals and columns, scaled), and in
-        glmer's second stage beta after it, free, each in units of 1 / RMS of its column of X."""
+        glmer's second stage beta after it, free, each in units of 1 / RMS of its column of X.
+        Lean (optimize.py, "costly evaluations"): a PIRLS call costs about as much for the full
+        Newton step's stencil alone as for it and twenty trial points, some far along a line where
+        PIRLS needs many iterations; near the optimum the full step is taken, so the trial points
+        are evaluated only when it fails (ctsib: 30 -> 18 ms, a 1000-replicate bootstrap 2.4 -> 2.1 s)."""
         scale = self.theta_scale()
         if with_beta:
             rms = np.sqrt(np.mean(self.md.X**2, axis=0))
             scale = np.concatenate([scale, 1.0 / np.where(rms > 0, rms, 1.0)])
-        return Structure(self.layout.diagonal, tuple(self.layout.columns()), scale, float(self.n))
+        return Structure(self.layout.diagonal, tuple(self.layout.columns()), scale, float(self.n), lean=True)
 
     # -- index maps, made once --------------------------------------------------------------------
     def _map(self, ks: list[int]):

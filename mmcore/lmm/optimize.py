@@ -28,7 +28,8 @@ How it stays sound (DESIGN.md, "how the optimizer must stop"):
   is not verified (converged False).
 
 - **Costly evaluations.** For a large model (Structure.lean: an evaluation costs milliseconds, so
-  their number, not numpy's overhead, sets the time) a step first evaluates only the stencil at the
+  their number, not numpy's overhead, sets the time), and for GLMMs (far trial points cost PIRLS
+  iterations) a step first evaluates only the stencil at the
   full Newton step, then if that fails the half and quarter steps, and the other trial points only
   if those fail too; the checks are the same.
 
@@ -158,9 +159,10 @@ def _directions(g: np.ndarray, H: np.ndarray, htol: np.ndarray):
     return newton, curve, w[:, 0], decrease
 
 
-def _run(f, x: np.ndarray, size: float = 1.0, lean: bool = False):
+def _run(f, x: np.ndarray, size: float = 1.0, lean: bool = False, enough: float | None = None):
     """The Newton iteration on S problems from x (S, k). f(idx, points (len(idx), B, k)) evaluates
-    problems idx at B points each. Returns x, f(x), verified, evaluations, iterations."""
+    problems idx at B points each. Returns x, f(x), verified, evaluations, iterations. With
+    `enough`, a problem stops (unverified) once Newton's model promises no gain above it."""
     S, k = x.shape
     pts = stencil(x)
     sv = f(np.arange(S), pts)  # the stencil's values at each x: derivatives, and the final check
@@ -182,6 +184,9 @@ def _run(f, x: np.ndarray, size: float = 1.0, lean: bool = False):
         gmax = np.max(np.abs(g[act]), axis=1)
         ok = (gmax <= gtol) & (lam0 >= -htol) & (dec <= ftol) & _stencil_not_lower(sv[act], x[act], gtol, ftol)
         done[act[ok]] = verified[act[ok]] = True
+        if enough is not None:
+            ok |= (lam0 >= -htol) & (dec <= enough)
+            done[act[ok]] = True
         keep = ~ok
         act, newton, curve, gtol, htol, ftol, lam0, gmax, dec = (a[keep] for a in (act, newton, curve, gtol, htol,
                                                                                    ftol, lam0, gmax, dec))
@@ -380,6 +385,15 @@ def _snap_zeros(g, x: np.ndarray, fx: np.ndarray, structure: Structure):
         keep = v <= fx[rows] + 10 * _noise(fx[rows], structure.size)[2]
         x[rows[keep]], fx[rows[keep]] = snapped[keep], v[keep]
     return x, fx
+
+
+def approach(f, start: np.ndarray, structure: Structure, enough: float) -> OptResult:
+    """One problem, to within `enough` of its minimum by Newton's own model, unverified: a start
+    for another problem (glmer's first stage, whose answer only starts the second), not an answer."""
+    x, fx, _, evals, iters = _run(lambda idx, T: f(T.reshape(-1, T.shape[-1])).reshape(T.shape[:-1]),
+                                  np.asarray(start, dtype=float)[None] / structure.scale, structure.size,
+                                  structure.lean, enough)
+    return OptResult(structure.canonical(x)[0] * structure.scale, float(fx[0]), False, evals, iters)
 
 
 def minimize(f, start: np.ndarray, structure: Structure) -> OptResult:
