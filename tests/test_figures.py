@@ -1,5 +1,6 @@
 """Every figure builder, on every kind of model: it builds, and plotly's full validator accepts it
 (builders skip validation for speed, see mmcore/figures/style.py)."""
+import numpy as np
 import plotly.graph_objects as go
 import pytest
 
@@ -126,3 +127,16 @@ def test_freezing_with_a_scale_is_styling_then_freezing():
     lines = styled(F.fig_lines(f), 1.6).to_dict()
     assert all(t["marker"]["size"] == round(7 * 1.3) for t in lines["data"] if t["type"] == "scatter"
                and not isinstance(t.get("marker", {}).get("size"), list))
+
+
+def test_labels_of_nearby_groups_are_raised_apart():
+    """The shrinkage axis: labels of groups with nearly the same own mean go to different rows; a
+    group far from the others keeps the first row."""
+    from mmcore.figures.lessons import fig_shrinkage, label_tiers
+
+    x = np.array([0.0, 0.1, 0.2, 5.0, 10.0])
+    tiers = label_tiers(x, ["Blend1", "Blend2", "Blend3", "Blend4", "Blend5"])
+    assert len(set(tiers[:3])) == 3 and tiers[3] == 0 and tiers[4] == 0
+    fig = fig_shrinkage(fit("Reaction ~ Days + (1|Subject)", load_dataset("sleepstudy")))
+    text = next(t for t in fig.data if t.mode == "text")
+    assert len(set(text.y)) > 1 and max(text.y) < fig.layout.yaxis.range[1]

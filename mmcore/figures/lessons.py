@@ -22,12 +22,19 @@ def fig_shrinkage_axis(table: pd.DataFrame, response: str, highlight: str | None
         xs += [own, mixed, None]
         ys += [1, 0, None]
     labels = [str(i) for i in table.index]
+    own = table["own estimate"].to_numpy(dtype=float)
+    tiers = label_tiers(own, labels)
     traces = [
         dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color="#AAAAAA", width=1.5), showlegend=False,
              hoverinfo="skip"),
-        dict(type="scatter", x=table["own estimate"].tolist(), y=[1] * len(table), mode="markers+text", text=labels,
-             textposition="top center", name="own estimate (no pooling)", marker=dict(color=OWN, size=11),
-             textfont=dict(size=11)),
+        dict(type="scatter", x=own.tolist(), y=[1] * len(table), mode="markers", text=labels,
+             name="own estimate (no pooling)", marker=dict(color=OWN, size=11),
+             hovertemplate="%{text}: %{x:.4g}<extra></extra>"),
+        dict(type="scatter", x=own.tolist(), y=(1.16 + 0.14 * tiers).tolist(), mode="text", text=labels,
+             textfont=dict(size=11), showlegend=False, hoverinfo="skip"),
+        dict(type="scatter", mode="lines", showlegend=False, hoverinfo="skip", line=dict(color="#CCCCCC", width=1),
+             x=[v for x, t in zip(own, tiers) if t for v in (x, x, None)],  # a raised label's leader to its point
+             y=[v for t in tiers if t for v in (1.05, 1.1 + 0.14 * t, None)]),
         dict(type="scatter", x=table["mixed-model estimate"].tolist(), y=[0] * len(table), mode="markers",
              name="mixed model (partial pooling)", marker=dict(color=MIXED, size=11), text=labels,
              hovertemplate="%{text}: %{x:.4g}<extra></extra>"),
@@ -40,9 +47,26 @@ def fig_shrinkage_axis(table: pd.DataFrame, response: str, highlight: str | None
     pop = float(table["population"].iloc[0])
     return figure(traces, dict(
         title=dict(text="Shrinkage: each group's own estimate moves toward the population"), height=380,
-        yaxis=dict(tickvals=[0, 1], ticktext=["mixed model", "own"], range=[-0.4, 1.5]),
+        yaxis=dict(tickvals=[0, 1], ticktext=["mixed model", "own"], range=[-0.4, 1.36 + 0.14 * tiers.max(initial=0)]),
         xaxis=dict(title=dict(text=f"{response}: group level (intercept)")), shapes=[vline(pop, GREY, "dash")],
         legend=legend_below(-0.25)))
+
+
+def label_tiers(x: np.ndarray, labels: list[str], width: float = 0.013, most: int = 4) -> np.ndarray:
+    """A row (0 to most - 1) for each label above points at x, so that labels of nearby points do not
+    overlap: left to right, each label goes to the lowest row whose last label ends before it starts.
+    A label's width is taken as `width` of the x range per character (about 11 px text on a 700 px plot)."""
+    tiers = np.zeros(len(x), dtype=int)
+    if len(x) == 0:
+        return tiers
+    span = float(np.ptp(x)) or 1.0
+    ends = np.full(most, -np.inf)
+    for i in np.argsort(x, kind="stable"):
+        half = (len(labels[i]) + 1) * width * span / 2
+        free = np.flatnonzero(ends < x[i] - half)
+        row = int(free[0]) if len(free) else int(np.argmin(ends))
+        tiers[i], ends[row] = row, x[i] + half
+    return tiers
 
 
 def fig_shrinkage_plane(table: pd.DataFrame, fit: LmmFit, highlight: str | None = None) -> go.Figure:
