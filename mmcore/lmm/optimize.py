@@ -211,7 +211,7 @@ def _run(f, x: np.ndarray, size: float = 1.0, lean: bool = False, enough: float 
         better = fbest < fx[act] - ftol
         # Near the optimum a Newton step lowers f by less than f's rounding; take it when its own
         # gradient (from the speculative stencil) is clearly smaller and f is no higher.
-        g_full = derivatives(vals[:, nT:], trials[:, 1])[1]
+        f_full, g_full, H_full = derivatives(vals[:, nT:], trials[:, 1])
         settle = ~better & (tv[:, 1] <= fx[act] + ftol) & (np.max(np.abs(g_full), axis=1) < 0.5 * gmax)
         best = np.where(settle, 1, best)
         better |= settle
@@ -233,7 +233,7 @@ def _run(f, x: np.ndarray, size: float = 1.0, lean: bool = False, enough: float 
         if use_full.any():
             u = mv[use_full]
             sv[act[u]] = vals[u, nT:]
-            fx[act[u]], g[act[u]], H[act[u]] = derivatives(vals[u, nT:], x[act[u]])
+            fx[act[u]], g[act[u]], H[act[u]] = f_full[u], g_full[u], H_full[u]
         redo = idx[~use_full]
         if len(redo):
             pts = stencil(x[redo])
