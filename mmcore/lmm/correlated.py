@@ -112,7 +112,7 @@ class CorrelatedDeviance:
         as independent); theta0 = chol(D0) / sigma0 in lme4's layout. lme4's start if fewer than
         three groups can be fitted alone or D0 has no positive part."""
         lmm, q = self.lmm, self.q
-        fallback = lmm.start()
+        fallback = lmm.start  # lme4's start, made only when it is needed (it costs a moment estimate itself)
         A = lmm.A11  # (G, q, q) Z'Z per group
         zy = lmm.Z1tXy_cols[-1].T  # (G, q): Z'y with y less its least-squares fit on X
         det = np.linalg.det(A)
@@ -122,12 +122,12 @@ class CorrelatedDeviance:
         rss = float(lmm.XytXy[-1, -1])
         dof = self.n - G_ok * q - self.p
         if G_ok < 3 or dof < 1:
-            return fallback
+            return fallback()
         Ainv = np.linalg.inv(A[ok])
         b = np.einsum("gij,gj->gi", Ainv, zy[ok])
         sigma2 = (rss - np.einsum("gi,gi->", b, zy[ok])) / dof
         if not sigma2 > 0:
-            return fallback
+            return fallback()
         D0 = np.cov(b, rowvar=False).reshape(q, q) - sigma2 * Ainv.mean(axis=0)
         r, c, t = lmm.t1_map
         same_term = np.zeros((q, q), dtype=bool)
@@ -135,12 +135,12 @@ class CorrelatedDeviance:
         D0 = np.where(same_term, D0, 0.0)
         w, V = np.linalg.eigh(D0)
         if not np.isfinite(w).all() or w.max() <= 0:
-            return fallback
+            return fallback()
         D0 = (V * np.maximum(w, 1e-3 * w.max())) @ V.T
         T = np.linalg.cholesky(D0 / sigma2)
         theta = np.zeros(self.k)
         theta[t] = T[r, c]
-        return theta if np.isfinite(theta).all() else fallback
+        return theta if np.isfinite(theta).all() else fallback()
 
     # -- evaluation --------------------------------------------------------------------------------
     def _whitened(self, params: np.ndarray, sub: slice | np.ndarray = slice(None)):
