@@ -84,6 +84,25 @@ def test_the_dense_coupling_gives_the_same_criterion_and_solution():
         assert np.allclose(a[key], b[key], atol=1e-10), key
 
 
+@pytest.mark.parametrize("text", ["diameter ~ 1 + (1 | plate) + (1 | sample)",
+                                  "diameter ~ 1 + (1 | sample) + (1 | plate)"])
+def test_a_small_design_held_dense_gives_the_sparse_answer(text, monkeypatch):
+    """Crossed Penicillin (144 rows) is held in dense arrays (rest.SMALL): the same criterion and
+    solution as the sparse structures, which a larger design would use."""
+    from mmcore.lmm import rest
+
+    md = build_model_data(text, load_dataset("penicillin_lme4"))
+    small = ProfiledDeviance(md, True)
+    monkeypatch.setattr(rest, "SMALL", 0)
+    large = ProfiledDeviance(md, True)
+    assert isinstance(small.rest_block.Z2, np.ndarray) and not isinstance(large.rest_block.Z2, np.ndarray)
+    thetas = np.array([[0.8, 0.5], [1.5, 3.5], [0.0, 2.0]])
+    assert np.allclose(small.evaluate(thetas), large.evaluate(thetas), rtol=0, atol=1e-9)
+    a, b = small.solve(thetas[1]), large.solve(thetas[1])
+    for key in ("beta", "b1", "b2", "var_b1", "var_b2", "fitted"):
+        assert np.allclose(a[key], b[key], atol=1e-10), key
+
+
 def test_many_thetas_are_evaluated_in_bounded_chunks(monkeypatch):
     from mmcore.lmm import deviance
 

@@ -160,7 +160,7 @@ class ProfiledDeviance:
         work = G * q1 * (q1**3 + q1 * r + r * r) + 2 * r**3
         if m:
             rest = self.rest_block
-            work += 2 * (rest.pairs if not rest.dense_coupling else m * m * G * q1) + 2 * rest.B.nnz * r
+            work += 2 * (rest.pairs if not rest.dense_coupling else m * m * G * q1) + 2 * rest.nnz * r
             work += m * r * r if rest.diagonal else (m + r) ** 3 / 3 + 4 * (m + r) ** 2
         return float(work)
 
@@ -193,10 +193,7 @@ class ProfiledDeviance:
         self.rest_block = None
         self.m, self.rest_offsets, self.Z2 = 0, [], np.zeros((n, 0))  # dense when empty: no sparse overhead
         if self.rest:
-            Z1s = sparse.csr_matrix((Z1.ravel(), ((np.arange(n)[:, None] + 0 * Z1).ravel().astype(int),
-                                                  (self.codes1[:, None] * q1 + np.arange(q1)).ravel())),
-                                    shape=(n, G * q1))
-            self.rest_block = Rest(md, lay, self.rest, Z1s, G, q1)
+            self.rest_block = Rest(md, lay, self.rest, Z1, self.codes1, G, q1)
             self.m, self.rest_offsets, self.Z2 = self.rest_block.m, self.rest_block.offsets, self.rest_block.Z2
 
     def _group_sums(self, V: np.ndarray) -> np.ndarray:
