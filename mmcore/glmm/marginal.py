@@ -14,23 +14,16 @@ import pandas as pd
 from ..errors import MixedModelError
 from ..model.design import build_model_data
 from .family import get_family
+from .results import NamedCoefficients
 
 
 @dataclass(frozen=True)
-class MarginalFit:
+class MarginalFit(NamedCoefficients):
     method: str  # "glm" or "gee"
     fixed_names: tuple
     beta: np.ndarray
     se_values: np.ndarray  # GLM: model-based; GEE: robust (sandwich)
     alpha: float | None = None  # GEE's exchangeable working correlation
-
-    @property
-    def fixef(self) -> pd.Series:
-        return pd.Series(self.beta, index=list(self.fixed_names))
-
-    @property
-    def se(self) -> pd.Series:
-        return pd.Series(self.se_values, index=list(self.fixed_names))
 
 
 def _sm_family(name: str, link: str):

@@ -21,13 +21,14 @@ from ..lmm.deviance import ProfiledDeviance
 from ..lmm.optimize import minimize
 from ..model.design import build_model_data
 from .family import get_family
+from .results import NamedCoefficients
 
 MAX_ITER = 10  # glmmPQL's niter
 GLM_TOL = 1e-10
 
 
 @dataclass(frozen=True)
-class PqlFit:
+class PqlFit(NamedCoefficients):
     formula: str
     family: str
     link: str
@@ -39,14 +40,6 @@ class PqlFit:
     iterations: int
     converged: bool  # glmmPQL's stopping rule met within 10 iterations
     linear_predictor: np.ndarray
-
-    @property
-    def fixef(self) -> pd.Series:
-        return pd.Series(self.beta, index=list(self.fixed_names))
-
-    @property
-    def se(self) -> pd.Series:
-        return pd.Series(self.se_values, index=list(self.fixed_names))
 
 
 def glm_irls(X: np.ndarray, y: np.ndarray, trials: np.ndarray, family) -> np.ndarray:

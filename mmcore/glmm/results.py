@@ -16,7 +16,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..lmm.results import FitViews, _abbreviate, _fmt_table, _sig, random_effects_rows
+from ..lmm.results import FitViews, _fmt_table, _sig, fixef_correlation_lines, random_effects_rows
+
+
+class NamedCoefficients:
+    """fixef and se as named Series, from beta and se_values (PQL and marginal fits, the lesson's
+    comparisons beside a GlmmFit)."""
+
+    @property
+    def fixef(self) -> pd.Series:
+        return pd.Series(self.beta, index=list(self.fixed_names))
+
+    @property
+    def se(self) -> pd.Series:
+        return pd.Series(self.se_values, index=list(self.fixed_names))
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,15 +128,7 @@ def format_summary(fit: GlmmFit) -> str:
                      "< 2e-16" if p < 2e-16 else f"{p:.3g}", stars])
     lines += _fmt_table(rows, {1, 2, 3, 4})
     lines.append("---\nSignif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1")
-    p = len(fit.fixef)
-    if 1 < p <= 12:
-        corr = fit.vcov.to_numpy() / np.outer(fit.se, fit.se)
-        abbrev = [_abbreviate(k) for k in fit.fixef.index]
-        lines += ["", "Correlation of Fixed Effects:"]
-        rows = [[""] + abbrev[:-1]]
-        for i in range(1, p):
-            rows.append([abbrev[i]] + [f"{corr[i, j]:.3f}" for j in range(i)] + [""] * (p - 1 - i))
-        lines += _fmt_table(rows, set(range(1, p)))
+    lines += fixef_correlation_lines(fit)
     if fit.nagq > 1 and fit.saturated != 0:
         lines += ["", f"logLik is the full log-likelihood; lme4 prints {fit.loglik_lme4:.1f} at nAGQ > 1 (it leaves out "
                       f"the saturated model's log-likelihood, {fit.saturated:.2f})."]

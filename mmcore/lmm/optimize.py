@@ -387,19 +387,21 @@ def _snap_zeros(g, x: np.ndarray, fx: np.ndarray, structure: Structure):
     return x, fx
 
 
+def _one_problem(f):
+    """f on thetas (B, k) as minimize_many's f(idx, (len(idx), B, k)): every row is this one problem
+    (restarts run several starts of it at once)."""
+    return lambda idx, T: f(T.reshape(-1, T.shape[-1])).reshape(T.shape[:-1])
+
+
 def approach(f, start: np.ndarray, structure: Structure, enough: float) -> OptResult:
     """One problem, to within `enough` of its minimum by Newton's own model, unverified: a start
     for another problem (glmer's first stage, whose answer only starts the second), not an answer."""
-    x, fx, _, evals, iters = _run(lambda idx, T: f(T.reshape(-1, T.shape[-1])).reshape(T.shape[:-1]),
-                                  np.asarray(start, dtype=float)[None] / structure.scale, structure.size,
-                                  structure.lean, enough)
+    x, fx, _, evals, iters = _run(_one_problem(f), np.asarray(start, dtype=float)[None] / structure.scale,
+                                  structure.size, structure.lean, enough)
     return OptResult(structure.canonical(x)[0] * structure.scale, float(fx[0]), False, evals, iters)
 
 
 def minimize(f, start: np.ndarray, structure: Structure) -> OptResult:
     """One problem: f maps thetas (B, k) to values (B,)."""
-    def many(idx, T):  # every row is this one problem (restarts run several starts of it at once)
-        return f(T.reshape(-1, T.shape[-1])).reshape(T.shape[:-1])
-
-    res = minimize_many(many, np.asarray(start, dtype=float)[None], structure)
+    res = minimize_many(_one_problem(f), np.asarray(start, dtype=float)[None], structure)
     return OptResult(res.theta[0], float(res.value[0]), bool(res.converged[0]), res.evaluations, res.iterations)

@@ -169,18 +169,24 @@ def format_summary(fit: LmmFit, coefficients: pd.DataFrame | None = None) -> str
         rows = [["", "Estimate", "Std. Error", "t value"]]
         rows += [[k, _sig(fit.fixef[k], 5), _sig(fit.se[k], 4), f"{t[k]:.3f}"] for k in fit.fixef.index]
         lines += _fmt_table(rows, {1, 2, 3})
-    p = len(fit.fixef)
-    if 1 < p <= 12:
-        corr = fit.vcov.to_numpy() / np.outer(fit.se, fit.se)
-        abbrev = [_abbreviate(k) for k in fit.fixef.index]
-        lines += ["", "Correlation of Fixed Effects:"]
-        rows = [[""] + abbrev[:-1]]
-        for i in range(1, p):
-            rows.append([abbrev[i]] + [f"{corr[i, j]:.3f}" for j in range(i)] + [""] * (p - 1 - i))
-        lines += _fmt_table(rows, set(range(1, p)))
+    lines += fixef_correlation_lines(fit)
     if fit.messages:
         lines += [""] + [m for m in fit.messages]
     return "\n".join(lines)
+
+
+def fixef_correlation_lines(fit) -> list[str]:
+    """lme4's "Correlation of Fixed Effects:" block (lower triangle, abbreviated names), for 2 to 12
+    fixed effects, as print.merMod shows it for lmer and glmer fits alike."""
+    p = len(fit.fixef)
+    if not 1 < p <= 12:
+        return []
+    corr = fit.vcov.to_numpy() / np.outer(fit.se, fit.se)
+    abbrev = [_abbreviate(k) for k in fit.fixef.index]
+    rows = [[""] + abbrev[:-1]]
+    for i in range(1, p):
+        rows.append([abbrev[i]] + [f"{corr[i, j]:.3f}" for j in range(i)] + [""] * (p - 1 - i))
+    return ["", "Correlation of Fixed Effects:"] + _fmt_table(rows, set(range(1, p)))
 
 
 def r_format(values, digits: int) -> list[str]:
