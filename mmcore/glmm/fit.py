@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, MixedModelError
+from ..lmm.fdiff import derivatives, stencil
 from ..lmm.fit import _boundary, _ranef_blocks, _varcorr, not_converged_message, singular_message
-from ..lmm.optimize import approach, derivatives, minimize, stencil
+from ..lmm.optimize import approach, minimize
 from ..model.design import ModelData, build_model_data
 from .deviance import MAX_NAGQ, GlmmDeviance
 from .family import Family, get_family
