@@ -31,6 +31,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from lab.server import running, running_behind_haproxy  # noqa: E402
 
+TARGET = {False: 500.0, True: 250.0}  # ms, slider rerun p95 on one process and on two (issue 16)
 LAST_EXCEPTION: list = []  # what exception elements said (with --details, the server sends them in full)
 
 # page: (query string, the slider's key, the values it takes)
@@ -60,8 +61,9 @@ def rerun(page: str, query: str, widget_id: str | None = None, value: float | No
     return msg.SerializeToString()
 
 
-async def run_once(ws, payload: bytes, timeout: float = 120.0) -> tuple[float, int, dict]:
-    """Send one rerun; return (seconds to script_finished, exception elements, widget ids by key)."""
+async def run_once(ws, payload: bytes, timeout: float = 120.0, shown: list | None = None) -> tuple[float, int, dict]:
+    """Send one rerun; return (seconds to script_finished, exception elements, widget ids by key). shown:
+    gets the seconds to the run's last element (the page is on screen; the script may go on after it)."""
     t0 = time.perf_counter()
     await ws.send(payload)
     errors, widgets = 0, {}
@@ -70,6 +72,8 @@ async def run_once(ws, payload: bytes, timeout: float = 120.0) -> tuple[float, i
         msg = ForwardMsg()
         msg.ParseFromString(raw)
         kind = msg.WhichOneof("type")
+        if kind == "delta" and shown is not None:
+            last = time.perf_counter() - t0
         if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
             element = msg.delta.new_element
             etype = element.WhichOneof("type")
@@ -83,6 +87,8 @@ async def run_once(ws, payload: bytes, timeout: float = 120.0) -> tuple[float, i
         elif kind == "script_finished":
             if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 continue
+            if shown is not None:
+                shown.append(last)
             return time.perf_counter() - t0, errors, widgets
 
 
@@ -105,7 +111,7 @@ async def student(url: str, page: str, moves: int, interval: float, seed: int, o
         headers = await asyncio.to_thread(cookie_for, url, page)
         async with websockets.connect(ws_url, subprotocols=["streamlit"], origin=url, max_size=None,
                                       open_timeout=60, ping_interval=None, additional_headers=headers) as ws:
-            first, errors, widgets = await run_once(ws, rerun(page, query))
+            first, errors, widgets = await run_once(ws, rerun(page, query), shown=out["shown"])
             out["first"].append(first)
             out["errors"] += errors
             wid = next((w for k, w in widgets.items() if k == key), None)
@@ -114,9 +120,10 @@ async def student(url: str, page: str, moves: int, interval: float, seed: int, o
                 out["errors"] += 1
                 return
             await asyncio.sleep(rng.uniform(0, interval))  # students do not move in step
-            for _ in range(moves):
+            for i in range(moves):
                 seconds, errors, _ = await run_once(ws, rerun(page, query, wid, rng.choice(values)))
                 out["rerun"].append(seconds)
+                out["by_move"].setdefault(i * 3 // moves, []).append(seconds)
                 out["errors"] += errors
                 await asyncio.sleep(max(0.0, rng.uniform(0.7, 1.3) * interval - seconds))
     except (OSError, asyncio.TimeoutError, websockets.WebSocketException) as exc:
@@ -127,7 +134,7 @@ async def student(url: str, page: str, moves: int, interval: float, seed: int, o
 
 
 async def load(url: str, page: str, sessions: int, moves: int, interval: float) -> dict:
-    out = {"first": [], "rerun": [], "errors": 0, "failures": []}
+    out = {"first": [], "shown": [], "rerun": [], "by_move": {}, "errors": 0, "failures": []}
     ready = asyncio.Barrier(sessions)
     await asyncio.gather(*(student(url, page, moves, interval, s, out, ready) for s in range(sessions)))
     return out
@@ -195,9 +202,13 @@ def main() -> None:
           f"{args.blas_threads or '(as the environment)'}: "
           f"{args.sessions} sessions x {args.moves} slider moves every ~{args.interval:g} s "
           f"({len(out['rerun'])} reruns in {wall:.0f} s)")
-    print(f"  first run     p50 {pct(out['first'], 50):7.0f} ms   p95 {pct(out['first'], 95):7.0f} ms")
+    print(f"  first run     p50 {pct(out['first'], 50):7.0f} ms   p95 {pct(out['first'], 95):7.0f} ms   "
+          f"(its last element: p50 {pct(out['shown'], 50):.0f} ms, p95 {pct(out['shown'], 95):.0f} ms)")
     print(f"  slider rerun  p50 {pct(out['rerun'], 50):7.0f} ms   p95 {pct(out['rerun'], 95):7.0f} ms   "
-          f"max {pct(out['rerun'], 100):7.0f} ms   (target p95 <= 1000 ms)")
+          f"max {pct(out['rerun'], 100):7.0f} ms   (target p95 <= {TARGET[args.processes > 1]:.0f} ms)")
+    thirds = [f"{pct(out['by_move'][k], 95):.0f}" for k in sorted(out["by_move"])]
+    print(f"  slider rerun p95 over the first, second and last third of the moves: {' / '.join(thirds)} ms "
+          "(the first third meets values no one has asked for yet)")
     print(f"  errors {out['errors']}; server peak memory {peak / 1024:.0f} MB"
           f"{' (sum of the processes)' if args.processes > 1 else ''} (target < 1024 MB)")
     for failure in out["failures"][:5]:

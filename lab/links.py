@@ -63,6 +63,19 @@ def bind(key: str, reset_when=_UNSET, reset_to=_UNSET) -> dict:
     return dict(key=key, bind="query-params")
 
 
+def open_tab_for(tab_key: str, tab_of: dict[str, str]) -> None:
+    """Pages draw only the open tab, so a tab's widgets exist only while it is open. A link that sets a
+    widget of a tab (tab_of: widget key -> tab label) without naming the tab opens that tab, at the
+    visit's first run; a link that names the tab keeps it."""
+    state = st.session_state
+    incoming = state.get("_link_in", {})
+    if state.get("_new_visit") and tab_key not in incoming:
+        for key, label in tab_of.items():
+            if key in incoming:
+                state[tab_key] = label
+                return
+
+
 def _initial_link_values() -> dict | None:
     """Streamlit's copy of the URL the visit opened with, from which it seeds bound widgets that are
     new (streamlit==1.67.0, pinned; None under AppTest, which has no URL)."""

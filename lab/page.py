@@ -7,7 +7,7 @@ from typing import NoReturn
 
 import streamlit as st
 
-from lab import course, links, progress
+from lab import course, links, prefetch, progress
 from lab.links import bind
 
 # Presenter mode: the main area only (the sidebar keeps its size, so its navigation names fit when a
@@ -79,6 +79,7 @@ def page_end() -> None:
     course.next_lesson()
     links.show_link()
     progress.save()
+    prefetch.help_once()  # the page is sent: one value computed ahead, if any are pending (lab/prefetch.py)
 
 
 def stop() -> NoReturn:

@@ -99,6 +99,20 @@ TRUTHS = {
 }
 
 
+def slider_values(simulator: str, name: str) -> list:
+    """Every value a truth slider can take (sidebar.TRUTHS: label, lo, hi, default, step), on its grid."""
+    _, lo, hi, _, step = TRUTHS[simulator][name]
+    n = int(round((hi - lo) / step))
+    return [on_grid(lo + i * step, lo, step) for i in range(n + 1)]
+
+
+def on_grid(value, lo, step):
+    """A slider's value as the grid has it: 0.15, not 0.15000000000000002 (one cache key per value)."""
+    if isinstance(step, int) and isinstance(lo, int):
+        return int(round(value))
+    return round(lo + round((value - lo) / step) * step, 10)
+
+
 def sidebar_data(page: str, datasets: list[str], simulator: str | dict) -> DataSpec:
     """The shared sidebar: dataset (or simulate), and the truth's sliders, seed and new sample.
     simulator: one simulator's name, or {label: name} for a choice of designs to simulate (their
@@ -120,7 +134,7 @@ def sidebar_data(page: str, datasets: list[str], simulator: str | dict) -> DataS
     sb.markdown("**The truth** (what the simulation draws from)")
     params = {}
     for name, (label, lo, hi, default, step) in TRUTHS[simulator].items():
-        params[name] = sb.slider(label, lo, hi, default, step, **bind(f"{prefix}_{name}"))
+        params[name] = on_grid(sb.slider(label, lo, hi, default, step, **bind(f"{prefix}_{name}")), lo, step)
     seed_key = f"{page}_seed"
     if sb.button("New sample", key=f"{page}_new", help="Draw new data from the same truth"):
         st.session_state[seed_key] = int(st.session_state.get(seed_key, 1)) + 1

@@ -25,6 +25,24 @@ MODELS = {
     "intercept only": f"{y} ~ {x} + (1 | {g})",
 }
 fits = {name: lab.fit_or_stop(spec, f) for name, f in MODELS.items()}
+ORDER = ("intercept only", "uncorrelated", "correlated")
+PAIR = tuple(MODELS[k] for k in ("intercept only", "correlated"))
+
+
+def warm(s: lab.DataSpec, scale: float = lab.scale()) -> None:
+    """What a new truth costs this page (the fits, the charts as they open, the tests): computed ahead
+    for the other values of rho (lab/prefetch.py), so a class moving rho finds them ready. It runs in a
+    thread of its own: no Streamlit in it (the scale is this run's)."""
+    levels = tuple(lab.get_fit(s, MODELS["correlated"]).ranef[g].index[:8])
+    lab.get_figure(figures.fig_lines, s, MODELS["correlated"], scale=scale,
+                   options=(("groups", levels), ("show", ("partial", "population"))))
+    lab.get_figure(figures.fig_ranef_plane, s, MODELS["correlated"], scale=scale)
+    lab.get_components_figure(s, tuple(MODELS.values()), tuple(MODELS), scale)
+    lab.get_anova_text(s, tuple(MODELS[k] for k in ORDER), tuple(MODELS[k].split("+ ", 1)[1] for k in ORDER))
+    lab.get_comparison(s, PAIR, ("m0", "m1"))
+
+
+lab.compute_ahead(spec, "rho", warm, key=("random slopes", lab.scale()))
 chosen = st.radio("Model", list(MODELS), horizontal=True, **lab.bind("rs_model"))
 formula, fit = MODELS[chosen], fits[chosen]
 st.caption(f"`{formula}`")
@@ -80,76 +98,6 @@ if chosen != "intercept only":
         sweep = lab.get_figure(figures.fig_rho_sweep, spec, MODELS["correlated"], scale=lab.scale())
     lab.show(sweep, key="rs_rho_sweep")
 
-st.subheader("The three models side by side")
-order = ("intercept only", "uncorrelated", "correlated")
-lab.show(lab.get_components_figure(spec, tuple(MODELS.values()), tuple(MODELS), lab.scale()), key="rs_vc")
-lab.anova_table(spec, tuple(MODELS[k] for k in order), tuple(MODELS[k].split("+ ", 1)[1] for k in order))
-st.caption("Each row tests the model against the one above it (likelihood-ratio test; both refitted by ML). A "
-           "small p-value says the richer model fits clearly better. Row 2 adds a slope **variance**, zero under H0: "
-           "the edge of its range, so its chi-square p-value is conservative (halve it: the 50:50 mixture). Row 3 "
-           "adds only the **correlation**, which is 0 inside its range (-1, 1): its chi-square p-value is right as "
-           "it is. See the model comparison lesson.")
-st.code(fit.summary(), language="text")
-
-st.subheader("Diagnostics")
-if st.toggle("Show Q-Q plots and residuals", **lab.bind("rs_diag")):
-    views = [(figures.fig_qq_ranef, (("term", term),)) for term in fit.ranef[g].columns]
-    views += [(figures.fig_qq_residuals, ()), (figures.fig_residuals, ())]
-    for start in range(0, len(views), 2):
-        for col, (builder, options) in zip(st.columns(2), views[start : start + 2]):
-            with col:
-                lab.show(lab.get_figure(builder, spec, formula, scale=lab.scale(), options=options),
-                         key=f"rs_{builder.__name__}_{options}")
-st.caption("Q-Q plots of each random effect and of the residuals, standardised: the dotted line is the normal, and "
-           "points inside the shaded simulation envelope are what normal values of this many look like.")
-if st.toggle("Draw one panel per group", **lab.bind("rs_panels")):
-    lab.show(lab.get_figure(figures.fig_panels, spec, formula, scale=lab.scale()), key="rs_lattice")
-
-st.subheader("Predictions with and without the random effects")
-who = st.multiselect(lab.plural(g), levels, default=levels[:2], **lab.bind("rs_who", reset_when=tuple(levels),
-                                                                           reset_to=levels[:2]))
-lab.table(lab.get_predictions(spec, formula, tuple(who), x, g), 1, hide_index=True, height=260)
-lab.explain(
-    "**Borrowing strength.** The prediction *with random effects* is this group's own line pulled toward the "
-    "population line: how far depends on how much the group's own data say (how many points, how noisy) "
-    r"against how much groups differ ($\sigma_{b0}$, $\sigma_{b1}$). A group with few points leans on the others."
-)
-
-st.subheader(f"Rescaling {x}")
-slope_var = fits["correlated"].varcorr.vcov.iloc[1]
-ml_fit = lab.fit_or_stop(spec, MODELS["correlated"], reml=False)
-st.markdown(
-    f"With {x} in **{unit}**, the slope variance is **{slope_var:.4g}**, the ML deviance "
-    f"**{ml_fit.deviance:.4f}** and the REML criterion **{fits['correlated'].reml_criterion:.4f}**. Switch the "
-    f"unit above: the slope variance changes by a factor 100 (a slope per ten units is ten times a slope per unit); "
-    "the fitted values, the ML deviance and every likelihood-ratio test stay the same. The REML criterion moves "
-    r"by $2\log 10 = 4.605$: it contains $\log|X^\top V^{-1} X|$, and the fixed slope's column is ten times "
-    "smaller. That constant does not change the estimates (the same variances, in the new unit), which is why REML "
-    f"criteria are compared only between models with the same fixed effects. Variances of slopes only mean something "
-    f"together with the unit of {x}."
-)
-st.subheader(f"Where does {x} start? Centring")
-# x measured from an origin c (x - c): the intercept becomes the value at x = c
-plain = lab.DataSpec(spec.dataset, spec.simulator, spec.params, spec.seed)
-origin = st.slider(f"Measure {x} from c (the intercept is then the value at {x} = c)", -10, 20, 0, 1,
-                   **lab.bind("rs_origin"))
-moved = plain.with_transform(("shift", x, float(origin)))
-corr_fit = lab.fit_or_stop(moved, MODELS["correlated"])
-indep_fit = lab.fit_or_stop(moved, MODELS["uncorrelated"])
-study = lab.get_centring(plain, y, x, g)
-left, right = st.columns(2)
-with left:
-    lab.show(lab.get_figure(figures.fig_ranef_plane, moved, MODELS["correlated"], scale=lab.scale()), key="rs_centred")
-with right:
-    lab.show(lab.get_centring_figure(plain, y, x, g, float(origin), lab.scale()), key="rs_centring")
-r_now = float(corr_fit.varcorr.sdcor.iloc[2])
-st.markdown(
-    f"Measured from c = {origin}, the correlated model `({x} | {g})` has intercept-slope correlation **{r_now:.2f}** "
-    f"and REML criterion **{corr_fit.reml_criterion:.2f}**, the same at every c: moving the origin only re-expresses "
-    f"the same model. The uncorrelated `({x} || {g})` forces that correlation to 0 wherever {x} starts, so it is a "
-    f"different model at each c: its REML criterion here is **{indep_fit.reml_criterion:.2f}**. The correlation is 0 "
-    f"at c = {study.zero_origin:.2f}: only near there does dropping it cost nothing. Before using `||`, centre {x} "
-    "where an intercept means something, and check that the correlation is small there.")
 if spec.simulated:
     t = spec.truth
     vc = fits["correlated"].varcorr
@@ -159,8 +107,91 @@ if spec.simulated:
         r"$\sigma_{b0}$": ("sigma_b0", vc.sdcor.iloc[0]),
         r"$\sigma_{b1}$ (per unit of x)": ("sigma_b1", vc.sdcor.iloc[1] * (0.1 if unit != "its own units" else 1)),
         r"$\rho$": ("rho", vc.sdcor.iloc[2]), r"$\sigma$": ("sigma", fits["correlated"].sigma)})
+
+# One idea per tab, and only the open tab is drawn (bound tabs know which is open, streamlit 1.67): a
+# slider above does not wait for charts and refits nobody sees (bench/browser.py, bench/load.py).
+TABS = ["The three models side by side", f"Centring {x}", f"Rescaling {x}", "Predictions", "Diagnostics"]
+lab.open_tab_for("rs_tab", {"rs_origin": TABS[1], "rs_who": TABS[3], "rs_panels": TABS[4]})
+three, centring, rescaling, predictions, diagnostics = st.tabs(TABS, **lab.bind("rs_tab"))
+with three:
+    if three.open:
+        lab.show(lab.get_components_figure(spec, tuple(MODELS.values()), tuple(MODELS), lab.scale()), key="rs_vc")
+        lab.anova_table(spec, tuple(MODELS[k] for k in ORDER), tuple(MODELS[k].split("+ ", 1)[1] for k in ORDER))
+        st.caption("Each row tests the model against the one above it (likelihood-ratio test; both refitted by ML). "
+                   "A small p-value says the richer model fits clearly better. Row 2 adds a slope **variance**, zero "
+                   "under H0: the edge of its range, so its chi-square p-value is conservative (halve it: the 50:50 "
+                   "mixture). Row 3 adds only the **correlation**, which is 0 inside its range (-1, 1): its chi-square "
+                   "p-value is right as it is. See the model comparison lesson.")
+        st.code(fit.summary(), language="text")
+
+with centring:
+    if centring.open:
+        # x measured from an origin c (x - c): the intercept becomes the value at x = c
+        plain = lab.DataSpec(spec.dataset, spec.simulator, spec.params, spec.seed)
+        origin = st.slider(f"Measure {x} from c (the intercept is then the value at {x} = c)", -10, 20, 0, 1,
+                           **lab.bind("rs_origin"))
+        moved = plain.with_transform(("shift", x, float(origin)))
+        corr_fit = lab.fit_or_stop(moved, MODELS["correlated"])
+        indep_fit = lab.fit_or_stop(moved, MODELS["uncorrelated"])
+        study = lab.get_centring(plain, y, x, g)
+        left, right = st.columns(2)
+        with left:
+            lab.show(lab.get_figure(figures.fig_ranef_plane, moved, MODELS["correlated"], scale=lab.scale()),
+                     key="rs_centred")
+        with right:
+            lab.show(lab.get_centring_figure(plain, y, x, g, float(origin), lab.scale()), key="rs_centring")
+        r_now = float(corr_fit.varcorr.sdcor.iloc[2])
+        st.markdown(
+            f"Measured from c = {origin}, the correlated model `({x} | {g})` has intercept-slope correlation "
+            f"**{r_now:.2f}** and REML criterion **{corr_fit.reml_criterion:.2f}**, the same at every c: moving the "
+            f"origin only re-expresses the same model. The uncorrelated `({x} || {g})` forces that correlation to 0 "
+            f"wherever {x} starts, so it is a different model at each c: its REML criterion here is "
+            f"**{indep_fit.reml_criterion:.2f}**. The correlation is 0 at c = {study.zero_origin:.2f}: only near there "
+            f"does dropping it cost nothing. Before using `||`, centre {x} where an intercept means something, and "
+            "check that the correlation is small there.")
+
+with rescaling:
+    if rescaling.open:
+        slope_var = fits["correlated"].varcorr.vcov.iloc[1]
+        ml_fit = lab.fit_or_stop(spec, MODELS["correlated"], reml=False)
+        st.markdown(
+            f"With {x} in **{unit}** (the choice above the model), the slope variance is **{slope_var:.4g}**, the ML "
+            f"deviance **{ml_fit.deviance:.4f}** and the REML criterion **{fits['correlated'].reml_criterion:.4f}**. "
+            "Switch the unit: the slope variance changes by a factor 100 (a slope per ten units is ten times a slope "
+            "per unit); the fitted values, the ML deviance and every likelihood-ratio test stay the same. The REML "
+            r"criterion moves by $2\log 10 = 4.605$: it contains $\log|X^\top V^{-1} X|$, and the fixed slope's column "
+            "is ten times smaller. That constant does not change the estimates (the same variances, in the new unit), "
+            "which is why REML criteria are compared only between models with the same fixed effects. Variances of "
+            f"slopes only mean something together with the unit of {x}.")
+
+with predictions:
+    if predictions.open:
+        who = st.multiselect(lab.plural(g), levels, default=levels[:2],
+                             **lab.bind("rs_who", reset_when=tuple(levels), reset_to=levels[:2]))
+        lab.table(lab.get_predictions(spec, formula, tuple(who), x, g), 1, hide_index=True, height=260)
+    lab.explain(
+        "**Borrowing strength.** The prediction *with random effects* is this group's own line pulled toward the "
+        "population line: how far depends on how much the group's own data say (how many points, how noisy) "
+        r"against how much groups differ ($\sigma_{b0}$, $\sigma_{b1}$). A group with few points leans on the others."
+    )
+
+with diagnostics:
+    if diagnostics.open:
+        views = [(figures.fig_qq_ranef, (("term", term),)) for term in fit.ranef[g].columns]
+        views += [(figures.fig_qq_residuals, ()), (figures.fig_residuals, ())]
+        for start in range(0, len(views), 2):
+            for col, (builder, options) in zip(st.columns(2), views[start : start + 2]):
+                with col:
+                    lab.show(lab.get_figure(builder, spec, formula, scale=lab.scale(), options=options),
+                             key=f"rs_{builder.__name__}_{options}")
+        st.caption("Q-Q plots of each random effect and of the residuals, standardised: the dotted line is the "
+                   "normal, and points inside the shaded simulation envelope are what normal values of this many "
+                   "look like.")
+        if st.toggle("Draw one panel per group", **lab.bind("rs_panels")):
+            lab.show(lab.get_figure(figures.fig_panels, spec, formula, scale=lab.scale()), key="rs_lattice")
+
 lab.code_export(formula, spec)
-comparison = lab.get_comparison(spec, tuple(MODELS[k] for k in ("intercept only", "correlated")), ("m0", "m1"))
+comparison = lab.get_comparison(spec, PAIR, ("m0", "m1"))
 lab.quiz("random_slopes", quiz.random_slopes(float(fits["correlated"].varcorr.sdcor.iloc[2]),
                                             float(comparison["Pr(>Chisq)"].iloc[1]), x, g))
 lab.page_end()

@@ -132,7 +132,7 @@ def test_random_slopes_rescaling_multiplies_the_slope_variance_by_100():
         text = next(m.value for m in at.markdown if "slope variance is" in m.value)
         return float(text.split("slope variance is **")[1].split("**")[0])
 
-    at = run("pages/random_slopes.py")
+    at = run("pages/random_slopes.py", rs_tab="Rescaling Days")
     per_day = slope_variance(at)
     at.radio(key="rs_unit").set_value("tens of its units").run()
     clean(at)
@@ -230,10 +230,24 @@ def test_icc_simulate_sliders_change_the_design_effect():
 
 
 def test_random_slopes_diagnostics_show_each_random_effect():
-    at = run("pages/random_slopes.py", rs_diag=True)
+    at = run("pages/random_slopes.py", rs_tab="Diagnostics")
     clean(at)
     titles = [c["layout"]["title"]["text"] for c in charts(at)]
     assert {"Q-Q: Subject (Intercept)", "Q-Q: Subject Days", "Q-Q: residuals", "Residuals vs fitted"} <= set(titles)
+
+
+def test_random_slopes_draws_only_the_open_tab_and_a_link_opens_the_tab_of_its_setting():
+    def titles(at):
+        return {c["layout"].get("title", {}).get("text") for c in charts(at)}
+
+    at = run("pages/random_slopes.py")
+    clean(at)
+    assert "Moving the origin of Days" not in titles(at) and "Q-Q: residuals" not in titles(at)
+    at = AppTest.from_file(str(ROOT / "pages/random_slopes.py"), default_timeout=60)
+    at.query_params["rs_origin"] = "8"  # a link made before the page had tabs: it names no tab
+    at.run()
+    clean(at)
+    assert at.slider(key="rs_origin").value == 8 and "Moving the origin of Days" in titles(at)
 
 
 def test_your_data_every_view_and_the_builder():
@@ -319,7 +333,7 @@ def test_random_slopes_centring_moves_the_correlation_not_the_fit():
         bold = [v for v in text.split("**")[1::2]]
         return float(bold[0]), float(bold[1]), float(bold[2])
 
-    at = run("pages/random_slopes.py")
+    at = run("pages/random_slopes.py", rs_tab="Centring Days")
     r0, crit0, indep0 = numbers(at)
     at.slider(key="rs_origin").set_value(9).run()
     clean(at)

@@ -1,0 +1,104 @@
+"""Answers computed before anyone asks: the other values of a lesson's truth slider.
+
+A class in simulate mode moves one slider of the truth (random slopes' rho) to values no one has
+asked for yet: each new value is a new data set, its fits and figures (about 40 ms), and fifty
+students asking at once queued the server for seconds (bench/load.py: p95 4.5 s over the first
+third of the moves, 0.13-0.27 s once the values were cached). So when a page runs in simulate mode
+it names the slider and what the page computes for one data set, and that is computed for every value
+of the slider, the nearest first, into the shared caches (lab/cache.py): by one background thread,
+and by every page run while values are pending, one value per run, after its page is sent
+(lab.page_end). Under a class the background thread gets a fiftieth of the interpreter (the GIL is
+shared fairly among the script threads), so the students' first runs do the work, before anyone moves
+a slider; a lone student's first run ends one value (about 40 ms) later, with the page already on
+screen, and the thread does the rest while they read.
+
+It must not slow the students it works for: one thread for the whole server, a pause between jobs so
+that script threads get the interpreter, and a bounded queue in which the newest request wins (a
+student who moves on makes older requests stale). Not a lower OS priority: a thread descheduled
+while it holds the interpreter lock holds up every script thread. A job that fails
+is dropped silently: the page computes the same thing itself, with its message, when it is asked.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+from lab.cache import DataSpec
+from lab.sidebar import slider_values
+
+MAX_PENDING = 400  # jobs waiting; beyond this the oldest are forgotten
+MAX_DONE = 20_000  # jobs remembered as done (their answers are in the LRU caches, or were evicted)
+PAUSE = 0.002  # seconds between jobs: the interpreter is free for script threads
+
+_pending: OrderedDict = OrderedDict()  # (key, spec) -> compute, newest last
+_done: OrderedDict = OrderedDict()
+_lock = threading.Lock()
+_wake = threading.Event()
+_thread: threading.Thread | None = None
+
+
+def compute_ahead(spec: DataSpec, name: str, compute, key: tuple) -> None:
+    """Queue compute(s) for the data sets s that differ from spec (simulated) only in the truth's
+    `name`, the values nearest spec's first. compute calls the shared cached getters; key names what
+    it computes (the page and anything compute depends on besides s), so each job is queued once."""
+    if not spec.simulated:
+        return
+    truth = spec.truth
+    values = sorted(slider_values(spec.simulator, name), key=lambda v: abs(v - truth[name]))
+    jobs = [(key, DataSpec(spec.dataset, spec.simulator, tuple(sorted({**truth, name: v}.items())), spec.seed,
+                           spec.transform)) for v in values if v != truth[name]]
+    with _lock:
+        for job in reversed(jobs):  # the nearest last: taken first
+            if job not in _done:
+                _pending.pop(job, None)
+                _pending[job] = compute
+        while len(_pending) > MAX_PENDING:
+            _pending.popitem(last=False)
+        _start()
+    _wake.set()
+
+
+def help_once() -> None:
+    """A page's run, its page sent (lab.page_end), computes one pending value: under a class the
+    background thread gets a fiftieth of the interpreter."""
+    _one_job()
+
+
+def pending() -> int:
+    with _lock:
+        return len(_pending)
+
+
+def _start() -> None:
+    global _thread
+    if _thread is None or not _thread.is_alive():
+        _thread = threading.Thread(target=_work, name="mmlab-prefetch", daemon=True)
+        _thread.start()
+
+
+def _one_job() -> bool:
+    """Take the newest pending job and compute it; False when there was none."""
+    with _lock:
+        if not _pending:
+            return False
+        job, compute = _pending.popitem(last=True)
+        _done[job] = None
+        while len(_done) > MAX_DONE:
+            _done.popitem(last=False)
+    try:
+        compute(job[1])
+    except Exception:  # noqa: BLE001 (the page computes it again when asked, and says what went wrong)
+        pass
+    return True
+
+
+def _work() -> None:
+    while True:
+        _wake.wait()
+        if not _one_job():
+            with _lock:
+                if not _pending:
+                    _wake.clear()
+            continue
+        time.sleep(PAUSE)
