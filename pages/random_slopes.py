@@ -110,6 +110,7 @@ if spec.simulated:
 
 # One idea per tab, and only the open tab is drawn (bound tabs know which is open, streamlit 1.67): a
 # slider above does not wait for charts and refits nobody sees (bench/browser.py, bench/load.py).
+st.subheader("Look closer: one question per tab")
 TABS = ["The three models side by side", f"Centring {x}", f"Rescaling {x}", "Predictions", "Diagnostics"]
 lab.open_tab_for("rs_tab", {"rs_origin": TABS[1], "rs_who": TABS[3], "rs_panels": TABS[4]})
 three, centring, rescaling, predictions, diagnostics = st.tabs(TABS, **lab.bind("rs_tab"))
