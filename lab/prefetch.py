@@ -20,6 +20,7 @@ is dropped silently: the page computes the same thing itself, with its message, 
 """
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import OrderedDict
@@ -44,12 +45,8 @@ def compute_ahead(spec: DataSpec, name: str, compute, key: tuple) -> None:
     it computes (the page and anything compute depends on besides s), so each job is queued once."""
     if not spec.simulated:
         return
-    truth = spec.truth
-    values = sorted(slider_values(spec.simulator, name), key=lambda v: abs(v - truth[name]))
-    jobs = [(key, DataSpec(spec.dataset, spec.simulator, tuple(sorted({**truth, name: v}.items())), spec.seed,
-                           spec.transform)) for v in values if v != truth[name]]
     with _lock:
-        for job in reversed(jobs):  # the nearest last: taken first
+        for job in _jobs(key, spec, name):  # the nearest last: taken first
             if job not in _done:
                 _pending.pop(job, None)
                 _pending[job] = compute
@@ -59,26 +56,20 @@ def compute_ahead(spec: DataSpec, name: str, compute, key: tuple) -> None:
     _wake.set()
 
 
-def help_once() -> None:
-    """A page's run, its page sent (lab.page_end), computes one pending value: under a class the
-    background thread gets a fiftieth of the interpreter."""
-    _one_job()
+@functools.lru_cache(maxsize=256)
+def _jobs(key: tuple, spec: DataSpec, name: str) -> tuple:
+    """The jobs of compute_ahead, farthest value first (made once per page run's spec: every rerun
+    of a page asks again)."""
+    truth = spec.truth
+    values = sorted(slider_values(spec.simulator, name), key=lambda v: abs(v - truth[name]), reverse=True)
+    return tuple((key, DataSpec(spec.dataset, spec.simulator, tuple(sorted({**truth, name: v}.items())), spec.seed,
+                                spec.transform)) for v in values if v != truth[name])
 
 
-def pending() -> int:
-    with _lock:
-        return len(_pending)
-
-
-def _start() -> None:
-    global _thread
-    if _thread is None or not _thread.is_alive():
-        _thread = threading.Thread(target=_work, name="mmlab-prefetch", daemon=True)
-        _thread.start()
-
-
-def _one_job() -> bool:
-    """Take the newest pending job and compute it; False when there was none."""
+def help_once() -> bool:
+    """Take the newest pending job and compute it; False when there was none. A page's run calls it
+    once its page is sent (lab.page_end): under a class the background thread gets a fiftieth of the
+    interpreter."""
     with _lock:
         if not _pending:
             return False
@@ -93,10 +84,22 @@ def _one_job() -> bool:
     return True
 
 
+def pending() -> int:
+    with _lock:
+        return len(_pending)
+
+
+def _start() -> None:
+    global _thread
+    if _thread is None or not _thread.is_alive():
+        _thread = threading.Thread(target=_work, name="mmlab-prefetch", daemon=True)
+        _thread.start()
+
+
 def _work() -> None:
     while True:
         _wake.wait()
-        if not _one_job():
+        if not help_once():
             with _lock:
                 if not _pending:
                     _wake.clear()

@@ -23,9 +23,10 @@ How it stays sound (DESIGN.md, "how the optimizer must stop"):
   and steps as a standardised one does.
 - **Restarts.** A fit that ends with a diagonal at zero is restarted with that diagonal moved
   inside (set to 1), from lme4's start, and from lme4's start with each diagonal in turn at zero,
-  and keeps the best answer (of answers no lower than it beyond 1e-7, a verified one): a small design can have a boundary optimum that is only local. Last, every element is moved both ways by 1e-4 and 1e-2 of its size; a lower point
-  starts the iteration again from there, and if one is still found after three rounds the answer
-  is not verified (converged False).
+  and keeps the best answer (of answers no lower than it beyond 1e-7, a verified one): a small
+  design can have a boundary optimum that is only local. Last, every element is moved both ways by
+  1e-4 and 1e-2 of its size; a lower point starts the iteration again from there, and if one is
+  still found after three rounds the answer is not verified (converged False).
 
 - **Costly evaluations.** For a large model (Structure.lean: an evaluation costs milliseconds, so
   their number, not numpy's overhead, sets the time), and for GLMMs (far trial points cost PIRLS
@@ -305,7 +306,7 @@ def minimize_many(f, start: np.ndarray, structure: Structure) -> OptResult:
         y, fy, ok1, e1, i1 = _run(lambda idx, P: g(owner[idx], P), starts, size, structure.lean)
         evals, iters = evals + e1, iters + i1
         y = structure.canonical(y)
-        for s in np.unique(owner):  # the lowest answer; of answers no lower than it (_look_around's test), a verified one
+        for s in np.unique(owner):  # the lowest; of answers no lower than it (_not_lower), a verified one
             mine = np.flatnonzero(owner == s)
             xs, fs, oks = np.vstack([x[s], y[mine]]), np.r_[fx[s], fy[mine]], np.r_[ok[s], ok1[mine]]
             fs = np.where(np.isfinite(fs), fs, np.inf)
