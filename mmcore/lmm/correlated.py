@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import MixedModelError
 from ..model.design import ModelData
 from .correlation import WithinGroupCorrelation
-from .deviance import ProfiledDeviance, fixef_from_factor
+from .deviance import Factor, ProfiledDeviance, block1_factor, fixef_from_factor
 from .optimize import Structure, minimize_many
 
 
@@ -144,45 +144,43 @@ class CorrelatedDeviance:
 
     # -- evaluation --------------------------------------------------------------------------------
     def _whitened(self, params: np.ndarray, sub: slice | np.ndarray = slice(None)):
-        """A copy of the LMM algebra holding whitened cross-products at params (S, B, k + 1), and
+        """The whitened cross-products at params (S, B, k + 1), in deviance.py's layouts: Z'C^-1Z
+        (S, B, q q, G), Z'C^-1[X y] (S, B, p + 1, q, G), [X y]'C^-1[X y] (S, B, p + 1, p + 1); and
         sum_g log|C_g| (S, B)."""
         cor = self.correlation
         u = params[..., self.k] if cor.n_params else np.zeros(params.shape[:-1])
         w, logdet = cor.weights(u)  # (S, B, 3, classes)
-        lmm = copy.copy(self.lmm)
         combine = cor.combine_dense if self.z_dense is not None else cor.combine_pairs
-        lmm.A11_cols = combine(w, self.zz[sub])  # (S, B, q q, G): straight into deviance.py's layout
-        lmm.Z1tXy_cols = combine(w, self.zr[sub])  # (S, B, p + 1, q, G)
-        lmm.XytXy = cor.combine_classes(w, self.xy_sums[sub])
-        return lmm, logdet
+        return (combine(w, self.zz[sub]), combine(w, self.zr[sub]), cor.combine_classes(w, self.xy_sums[sub]),
+                logdet)
+
+    def _factor(self, params: np.ndarray, sub: slice | np.ndarray = slice(None)):
+        """deviance.py's blocked factor (one grouping factor: block 1 only) at every point of params
+        (S, B, k + 1), each with its own whitened cross-products, flattened to K = S B points; and
+        sum_g log|C_g| (S, B). Raises LinAlgError where R_X is not positive definite."""
+        A11, Zxy, XX, logdet = self._whitened(params, sub)
+        K = int(np.prod(params.shape[:-1]))
+        T1, L1, Wxy, Dxx = block1_factor(params[..., : self.k].reshape(K, self.k), self.lmm.t1_map, self.q,
+                                         A11.reshape((K,) + A11.shape[-2:]), Zxy.reshape((K,) + Zxy.shape[-3:]),
+                                         XX.reshape((K,) + XX.shape[-2:]))
+        return Factor(T1, L1, None, Wxy, np.zeros(K), None, None, np.linalg.cholesky(Dxx)), logdet
 
     def evaluate_some(self, idx: np.ndarray | slice, params: np.ndarray) -> np.ndarray:
         """Responses idx, each at its own B points: params (len(idx), B, k + 1) -> (len(idx), B)."""
         if not isinstance(idx, slice) and len(idx) == self.S and np.array_equal(idx, np.arange(self.S)):
             idx = slice(None)  # all responses: a view of the sums, not a copy
-        lmm, logdet = self._whitened(params, idx)
         try:
-            out = lmm._criterion(self._factor(lmm, params[..., : self.k])).reshape(params.shape[:-1]) + logdet
+            f, logdet = self._factor(params, idx)
+            out = self.lmm._criterion(f).reshape(params.shape[:-1]) + logdet
         except np.linalg.LinAlgError:  # some point in the batch: find which, one by one
             rows = np.arange(self.S)[idx]
             out = np.array([[self._one(i, point) for point in points] for i, points in zip(rows, params)])
         return np.where(np.isfinite(out), out, np.inf)
 
-    def _factor(self, lmm: ProfiledDeviance, theta: np.ndarray):
-        """deviance.py's blocked factor at every point of theta (..., k), each with its own whitened
-        cross-products (lmm from _whitened, whose arrays lead with the same axes)."""
-        lead = theta.shape[:-1]
-        K = int(np.prod(lead))
-        for name, trailing in (("A11_cols", 2), ("Z1tXy_cols", 3), ("XytXy", 2)):
-            a = getattr(lmm, name)
-            setattr(lmm, name, np.broadcast_to(a, lead + a.shape[-trailing:]).reshape((K,) + a.shape[-trailing:]))
-        lmm.Z2tXy = np.zeros((K, 0, self.p + 1))  # one grouping factor: no rest
-        return lmm._decompose(theta.reshape(K, -1), np.arange(K))
-
     def _one(self, i: int, point: np.ndarray) -> float:
-        lmm, logdet = self._whitened(point[None, None], slice(i, i + 1))
         try:
-            return float(lmm._criterion(self._factor(lmm, point[None, None, : self.k]))[0] + logdet[0, 0])
+            f, logdet = self._factor(point[None, None], slice(i, i + 1))
+            return float(self.lmm._criterion(f)[0] + logdet[0, 0])
         except np.linalg.LinAlgError:
             return np.inf
 
@@ -200,9 +198,9 @@ class CorrelatedDeviance:
         data (beta, vcov, sigma, BLUPs and their conditional variances, fitted values on the data's
         scale), the criterion with sum log|C_g|, and phi."""
         params = np.asarray(params, dtype=float)
-        lmm, logdet = self._whitened(params[None, None], slice(0, 1))
-        for name in ("A11_cols", "Z1tXy_cols", "XytXy"):
-            setattr(lmm, name, getattr(lmm, name)[0, 0])
+        A11, Zxy, XX, logdet = self._whitened(params[None, None], slice(0, 1))
+        lmm = copy.copy(self.lmm)  # the LMM algebra on the whitened cross-products
+        lmm.A11_cols, lmm.Z1tXy_cols, lmm.XytXy = A11[0, 0], Zxy[0, 0], XX[0, 0]
         lmm.beta_shift = self.shift[:1]
         sol = lmm.solve(params[: self.k])
         sol["criterion"] += float(logdet[0, 0])
@@ -215,8 +213,7 @@ class CorrelatedDeviance:
     def estimates_many(self, params: np.ndarray) -> dict:
         """beta, their standard errors and sigma for every response at its own params (S, k + 1):
         the batched summary a simulation study needs."""
-        lmm, _ = self._whitened(params[:, None, :])
-        Ld = self._factor(lmm, params[:, None, : self.k]).Lx  # (S, p + 1, p + 1): R_X' and the response row
+        Ld = self._factor(params[:, None, :])[0].Lx  # (S, p + 1, p + 1): R_X' and the response row
         p, n = self.p, self.n
         sigma2 = Ld[:, -1, -1] ** 2 / (n - p if self.reml else n)
         Lbb = Ld[:, :p, :p]

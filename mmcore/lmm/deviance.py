@@ -105,6 +105,26 @@ def fixef_from_factor(Lx: np.ndarray) -> np.ndarray:
     return np.linalg.solve(np.swapaxes(Lx[:, :p, :p], 1, 2), Lx[:, p, :p][..., None])[..., 0]
 
 
+def block1_factor(theta: np.ndarray, t1_map: tuple, q1: int, A11: np.ndarray, Zxy: np.ndarray, XX: np.ndarray):
+    """Block 1 of the blocked Cholesky factor at K thetas (K, k): T1 (K, q1, q1), its Cholesky
+    factors L1 (K, q1, q1, G), Wxy (K, p + 1, q1, G) and the X-and-y block before the rest, Dxx
+    (K, p + 1, p + 1). A11 (q1 q1, G) or one per theta (K, q1 q1, G); Zxy (..., p + 1, q1, G) and XX
+    (..., p + 1, p + 1) broadcast against K. M_g = T' A_g T + I for all g is one (q1^2 x q1^2)(q1^2 x G)
+    product with kron(T, T), and W'W one GEMM per theta."""
+    K, G = len(theta), A11.shape[-1]
+    r, c, t = t1_map
+    T1 = np.zeros((K, q1, q1))
+    T1[:, r, c] = theta[:, t]
+    TTt = (T1[:, :, None, :, None] * T1[:, None, :, None, :]).reshape(K, q1 * q1, q1 * q1)
+    M = (np.swapaxes(TTt, -1, -2) @ A11).reshape(K, q1, q1, G)
+    M[:, np.arange(q1), np.arange(q1), :] += 1.0
+    L1 = cholesky_small(M)
+    Wxy = forward_small(L1, np.swapaxes(T1, -1, -2)[:, None] @ Zxy)  # (K, p+1, q1, G)
+    Wf = Wxy.reshape(K, Wxy.shape[-3], q1 * G)
+    Dxx = XX - Wf @ np.swapaxes(Wf, -1, -2)
+    return T1, L1, Wxy, Dxx
+
+
 class Factor(NamedTuple):
     """The blocked Cholesky factor at K thetas (K first on every array)."""
 
@@ -260,22 +280,12 @@ class ProfiledDeviance:
     def _decompose(self, theta: np.ndarray, resp: np.ndarray | None = None) -> Factor:
         """The blocked Cholesky factor at K thetas (K, k); resp (K,) picks each theta's response
         when there are many (and each theta's Z'Z too when A11_cols has one per response, as the
-        correlated-errors engine's whitened cross-products do). Groups run along the last axis so that every elementwise step works on
-        contiguous rows; M_g = T' A_g T for all g is one (q1^2 x q1^2)(q1^2 x G) product with
-        kron(T, T), and W'W is one GEMM per theta."""
+        correlated-errors engine's whitened cross-products do). Groups run along the last axis so
+        that every elementwise step works on contiguous rows (block1_factor); then the rest (rest.py)."""
         K, G, q1, m = len(theta), self.G, self.q1, self.m
         Zxy, Z2xy, XX = (getattr(self, k) if resp is None else getattr(self, k)[resp] for k in DATA)
-        r, c, t = self.t1_map
-        T1 = np.zeros((K, q1, q1))
-        T1[:, r, c] = theta[:, t]
-        TTt = (T1[:, :, None, :, None] * T1[:, None, :, None, :]).reshape(K, q1 * q1, q1 * q1)
         A11 = self.A11_cols if self.A11_cols.ndim == 2 or resp is None else self.A11_cols[resp]  # per point: whitened
-        M = (np.swapaxes(TTt, -1, -2) @ A11).reshape(K, q1, q1, G)
-        M[:, np.arange(q1), np.arange(q1), :] += 1.0
-        L1 = cholesky_small(M)
-        Wxy = forward_small(L1, np.swapaxes(T1, -1, -2)[:, None] @ Zxy)  # (K, p+1, q1, G)
-        Wf = Wxy.reshape(K, self.p + 1, q1 * G)
-        Dxx = XX - Wf @ np.swapaxes(Wf, -1, -2)
+        T1, L1, Wxy, Dxx = block1_factor(theta, self.t1_map, q1, A11, Zxy, XX)
         if not m:
             return Factor(T1, L1, None, Wxy, np.zeros(K), None, None, np.linalg.cholesky(Dxx))
         V = forward_small(L1, np.broadcast_to(T1[..., None], (K, q1, q1, G)))
