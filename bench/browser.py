@@ -15,20 +15,26 @@ Per page:
   page, so no automation round trip is counted); the time from each move to the second animation
   frame after it (the browser has painted the new step). p50 and p95. Websocket frames sent during
   the drag are counted: a client-side slider must send none.
-Printed as one table with the targets beside it (issue 16), and the load average.
+Printed as one table with the targets beside it (issue 16), and the load average. Then the peer:
+the first chart of a Streamlit page holding one three-point plotly chart and nothing else, served by
+the same Streamlit with the app's settings (what Streamlit and its plotly.js cost before any page of
+ours; `--no-floor` skips it).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 from lab.server import CHROMIUM, CHROMIUM_ARGS, running  # noqa: E402
 
 # page: (address, the label of the slider to press); simulate mode where the truth's slider is the lesson
@@ -144,6 +150,31 @@ def drag_frames(page, sent: list) -> tuple[list[float], int, int]:
     return frames, sliders, len(sent) - before
 
 
+FLOOR_APP = """import plotly.graph_objects as go
+import streamlit as st
+
+st.title("One chart")
+st.plotly_chart(go.Figure(go.Scatter(x=[1, 2, 3], y=[1, 3, 2])))
+"""
+
+
+def floor(p, repeats: int = 3) -> list[float]:
+    """First chart (s) of the one-chart page, in `repeats` fresh tabs: the floor under every page."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "app.py").write_text(FLOOR_APP)
+        shutil.copytree(ROOT / ".streamlit", Path(tmp) / ".streamlit")
+        with running(root=tmp) as (url, _):
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            out = []
+            for _ in range(repeats + 1):  # the first warms the server
+                context = browser.new_context(viewport={"width": 1400, "height": 900})
+                context.add_init_script(WATCH)
+                out.append(first_chart(context.new_page(), url, [])[0])
+                context.close()
+            browser.close()
+    return out[1:]
+
+
 def pct(values, q) -> str:
     return f"{np.percentile(values, q):6.3f}" if values else "     -"
 
@@ -153,6 +184,7 @@ def main() -> None:
     ap.add_argument("--pages", nargs="*", default=list(SCENARIOS), choices=list(SCENARIOS))
     ap.add_argument("--presses", type=int, default=10)
     ap.add_argument("--root", default=None, help="run the app in this directory instead")
+    ap.add_argument("--no-floor", action="store_true", help="skip the one-chart page")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -181,6 +213,7 @@ def main() -> None:
             starts.append((name, loaded, first_message, first))
             context.close()
         browser.close()
+        floors = [] if args.no_floor else floor(p)
     load_after = os.getloadavg()
     print(f"Chromium, one user, {args.presses} presses per page; load average "
           f"{load_before[0]:.2f} before, {load_after[0]:.2f} after (2 cores)")
@@ -194,6 +227,9 @@ def main() -> None:
     for name, loaded, first_message, first in starts:
         print(f"  {name:18} {loaded:6.2f} {first_message:6.2f} {first:6.2f}")
     print(f"{'target':18} {TARGETS['first']:13.2f} {'':>9} {TARGETS['press']:6.3f} {'':>9} {'':>9} {TARGETS['frame']:6.3f}")
+    if floors:
+        print(f"the floor: a Streamlit page with one three-point plotly chart, first chart "
+              f"{', '.join(f'{v:.2f}' for v in floors)} s")
     worst = max((max(r[2]) for r in rows), default=float("nan"))
     print(f"slowest press {worst:.3f} s; median of all presses {statistics.median(sum((r[2] for r in rows), [])):.3f} s")
 
