@@ -40,8 +40,8 @@ PRESENTER_CSS = """<style>
 [data-testid="stMain"] [data-testid="stTab"] p { font-size: 1.35rem !important; }
 [data-testid="stMain"] [data-testid="stPageLink"] p { font-size: 1.4rem; }
 @media (max-width: 1600px) {
-  [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.stPlotlyChart) { flex-direction: column; }
-  [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.stPlotlyChart) > [data-testid="stColumn"] { width: 100%; flex: 1 1 auto; }
+  [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.stPlotlyChart, .mmlab-chart) { flex-direction: column; }
+  [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.stPlotlyChart, .mmlab-chart) > [data-testid="stColumn"] { width: 100%; flex: 1 1 auto; }
 }
 </style>"""
 # Both modes: a long word (a formula, a column name) wraps inside its message box instead of running off it.

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import mmcore
-from lab import course
+from lab import chart, course
 from lab.cache import SIMULATE, UPLOAD, DataSpec, get_anova_text, get_data, get_fit, get_glmm_fit
 from lab.links import bind, presenting
 from lab.page import stop
@@ -123,7 +123,7 @@ def glmm_fit_or_stop(spec: DataSpec, formula: str, family: str, nagq: int = 1, l
 
 
 def show(fig, key: str | None = None) -> None:
-    st.plotly_chart(fig, key=key, config={"displaylogo": False})
+    chart.show(fig, key)
 
 
 def notes(fit: mmcore.LmmFit) -> None:

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from mmcore import DataError, FormulaError, MixedModelError, fit, read_csv
+from tests.charts import chart_specs
 from tests.test_pages import run
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -100,7 +101,7 @@ def test_page_answers_each_bad_file_and_keeps_working(name, formula, words):
         assert words in messages, messages
     # and the page still works: a good file right after
     at = _page_with((CORPUS / "good.csv").read_text())
-    assert not at.exception and not at.error and at.get("plotly_chart")
+    assert not at.exception and not at.error and chart_specs(at)
 
 
 @pytest.mark.parametrize("formula,words", BAD_FORMULAS[:5] + BAD_FORMULAS[7:])

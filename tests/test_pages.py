@@ -2,10 +2,12 @@
 simulate mode works on every dataset."""
 import json
 import re
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.charts import chart_specs
 from tests.conftest import ROOT
 
 # every page in the folder: a page added later is tested without anyone remembering to list it
@@ -21,7 +23,7 @@ def run(page: str, **state) -> AppTest:
 
 
 def charts(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return chart_specs(at)
 
 
 def truth(at: AppTest) -> dict:
@@ -409,3 +411,13 @@ def test_your_data_offers_a_poisson_model_for_counts():
     clean(at)
     assert "Family: poisson  ( log )" in at.code[0].value
     assert charts(at)
+
+
+def test_the_charts_plotly_js_is_the_one_the_python_package_ships():
+    """static/'s cartesian bundle draws the figures plotly.py makes: the same plotly.js version."""
+    import plotly
+
+    head = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text()[:200]
+    ours = (ROOT / "static" / "plotly-cartesian.min.js").read_text()[:200]  # "plotly.js (cartesian - minified) v4.1.1"
+    version = re.search(r"plotly\.js v(\S+)", head).group(1)
+    assert re.search(r"plotly\.js \(cartesian[^)]*\) v(\S+)", ours).group(1) == version

@@ -1,5 +1,4 @@
 """The lecture hall and self-study: links that reproduce a view, presenter mode, the guided course."""
-import json
 
 import mmcore
 from lab.course import LESSONS
@@ -219,7 +218,7 @@ def run_url(page: str, **params):
 def test_figures_json_roundtrip_in_presenter_mode():
     at = run_url("pages/icc.py", present="true")
     clean(at)
-    assert json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["font"]["size"] == 22
+    assert charts(at)[0]["layout"]["font"]["size"] == 22
 
 
 def test_every_page_with_a_model_exports_its_code_and_data():

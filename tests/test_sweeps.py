@@ -2,7 +2,6 @@
 student can drag to carries exact numbers. The shrinkage sweep against an independent GLS/BLUP
 computation at each ratio and against the fit at its estimate; the ICC sweep's estimates against a
 fit of each step's data; the pages show them (AppTest)."""
-import json
 
 import numpy as np
 import pandas as pd
@@ -12,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 import mmcore
 from mmcore.figures import fig_icc_sweep, fig_shrinkage_sweep
 from mmcore.lessons.sweeps import icc_sweep, shrinkage_sweep
+from tests.charts import chart_specs
 from tests.conftest import ROOT
 
 MODELS = [("sleepstudy", "Reaction ~ Days + (1 | Subject)"), ("dyestuff", "Yield ~ 1 + (1 | Batch)"),
@@ -87,7 +87,7 @@ def test_icc_figure_starts_at_the_truth_and_titles_give_the_estimates():
 def test_the_shrinkage_and_icc_pages_draw_their_sweeps():
     at = AppTest.from_file(str(ROOT / "pages/shrinkage.py"), default_timeout=60).run()
     assert not at.exception
-    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    specs = chart_specs(at)
     assert any(len(s["layout"].get("sliders", [{}])[0].get("steps", [])) > 20 for s in specs)
     at = AppTest.from_file(str(ROOT / "pages/icc.py"), default_timeout=60)
     at.session_state["ic_dataset"] = "simulate"
@@ -95,19 +95,18 @@ def test_the_shrinkage_and_icc_pages_draw_their_sweeps():
     assert not at.exception
 
     def active_label():
-        spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
-                    if "sliders" in json.loads(c.proto.spec)["layout"])
+        spec = next(s for s in chart_specs(at) if "sliders" in s["layout"])
         slider = spec["layout"]["sliders"][0]
         return slider["steps"][slider["active"]]["label"]
 
-    first = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "sliders" in json.loads(c.proto.spec)["layout"]]
+    first = [s for s in chart_specs(at) if "sliders" in s["layout"]]
     assert active_label() == "0.50"
     at.slider(key="ic_icc").set_value(0.9).run()  # the sidebar's ICC: a new data set, the same drag-along chart
     assert not at.exception and active_label() == "0.50"
-    assert [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "sliders" in json.loads(c.proto.spec)["layout"]] == first
+    assert [s for s in chart_specs(at) if "sliders" in s["layout"]] == first
     at.slider(key="ic_n_groups").set_value(6).run()  # the group sizes make another one
     assert not at.exception
-    assert [json.loads(c.proto.spec) for c in at.get("plotly_chart") if "sliders" in json.loads(c.proto.spec)["layout"]] != first
+    assert [s for s in chart_specs(at) if "sliders" in s["layout"]] != first
 
 
 def test_rho_sweep_estimates_equal_fits_of_each_steps_data():
@@ -132,8 +131,7 @@ def test_random_slopes_page_has_its_own_rho_slider():
     assert not at.exception
 
     def active_label():
-        spec = next(s for s in (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
-                    if s["layout"].get("sliders"))
+        spec = next(s for s in chart_specs(at) if s["layout"].get("sliders"))
         slider = spec["layout"]["sliders"][0]
         return slider["steps"][slider["active"]]["label"]
 
