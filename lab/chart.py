@@ -15,8 +15,10 @@ another trace type the bundle lacks, still goes to st.plotly_chart.
 """
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
+import numpy as np
 import plotly.io as pio
 import streamlit as st
 
@@ -31,13 +33,25 @@ _ELEMENT = st.components.v2.component("mmlab_chart", js=(Path(__file__).parent /
 SVG_POINTS = 1000  # a scattergl trace up to this size is drawn as an SVG scatter: the same look, no WebGL
 
 
+def _size(values) -> int:
+    """The number of values of a trace's array: a list, a numpy array, or plotly's typed-array dict
+    (to_dict encodes numpy arrays as {"dtype", "bdata": base64, "shape"})."""
+    if values is None:
+        return 0
+    if isinstance(values, dict):
+        if "shape" in values:
+            return int(np.prod([int(v) for v in str(values["shape"]).split(",")]))
+        return len(base64.b64decode(values.get("bdata", ""))) // np.dtype(values.get("dtype", "f8")).itemsize
+    return len(values)
+
+
 def _svg(spec: dict) -> dict | None:
     """The figure's dict for the cartesian bundle (small scattergl traces as scatter), or None if a
     trace needs another bundle."""
     data = []
     for trace in spec.get("data", []):
         kind = trace.get("type") or "scatter"
-        if kind == "scattergl" and max(len(trace.get("x") or ()), len(trace.get("y") or ())) <= SVG_POINTS:
+        if kind == "scattergl" and max(_size(trace.get("x")), _size(trace.get("y"))) <= SVG_POINTS:
             trace = {**trace, "type": "scatter"}
         elif kind not in CARTESIAN:
             return None

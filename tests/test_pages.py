@@ -421,3 +421,21 @@ def test_the_charts_plotly_js_is_the_one_the_python_package_ships():
     ours = (ROOT / "static" / "plotly-cartesian.min.js").read_text()[:200]  # "plotly.js (cartesian - minified) v4.1.1"
     version = re.search(r"plotly\.js v(\S+)", head).group(1)
     assert re.search(r"plotly\.js \(cartesian[^)]*\) v(\S+)", ours).group(1) == version
+
+
+def test_the_chart_element_draws_what_its_bundle_can_and_hands_on_the_rest():
+    import numpy as np
+    import plotly.graph_objects as go
+
+    from lab.chart import SVG_POINTS, spec_json
+    from mmcore.figures.style import freeze
+
+    small = go.Figure(go.Scattergl(x=np.arange(10.0), y=np.arange(10.0)))
+    spec = json.loads(spec_json(small))
+    assert spec["data"][0]["type"] == "scatter"  # the same look as SVG, numpy arrays and all
+    big = go.Figure(go.Scattergl(x=np.arange(SVG_POINTS + 1.0), y=np.zeros(SVG_POINTS + 1)))
+    assert spec_json(big) is None  # WebGL is not in the cartesian bundle: st.plotly_chart draws it
+    assert spec_json(go.Figure(go.Scatter3d(x=[1], y=[1], z=[1]))) is None
+    frozen = freeze(go.Figure(go.Heatmap(z=[[1, 2], [3, 4]])))
+    assert spec_json(frozen) is spec_json(frozen)  # made once per cached figure
+    assert json.loads(spec_json(frozen))["data"][0]["type"] == "heatmap"
