@@ -20,8 +20,9 @@ const AXIS_TEXT = "#808495";
 
 function axis(given) {
   const title = typeof given.title === "string" ? { text: given.title } : (given.title || {});
-  return { gridcolor: GRID, zerolinecolor: GRID, ...given, tickfont: { color: AXIS_TEXT, ...(given.tickfont || {}) },
-    title: { ...title, font: { color: AXIS_TEXT, ...(title.font || {}) } } };
+  return { gridcolor: GRID, zerolinecolor: GRID, automargin: true, ...given,
+    tickfont: { color: AXIS_TEXT, ...(given.tickfont || {}) },
+    title: { standoff: 8, ...title, font: { color: AXIS_TEXT, ...(title.font || {}) } } };
 }
 
 function themed(layout) {

@@ -22,7 +22,7 @@ import numpy as np
 import plotly.io as pio
 import streamlit as st
 
-from mmcore.figures.style import FrozenFigure
+from mmcore.figures.style import PALETTE_MANY, FrozenFigure
 
 CARTESIAN = frozenset({"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour",
                        "image", "pie", "scatter", "scatterternary", "violin"})  # the bundle's trace modules
@@ -45,9 +45,11 @@ def _size(values) -> int:
     return len(values)
 
 
-def _svg(spec: dict) -> dict | None:
-    """The figure's dict for the cartesian bundle (small scattergl traces as scatter), or None if a
-    trace needs another bundle."""
+def _for_bundle(spec: dict) -> dict | None:
+    """The figure's dict for the cartesian bundle, or None if a trace needs another bundle: small
+    scattergl traces as scatter, and without the plotly template Streamlit makes the default when it
+    is imported (placeholder colours, #000001..., that only st.plotly_chart's frontend replaces);
+    the house palette as the colour way instead."""
     data = []
     for trace in spec.get("data", []):
         kind = trace.get("type") or "scatter"
@@ -56,7 +58,9 @@ def _svg(spec: dict) -> dict | None:
         elif kind not in CARTESIAN:
             return None
         data.append(trace)
-    return {**spec, "data": data}
+    layout = {key: value for key, value in spec.get("layout", {}).items() if key != "template"}
+    layout.setdefault("colorway", PALETTE_MANY)
+    return {**spec, "data": data, "layout": layout}
 
 
 def spec_json(fig) -> str | None:
@@ -64,10 +68,10 @@ def spec_json(fig) -> str | None:
     frozen (cached) figure's is made once and kept on it."""
     if isinstance(fig, FrozenFigure):
         if not hasattr(fig, "_frozen_json"):
-            spec = _svg(fig.to_dict())
+            spec = _for_bundle(fig.to_dict())
             fig._frozen_json = None if spec is None else pio.to_json(spec, validate=False)
         return fig._frozen_json
-    spec = _svg(fig.to_dict())
+    spec = _for_bundle(fig.to_dict())
     return None if spec is None else pio.to_json(spec, validate=False)
 
 
