@@ -3,7 +3,7 @@ that imports streamlit; mmcore never imports it.
 
 Pages `import lab` and use the names below. Modules: page (the frame of a page, presenter mode),
 links (views as URLs), progress (a learner's progress kept in the browser), sidebar (the data source and the truth's sliders), widgets (shared
-elements), runs (explicitly started simulations), checks (quizzes), course (the lessons in order),
+elements), chart (a figure on the page), runs (explicitly started simulations), checks (quizzes), course (the lessons in order),
 cache (data, fits and figures shared by all sessions), prefetch (a truth slider's other values computed
 ahead), server (starting the app).
 """
@@ -49,6 +49,7 @@ from lab.cache import (
                        get_zeta_figure,
                        register_upload,
 )
+from lab.chart import show
 from lab.checks import quiz
 from lab.course import CORE, LESSONS, TUTORIAL, lesson_link, next_up, page_link, url_path
 from lab.links import bind, open_tab_for, presenting
@@ -67,7 +68,6 @@ from lab.widgets import (
                        plural,
                        pooling_pills,
                        response_advice,
-                       show,
                        styled,
                        table,
                        truth_table,

@@ -66,13 +66,13 @@ def _for_bundle(spec: dict) -> dict | None:
 def spec_json(fig) -> str | None:
     """The figure as plotly.js's JSON for the cartesian bundle, or None if it cannot draw it; a
     frozen (cached) figure's is made once and kept on it."""
-    if isinstance(fig, FrozenFigure):
-        if not hasattr(fig, "_frozen_json"):
-            spec = _for_bundle(fig.to_dict())
-            fig._frozen_json = None if spec is None else pio.to_json(spec, validate=False)
+    if isinstance(fig, FrozenFigure) and hasattr(fig, "_frozen_json"):
         return fig._frozen_json
     spec = _for_bundle(fig.to_dict())
-    return None if spec is None else pio.to_json(spec, validate=False)
+    made = None if spec is None else pio.to_json(spec, validate=False)
+    if isinstance(fig, FrozenFigure):
+        fig._frozen_json = made
+    return made
 
 
 def show(fig, key: str | None = None) -> None:

@@ -1,4 +1,4 @@
-"""The elements pages share: tables, figures, fit notes, the pooling pills, the estimates beside
+"""The elements pages share: tables, fit notes, the pooling pills, the estimates beside
 the truth, and the code export. Streamlit only; the content comes from mmcore and lab.cache."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import mmcore
-from lab import chart, course
+from lab import course
 from lab.cache import SIMULATE, UPLOAD, DataSpec, get_anova_text, get_data, get_fit, get_glmm_fit
 from lab.links import bind, presenting
 from lab.page import stop
@@ -120,10 +120,6 @@ def fit_or_stop(spec: DataSpec, formula: str, reml: bool = True) -> mmcore.LmmFi
 def glmm_fit_or_stop(spec: DataSpec, formula: str, family: str, nagq: int = 1, link: str | None = None):
     """A generalized fit (glmer), or a clear message and the end of this page's run."""
     return _fitted_or_stop(lambda: get_glmm_fit(spec, formula, family, nagq, link))
-
-
-def show(fig, key: str | None = None) -> None:
-    chart.show(fig, key)
 
 
 def notes(fit: mmcore.LmmFit) -> None:
