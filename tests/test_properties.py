@@ -85,3 +85,55 @@ def test_fit_is_picklable_and_immutable():
     assert g.reml_criterion == f.reml_criterion and g.fixef.equals(f.fixef)
     with pytest.raises(dataclasses.FrozenInstanceError):
         f.sigma = 1.0
+
+
+@pytest.mark.parametrize("q", [1, 2])
+@pytest.mark.parametrize("per_theta", [False, True])
+def test_closed_form_block_factor_equals_the_general_path(q, per_theta):
+    """small.block_factor_small (q <= 2) against the kron product, cholesky_small and forward_small it
+    replaces, on random blocks, shared or one per theta, and a block that is not positive definite."""
+    from mmcore.lmm.small import block_factor_small, cholesky_small, forward_small
+
+    rng = np.random.default_rng(q + 2 * per_theta)
+    K, G, r = 6, 11, 4
+    T = np.tril(rng.normal(size=(K, q, q)))
+    Z = rng.normal(size=(G, 8, q))
+    A = np.einsum("gia,gib->abg", Z, Z).reshape(q * q, G)
+    B = rng.normal(size=(r, q, G))
+    if per_theta:
+        A = A * rng.uniform(0.5, 2.0, size=(K, 1, G))
+        B = rng.normal(size=(K, r, q, G))
+    A[..., 0, 0] = -50.0  # group 0: T'AT + I not positive definite where T[0, 0] is large enough
+    kron = (T[:, :, None, :, None] * T[:, None, :, None, :]).reshape(K, q * q, q * q)
+    M = (np.swapaxes(kron, -1, -2) @ A).reshape(K, q, q, G)
+    M[:, np.arange(q), np.arange(q), :] += 1.0
+    L_ref = cholesky_small(M)
+    W_ref = forward_small(L_ref, np.swapaxes(T, -1, -2)[:, None] @ B)
+    L, W = block_factor_small(T, A, B)
+    assert L.shape == L_ref.shape and W.shape == W_ref.shape
+    np.testing.assert_allclose(L, L_ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(W, W_ref, rtol=1e-10, atol=1e-12)
+    assert np.isnan(L[:, 0, 0, 0]).any() and (np.isnan(L[..., 0]) == np.isnan(L_ref[..., 0])).all()
+
+
+def test_dense_independence_check_agrees_with_gram_schmidt(monkeypatch):
+    """design._independent_columns' quick Cholesky check keeps every column only where Gram-Schmidt
+    would; collinear and nearly collinear designs still go to Gram-Schmidt and lose the same columns."""
+    from mmcore.model import design
+
+    rng = np.random.default_rng(3)
+    designs = []
+    for trial in range(60):
+        X = rng.normal(size=(30, 5)) * 10.0 ** rng.integers(-4, 5, size=5)
+        if trial % 3 == 1:
+            X[:, 3] = X[:, 0] * 2 - X[:, 1]  # exactly collinear
+        if trial % 3 == 2:
+            X[:, 4] = X[:, 2] + 1e-9 * np.linalg.norm(X[:, 2]) * rng.normal(size=30)  # below the tolerance
+        designs.append(X)
+    with_check = [design._independent_columns(X) for X in designs]
+    fast = [design._clearly_independent_dense(X, 1e-7) for X in designs]
+    monkeypatch.setattr(design, "_clearly_independent_dense", lambda X, tol: False)
+    gram_schmidt = [design._independent_columns(X) for X in designs]
+    assert with_check == gram_schmidt
+    assert fast == [trial % 3 == 0 for trial in range(60)]  # decided quickly exactly where nothing is dropped
+    assert all(len(k) == 4 for k, f in zip(gram_schmidt, fast) if not f)

@@ -58,10 +58,10 @@ class CorrelatedDeviance:
         n = len(X)
         R = np.concatenate([np.broadcast_to(self.lmm.Z1, (len(Y), n, self.q)), np.broadcast_to(X, (len(Y),) + X.shape),
                             Ys[:, :, None]], axis=2)  # (S, n, q + p + 1): [Z X y]
-        by_pair, by_class = self.correlation.sums(R)
-        self.z_sums = np.ascontiguousarray(by_pair[:, :, :, : self.q, :])  # (S, 3, pairs, q, q + p + 1)
+        by_pair, by_class = self.correlation.sums(R, self.q)
+        self.z_sums = np.ascontiguousarray(by_pair)  # (S, 3, pairs, q, q + p + 1)
         self.set_layouts(self.correlation.group_class_sums(self.z_sums))
-        self.xy_sums = np.ascontiguousarray(by_class[:, :, :, self.q :, self.q :])  # (S, 3, classes, p + 1, p + 1)
+        self.xy_sums = np.ascontiguousarray(by_class)  # (S, 3, classes, p + 1, p + 1)
         self.S = len(Y)
 
     def set_layouts(self, dense: np.ndarray | None) -> None:

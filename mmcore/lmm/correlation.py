@@ -156,23 +156,28 @@ class WithinGroupCorrelation:
         return out, logdet
 
     # -- the precomputed sums --------------------------------------------------------------------
-    def sums(self, R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def sums(self, R: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
         """The three sums of r_i r_j' over the transitions, for rows R (S, n, c) in data order: per
-        (group, gap) pair (S, 3, pairs, c, c) and per gap class, over all groups (S, 3, classes, c, c).
-        A group's first row counts as its own pair (class 0), with r_1 r_1' as the first sum and
-        zeros as the others."""
+        (group, gap) pair for the first q columns against all, (S, 3, pairs, q, c), and per gap class,
+        over all groups, for the other columns against themselves, (S, 3, classes, c - q, c - q): the
+        random effects' columns are combined group by group, the fixed effects' and the response's
+        only in total. A group's first row counts as its own pair (class 0), with r_1 r_1' as the
+        first sum and zeros as the others."""
         S, n, c = R.shape
         R = R[:, self.order]
-        is_later = (self.row_class > 0)[None, :, None]
-        R0 = np.concatenate([R[:, :1], R[:, :-1]], axis=1) * is_later  # row t beside row t + 1 (0 at a first row)
-        outer = lambda a, b: (a[:, :, :, None] * b[:, :, None, :]).transpose(1, 0, 2, 3).reshape(n, -1)  # noqa: E731
-        cross = outer(R0, R)
-        parts = np.concatenate([outer(R, R), cross + cross.reshape(n, S, c, c).swapaxes(-1, -2).reshape(n, -1),
-                                outer(R0, R0)], axis=1)  # (n, 3 S c c)
-        by_pair = np.add.reduceat(parts[self._by_pair], self._pair_starts, axis=0)
-        by_class = np.add.reduceat(parts[self._by_class], self._class_starts, axis=0)
-        by_pair = by_pair.reshape(-1, 3, S, c, c).transpose(2, 1, 0, 3, 4)
-        by_class = by_class.reshape(-1, 3, S, c, c).transpose(2, 1, 0, 3, 4)
+        R0 = np.concatenate([R[:, :1], R[:, :-1]], axis=1) * (self.row_class > 0)[None, :, None]  # row t beside t + 1
+
+        def three(A, A0, B, B0, starts):  # sums per segment of rows: (S, 3, segments, a, b)
+            # rows last, so that every elementwise product runs along them (not along a or b, 1-9 long)
+            A, A0, B, B0 = (np.ascontiguousarray(np.swapaxes(x, 1, 2)) for x in (A, A0, B, B0))
+            outer = lambda a, b: a[:, :, None, :] * b[:, None, :, :]  # noqa: E731
+            parts = np.stack([outer(A, B), outer(A0, B) + outer(A, B0), outer(A0, B0)])  # (3, S, a, b, rows)
+            return np.add.reduceat(parts, starts, axis=-1).transpose(1, 0, 4, 2, 3)
+
+        Rp, R0p = R[:, self._by_pair], R0[:, self._by_pair]
+        by_pair = three(Rp[..., :q], R0p[..., :q], Rp, R0p, self._pair_starts)
+        Rc, R0c = R[:, self._by_class, q:], R0[:, self._by_class, q:]
+        by_class = three(Rc, R0c, Rc, R0c, self._class_starts)
         return by_pair, by_class
 
     def group_class_sums(self, pair_sums: np.ndarray) -> np.ndarray | None:

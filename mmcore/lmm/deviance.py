@@ -27,7 +27,7 @@ from scipy import sparse
 from ..model.design import ModelData
 from .optimize import Structure
 from .rest import Rest
-from .small import cholesky_small, forward_small
+from .small import block_factor_small, cholesky_small, forward_small
 
 CHUNK_BYTES = 64 * 2**20  # working memory of one batch of thetas; larger batches are cut into chunks
 LEAN_FLOPS = 3e6  # an evaluation costing more (about a millisecond): the optimizer spends evaluations sparingly
@@ -109,17 +109,21 @@ def block1_factor(theta: np.ndarray, t1_map: tuple, q1: int, A11: np.ndarray, Zx
     """Block 1 of the blocked Cholesky factor at K thetas (K, k): T1 (K, q1, q1), its Cholesky
     factors L1 (K, q1, q1, G), Wxy (K, p + 1, q1, G) and the X-and-y block before the rest, Dxx
     (K, p + 1, p + 1). A11 (q1 q1, G) or one per theta (K, q1 q1, G); Zxy (..., p + 1, q1, G) and XX
-    (..., p + 1, p + 1) broadcast against K. M_g = T' A_g T + I for all g is one (q1^2 x q1^2)(q1^2 x G)
-    product with kron(T, T), and W'W one GEMM per theta."""
+    (..., p + 1, p + 1) broadcast against K. For q1 <= 2, closed forms (small.block_factor_small); else
+    M_g = T' A_g T + I for all g is one (q1^2 x q1^2)(q1^2 x G) product with kron(T, T). W'W is one GEMM
+    per theta."""
     K, G = len(theta), A11.shape[-1]
     r, c, t = t1_map
     T1 = np.zeros((K, q1, q1))
     T1[:, r, c] = theta[:, t]
-    TTt = (T1[:, :, None, :, None] * T1[:, None, :, None, :]).reshape(K, q1 * q1, q1 * q1)
-    M = (np.swapaxes(TTt, -1, -2) @ A11).reshape(K, q1, q1, G)
-    M[:, np.arange(q1), np.arange(q1), :] += 1.0
-    L1 = cholesky_small(M)
-    Wxy = forward_small(L1, np.swapaxes(T1, -1, -2)[:, None] @ Zxy)  # (K, p+1, q1, G)
+    if q1 <= 2:  # closed forms (small.py), the usual case
+        L1, Wxy = block_factor_small(T1, A11, Zxy)
+    else:
+        TTt = (T1[:, :, None, :, None] * T1[:, None, :, None, :]).reshape(K, q1 * q1, q1 * q1)
+        M = (np.swapaxes(TTt, -1, -2) @ A11).reshape(K, q1, q1, G)
+        M[:, np.arange(q1), np.arange(q1), :] += 1.0
+        L1 = cholesky_small(M)
+        Wxy = forward_small(L1, np.swapaxes(T1, -1, -2)[:, None] @ Zxy)  # (K, p+1, q1, G)
     Wf = Wxy.reshape(K, Wxy.shape[-3], q1 * G)
     Dxx = XX - Wf @ np.swapaxes(Wf, -1, -2)
     return T1, L1, Wxy, Dxx

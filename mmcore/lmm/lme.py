@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, MixedModelError
-from ..model.design import ModelData, build_model_data, reproduces_every_row
+from ..model.design import ModelData, build_model_data, numeric_values, reproduces_every_row
 from .correlated import CorrelatedDeviance
 from .correlation import KINDS
 from .fit import _boundary, _ranef_blocks, _varcorr, not_converged_message, singular_message
@@ -64,7 +64,7 @@ def _model_data(formula: str, data: pd.DataFrame, time: str | None) -> tuple[Mod
     if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
         raise DataError(f"The time column '{time}' is not numeric. A correlation over time needs numbers "
                         "(days, years, visit numbers).")
-    values = col.to_numpy(dtype=float, na_value=np.nan)
+    values = numeric_values(col)
     if np.isinf(values).any():
         raise DataError(f"The time column '{time}' holds infinite values: fix or remove those rows.")
     known = ~np.isnan(values)

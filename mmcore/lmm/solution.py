@@ -26,7 +26,7 @@ def solve(dev: ProfiledDeviance, theta: np.ndarray) -> dict:
     Lx = f.Lx[0]
     sigma2 = Lx[-1, -1] ** 2 / (n - p if dev.reml else n)
     Lbb = Lx[:p, :p]
-    beta_s = solve_triangular(Lbb, Lx[p, :p], lower=True, trans="T") if p else np.zeros(0)
+    beta_s = solve_triangular(Lbb, Lx[p, :p], lower=True, trans="T", check_finite=False) if p else np.zeros(0)
     beta = beta_s + dev.beta_shift[0]
     rhs1 = W[:, :, -1] - W[:, :, :-1] @ beta_s
     if m:
@@ -40,7 +40,7 @@ def solve(dev: ProfiledDeviance, theta: np.ndarray) -> dict:
         b2 = np.zeros(0)
     u1 = np.linalg.solve(np.swapaxes(L1, 1, 2), rhs1[..., None])[..., 0]
     b1 = u1 @ T1.T  # G x q1
-    Rinv = solve_triangular(Lbb, np.eye(p), lower=True) if p else np.zeros((0, 0))
+    Rinv = solve_triangular(Lbb, np.eye(p), lower=True, check_finite=False) if p else np.zeros((0, 0))
     vcov = sigma2 * Rinv.T @ Rinv
     # conditional covariances of u: (L L')^-1, diagonal blocks only
     L1inv = np.linalg.inv(L1)
