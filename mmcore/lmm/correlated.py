@@ -36,21 +36,18 @@ class CorrelatedDeviance:
                 f"{' and '.join(repr(g) for g in groups)}. Keep the random effects of one factor, e.g. "
                 f"(1 | {groups[0]}).")
         self.md, self.reml, self.kind = md, reml, kind
-        self.lmm = ProfiledDeviance(md, reml)  # the PLS algebra, the layout of theta and its scale (cached)
+        self.lmm = ProfiledDeviance(md, reml, response=False)  # the PLS algebra, theta's layout and scale
         self.n, self.p, self.q = self.lmm.n, self.lmm.p, self.lmm.q1
         self.k = len(self.lmm.layout.start)
         self.correlation = WithinGroupCorrelation(kind, self.lmm.codes1, self.lmm.G, times, time_name)
-        self.set_responses(md.y[None], shift=self.lmm.beta_shift)  # deviance.py has made the data's shift
+        self.set_responses(md.y[None])
 
     # -- data ----------------------------------------------------------------------------------
-    def set_responses(self, Y: np.ndarray, shift: np.ndarray | None = None) -> None:
+    def set_responses(self, Y: np.ndarray) -> None:
         """The sums of the data's cross-products for responses Y (S, n): y shifted by its least-squares
         fit on X first, as deviance.py does, so that r^2 loses no digits to cancellation."""
         X = self.md.X
-        if self.p and shift is not None:
-            self.shift = shift
-            Ys = Y - self.shift @ X.T
-        elif self.p:
+        if self.p:
             self.shift = np.linalg.lstsq(X, Y.T, rcond=None)[0].T  # (S, p)
             Ys = Y - self.shift @ X.T
         else:
@@ -112,14 +109,19 @@ class CorrelatedDeviance:
         as independent); theta0 = chol(D0) / sigma0 in lme4's layout. lme4's start if fewer than
         three groups can be fitted alone or D0 has no positive part."""
         lmm, q = self.lmm, self.q
-        fallback = lmm.start  # lme4's start, made only when it is needed (it costs a moment estimate itself)
+
+        def fallback():  # lme4's start, made only when it is needed (it costs a moment estimate itself)
+            lmm.set_response(self.md.y)
+            return lmm.start()
+
         A = lmm.A11  # (G, q, q) Z'Z per group
-        zy = lmm.Z1tXy_cols[-1].T  # (G, q): Z'y with y less its least-squares fit on X
+        ys = self.md.y - self.md.X @ self.shift[0]  # y less its least-squares fit on X
+        zy = lmm._group_sums(lmm.Z1 * ys[:, None])  # (G, q): Z'y per group
         det = np.linalg.det(A)
         scale = np.einsum("gii->g", A) ** q
         ok = det > 1e-8 * np.maximum(scale, 1e-300)
         G_ok = int(ok.sum())
-        rss = float(lmm.XytXy[-1, -1])
+        rss = float(ys @ ys)
         dof = self.n - G_ok * q - self.p
         if G_ok < 3 or dof < 1:
             return fallback()
@@ -201,6 +203,7 @@ class CorrelatedDeviance:
         A11, Zxy, XX, logdet = self._whitened(params[None, None], slice(0, 1))
         lmm = copy.copy(self.lmm)  # the LMM algebra on the whitened cross-products
         lmm.A11_cols, lmm.Z1tXy_cols, lmm.XytXy = A11[0, 0], Zxy[0, 0], XX[0, 0]
+        lmm.Z2tXy = np.zeros((0, self.p + 1))  # one grouping factor: no rest
         lmm.beta_shift = self.shift[:1]
         sol = lmm.solve(params[: self.k])
         sol["criterion"] += float(logdet[0, 0])

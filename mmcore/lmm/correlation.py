@@ -149,7 +149,7 @@ class WithinGroupCorrelation:
             out[..., 1, 1:] = -w * rho
             out[..., 2, 1:] = w * rho**2
             logdet = np.log(one_minus) @ self.class_count[1:]
-        bad = ~np.isfinite(logdet) | ~(one_minus > 0).all(axis=-1)
+        bad = ~np.isfinite(logdet)  # every class after 0 has transitions, so 1 - rho^2 = 0 or NaN shows here
         if bad.any():
             out[bad] = np.nan
             logdet = np.where(bad, np.inf, logdet)

@@ -145,7 +145,9 @@ class Factor(NamedTuple):
 class ProfiledDeviance:
     """Cross-products of one model and data; d(theta) for ML or REML, and the PLS solution."""
 
-    def __init__(self, md: ModelData, reml: bool):
+    def __init__(self, md: ModelData, reml: bool, response: bool = True):
+        """response False: the structure only, no cross-products with y (set_response makes them),
+        for an engine that makes its own (correlated.py)."""
         self.md, self.reml = md, reml
         self.n, self.p = md.X.shape
         self.layout = ThetaLayout.from_sizes([t.q for t in md.terms])
@@ -158,7 +160,8 @@ class ProfiledDeviance:
         self.many = False  # one response (True: with_responses, data arrays have a response axis)
         self._block1()
         self._structure: Structure | None = None
-        self.set_response(md.y)
+        if response:
+            self.set_response(md.y)
 
     def structure(self) -> Structure:
         if self._structure is None:
