@@ -71,35 +71,36 @@ LATEX = {
 lag = r"|j - k|" if study.correlation == "ar1" else r"|t_{ij} - t_{ik}|"
 st.latex(LATEX[name])
 st.latex(r"\operatorname{Var}\varepsilon_{ij} = \sigma^2,\quad "
-         rf"\operatorname{{Corr}}(\varepsilon_{{ij}}, \varepsilon_{{ik}}) = \phi^{{{lag}}}"
-         r"\ \text{(the same group } i\text{), errors of different groups independent}")
+         rf"\operatorname{{Corr}}(\varepsilon_{{ij}}, \varepsilon_{{ik}}) = \phi^{{{lag}}}\ \text{{(the same group }} i)")
+ar = "AR(1)" if study.correlation == "ar1" else "CAR(1)"
 kind = "by position within the group (AR(1))" if study.correlation == "ar1" else "in continuous time (CAR(1))"
-st.markdown(f"Errors of one group are correlated {kind}: two errors one {step} apart have correlation phi, two "
+st.markdown(f"Errors of different groups are independent; errors of one group are correlated {kind}: two errors "
+            f"one {step} apart have correlation phi, two "
             f"apart phi^2, and so on. phi = 0 is the usual mixed model. In nlme: `{study.nlme_call}`.")
 
 st.subheader("The two fits side by side")
-table = side_by_side({"independent errors": m0, "AR(1) errors": m1})
+table = side_by_side({"independent errors": m0, f"{ar} errors": m1})
 lab.table(table, 4)
 gap = typical_gap(m1)
 at_gap = f" per {step}: at the usual gap of {gap:g} {step}s, phi^{gap:g} = **{m1.phi ** gap:.3f}**" if gap != 1 else ""
-st.markdown(f"AR(1) model: phi = **{m1.phi:.4f}**{at_gap}; residual SD **{m1.sigma:.4g}** (independent errors: "
+st.markdown(f"{ar} model: phi = **{m1.phi:.4f}**{at_gap}; residual SD **{m1.sigma:.4g}** (independent errors: "
             f"{m0.sigma:.4g}); REML log-likelihood {m1.loglik:.3f} against {m0.loglik:.3f}.")
 st.code(lab.get_lme_anova_text(spec, study.formula, study.correlation, study.time), language="text")
 lab.explain("Both models have the same fixed effects, so their **REML** likelihoods can be compared directly, as "
             "nlme's `anova(m0, m1)` does: the test asks whether phi = 0. (Models with different fixed effects "
             "would need ML fits.)")
-with st.expander("The AR(1) fit as nlme prints it (summary)"):
+with st.expander(f"The {ar} fit as nlme prints it (summary)"):
     st.code(m1.summary(), language="text")
 
 st.subheader("Are the residuals of a group correlated?")
 acfs = {"independent errors": lab.get_acf(spec, study.formula, None, study.time, "pearson"),
-        "AR(1) errors": lab.get_acf(spec, study.formula, study.correlation, study.time, "normalized")}
+        f"{ar} errors": lab.get_acf(spec, study.formula, study.correlation, study.time, "normalized")}
 if trees:
     acfs["growth increments"] = lab.get_acf(spec, GROWTH_MODEL, None, "year", "pearson")
 lab.show(lab.styled(fig_acf(acfs), lab.scale()), key="ce_acf")
 st.caption("nlme's ACF: the correlation of a group's residuals with the same group's residuals *lag* steps later, "
-           "pooled over groups. Independent errors: ordinary residuals of the model without correlation. AR(1): "
-           "*normalized* residuals, whitened by the fitted correlation: if the AR(1) model is right they look "
+           f"pooled over groups. Independent errors: ordinary residuals of the model without correlation. {ar}: "
+           f"*normalized* residuals, whitened by the fitted correlation: if the {ar} model is right they look "
            "independent. The dotted lines are rough 95% bounds for independent residuals: long lags rest on few "
            "pairs." + (" With uneven gaps, lags count positions, not days." if study.correlation == "car1" else ""))
 

@@ -12,7 +12,8 @@ from ..lmm.results import LmmFit
 from ..model.design import build_model_data
 from .style import GREY, PALETTE, figure, hline, legend_below
 
-ACF_COLOURS = {"independent errors": "#E69F00", "AR(1) errors": "#0072B2", "growth increments": "#009E73"}
+ACF_COLOURS = {"independent errors": "#E69F00", "AR(1) errors": "#0072B2", "CAR(1) errors": "#0072B2",
+               "growth increments": "#009E73"}
 
 
 def fig_trajectories(fit: LmmFit, x: str, colour: str | None = None, title: str = "") -> go.Figure:
