@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 import mmcore  # noqa: E402
 from mmcore.lessons.correlated import WORKSHOP_TRUTH, se_simulation  # noqa: E402
-from tests.test_correlated import FEATURE_MODELS, FEATURES, data  # noqa: E402  (the references' data, as nlme read it)
+from tests.test_correlated import FEATURES, data, feature_fit  # noqa: E402  (the references' data, as nlme read it)
 
 
 def times(fn, repeat: int) -> tuple[float, float, float]:
@@ -74,10 +74,8 @@ def main() -> None:
           f"{max(ours_all) * 1e3:.2f} ms ({len(refs)} models); ratio = nlme's CPU time / mmcore's")
     print("\nthe issue's reference models (features.json, correlated_errors), target 5 ms each:")
     for ref in FEATURES:
-        name, formula, kind, time_col = FEATURE_MODELS[ref["data"]]
-        d, reml = data(name), ref["fit"]["method"] == "REML"
-        extra = dict(correlation=kind, time=time_col) if ref["fit"]["phi"] != {} else {}
-        wall, best, cpu = times(lambda: mmcore.fit(formula, d, reml=reml, **extra), args.repeat)
+        formula, d, kwargs = feature_fit(ref)
+        wall, best, cpu = times(lambda: mmcore.fit(formula, d, **kwargs), args.repeat)
         print(f"  {ref['id']:22s} wall {wall * 1e3:5.2f} ms (best {best * 1e3:5.2f}), CPU {cpu * 1e3:5.2f} ms: "
               f"{'within' if wall <= 5e-3 else 'OVER'} 5 ms")
     trees = mmcore.load_dataset("trees")

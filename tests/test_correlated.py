@@ -122,13 +122,20 @@ FEATURE_MODELS = {"ovary.csv": ("ovary", "follicles ~ s + c + (s || Mare)", "ar1
                   "trees.csv": ("trees", "height ~ 0 + year:fert + (0 + year | tree)", "ar1", "year")}
 
 
+def feature_fit(ref: dict):
+    """A features.json reference's model as a call: (formula, data, keyword arguments of fit)."""
+    name, formula, kind, time = FEATURE_MODELS[ref["data"]]
+    extra = dict(correlation=kind, time=time) if ref["fit"]["phi"] != {} else {}
+    return formula, data(name), dict(reml=ref["fit"]["method"] == "REML", **extra)
+
+
 @pytest.mark.parametrize("ref", FEATURES, ids=[f["id"] for f in FEATURES])
 def test_features_reference(ref):
-    name, formula, kind, time = FEATURE_MODELS[ref["data"]]
+    name = FEATURE_MODELS[ref["data"]][0]
     want = ref["fit"]
-    reml = want["method"] == "REML"
-    correlated = want["phi"] != {}
-    f = fit(formula, data(name), reml=reml, **(dict(correlation=kind, time=time) if correlated else {}))
+    formula, d, kwargs = feature_fit(ref)
+    reml, correlated = kwargs["reml"], "correlation" in kwargs
+    f = fit(formula, d, **kwargs)
     assert f.loglik == pytest.approx(want["loglik"], abs=0.01)
     assert f.sigma == pytest.approx(want["sigma"], rel=0.002)
     assert f.aic == pytest.approx(want["aic"], abs=0.02)

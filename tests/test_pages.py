@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.charts import chart_specs
+from tests.charts import chart_specs as charts  # other page tests import it from here
 from tests.conftest import ROOT
 
 # every page in the folder: a page added later is tested without anyone remembering to list it
@@ -20,10 +20,6 @@ def run(page: str, **state) -> AppTest:
     for key, value in state.items():
         at.session_state[key] = value
     return at.run()
-
-
-def charts(at: AppTest) -> list[dict]:
-    return chart_specs(at)
 
 
 def truth(at: AppTest) -> dict:

@@ -139,13 +139,10 @@ def _independent_columns(X: np.ndarray, tol: float = 1e-7, gram: list | None = N
     """Keep columns in order, dropping each one that the kept ones already span (lme4 keeps
     the first columns of a pivoted QR with tolerance 1e-7 and drops the aliased ones). With many
     columns, `gram` receives X'X and its Cholesky factor when they decide (absorbed.py reuses them)."""
-    if X.shape[1] >= 200:
-        found = _clearly_independent(X, tol)
-        if found is not None:
-            if gram is not None:
-                gram.extend(found)
-            return list(range(X.shape[1]))
-    elif X.shape[1] and _clearly_independent_dense(X, tol):
+    found = _clearly_independent(X, tol) if X.shape[1] else None
+    if found is not None:
+        if gram is not None and X.shape[1] >= SPARSE_COLUMNS:
+            gram.extend(found)
         return list(range(X.shape[1]))
     keep: list[int] = []
     Q = np.empty((X.shape[0], 0))
@@ -160,30 +157,22 @@ def _independent_columns(X: np.ndarray, tol: float = 1e-7, gram: list | None = N
     return keep
 
 
-def _clearly_independent_dense(X: np.ndarray, tol: float) -> bool:
-    """The usual case, decided in a few microseconds instead of a Gram-Schmidt loop per column: the
-    Cholesky factor of X'X gives each column's distance from the span of those before it (as
-    _clearly_independent below); if every one is far above the tolerance, nothing is dropped."""
-    gram = X.T @ X
-    norms = np.sqrt(np.diag(gram))
-    if not (norms > 0).all() or not np.isfinite(gram).all():
-        return False
-    try:
-        chol = np.linalg.cholesky(gram)
-    except np.linalg.LinAlgError:
-        return False
-    return bool(np.min(np.diag(chol) / norms) > 1e3 * tol)
+SPARSE_COLUMNS = 200  # from this many columns (a factor of many levels) X'X is made from X as a sparse matrix
 
 
 def _clearly_independent(X: np.ndarray, tol: float) -> tuple | None:
-    """Many columns (a factor of many levels): Gram-Schmidt costs n p^2 in slow steps. The Cholesky
-    factor of X'X (made from X as a sparse matrix) holds the same numbers, each column's distance from
-    the span of the columns before it: if every one is far above the tolerance, nothing is dropped.
-    Otherwise (undecided: None) Gram-Schmidt decides. Returns (X sparse, X'X, Cholesky factor)."""
-    from scipy import sparse
+    """The usual case, decided in microseconds instead of a Gram-Schmidt loop per column (which costs
+    n p^2 in slow steps with many columns): the Cholesky factor of X'X holds each column's distance
+    from the span of the columns before it. If every one is far above the tolerance, nothing is
+    dropped; otherwise (undecided: None) Gram-Schmidt decides. Returns (X, sparse with many columns;
+    X'X; its Cholesky factor)."""
+    if X.shape[1] >= SPARSE_COLUMNS:
+        from scipy import sparse
 
-    Xs = sparse.csr_matrix(X)
-    gram = (Xs.T @ Xs).toarray()
+        X = sparse.csr_matrix(X)
+        gram = (X.T @ X).toarray()
+    else:
+        gram = X.T @ X
     norms = np.sqrt(np.diag(gram))
     if not (norms > 0).all():
         return None
@@ -191,7 +180,7 @@ def _clearly_independent(X: np.ndarray, tol: float) -> tuple | None:
         chol = np.linalg.cholesky(gram)
     except np.linalg.LinAlgError:
         return None
-    return (Xs, gram, chol) if np.min(np.diag(chol) / norms) > 1e3 * tol else None
+    return (X, gram, chol) if np.min(np.diag(chol) / norms) > 1e3 * tol else None
 
 
 # -- checks ----------------------------------------------------------------------------------
