@@ -136,7 +136,13 @@ def vcov_beta(dev: GlmmDeviance, system: GlmmSystem, theta, beta, modes) -> tupl
                 return V, "hessian"
         except np.linalg.LinAlgError:
             pass
-    return rx_vcov(system, theta, modes), "RX"
+    try:
+        return rx_vcov(system, theta, modes), "RX"
+    except np.linalg.LinAlgError:
+        # quasi-separation: weights of ~1e-16 leave a direction of beta with no information, and
+        # rounding in R_X's Schur complement makes it indefinite. No finite standard error exists.
+        p = len(beta)
+        return np.full((p, p), np.nan), "none"
 
 
 def rx_vcov(system: GlmmSystem, theta, modes) -> np.ndarray:
@@ -208,6 +214,9 @@ def assemble(md: ModelData, system: GlmmSystem, dev: GlmmDeviance, theta, beta, 
         messages.append(not_converged_message(theta / system.theta_scale()))
     if np.any(np.abs(eta) > SEPARATION):
         messages.append(separation_message(md, eta))
+    if vcov_source == "none":
+        messages.append("The fixed effects carry no information in some direction (the separation), so their "
+                        "standard errors, z and p values are not defined.")
     if vcov_source == "RX" and dev.nagq >= 1:
         messages.append("The Hessian of the objective is not positive definite, so the standard errors come from "
                         "R_X (the curvature in beta alone), as lme4 then does: they may be too small.")

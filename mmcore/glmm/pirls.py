@@ -41,6 +41,17 @@ STEP_TOL = 1e-13  # a step in eta this small (relative to max(1, |eta|)): the mo
 TAIL = 2
 PLATEAU = 1e-13  # a step that does not shrink and moves the deviance by less than this (relative): flat
 STALL = 1e-8  # below this, a step that no longer shrinks tenfold is rounding: the mode is reached
+# glmer's first stage: a Newton step that moves X beta by more than this is shortened to it. Under
+# quasi-separation the weights of the separated rows fall to ~1e-16 (lme4's clamp of mu), the Schur
+# complement for beta is singular to rounding, and the full step is rounding noise: 1e4 to 1e5 in eta,
+# by machine (AVX-512 or not), after which the second stage wanders on a plateau. Shortened, eta walks
+# towards the clamp as lme4's does; a regular fit from glm's start never steps this far.
+BETA_STEP = 10.0
+
+
+def shorten(step_beta: np.ndarray) -> np.ndarray:
+    """The factor (<= 1) for each point's step, given its largest move of X beta."""
+    return np.minimum(1.0, BETA_STEP / np.maximum(step_beta, 1e-300))
 
 
 @dataclass
@@ -356,6 +367,12 @@ class GlmmSystem:
                 F1, _, _, Fd = self.solve(V1[a], R[a], w, dense[:, :0])
                 logdet[a], L1_at[a] = self.logdet(F1, Fd, self.m), F1
             nu1, nu2, nbeta = self.back(L1, W1d, W12, Ld)
+            if stage1:
+                f = shorten(np.abs((nbeta - beta[a]) @ self.X.T).max(axis=1))
+                if (f < 1).any():
+                    nu1 = u1[a] + f[:, None, None] * (nu1 - u1[a])
+                    nu2 = u2[a] + f[:, None] * (nu2 - u2[a])
+                    nbeta = beta[a] + f[:, None] * (nbeta - beta[a])
             neta = eta_of(a, nu1, nu2, nbeta)
             # the step in eta and u: beta alone can be ill-determined (collinear columns) where eta is not
             step = np.maximum(np.abs(neta - eta[a]).max(axis=1), np.abs(nu1 - u1[a]).max(axis=(1, 2)))

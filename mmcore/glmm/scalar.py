@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .pirls import HALVINGS, MAX_ITER, PLATEAU, STALL, STEP_TOL, TAIL, Modes
+from .pirls import HALVINGS, MAX_ITER, PLATEAU, STALL, STEP_TOL, TAIL, Modes, shorten
 
 ACCEPT = 1e-6  # a Newton step this small (relative): the mode's objective follows to ~1e-12
 QUADRATURE_NODES = 20  # from this many nodes on:
@@ -76,6 +76,9 @@ def scalar_modes(system, theta: np.ndarray, Y: np.ndarray, offset: np.ndarray, u
         An = A[a] if canonical else 1.0 + la * la * (sums(wn[a]) if ones else sums(wn[a] * z * z))
         if stage1:
             nu, nbeta = _joint_step(X, sums, la, wn[a], rn[a], eta[a] - offset[a], An, z, ones)
+            f = shorten(np.abs((nbeta - beta[a]) @ X.T).max(axis=1))
+            if (f < 1).any():  # pirls.BETA_STEP: a step that far is rounding noise (quasi-separation)
+                nu, nbeta = u[a] + f[:, None] * (nu - u[a]), beta[a] + f[:, None] * (nbeta - beta[a])
         else:  # Newton step on -log p(y | u) + |u|^2 / 2
             wa = wn[a] if ones else wn[a] * z
             nu, nbeta = u[a] + (la * sums(wa * rn[a]) - u[a]) / An, beta[a]
