@@ -1,5 +1,6 @@
 // A plotly figure drawn in the page (st.components.v2, no iframe) with plotly.js's cartesian bundle,
-// loaded once per page from the app's static files (lab/chart.py says why).
+// loaded once per page from the app's static files (lab/chart.py says why). A chart is drawn only
+// while it is on screen or near it: one off screen keeps its figure and is drawn when scrolled to.
 function plotly() {
   if (!window.__mmlabPlotly) {
     window.__mmlabPlotly = new Promise((resolve, reject) => {
@@ -37,6 +38,39 @@ function themed(layout) {
   return out;
 }
 
+function draw(div) {
+  const fig = div.mmlabFigure;
+  if (!fig || div.mmlabDrawn === fig) return;
+  div.mmlabDrawn = fig;
+  plotly().then((Plotly) => {
+    if (div.mmlabDrawn !== fig) return;  // a newer figure came while the bundle loaded
+    Plotly.react(div, fig.data, themed(fig.layout || {}), { displaylogo: false, responsive: true });
+  });
+}
+
+// Near the screen: within a screen's height of what shows, so a chart is drawn before it scrolls in.
+// Streamlit scrolls inside its main element, so that element (the nearest scrolling ancestor) is the root.
+const watchers = new Map();
+function scroller(div) {
+  for (let el = div.parentElement; el; el = el.parentElement) {
+    if (/(auto|scroll)/.test(getComputedStyle(el).overflowY)) return el;
+  }
+  return null;
+}
+function watch(div) {
+  const root = scroller(div);
+  if (!watchers.has(root)) {
+    watchers.set(root, new IntersectionObserver((entries) => {
+      for (const entry of entries) {
+        entry.target.mmlabNear = entry.isIntersecting;
+        if (entry.isIntersecting) draw(entry.target);
+      }
+    }, { root, rootMargin: "100% 0px" }));
+  }
+  div.mmlabWatcher = watchers.get(root);
+  div.mmlabWatcher.observe(div);
+}
+
 export default function (component) {
   const { data, parentElement } = component;
   let div = parentElement.querySelector("div.mmlab-chart");
@@ -47,22 +81,27 @@ export default function (component) {
     parentElement.appendChild(div);
   }
   const fig = JSON.parse(data);
-  plotly().then((Plotly) => {
-    Plotly.react(div, fig.data, themed(fig.layout || {}), { displaylogo: false, responsive: true });
-    if (!div.mmlabObserver) {  // a chart drawn while hidden (a closed tab or expander) takes its width when shown
-      let width = div.clientWidth;
-      div.mmlabObserver = new ResizeObserver(() => {
-        if (div.clientWidth && div.clientWidth !== width) {
-          width = div.clientWidth;
-          Plotly.Plots.resize(div);
-        }
-      });
-      div.mmlabObserver.observe(div);
-    }
-  });
+  div.style.minHeight = `${(fig.layout && fig.layout.height) || 450}px`;  // its place, drawn or not
+  div.mmlabFigure = fig;
+  if (!div.mmlabWatched) {
+    div.mmlabWatched = true;
+    watch(div);
+    let width = div.clientWidth;  // a drawn chart whose column changed width (a window resized, a tab shown)
+    div.mmlabObserver = new ResizeObserver(() => {
+      if (div.clientWidth && div.clientWidth !== width) {
+        width = div.clientWidth;
+        if (div.mmlabDrawn && window.Plotly) window.Plotly.Plots.resize(div);
+      }
+    });
+    div.mmlabObserver.observe(div);
+  } else if (div.mmlabNear) {
+    draw(div);
+  }
   return () => {
     if (div.mmlabObserver) div.mmlabObserver.disconnect();
-    div.mmlabObserver = null;
+    if (div.mmlabWatcher) div.mmlabWatcher.unobserve(div);
+    div.mmlabWatched = false;
+    div.mmlabDrawn = null;
     if (window.Plotly) window.Plotly.purge(div);
   };
 }

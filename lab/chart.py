@@ -12,6 +12,11 @@ same JSON plotly.js draws either way; what Streamlit's chart theme gave (font, g
 element's script sets where the figure does not. The bundle has no WebGL: a scattergl trace of up
 to SVG_POINTS points is drawn as an SVG scatter (the same look); a figure with a larger one, or with
 another trace type the bundle lacks, still goes to st.plotly_chart.
+
+A chart is drawn only when it is on screen or within a screen's height of it (an IntersectionObserver
+in chart.js); one further down keeps its figure and its place (the figure's height) and is drawn as
+it scrolls near. On a long page a slider press then redraws the charts in view, not all of them, and
+the first chart is not queued behind the others.
 """
 from __future__ import annotations
 
