@@ -3,7 +3,7 @@ that imports streamlit; mmcore never imports it.
 
 Pages `import lab` and use the names below. Modules: page (the frame of a page, presenter mode),
 links (views as URLs), progress (a learner's progress kept in the browser), sidebar (the data source and the truth's sliders), widgets (shared
-elements), chart (a figure on the page), runs (explicitly started simulations), checks (quizzes), course (the lessons in order),
+elements), chart (a figure on the page), code (preformatted text: a printout, a link), runs (explicitly started simulations), checks (quizzes), course (the lessons in order),
 cache (data, fits and figures shared by all sessions), prefetch (a truth slider's other values computed
 ahead), server (starting the app).
 """
@@ -51,6 +51,7 @@ from lab.cache import (
 )
 from lab.chart import show
 from lab.checks import quiz
+from lab.code import code_text
 from lab.course import CORE, LESSONS, TUTORIAL, lesson_link, next_up, page_link, url_path
 from lab.links import bind, open_tab_for, presenting
 from lab.page import explain, page_end, page_start, scale, steps, stop
@@ -59,6 +60,7 @@ from lab.runs import remember, remembered, run_on_click, run_with_progress
 from lab.sidebar import INTERCEPT_MODELS, TRUTHS, intercept_model, sidebar_data
 from lab.widgets import (
                        anova_table,
+                       code_expander,
                        code_export,
                        fit_or_stop,
                        format_boot_p,
@@ -84,6 +86,6 @@ __all__ = [
     "quiz", "CORE", "LESSONS", "TUTORIAL", "lesson_link", "next_up", "page_link", "url_path", "bind", "open_tab_for", "presenting",
     "page_end", "explain", "page_start", "stop",
     "scale", "steps", "remember", "remembered", "run_on_click", "run_with_progress", "INTERCEPT_MODELS", "TRUTHS",
-    "intercept_model", "sidebar_data", "anova_table", "code_export", "fit_or_stop", "glmm_fit_or_stop", "format_boot_p",
+    "intercept_model", "sidebar_data", "anova_table", "code_expander", "code_export", "code_text", "fit_or_stop", "glmm_fit_or_stop", "format_boot_p",
     "format_p", "notes", "plural", "pooling_pills", "response_advice", "show", "styled", "table", "truth_table",
 ]

@@ -13,6 +13,8 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import streamlit as st
 
+from lab.code import code_text
+
 TRUE = ("1", "true", "yes", "on")
 RUN = "run"  # the link's parameter naming simulations whose results were on screen (lab.runs)
 PROGRESS = "progress"  # a learner's progress code (lab.progress)
@@ -197,4 +199,5 @@ def show_link() -> None:
     if note:
         st.sidebar.caption(note)
     st.sidebar.caption("Link to this view (it reproduces what is on screen):")
-    st.sidebar.code(view_link(), language=None, wrap_lines=True)
+    with st.sidebar:
+        code_text(view_link(), wrap=True)

@@ -2,6 +2,8 @@
 the truth, and the code export. Streamlit only; the content comes from mmcore and lab.cache."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -9,43 +11,46 @@ import streamlit as st
 import mmcore
 from lab import course
 from lab.cache import SIMULATE, UPLOAD, DataSpec, get_anova_text, get_data, get_fit, get_glmm_fit
+from lab.code import code_text
 from lab.links import bind, presenting
 from lab.page import stop
 from mmcore.figures import styled as _styled
 from mmcore.lessons import codegen
 
 
-def table(df: pd.DataFrame, digits: int = 4, **kwargs) -> None:
-    """A table rounded for reading; an empty cell stays empty (Streamlit writes "None" for a missing
-    number). No pandas Styler: it costs tens of ms per rerun."""
-    out = df.round(digits)
-    config = dict(kwargs.pop("column_config", None) or {})
-    for col in out.columns:
-        if pd.api.types.is_float_dtype(out[col]) and out[col].isna().any():
-            out[col] = [_number(v, digits) for v in out[col]]
-            config.setdefault(col, st.column_config.TextColumn(alignment="right"))
-        elif not pd.api.types.is_numeric_dtype(out[col]):
-            out[col] = out[col].astype(object).where(out[col].notna(), "")
-    if presenting():  # a Markdown table takes the presenter's font size (a dataframe is drawn on a canvas)
-        height = kwargs.get("height")
-        with st.container(height=round(height * 1.8) if height else "content", border=False):
-            st.markdown(_markdown_table(df.round(digits), digits, not kwargs.get("hide_index")))
-        return
-    st.dataframe(out, column_config=config or None, **kwargs)
+def table(df: pd.DataFrame, digits: int = 4, hide_index: bool = False, height: int | None = None) -> None:
+    """A table rounded for reading, as Markdown: an empty cell for a missing number; height (px): a
+    long table scrolls in a box about that tall (the presenter's larger font: 1.8 times).
+
+    Not st.dataframe (issue 16): its grid is drawn on a canvas, costs the browser more on every rerun,
+    and updates its hidden accessible copy of the cells ~0.2 s after each change; a Markdown table
+    takes the page's (and the presenter's) font size, and a lesson's tables are small."""
+    text = _markdown_table(df.round(digits), digits, not hide_index)
+    if height:
+        with st.container(height=round(height * (1.8 if presenting() else 1)), border=False):
+            st.markdown(text)
+    else:
+        st.markdown(text)
 
 
 def _markdown_table(df: pd.DataFrame, digits: int, index: bool) -> str:
-    """A table as Markdown: numbers right-aligned, an empty cell for a missing one."""
+    """A table as Markdown: numbers right-aligned, an empty cell for a missing one, a | in a name
+    escaped (lme4's sd_(Intercept)|blend)."""
     def cell(value) -> str:
         if isinstance(value, (float, np.floating)):
             return _number(float(value), digits)
         return "" if value is None or value != value else str(value).replace("|", "\\|")
 
-    columns = ([""] if index else []) + [str(c) for c in df.columns]
-    numeric = ([False] if index else []) + [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
-    rows = [([str(i)] if index else []) + [cell(v) for v in row] for i, row in zip(df.index, df.itertuples(index=False))]
+    columns = ([""] if index else []) + [cell(str(c)) for c in df.columns]
+    numeric = ([False] if index else []) + [pd.api.types.is_numeric_dtype(df[c]) or _all_numbers(df[c]) for c in df.columns]
+    rows = [([cell(str(i))] if index else []) + [cell(v) for v in row] for i, row in zip(df.index, df.itertuples(index=False))]
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---:" if n else ":---" for n in numeric) + "|"]
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+
+
+def _all_numbers(col: pd.Series) -> bool:
+    """A text column of numbers as written for reading ("12.00", "< 2.2e-16"): right-aligned too."""
+    return all(re.fullmatch(r"[<>]? ?[-+]?(\d[\d,]*\.?\d*|\.\d+)([eE][-+]?\d+)?", str(v).strip()) for v in col)
 
 
 def _number(value: float, digits: int) -> str:
@@ -82,7 +87,7 @@ def format_boot_p(p: float, mc_se: float, nsim: int) -> str:
 def anova_table(spec: DataSpec, formulas: tuple, names: tuple, refit: bool = True) -> None:
     """The comparison as lme4's anova() prints it: text, made once per comparison (a dataframe
     element would be converted anew on every rerun). refit=False compares the REML fits."""
-    st.code(get_anova_text(spec, formulas, names, refit), language="text")
+    code_text(get_anova_text(spec, formulas, names, refit))
     st.caption("lme4: refitting model(s) with ML (instead of REML)." if refit else
                "lme4's anova(..., refit = FALSE): the REML fits compared as they are (same fixed effects).")
 
@@ -161,14 +166,20 @@ def code_export(formula: str, spec: DataSpec, reml: bool = True, compare_with: s
     if spec.transform:
         csv_name = csv_name.replace(".csv", "_edited.csv")
     if family != "gaussian":
-        with st.expander("Code: this model in R (glmer, glmmPQL) and Python (mmcore, statsmodels' GEE)"):
+        box = code_expander("Code: this model in R (glmer, glmmPQL) and Python (mmcore, statsmodels' GEE)")
+        with box:
+            if not box.open:
+                return
             st.markdown(f"**R (lme4, MASS)**\n```r\n{codegen.glmer_code(formula, name, family, nagq, link, csv_name)}```\n"
                         f"**Python**\n```python\n{codegen.glmm_python_code(formula, family, name, nagq, link, csv_name)}```")
             st.download_button("Download the data on screen (CSV)", lambda: get_data(spec).to_csv(index=False).encode(),
                                file_name=csv_name, mime="text/csv", key=f"download_{formula}")
         return
-    factors = numbers_as_categories(get_data(spec), formula)
-    with st.expander("Code: this model in R, statsmodels and mmcore"):
+    box = code_expander("Code: this model in R, statsmodels and mmcore")
+    with box:
+        if not box.open:
+            return
+        factors = numbers_as_categories(get_data(spec), formula)
         r = (codegen.r_comparison_code(compare_with, formula, name, csv_name) if compare_with
              else codegen.r_code(formula, name, reml, csv_name, factors))
         # one element, three highlighted blocks: every element costs the server on every rerun
@@ -177,6 +188,13 @@ def code_export(formula: str, spec: DataSpec, reml: bool = True, compare_with: s
                     f"**Python (mmcore)**\n```python\n{codegen.mmcore_code(formula, name, reml, csv_name, factors)}```")
         st.download_button("Download the data on screen (CSV)", lambda: get_data(spec).to_csv(index=False).encode(),
                            file_name=csv_name, mime="text/csv", key=f"download_{formula}")  # made on click only
+
+
+def code_expander(label: str, key: str = "code_export"):
+    """An expander of code in R and Python, drawn only when opened (its `.open`): its fenced blocks are
+    coloured by Streamlit's syntax highlighter, which the browser would otherwise fetch and run
+    (~0.2 s) before the page's first chart (lab/code.py)."""
+    return st.expander(label, key=key, on_change="rerun")
 
 
 def truth_table(truth: dict, mapping: dict) -> None:

@@ -54,7 +54,7 @@ st.markdown(
     "probability. glmer integrates b_i out by the Laplace approximation, or by adaptive quadrature with one "
     "random effect."
 )
-st.code(fit.summary(), language="text")
+lab.code_text(fit.summary())
 if spec.simulated:
     lab.truth_table(spec.truth, {"beta0": ("beta0", fit.fixef.iloc[0]), "beta1": ("beta1", fit.fixef.iloc[1]),
                                  "sigma_b": ("sigma_b", sigma_b)})
@@ -155,7 +155,7 @@ st.markdown("Ticks counted on 403 red grouse chicks (INDEX) from 118 broods at 6
 st.latex(r"\log E(y_{i} \mid b) = \mathbf{x}_i^\top\boldsymbol\beta + b_{\text{brood}(i)} + b_{\text{location}(i)}"
          r" + \varepsilon_i,\qquad \varepsilon_i \sim N(0, \sigma_\varepsilon^2)")
 counts = {name: lab.glmm_fit_or_stop(ticks, f, "poisson") for name, f in COUNT_MODELS.items()}
-st.code(lab.get_glmm_anova_text(ticks, tuple(COUNT_MODELS.values()), ("m0", "m1"), "poisson"), language="text")
+lab.code_text(lab.get_glmm_anova_text(ticks, tuple(COUNT_MODELS.values()), ("m0", "m1"), "poisson"))
 lab.show(lab.styled(figures.fig_count_frequencies(counts), lab.scale()), key="gl_counts")
 st.markdown(" · ".join(f"{name}: Pearson dispersion **{pearson_dispersion(f):.2f}**" for name, f in counts.items()))
 st.caption("The sum of squared Pearson residuals over the residual df: near 1 for a Poisson model that fits; the "

@@ -85,12 +85,12 @@ gap = typical_gap(m1)
 at_gap = f" per {step}: at the usual gap of {gap:g} {step}s, phi^{gap:g} = **{m1.phi ** gap:.3f}**" if gap != 1 else ""
 st.markdown(f"{ar} model: phi = **{m1.phi:.4f}**{at_gap}; residual SD **{m1.sigma:.4g}** (independent errors: "
             f"{m0.sigma:.4g}); REML log-likelihood {m1.loglik:.3f} against {m0.loglik:.3f}.")
-st.code(lab.get_lme_anova_text(spec, study.formula, study.correlation, study.time), language="text")
+lab.code_text(lab.get_lme_anova_text(spec, study.formula, study.correlation, study.time))
 lab.explain("Both models have the same fixed effects, so their **REML** likelihoods can be compared directly, as "
             "nlme's `anova(m0, m1)` does: the test asks whether phi = 0. (Models with different fixed effects "
             "would need ML fits.)")
 with st.expander(f"The {ar} fit as nlme prints it (summary)"):
-    st.code(m1.summary(), language="text")
+    lab.code_text(m1.summary())
 
 st.subheader("Are the residuals of a group correlated?")
 acfs = {"independent errors": lab.get_acf(spec, study.formula, None, study.time, "pearson"),
@@ -138,7 +138,7 @@ if trees:
                 "**yearly growth** is the rate plus this year's own deviation: independent again, and a random "
                 "intercept per tree is all the model needs. Its fertilizer estimates, beside the AR(1) model's:")
     lab.table(side_by_side({"growth model": growth, "AR(1) model": m1}), 4)
-    st.code(growth.summary(), language="text")
+    lab.code_text(growth.summary())
 
 if spec.simulated:
     st.markdown("**Estimates beside the truth.** The truth's errors start at planting (height 0 at time 0), "
@@ -148,10 +148,12 @@ if spec.simulated:
                                  "yearly SD (growth model's residual SD)": ("sd_year", growth.sigma)})
 
 r_text, py_text = code(study, f"{spec.dataset if not spec.simulated else 'simulated'}.csv")
-with st.expander("Code: these models in R (nlme) and Python (mmcore)"):
-    st.markdown(f"**R (nlme)**\n```r\n{r_text}```\n**Python (mmcore)**\n```python\n{py_text}```")
-    st.download_button("Download the data on screen (CSV)", lambda: lab.get_data(spec).to_csv(index=False).encode(),
-                       file_name=f"{name}.csv", mime="text/csv", key="ce_download")
+code_box = lab.code_expander("Code: these models in R (nlme) and Python (mmcore)", key="code_page")
+with code_box:
+    if code_box.open:
+        st.markdown(f"**R (nlme)**\n```r\n{r_text}```\n**Python (mmcore)**\n```python\n{py_text}```")
+        st.download_button("Download the data on screen (CSV)", lambda: lab.get_data(spec).to_csv(index=False).encode(),
+                           file_name=f"{name}.csv", mime="text/csv", key="ce_download")
 comparison = mmcore.anova(m0, m1)
 lab.quiz("correlated_errors", quiz.correlated_errors(m1.phi, float(comparison["Pr(>Chisq)"].iloc[1]), step))
 lab.page_end()

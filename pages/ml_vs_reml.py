@@ -58,8 +58,10 @@ st.markdown("**Fixed effects**: the estimates agree for balanced data; the stand
 lab.table(fixed)
 with st.expander("Both summaries, as lme4 prints them"):
     c1, c2 = st.columns(2)
-    c1.code(ml.summary(), language="text")
-    c2.code(reml.summary(), language="text")
+    with c1:
+        lab.code_text(ml.summary())
+    with c2:
+        lab.code_text(reml.summary())
 
 st.subheader("REML equals the ANOVA estimator for balanced data")
 data = lab.get_data(spec)

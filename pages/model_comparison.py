@@ -142,7 +142,7 @@ with c1:
     st.caption("Sum-to-zero contrasts: the grand mean, and each level's deviation from it.")
 with c2:
     st.markdown("**lmer(yield ~ treat + (1 | blend))**: blends as random effects")
-    st.code(mixed.summary().split("Correlation of Fixed")[0], language="text")
+    lab.code_text(mixed.summary().split("Correlation of Fixed")[0])
 st.markdown(
     f"**The same:** the treatment effects (balanced design: each process once in each blend) and the treatment F test "
     f"({two_way['table'].loc['treat', 'F value']:.3f}). **Different:** the fixed model estimates each blend's "

@@ -133,7 +133,7 @@ with st.expander("lme4's formulas for two grouping factors"):
         "| `(1 \\| g1:g2)` | only the combinations vary: each g1-g2 pair its own intercept, nothing shared by g1 |\n\n"
         "The three differ only in which observations share a random effect; the labels decide the rest.")
 with st.expander("The fit, as lme4 prints it", expanded=not st.session_state.get("present")):
-    st.code(fit.summary(), language="text")
+    lab.code_text(fit.summary())
 
 st.subheader("Variance at each level")
 table = lab.get_variance_table(spec, d["formula"])
@@ -171,10 +171,10 @@ else:
 left, right = st.columns(2)
 with left:
     st.markdown(f"**Right:** `{d['formula']}`")
-    st.code(fit.summary(), language="text")
+    lab.code_text(fit.summary(), key="nc_right")  # the fit's printout above, again beside the wrong one
 with right:
     st.markdown(f"**{'Wrong' if kind == NESTED else 'Forgets a factor'}:** `{d['wrong']}`")
-    st.code(wrong.summary(), language="text")
+    lab.code_text(wrong.summary())
 random_part = lambda f: f.split("~")[1].split("+", 1)[1].strip() if "+" in f else f  # noqa: E731
 lab.show(lab.get_variance_shares_figure(spec, (d["formula"], d["wrong"]), (
     f"right: {random_part(d['formula'])}", f"{'wrong' if kind == NESTED else 'forgets one'}: {random_part(d['wrong'])}"),
@@ -214,8 +214,10 @@ if key == "crossed" or kind == NESTED:
 csv_name = "simulated.csv" if spec.simulated else f"{spec.dataset}_edited.csv"
 r_code, py_code = codegen.comparison_code(d["formula"], d["wrong"], None if spec.simulated else spec.dataset,
                                           csv_name, (d["unique"], outer, inner) if kind == NESTED else None)
-with st.expander("Code: both models in R (lme4) and mmcore"):
-    st.markdown(f"**R**\n```r\n{r_code}```\n**Python (mmcore)**\n```python\n{py_code}```")
+code_box = lab.code_expander("Code: both models in R (lme4) and mmcore", key="code_page")
+with code_box:
+    if code_box.open:
+        st.markdown(f"**R**\n```r\n{r_code}```\n**Python (mmcore)**\n```python\n{py_code}```")
 lab.code_export(d["formula"], spec)
 if kind == NESTED:
     labels, units = data[inner].nunique(), fit.ngroups[f"{inner}:{outer}"]

@@ -61,7 +61,7 @@ st.markdown(
 example = pilot if pilot is not None else lab.fit_or_stop(spec, "y ~ treat + (1 | group)")
 with st.expander("The pilot study (its estimates are the truth the planner uses)" if pilot is not None else
                  "One simulated study of this design, its fit beside the truth", expanded=False):
-    st.code(example.summary(), language="text")
+    lab.code_text(example.summary())
     if pilot is None:
         lab.truth_table(spec.truth, {r"effect $\beta_1$": ("effect", example.fixef["treatB"]),
                                      r"$\sigma_b$": ("sigma_b", example.varcorr.sdcor.iloc[0]),
@@ -121,8 +121,10 @@ if table is not None:
     lab.page_link("pages/tests_and_intervals.py", "Why the df matter: tests and intervals", ":material/rule:")
 r_code, py_code = codegen.planning_code(layout, groups or (10,), per_group or (6,), truth["effect"], truth["sigma_b"],
                                         truth["sigma"], nsim)
-with st.expander("Code: this simulation in R (lme4, lmerTest) and mmcore"):
-    st.markdown(f"**R** (one design, one study at a time)\n```r\n{r_code}```\n**Python (mmcore)**\n```python\n{py_code}```")
+code_box = lab.code_expander("Code: this simulation in R (lme4, lmerTest) and mmcore", key="code_page")
+with code_box:
+    if code_box.open:
+        st.markdown(f"**R** (one design, one study at a time)\n```r\n{r_code}```\n**Python (mmcore)**\n```python\n{py_code}```")
 lab.code_export("y ~ treat + (1 | group)" if pilot is None else lab.intercept_model(spec), spec)
 few_z = None if table is None else float(table.loc[table["groups"].idxmin(), "coverage_z"])
 lab.quiz("planning", quiz.planning(layout, truth["sigma_b"], truth["sigma"],

@@ -75,7 +75,7 @@ st.caption(f"**Complete pooling** ignores the groups: one estimate for all. **No
            "more so the fewer or noisier its measurements.")
 
 st.subheader("The fit, as lme4 prints it")
-st.code(fit.summary(), language="text")
+lab.code_text(fit.summary())
 vc = fit.varcorr
 sb, s = float(vc.sdcor.iloc[0]), fit.sigma
 lab.explain(

@@ -123,7 +123,7 @@ with three:
                    "under H0: the edge of its range, so its chi-square p-value is conservative (halve it: the 50:50 "
                    "mixture). Row 3 adds only the **correlation**, which is 0 inside its range (-1, 1): its chi-square "
                    "p-value is right as it is. See the model comparison lesson.")
-        st.code(fit.summary(), language="text")
+        lab.code_text(fit.summary())
 
 with centring:
     if centring.open:

@@ -56,7 +56,7 @@ if spec.simulated:
 
 st.subheader("The t tests: one statistic, four choices of df")
 tt = lab.get_t_tests(spec, formula)
-st.dataframe(readable(tt).T)
+lab.table(readable(tt).T)
 last = tt.index[-1]
 n_p = fit.nobs - len(fit.beta)
 lab.explain(
@@ -74,7 +74,7 @@ lab.explain(
        if term == "Days" else "the mean of a few groups is known from the group means: (groups - 1) df."))
 with st.expander("The summary as lmerTest prints it"):
     ddf = st.radio("df", ["Satterthwaite", "Kenward-Roger"], horizontal=True, **lab.bind("ti_ddf"))
-    st.code(lab.get_summary_text(spec, formula, ddf.lower()), language="text")
+    lab.code_text(lab.get_summary_text(spec, formula, ddf.lower()))
 
 st.subheader("Testing a term")
 if formula0 is None:
@@ -164,8 +164,10 @@ with st.expander("The intervals as numbers (lme4's confint)"):
     lab.table(profile.interval().rename(columns={"lower": "profile 2.5 %", "upper": "profile 97.5 %"}), 4)
 
 r_code, py_code = codegen.inference_code(formula, None if spec.simulated or spec.dataset == "estrone" else spec.dataset)
-with st.expander("Code: these tests and intervals in R (lmerTest, lme4) and mmcore"):
-    st.markdown(f"**R**\n```r\n{r_code}```\n**Python (mmcore)**\n```python\n{py_code}```")
+code_box = lab.code_expander("Code: these tests and intervals in R (lmerTest, lme4) and mmcore", key="code_page")
+with code_box:
+    if code_box.open:
+        st.markdown(f"**R**\n```r\n{r_code}```\n**Python (mmcore)**\n```python\n{py_code}```")
 lab.code_export(formula, spec)
 lab.quiz("tests_and_intervals", quiz.tests_and_intervals(
     last, float(tt.loc[last, "t"]), float(tt.loc[last, "df Satterthwaite"]), n_p, float(wald_row["lower"]),

@@ -26,5 +26,5 @@ if up is None:
 with st.expander("Your progress on another browser"):
     st.markdown("Progress is kept in this browser: a reload or a visit tomorrow finds it, no account needed. To "
                 "continue elsewhere, open this link there (it carries your progress code):")
-    st.code(f"{lab.links.view_link().split('?')[0]}?{progress.PARAM}={progress.code()}", language=None, wrap_lines=True)
+    lab.code_text(f"{lab.links.view_link().split('?')[0]}?{progress.PARAM}={progress.code()}", wrap=True)
 lab.page_end()

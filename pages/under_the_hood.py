@@ -41,7 +41,7 @@ try:
 except mmcore.FormulaError as err:
     st.error(str(err))
     lab.stop()
-st.code(formula, language="r")
+lab.code_text(formula)
 st.markdown("\n".join(f"- {line}" for line in words))
 fit = lab.fit_or_stop(spec, formula)
 lab.notes(fit)
@@ -83,7 +83,7 @@ st.latex(r"\hat{\boldsymbol\beta} = (X^\top V^{-1}X)^{-1}X^\top V^{-1}\mathbf y,
          r"\hat{\mathbf b} = E(\mathbf b\mid\mathbf y) = D Z^\top V^{-1}(\mathbf y - X\hat{\boldsymbol\beta})")
 gls = pd.DataFrame({"GLS from V": mats["beta"], "engine (lme4's PLS)": fit.beta,
                     "difference": mats["beta"] - fit.beta}, index=mats["x_names"])
-lab.table(gls, 4, column_config={"difference": st.column_config.NumberColumn(format="%.2e")})
+lab.table(gls, 4)
 blup_diff = float(np.max(np.abs(mats["blup"] - engine_blups(fit))))
 st.markdown(
     f"The BLUP formula gives all {len(mats['blup'])} random effects; the largest difference from the engine's conditional "

@@ -34,7 +34,7 @@ def glmm_views(spec, formula: str, family: str) -> None:
     """The views of a generalized model: its fit, odds (rate) ratios, curves, BLUPs, diagnostics."""
     fit = lab.glmm_fit_or_stop(spec, formula, family)
     lab.notes(fit)
-    st.code(fit.summary(), language="text")
+    lab.code_text(fit.summary())
     numeric = [v for v in fit.fixed_names if v in fit.data.columns and pd.api.types.is_numeric_dtype(fit.data[v])]
     views = ["Ratios", "BLUPs", "Diagnostics"] + (["Curves"] if numeric and len(fit.re_cov) == 1 else [])
     view = st.segmented_control("View", views, default="Ratios", key="yd_glmm_view") or "Ratios"
@@ -164,7 +164,7 @@ if family != "gaussian":  # a generalized model (glmer): its own views
     lab.stop()
 fit = lab.fit_or_stop(spec, formula, reml)
 lab.notes(fit)
-st.code(fit.summary(), language="text")
+lab.code_text(fit.summary())
 group = next(iter(fit.ranef))
 levels = list(fit.ranef[group].index)
 # One view at a time (tabs would build and send every chart on every rerun: slow for big data)

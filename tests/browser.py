@@ -34,13 +34,13 @@ def settle(page, extra_ms: int = 800) -> None:
     """Wait until the page's run has ended: its title, then the link to the view (drawn by page_end,
     the last thing a page does), and no 'running' indicator."""
     page.wait_for_selector("[data-testid=stMainBlockContainer] h1", timeout=90_000)
-    page.wait_for_selector("[data-testid=stSidebar] [data-testid=stCode]", state="attached", timeout=90_000)
+    page.wait_for_selector("[data-testid=stSidebar] .mmlab-code", state="attached", timeout=90_000)
     page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=90_000)
     page.wait_for_timeout(extra_ms)
 
 
 def view_link(page) -> str:
-    return page.locator("[data-testid=stSidebar] [data-testid=stCode] code").last.inner_text().strip()
+    return page.locator("[data-testid=stSidebar] .mmlab-code code").last.inner_text().strip()
 
 
 def sidebar_open(page) -> bool:
@@ -82,7 +82,7 @@ MEASURE = r"""() => {
   return {charts, pageWider: document.documentElement.scrollWidth - window.innerWidth,
           pills: over('[data-testid=stButtonGroup] button').map(e => e.innerText),
           equations: over('.katex-display').map(e => e.innerText.slice(0, 40)),
-          code: over('[data-testid=stCode] pre').length,
+          code: over(".mmlab-code pre").length,
           text: px(main.querySelector('[data-testid=stMarkdown] [data-testid=stMarkdownContainer] p')),
           equation: Array.from(main.querySelectorAll('.katex-display .katex')).map(px)};
 }"""

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from mmcore import DataError, FormulaError, MixedModelError, fit, read_csv
-from tests.charts import chart_specs
+from tests.shown import chart_specs
 from tests.test_pages import run
 
 CORPUS = Path(__file__).resolve().parent / "corpus"

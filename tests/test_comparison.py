@@ -7,6 +7,7 @@ from mmcore.inference.variance import mixture_p, sum_to_zero
 from mmcore.lessons.matrices import engine_blups, marginal
 from mmcore.model.explain import describe, variance_parameters
 from tests.conftest import REFERENCE
+from tests.shown import codes
 from tests.test_pages import clean, run
 
 
@@ -44,7 +45,7 @@ def test_page_anova_equals_lme4(pair):
     key = ["penicillin: does the process (treat) matter?", "sleepstudy: do drivers differ in their slopes?"][pair]
     at = run("pages/model_comparison.py", mc_pair=key)
     clean(at)
-    printed = next(c.value for c in at.code if c.value.startswith("Models:"))  # as lme4 prints anova()
+    printed = next(c for c in codes(at) if c.startswith("Models:"))  # as lme4 prints anova()
     m0, m1 = (line.split() for line in printed.splitlines() if line.startswith(("m0 ", "m1 ")))
     assert float(m1[6]) == pytest.approx(ref["chisq"], abs=1e-4) and int(m1[7]) == ref["df"]
     assert float(m0[4]) == pytest.approx(ref["loglik0"], abs=0.005)

@@ -11,6 +11,7 @@ from mmcore.figures.correlated import fig_acf, fig_se_study, fig_trajectories
 from mmcore.lessons import quiz
 from mmcore.lessons.correlated import GROWTH_MODEL, SE_MODELS, STUDIES, TREE_MODEL, acf, code, se_simulation
 from tests.conftest import ROOT
+from tests.shown import codes
 from tests.test_pages import charts, clean, markdown_with, run, truth
 
 SHA256 = {  # identical to ../shared/data (copied unchanged; provenance in datasets/README.md)
@@ -114,8 +115,8 @@ def test_page_every_dataset(dataset):
     at = run(PAGE, ce_dataset=dataset)
     clean(at)
     assert len(charts(at)) >= 2 and at.latex
-    assert "Correlation Structure" in at.code[1].value or "Correlation Structure" in at.code[0].value
-    anova_text = next(c.value for c in at.code if "L.Ratio" in c.value)
+    assert "Correlation Structure" in codes(at)[1] or "Correlation Structure" in codes(at)[0]
+    anova_text = next(c for c in codes(at) if "L.Ratio" in c)
     assert "1 vs 2" in anova_text
     assert len(at.radio) >= 4  # the checks of understanding
     if dataset == "bodyweight":  # CAR(1): phi per day, and the correlation a week apart

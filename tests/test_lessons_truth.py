@@ -115,7 +115,7 @@ def test_the_default_view_shows_visible_shrinkage():
 
 
 def test_the_code_export_reads_the_edited_data():
-    at = run("pages/shrinkage.py", sh_keep=2)
+    at = run("pages/shrinkage.py", sh_keep=2, code_export=True)
     code = next(m.value for m in at.markdown if "library(lme4)" in m.value)
     assert "read.csv" in code and "_edited.csv" in code
 
@@ -189,7 +189,7 @@ def test_numbers_used_as_categories_are_exported_as_factors():
 
 def test_exports_define_their_data_and_say_what_they_need():
     from mmcore.lessons import codegen
-    at = run("pages/model_comparison.py")
+    at = run("pages/model_comparison.py", code_export=True)
     code = next(m.value for m in at.markdown if "library(lme4)" in m.value)
     assert code.index("dat <-") < code.index("anova(m0, m1)")
     assert "faraway" in codegen.r_code("yield ~ treat + (1 | blend)", "penicillin").split("data(")[0]

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.charts import chart_specs as charts  # other page tests import it from here
 from tests.conftest import ROOT
+from tests.shown import chart_specs as charts  # other page tests import it from here
+from tests.shown import codes, tables
 
 # every page in the folder: a page added later is tested without anyone remembering to list it
 PAGES = ["app.py"] + sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
@@ -83,7 +84,7 @@ def test_random_intercepts_draws_only_the_open_expander_and_tab():
 def test_random_intercepts_every_dataset(dataset):
     at = run("pages/random_intercepts.py", ri_dataset=dataset)
     clean(at)
-    summary = at.code[0].value
+    summary = codes(at)[0]
     assert "Linear mixed model fit by REML" in summary
     if dataset == "simulate":
         assert truth(at), "estimates beside the truth"
@@ -91,10 +92,10 @@ def test_random_intercepts_every_dataset(dataset):
 
 def test_random_intercepts_simulate_slider_and_new_sample():
     at = run("pages/random_intercepts.py", ri_dataset="simulate")
-    first = at.code[0].value
+    first = codes(at)[0]
     at.slider(key="ri_sigma_b").set_value(60.0).run()
     clean(at)
-    assert at.code[0].value != first
+    assert codes(at)[0] != first
     assert truth(at)["sigma_b"][0] == 60.0
     seed = at.session_state["ri_seed"]
     at.button(key="ri_new").click().run()
@@ -116,10 +117,10 @@ def test_singular_fit_is_explained_on_the_page():
 def test_random_slopes_model_choice_changes_the_fit():
     at = run("pages/random_slopes.py")
     clean(at)
-    assert "(Days | Subject)" in at.code[0].value.replace("(Days|Subject)", "(Days | Subject)")
+    assert "(Days | Subject)" in codes(at)[0].replace("(Days|Subject)", "(Days | Subject)")
     at.radio(key="rs_model").set_value("uncorrelated").run()
     clean(at)
-    assert "||" in at.code[0].value
+    assert "||" in codes(at)[0]
     at.radio(key="rs_model").set_value("intercept only").run()
     clean(at)
     assert any("no random slope" in i.value for i in at.info)
@@ -149,7 +150,8 @@ def test_random_slopes_simulate_correlation_slider():
 
 
 def test_code_export_shows_r_and_statsmodels():
-    at = run("pages/random_slopes.py")
+    assert not any(m.value.startswith("**R (lme4)**") for m in run("pages/random_slopes.py").markdown)  # drawn when opened
+    at = run("pages/random_slopes.py", code_export=True)
     code = next(m.value for m in at.markdown if m.value.startswith("**R (lme4)**"))
     assert "lmer(Reaction ~ Days + (Days | Subject)" in code
     assert "smf.mixedlm(" in code and "from mmcore import fit" in code
@@ -260,7 +262,7 @@ def test_your_data_every_view_and_the_builder():
     clean(at)
     assert next(t.value for t in at.text_input) == "Reaction ~ Days + (Days | Subject)"
     at.toggle(key="yd_reml").set_value(False).run()
-    assert "maximum likelihood" in at.code[0].value
+    assert "maximum likelihood" in codes(at)[0]
 
 
 def test_your_data_names_with_spaces_and_accents_are_quoted():
@@ -278,7 +280,7 @@ def test_tests_and_intervals_every_dataset(dataset):
     clean(at)
     titles = [c["layout"]["title"]["text"] for c in charts(at)]
     assert "95% intervals for the variances" in titles and any(t.startswith("Profile zeta of") for t in titles)
-    table = at.dataframe[0].value
+    table = next(t for t in tables(at) if "df Satterthwaite" in t.index)
     assert {"df Satterthwaite", "p Satterthwaite", "df Kenward-Roger"} <= set(table.index)
     if dataset == "simulate":
         assert truth(at)["effect of B"][0] == 0.0
@@ -293,7 +295,7 @@ def test_tests_and_intervals_simulated_effect_is_estimated():
 
 def test_tests_and_intervals_penicillin_numbers_as_lmertest():
     at = run("pages/tests_and_intervals.py")
-    table = at.dataframe[0].value
+    table = next(t for t in tables(at) if "df Satterthwaite" in t.index)
     assert table.loc["df Satterthwaite", "treatB"] == "12.00" and table.loc["p Satterthwaite", "treatC"] == "0.0935"
     tests = markdown_with(at, "| test of treat |")
     assert "| F = 1.239 | 3, 12.00 | 0.339 |" in tests and "Chisq = 4.047 | 3 | 0.256 |" in tests
@@ -322,7 +324,7 @@ def test_tests_and_intervals_zeta_choice_and_summary_layout():
     clean(at)
     assert any(c["layout"]["title"]["text"] == "Profile zeta of sigma" for c in charts(at))
     at.radio(key="ti_ddf").set_value("Kenward-Roger").run()
-    assert "t-tests use Kenward-Roger's method" in at.code[0].value
+    assert "t-tests use Kenward-Roger's method" in codes(at)[0]
 
 
 def test_random_slopes_centring_moves_the_correlation_not_the_fit():
@@ -343,17 +345,17 @@ def test_random_slopes_centring_moves_the_correlation_not_the_fit():
 def test_binary_outcomes_lesson_runs_on_ctsib():
     at = run("pages/binary_outcomes.py")
     clean(at)
-    assert "Generalized linear mixed model fit by maximum likelihood (Laplace" in at.code[0].value
+    assert "Generalized linear mixed model fit by maximum likelihood (Laplace" in codes(at)[0]
     specs = charts(at)
     assert len(specs) == 5  # odds ratios, profiles, theory, methods, counts
     assert any("Surfacenorm" in m.value and "odds" in m.value for m in at.markdown)
-    assert any("m0" in c.value and "Pr(>Chisq)" in c.value for c in at.code)  # grouseticks' anova
+    assert any("m0" in c and "Pr(>Chisq)" in c for c in codes(at))  # grouseticks' anova
 
 
 def test_binary_outcomes_quadrature_and_probit_theory():
     at = run("pages/binary_outcomes.py", gl_method="adaptive quadrature, 25 points", gl_link="probit", gl_sigma=3.0)
     clean(at)
-    assert "Adaptive Gauss-Hermite Quadrature, nAGQ = 25" in at.code[0].value
+    assert "Adaptive Gauss-Hermite Quadrature, nAGQ = 25" in codes(at)[0]
     theory = next(c for c in charts(at) if "probit link" in c["layout"]["title"]["text"])
     assert any("Phi" in (t.get("name") or "") for t in theory["data"])
     # the probit's exact attenuation: 1 / sqrt(1 + 3^2) = 0.32
@@ -382,14 +384,14 @@ def test_your_data_offers_a_binomial_model_for_a_binary_response():
     at = run("pages/your_data.py", yd_source="an example", yd_example="ctsib")
     clean(at)
     assert at.radio(key="yd_family_example:ctsib_stable").value == "binomial"
-    assert "Family: binomial  ( logit )" in at.code[0].value
+    assert "Family: binomial  ( logit )" in codes(at)[0]
     for view in ["BLUPs", "Diagnostics", "Ratios"]:
         at.segmented_control(key="yd_glmm_view").set_value(view).run()
         clean(at)
         assert charts(at)
     at.radio(key="yd_family_example:ctsib_stable").set_value("gaussian").run()
     clean(at)
-    assert "Linear mixed model fit by REML" in at.code[0].value
+    assert "Linear mixed model fit by REML" in codes(at)[0]
 
 
 def test_your_data_offers_a_poisson_model_for_counts():
@@ -405,7 +407,7 @@ def test_your_data_offers_a_poisson_model_for_counts():
     assert family.value == "gaussian" and "Poisson (counts)" in family.options
     family.set_value("poisson").run()
     clean(at)
-    assert "Family: poisson  ( log )" in at.code[0].value
+    assert "Family: poisson  ( log )" in codes(at)[0]
     assert charts(at)
 
 

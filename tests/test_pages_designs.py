@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from tests.shown import codes, tables
 from tests.test_pages import charts, clean, markdown_with, run, truth
 
 
@@ -20,7 +21,7 @@ def test_nested_crossed_every_design(state):
     assert any(t.startswith("As labelled") or " x " in t for t in titles(at))
     assert "Where the variance lies: each component's share" in titles(at)
     assert "| component | units | SD |" in markdown_with(at, "| component | units | SD |")
-    assert len(at.code) >= 3  # the fit, and both fits side by side
+    assert len(codes(at)) >= 3  # the fit, and both fits side by side
     if state.get("nc_dataset") == "simulate":
         assert truth(at)
     quiz = [r for r in at.radio if r.key and r.key.startswith("quiz_nc_")]
@@ -31,10 +32,10 @@ def test_pastes_pitfall_is_on_screen():
     at = run("pages/nested_crossed.py")
     clean(at)
     assert "30 batch x cask combinations" in at.warning[0].value
-    wrong = next(c.value for c in at.code if "(1 | batch) + (1 | cask)" in c.value)
+    wrong = next(c for c in codes(at) if "(1 | batch) + (1 | cask)" in c)
     assert "batch, 10; cask, 3" in wrong
-    table = at.dataframe[0].value
-    assert table.loc["units of the inner factor", "right"] == 30 and table.loc["units of the inner factor", "wrong"] == 3
+    table = next(t for t in tables(at) if "units of the inner factor" in t.index)
+    assert table.loc["units of the inner factor", "right"] == "30" and table.loc["units of the inner factor", "wrong"] == "3"
     assert "As the design is: 30 casks, each in one batch" in titles(at)
 
 

@@ -2,6 +2,7 @@
 
 import mmcore
 from lab.course import LESSONS
+from tests.shown import codes
 from tests.test_pages import charts, clean, markdown_with, run, truth
 
 
@@ -20,7 +21,7 @@ def test_a_link_reproduces_the_view():
         n_groups=12, n_per_group=8, beta0=250.0, beta1=10.0, sigma_b=55.0, sigma=25.0, seed=7))
     assert table["sigma_b"][1] == round(float(expected.varcorr.sdcor.iloc[0]), 3)
     assert "no pooling: each group alone" in {t.get("name") for t in charts(at)[0]["data"]}  # X, Z folded: not drawn
-    link = at.sidebar.code[-1].value
+    link = codes(at.sidebar)[-1]
     for part in ("ri_dataset=simulate", "ri_sigma_b=55", "ri_seed=7", "ri_n_groups=12"):
         assert part in link
     assert "ignored" not in sidebar_note(at)
@@ -36,10 +37,10 @@ def link_params(link: str) -> dict[str, list[str]]:
 def test_the_link_shown_brings_back_the_same_view():
     at = run_url("pages/random_slopes.py", rs_model="uncorrelated", rs_unit="tens of its units")
     clean(at)
-    link = at.sidebar.code[-1].value
+    link = codes(at.sidebar)[-1]
     again = run_url("pages/random_slopes.py", **link_params(link))
     clean(again)
-    assert again.code[0].value == at.code[0].value  # the same fit, as lme4 prints it
+    assert codes(again)[0] == codes(at)[0]  # the same fit, as lme4 prints it
     assert again.session_state["rs_unit"] == "tens of its units"
 
 
@@ -47,14 +48,14 @@ def test_a_typed_formula_survives_the_link_percent_encoded():
     formula = "Reaction ~ 1 + Days + (1 + Days || Subject)"
     at = run_url("pages/under_the_hood.py", uh_formula="a formula I type", uh_text=formula)
     clean(at)
-    link = at.sidebar.code[-1].value
+    link = codes(at.sidebar)[-1]
     query = link.split("?", 1)[1]
     assert " " not in query and "+" not in query and "(" not in query and ")" not in query  # safe in chat and mail
     assert "uh_text=Reaction%20~%201%20%2B%20Days%20%2B%20%281%20%2B%20Days%20%7C%7C%20Subject%29" in query
     again = run_url("pages/under_the_hood.py", **link_params(link))
     clean(again)
     assert again.session_state["uh_text"] == formula
-    assert again.code[0].value == formula and "ignored" not in sidebar_note(again)
+    assert codes(again)[0] == formula and "ignored" not in sidebar_note(again)
 
 
 def test_switching_the_data_set_resets_what_depends_on_it_and_the_link_follows():
@@ -65,7 +66,7 @@ def test_switching_the_data_set_resets_what_depends_on_it_and_the_link_follows()
     clean(at)
     who = at.session_state["sh_who"]
     assert who.startswith("Blend")  # a group of the new data set, not the old one's
-    params = link_params(at.sidebar.code[-1].value)
+    params = link_params(codes(at.sidebar)[-1])
     assert params["sh_who"] == [who] and params["sh_dataset"] == ["penicillin"]
     assert "ignored" not in sidebar_note(at)  # the old data set's group is not a link the page ignored
     at.selectbox(key="sh_dataset").set_value("sleepstudy").run()
@@ -90,7 +91,7 @@ def test_a_simulation_on_screen_is_in_the_link_and_the_link_runs_it():
     at = run_url("pages/ml_vs_reml.py", mr_groups="6", mr_nsim="200")
     at.button(key="mr_run").click().run()
     clean(at)
-    params = link_params(at.sidebar.code[-1].value)
+    params = link_params(codes(at.sidebar)[-1])
     assert params["mr_groups"] == ["6"] and params["mr_nsim"] == ["200"] and params["run"] == ["mr_study"]
     shown = markdown_with(at, "Mean ML estimate")
     again = run_url("pages/ml_vs_reml.py", **params)  # no click: the link says the result was on screen
@@ -111,7 +112,7 @@ def test_presenter_mode_enlarges_figures_and_folds_explanations():
     present = run_url("pages/random_intercepts.py", present="1")
     clean(present)
     assert present.session_state["present"] is True
-    assert link_params(present.sidebar.code[-1].value)["present"] == ["1"]
+    assert link_params(codes(present.sidebar)[-1])["present"] == ["1"]
     layout = lambda at: charts(at)[0]["layout"]  # noqa: E731 (the pooling chart: X and Z are folded, not drawn)
     assert layout(present)["font"]["size"] > layout(normal)["font"]["size"] >= 14
     # the axes carry their own sizes: Streamlit's chart theme would otherwise draw 12 px ticks
@@ -224,7 +225,7 @@ def test_figures_json_roundtrip_in_presenter_mode():
 def test_every_page_with_a_model_exports_its_code_and_data():
     for page in ["random_intercepts", "icc", "random_slopes", "shrinkage", "ml_vs_reml", "model_comparison",
                  "under_the_hood"]:
-        at = run(f"pages/{page}.py")
+        at = run(f"pages/{page}.py", code_export=True)
         clean(at)
         code = next((m.value for m in at.markdown if m.value.startswith("**R (lme4)**")), "")
         assert "lmer(" in code and "smf.mixedlm(" in code and "from mmcore import" in code, page

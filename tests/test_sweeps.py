@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 import mmcore
 from mmcore.figures import fig_icc_sweep, fig_shrinkage_sweep
 from mmcore.lessons.sweeps import icc_sweep, shrinkage_sweep
-from tests.charts import chart_specs
 from tests.conftest import ROOT
+from tests.shown import chart_specs
 
 MODELS = [("sleepstudy", "Reaction ~ Days + (1 | Subject)"), ("dyestuff", "Yield ~ 1 + (1 | Batch)"),
           ("penicillin", "yield ~ treat + (1 | blend)")]

@@ -1,0 +1,39 @@
+"""What a page run under AppTest shows through elements AppTest does not name: lab.chart's charts,
+lab.code's preformatted text, and lab.table's tables (Markdown)."""
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+
+
+def chart_specs(at) -> list[dict]:
+    """The charts as plotly figure dicts: lab.chart's element (the figure's JSON) first, then any
+    st.plotly_chart (figures with a trace type the cartesian bundle lacks)."""
+    ours = [json.loads(json.loads(c.proto.json)) for c in at.get("bidi_component")
+            if c.proto.component_name == "mmlab_chart"]
+    return ours + [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def codes(node) -> list[str]:
+    """The texts of lab.code_text in `node` (the app, or at.sidebar), in page order."""
+    return [json.loads(c.proto.json)["text"] for c in node.get("bidi_component")
+            if c.proto.component_name == "mmlab_code"]
+
+
+def tables(at) -> list[pd.DataFrame]:
+    """The Markdown tables on the page (lab.table, lab.truth_table, ...), as text: the first column
+    is the index when its header is empty."""
+    out = []
+    for m in at.markdown:
+        lines = m.value.strip().splitlines()
+        if len(lines) < 2 or not lines[0].startswith("|") or set(lines[1]) - set("|:- "):
+            continue
+        end = next((i for i, line in enumerate(lines) if not line.startswith("|")), len(lines))
+        lines = lines[:end]  # the table ends where its rows do (text may follow)
+        cell = lambda line: [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip()[1:-1])]  # noqa: E731
+        head, rows = cell(lines[0]), [cell(line) for line in lines[2:]]
+        frame = pd.DataFrame(rows, columns=head)
+        out.append(frame.set_index(head[0]).rename_axis(None) if head[0] == "" else frame)
+    return out
