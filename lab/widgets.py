@@ -34,16 +34,27 @@ def table(df: pd.DataFrame, digits: int = 4, hide_index: bool = False, height: i
 
 
 def _markdown_table(df: pd.DataFrame, digits: int, index: bool) -> str:
-    """A table as Markdown: numbers right-aligned, an empty cell for a missing one, a | in a name
-    escaped (lme4's sd_(Intercept)|blend)."""
+    """A table as Markdown: numbers right-aligned, fractions with as many decimals down a column as
+    its most precise one needs (4.450 under 0.942, so the points line up; a whole number stays whole:
+    a column may mix counts and estimates), an empty cell for a missing one, a | in a name escaped
+    (lme4's sd_(Intercept)|blend)."""
     def cell(value) -> str:
         if isinstance(value, (float, np.floating)):
             return _number(float(value), digits)
         return "" if value is None or value != value else str(value).replace("|", "\\|")
 
+    def column(values) -> list[str]:
+        texts = [cell(v) for v in values]
+        plain = [t for t in texts if re.fullmatch(r"-?\d+\.\d+", t)]  # not 30 (a count), "", 1.2e-05
+        places = max((len(t.split(".")[1]) for t in plain if "." in t), default=0)
+        return [f"{float(t):.{places}f}" if t in plain else t for t in texts] if places else texts
+
     columns = ([""] if index else []) + [cell(str(c)) for c in df.columns]
-    numeric = ([False] if index else []) + [pd.api.types.is_numeric_dtype(df[c]) or _all_numbers(df[c]) for c in df.columns]
-    rows = [([cell(str(i))] if index else []) + [cell(v) for v in row] for i, row in zip(df.index, df.itertuples(index=False))]
+    cols = [df.iloc[:, j] for j in range(df.shape[1])]
+    numeric = ([False] if index else []) + [pd.api.types.is_numeric_dtype(c) or _all_numbers(c) for c in cols]
+    body = ([[cell(str(i)) for i in df.index]] if index else []) + [
+        column(c.tolist()) if pd.api.types.is_float_dtype(c) else [cell(v) for v in c.tolist()] for c in cols]
+    rows = list(zip(*body)) if body else []
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---:" if n else ":---" for n in numeric) + "|"]
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
 
