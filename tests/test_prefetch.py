@@ -35,3 +35,20 @@ def test_every_other_value_is_computed_once_nearest_first():
     assert seen[:2] in ([0.45, 0.55], [0.55, 0.45])  # the nearest values first
     prefetch.compute_ahead(DataSpec("sleepstudy"), "rho", compute, key=("test", 1))  # real data: no truth
     assert prefetch.pending() == 0
+
+
+def test_random_intercepts_finds_the_next_sigma_b_computed():
+    """The page's warm() computes what the page then asks for (the same keys): after the prefetch,
+    moving sigma_b one step fits nothing and draws no figure anew."""
+    from lab import cache
+    from tests.test_pages import run
+
+    at = run("pages/random_intercepts.py", ri_dataset="simulate")
+    deadline = time.monotonic() + 60
+    while prefetch.pending() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)  # the last job
+    fits, figs = cache._fit.cache_info().misses, cache.get_figure.cache_info().misses
+    at.slider(key="ri_sigma_b").set_value(at.slider(key="ri_sigma_b").value + 1).run()
+    assert not at.exception
+    assert (cache._fit.cache_info().misses, cache.get_figure.cache_info().misses) == (fits, figs)
