@@ -79,7 +79,7 @@ def page_end() -> None:
     course.next_lesson()
     links.show_link()
     progress.save()
-    prefetch.help_once()  # the page is sent: one value computed ahead, if any are pending (lab/prefetch.py)
+    prefetch.page_sent()  # one value computed ahead here, the rest by the background thread (lab/prefetch.py)
 
 
 def stop() -> NoReturn:

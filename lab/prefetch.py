@@ -7,7 +7,8 @@ third of the moves, 0.13-0.27 s once the values were cached). So when a page run
 it names the slider and what the page computes for one data set, and that is computed for every value
 of the slider, the nearest first, into the shared caches (lab/cache.py): by one background thread,
 and by every page run while values are pending, one value per run, after its page is sent
-(lab.page_end). Under a class the background thread gets a fiftieth of the interpreter (the GIL is
+(lab.page_end, which also wakes the thread: not before, so it never competes with the run that
+queued the values). Under a class the background thread gets a fiftieth of the interpreter (the GIL is
 shared fairly among the script threads), so the students' first runs do the work, before anyone moves
 a slider; a lone student's first run ends one value (about 40 ms) later, with the page already on
 screen, and the thread does the rest while they read.
@@ -52,6 +53,16 @@ def compute_ahead(spec: DataSpec, name: str, compute, key: tuple) -> None:
                 _pending[job] = compute
         while len(_pending) > MAX_PENDING:
             _pending.popitem(last=False)
+
+
+def page_sent() -> None:
+    """A page's run has sent its page (lab.page_end): compute one pending value here, then let the
+    background thread go on with the rest. Not sooner: woken in the middle of the run that queued
+    them, the thread took the interpreter from that very run (a lone student's first page)."""
+    help_once()
+    with _lock:
+        if not _pending:
+            return
         _start()
     _wake.set()
 
