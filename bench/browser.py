@@ -4,6 +4,11 @@
     python bench/browser.py --presses 20 --pages icc shrinkage
     python bench/browser.py --root DIR      # the app found in DIR (e.g. an older checkout)
 
+Before measuring, each page is opened once (the server's first run of a page, its imports and fits,
+is not a student's wait) and the server is let go idle: what those runs queued in the background
+(lab/prefetch.py) would otherwise share this machine's two cores with Chromium, which on a real server
+it does not (the student's browser runs elsewhere). The wait is printed.
+
 Per page:
 - first chart: navigation start -> the first plotly chart drawn (a `.main-svg` in the document),
   read from the page's own clock (performance.now() is measured from navigation start);
@@ -72,6 +77,23 @@ def settle(page, quiet_ms: int = 400) -> None:
     page.wait_for_function(IDLE, timeout=120_000)
     page.wait_for_function(QUIET, arg=quiet_ms, timeout=120_000, polling=50)
     page.wait_for_function(IDLE, timeout=120_000)
+
+
+def wait_idle(pid: int, quiet: float = 0.02, timeout: float = 90.0) -> float:
+    """Wait until the process used less than `quiet` s of CPU in half a second; the seconds waited."""
+    def cpu() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+    start = time.monotonic()
+    last = cpu()
+    while time.monotonic() - start < timeout:
+        time.sleep(0.5)
+        now = cpu()
+        if now - last < quiet:
+            break
+        last = now
+    return time.monotonic() - start
 
 
 def first_chart(page, url: str, received: list) -> tuple[float, float, float]:
@@ -190,13 +212,16 @@ def main() -> None:
 
     load_before = os.getloadavg()
     rows, starts = [], []
-    with running(root=args.root) as (url, _), sync_playwright() as p:
+    with running(root=args.root) as (url, server), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         warm = browser.new_page()  # the server's first run of each page (imports, fits) is not a student's wait
         for name in args.pages:
             warm.goto(url + SCENARIOS[name][0])
             warm.wait_for_selector(".js-plotly-plot .main-svg", state="attached", timeout=120_000)
         warm.close()
+        # and neither is what those runs queued (lab/prefetch.py: a truth slider's other values, computed
+        # in the background): on a real server it does not share the student's CPU, here it would
+        idle = wait_idle(server.pid)
         for name in args.pages:
             address, label = SCENARIOS[name]
             context = browser.new_context(viewport={"width": 1400, "height": 900})  # a fresh tab: nothing cached
@@ -216,7 +241,8 @@ def main() -> None:
         floors = [] if args.no_floor else floor(p)
     load_after = os.getloadavg()
     print(f"Chromium, one user, {args.presses} presses per page; load average "
-          f"{load_before[0]:.2f} before, {load_after[0]:.2f} after (2 cores)")
+          f"{load_before[0]:.2f} before, {load_after[0]:.2f} after (2 cores); the server idle "
+          f"{idle:.1f} s after the first runs")
     print(f"{'page':18} {'first chart s':>13} {'press p50':>9} {'p95':>6} {'reply p50':>9} {'drag p50':>9} "
           f"{'p95':>6} {'sliders':>7} {'ws sent':>7} {'page px':>7}")
     for name, first, presses, replies, frames, sliders, frames_sent, height in rows:
