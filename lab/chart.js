@@ -51,6 +51,8 @@ function draw(div) {
 // Near the screen: within a screen's height of what shows, so a chart is drawn before it scrolls in.
 // Streamlit scrolls inside its main element, so that element (the nearest scrolling ancestor) is the root.
 const watchers = new Map();
+const watched = new Set();  // every chart on the page, drawn or not: a printed page shows them all
+window.addEventListener("beforeprint", () => watched.forEach(draw));
 function scroller(div) {
   for (let el = div.parentElement; el; el = el.parentElement) {
     if (/(auto|scroll)/.test(getComputedStyle(el).overflowY)) return el;
@@ -69,6 +71,7 @@ function watch(div) {
   }
   div.mmlabWatcher = watchers.get(root);
   div.mmlabWatcher.observe(div);
+  watched.add(div);
 }
 
 export default function (component) {
@@ -98,8 +101,11 @@ export default function (component) {
     draw(div);
   }
   return () => {
+    // a superseded render's cleanup may run after the newer render: it must not undo that one
+    if (div.mmlabFigure !== fig) return;
     if (div.mmlabObserver) div.mmlabObserver.disconnect();
     if (div.mmlabWatcher) div.mmlabWatcher.unobserve(div);
+    watched.delete(div);
     div.mmlabWatched = false;
     div.mmlabDrawn = null;
     if (window.Plotly) window.Plotly.purge(div);

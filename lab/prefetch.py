@@ -38,16 +38,20 @@ _done: OrderedDict = OrderedDict()
 _lock = threading.Lock()
 _wake = threading.Event()
 _thread: threading.Thread | None = None
+_running = 0  # jobs being computed (by the thread or by page runs)
 
 
-def compute_ahead(spec: DataSpec, name: str, compute, key: tuple) -> None:
+def compute_ahead(spec: DataSpec, name: str, compute, key: tuple, nearest: int | None = None) -> None:
     """Queue compute(s) for the data sets s that differ from spec (simulated) only in the truth's
-    `name`, the values nearest spec's first. compute calls the shared cached getters; key names what
-    it computes (the page and anything compute depends on besides s), so each job is queued once."""
+    `name`, the values nearest spec's first (only the `nearest` nearest, if given: a slider of many
+    values would otherwise push what every page uses out of the shared caches). compute calls the
+    shared cached getters; key names what it computes (the page and anything compute depends on
+    besides s), so each job is queued once."""
     if not spec.simulated:
         return
+    jobs = _jobs(key, spec, name)
     with _lock:
-        for job in _jobs(key, spec, name):  # the nearest last: taken first
+        for job in jobs[-nearest:] if nearest else jobs:  # the nearest last: taken first
             if job not in _done:
                 _pending.pop(job, None)
                 _pending[job] = compute
@@ -81,6 +85,7 @@ def help_once() -> bool:
     """Take the newest pending job and compute it; False when there was none. A page's run calls it
     once its page is sent (lab.page_end): under a class the background thread gets a fiftieth of the
     interpreter."""
+    global _running
     with _lock:
         if not _pending:
             return False
@@ -88,16 +93,21 @@ def help_once() -> bool:
         _done[job] = None
         while len(_done) > MAX_DONE:
             _done.popitem(last=False)
+        _running += 1
     try:
         compute(job[1])
     except Exception:  # noqa: BLE001 (the page computes it again when asked, and says what went wrong)
         pass
+    finally:
+        with _lock:
+            _running -= 1
     return True
 
 
 def pending() -> int:
+    """Jobs queued or being computed."""
     with _lock:
-        return len(_pending)
+        return len(_pending) + _running
 
 
 def _start() -> None:

@@ -25,7 +25,7 @@ def table(df: pd.DataFrame, digits: int = 4, hide_index: bool = False, height: i
     Not st.dataframe (issue 16): its grid is drawn on a canvas, costs the browser more on every rerun,
     and updates its hidden accessible copy of the cells ~0.2 s after each change; a Markdown table
     takes the page's (and the presenter's) font size, and a lesson's tables are small."""
-    text = _markdown_table(df.round(digits), digits, not hide_index)
+    text = _markdown_table(df, digits, not hide_index)
     if height:
         with st.container(height=round(height * (1.8 if presenting() else 1)), border=False):
             st.markdown(text)
@@ -37,11 +37,14 @@ def _markdown_table(df: pd.DataFrame, digits: int, index: bool) -> str:
     """A table as Markdown: numbers right-aligned, fractions with as many decimals down a column as
     its most precise one needs (4.450 under 0.942, so the points line up; a whole number stays whole:
     a column may mix counts and estimates), an empty cell for a missing one, a | in a name escaped
-    (lme4's sd_(Intercept)|blend)."""
+    (lme4's sd_(Intercept)|blend). An index of several levels becomes columns under their names."""
+    if index and df.index.nlevels > 1:
+        df, index = df.reset_index(), False
+
     def cell(value) -> str:
         if isinstance(value, (float, np.floating)):
             return _number(float(value), digits)
-        return "" if value is None or value != value else str(value).replace("|", "\\|")
+        return "" if value is None or (np.ndim(value) == 0 and pd.isna(value)) else str(value).replace("|", "\\|")
 
     def column(values) -> list[str]:
         texts = [cell(v) for v in values]
@@ -67,9 +70,9 @@ def _all_numbers(col: pd.Series) -> bool:
 def _number(value: float, digits: int) -> str:
     if value != value:  # NaN: nothing to say in this cell (an F test for the residuals)
         return ""
-    if value != 0 and abs(value) < 10.0**-digits:
+    if value != 0 and abs(value) < 10.0**-digits:  # a difference at rounding level: shown, not 0
         return f"{value:.3g}"
-    return np.format_float_positional(round(value, digits), trim="-")
+    return np.format_float_positional(round(value, digits) + 0.0, trim="-")  # + 0.0: no "-0"
 
 
 def plural(word: str) -> str:

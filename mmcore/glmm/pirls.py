@@ -50,8 +50,11 @@ BETA_STEP = 10.0
 
 
 def shorten(step_beta: np.ndarray) -> np.ndarray:
-    """The factor (<= 1) for each point's step, given its largest move of X beta."""
-    return np.minimum(1.0, BETA_STEP / np.maximum(step_beta, 1e-300))
+    """The factor (<= 1) for each point's step, given its largest move of X beta (1 for a step that
+    is not finite: PIRLS's own checks fail that point)."""
+    with np.errstate(invalid="ignore"):
+        f = np.minimum(1.0, BETA_STEP / np.maximum(step_beta, 1e-300))
+    return np.where(np.isfinite(step_beta), f, 1.0)
 
 
 @dataclass

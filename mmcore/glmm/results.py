@@ -9,6 +9,7 @@ model's at nagq > 1: `loglik_lme4` is its number).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -66,7 +67,7 @@ class GlmmFit(FitViews):
     re_cov: tuple = ()
     npar: int = 0
     evaluations: int = 0
-    vcov_source: str = "hessian"  # lme4's use.hessian, or "RX" when the Hessian is not positive definite
+    vcov_source: str = "hessian"  # lme4's use.hessian, "RX" when the Hessian is not positive definite, "none": no SEs
     sigma: float = 1.0  # lme4's sigma() of a binomial or Poisson fit
     reml: bool = False  # a GLMM is fitted by maximum likelihood
 
@@ -132,6 +133,5 @@ def format_summary(fit: GlmmFit) -> str:
     if fit.nagq > 1 and fit.saturated != 0:
         lines += ["", f"logLik is the full log-likelihood; lme4 prints {fit.loglik_lme4:.1f} at nAGQ > 1 (it leaves out "
                       f"the saturated model's log-likelihood, {fit.saturated:.2f})."]
-    if fit.messages:
-        lines += [""] + list(fit.messages)
-    return "\n".join(lines)
+    text = re.sub(r"(?<![A-Za-z])nan(?![A-Za-z])", "NaN", "\n".join(lines))  # as R prints a missing SE
+    return "\n".join([text] + ([""] + list(fit.messages) if fit.messages else []))
