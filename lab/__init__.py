@@ -68,7 +68,6 @@ from lab.widgets import (
                        glmm_fit_or_stop,
                        notes,
                        plural,
-                       pooling_kinds,
                        pooling_pills,
                        response_advice,
                        styled,
@@ -88,5 +87,5 @@ __all__ = [
     "page_end", "explain", "page_start", "stop",
     "scale", "steps", "remember", "remembered", "run_on_click", "run_with_progress", "INTERCEPT_MODELS", "TRUTHS",
     "intercept_model", "sidebar_data", "anova_table", "code_expander", "code_export", "code_text", "fit_or_stop", "glmm_fit_or_stop", "format_boot_p",
-    "format_p", "notes", "plural", "pooling_kinds", "pooling_pills", "response_advice", "show", "styled", "table", "truth_table",
+    "format_p", "notes", "plural", "pooling_pills", "response_advice", "show", "styled", "table", "truth_table",
 ]

@@ -153,12 +153,7 @@ POOLING_CHOICES = {"complete pooling": "complete", "no pooling": "none", "partia
 def pooling_pills(key: str, default: tuple = ("partial pooling",)) -> tuple[str, ...]:
     """Which kinds of pooling the lines view shows (in the URL as their names)."""
     chosen = st.pills("Show", list(POOLING_CHOICES), selection_mode="multi", default=list(default), **bind(key))
-    return pooling_kinds(chosen)
-
-
-def pooling_kinds(labels) -> tuple[str, ...]:
-    """The figures' names of the kinds of pooling labelled so on the pills."""
-    return tuple(POOLING_CHOICES[c] for c in labels or ())
+    return tuple(POOLING_CHOICES[c] for c in chosen or ())
 
 
 def numbers_as_categories(data: pd.DataFrame, formula: str) -> tuple[str, ...]:

@@ -56,34 +56,13 @@ with picture:
     st.caption("Each row is one measurement. X holds the fixed-effect columns (lme4's names); Z has one "
                "column per group with a 1 where the row belongs to that group: Z b adds the row's group effect.")
 
-SHOW = ("complete pooling", "no pooling", "partial pooling")
-
-
-def first_groups(fit, levels: list) -> list:
-    """The groups the pooling view shows at first: all, or with a panel per group, a screenful."""
-    kind, _ = figures.covariate_kind(fit)
-    return levels[:12] if kind != "none" and len(levels) > 18 else levels
-
-
-def warm(s: lab.DataSpec, scale: float = lab.scale()) -> None:
-    """What a new truth costs this page as it first shows (the fit, the pooling view, the BLUPs),
-    computed ahead for the nearest values of sigma_b (lab/prefetch.py): a press then finds them ready
-    (~50 ms of the server's reply). In a thread of its own: no Streamlit in it."""
-    fit_s = lab.get_fit(s, formula)
-    levels = list(fit_s.ranef[group].index)
-    lab.get_figure(figures.fig_pooling, s, formula, scale=scale,
-                   options=(("groups", tuple(first_groups(fit_s, levels))), ("show", lab.pooling_kinds(SHOW))))
-    lab.get_figure(figures.fig_caterpillar, s, formula, scale=scale)
-
-
-lab.compute_ahead(spec, "sigma_b", warm, key=("random intercepts", formula, lab.scale()), nearest=20)
 st.subheader("Three ways to estimate each group")
-shown = lab.pooling_pills("ri_show", default=SHOW)
+shown = lab.pooling_pills("ri_show", default=("complete pooling", "no pooling", "partial pooling"))
 levels = list(fit.ranef[group].index)
 kind, covariate = figures.covariate_kind(fit)
 if kind != "none" and len(levels) > 18:  # a panel per group: a screenful of them
-    chosen = st.multiselect(f"{lab.plural(group)} shown", levels, default=first_groups(fit, levels),
-                            **lab.bind("ri_groups", reset_when=tuple(levels), reset_to=first_groups(fit, levels)))
+    chosen = st.multiselect(f"{lab.plural(group)} shown", levels, default=levels[:12],
+                            **lab.bind("ri_groups", reset_when=tuple(levels), reset_to=levels[:12]))
 else:
     chosen = levels
 lab.show(lab.get_figure(figures.fig_pooling, spec, formula, scale=lab.scale(),
