@@ -48,8 +48,8 @@ def _markdown_table(df: pd.DataFrame, digits: int, index: bool) -> str:
 
     def column(values) -> list[str]:
         texts = [cell(v) for v in values]
-        plain = [t for t in texts if re.fullmatch(r"-?\d+\.\d+", t)]  # not 30 (a count), "", 1.2e-05
-        places = max((len(t.split(".")[1]) for t in plain if "." in t), default=0)
+        plain = {t for t in texts if re.fullmatch(r"-?\d+\.\d+", t)}  # not 30 (a count), "", 1.2e-05
+        places = max((len(t.split(".")[1]) for t in plain), default=0)
         return [f"{float(t):.{places}f}" if t in plain else t for t in texts] if places else texts
 
     columns = ([""] if index else []) + [cell(str(c)) for c in df.columns]

@@ -9,7 +9,6 @@ model's at nagq > 1: `loglik_lme4` is its number).
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -125,13 +124,15 @@ def format_summary(fit: GlmmFit) -> str:
     for name, r in table.iterrows():
         p = r["Pr(>|z|)"]
         stars = "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else "." if p < 0.1 else ""
-        rows.append([name, _sig(r["Estimate"], 5), _sig(r["Std. Error"], 4), f"{r['z value']:.3f}",
-                     "< 2e-16" if p < 2e-16 else f"{p:.3g}", stars])
+        z = r["z value"]
+        rows.append([name, _sig(r["Estimate"], 5), _sig(r["Std. Error"], 4), "NaN" if z != z else f"{z:.3f}",
+                     "NaN" if p != p else "< 2e-16" if p < 2e-16 else f"{p:.3g}", stars])
     lines += _fmt_table(rows, {1, 2, 3, 4})
     lines.append("---\nSignif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1")
     lines += fixef_correlation_lines(fit)
     if fit.nagq > 1 and fit.saturated != 0:
         lines += ["", f"logLik is the full log-likelihood; lme4 prints {fit.loglik_lme4:.1f} at nAGQ > 1 (it leaves out "
                       f"the saturated model's log-likelihood, {fit.saturated:.2f})."]
-    text = re.sub(r"(?<![A-Za-z])nan(?![A-Za-z])", "NaN", "\n".join(lines))  # as R prints a missing SE
-    return "\n".join([text] + ([""] + list(fit.messages) if fit.messages else []))
+    if fit.messages:
+        lines += [""] + list(fit.messages)
+    return "\n".join(lines)

@@ -131,6 +131,8 @@ def _fmt_table(rows: list[list[str]], right: set[int]) -> list[str]:
 
 
 def _sig(x: float, digits: int = 4) -> str:
+    if x != x:  # as R prints a missing number (a glmer SE where the fixed effects are separated)
+        return "NaN"
     return f"{x:#.{digits}g}".rstrip(".") if abs(x) < 1e6 else f"{x:.4g}"
 
 
@@ -185,7 +187,8 @@ def fixef_correlation_lines(fit) -> list[str]:
     abbrev = [_abbreviate(k) for k in fit.fixef.index]
     rows = [[""] + abbrev[:-1]]
     for i in range(1, p):
-        rows.append([abbrev[i]] + [f"{corr[i, j]:.3f}" for j in range(i)] + [""] * (p - 1 - i))
+        rows.append([abbrev[i]] + [f"{corr[i, j]:.3f}" if corr[i, j] == corr[i, j] else "NaN" for j in range(i)]
+                    + [""] * (p - 1 - i))
     return ["", "Correlation of Fixed Effects:"] + _fmt_table(rows, set(range(1, p)))
 
 
