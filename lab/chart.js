@@ -74,6 +74,8 @@ function watch(div) {
   watched.add(div);
 }
 
+const decoder = new TextDecoder();
+
 export default function (component) {
   const { data, parentElement } = component;
   let div = parentElement.querySelector("div.mmlab-chart");
@@ -83,9 +85,11 @@ export default function (component) {
     div.style.width = "100%";
     parentElement.appendChild(div);
   }
-  const fig = JSON.parse(data);
-  div.style.minHeight = `${(fig.layout && fig.layout.height) || 450}px`;  // its place, drawn or not
+  // The figure's JSON as UTF-8 bytes (lab/chart.py). A chart whose figure did not change is not called
+  // again: Streamlit's frontend keeps an element whose message is the same.
+  const fig = JSON.parse(decoder.decode(data));
   div.mmlabFigure = fig;
+  div.style.minHeight = `${(fig.layout && fig.layout.height) || 450}px`;  // its place, drawn or not
   if (!div.mmlabWatched) {
     div.mmlabWatched = true;
     watch(div);

@@ -16,7 +16,8 @@ another trace type the bundle lacks, still goes to st.plotly_chart.
 A chart is drawn only when it is on screen or within a screen's height of it (an IntersectionObserver
 in chart.js); one further down keeps its figure and its place (the figure's height) and is drawn as
 it scrolls near. On a long page a slider press then redraws the charts in view, not all of them, and
-the first chart is not queued behind the others.
+the first chart is not queued behind the others. A chart whose figure did not change is left as it
+is (Streamlit's frontend keeps an element whose message is the same; tests/test_browser.py).
 """
 from __future__ import annotations
 
@@ -68,13 +69,17 @@ def _for_bundle(spec: dict) -> dict | None:
     return {**spec, "data": data, "layout": layout}
 
 
-def spec_json(fig) -> str | None:
-    """The figure as plotly.js's JSON for the cartesian bundle, or None if it cannot draw it; a
-    frozen (cached) figure's is made once and kept on it."""
+def spec_json(fig) -> bytes | None:
+    """The figure as plotly.js's JSON for the cartesian bundle, UTF-8, or None if it cannot draw it; a
+    frozen (cached) figure's is made once and kept on it.
+
+    Bytes, not a str: Streamlit forwards bytes as they are and hashes them for the element's identity,
+    while a str is JSON-encoded again (every quote escaped), encoded once more to hash it, and parsed
+    twice in the browser."""
     if isinstance(fig, FrozenFigure) and hasattr(fig, "_frozen_json"):
         return fig._frozen_json
     spec = _for_bundle(fig.to_dict())
-    made = None if spec is None else pio.to_json(spec, validate=False)
+    made = None if spec is None else pio.to_json(spec, validate=False).encode()
     if isinstance(fig, FrozenFigure):
         fig._frozen_json = made
     return made

@@ -71,6 +71,33 @@ def test_a_folded_tab_is_drawn_when_opened(server, context):
     page.close()
 
 
+def test_a_chart_is_drawn_near_the_view_and_redrawn_only_when_its_figure_changes(server, context):
+    """lab/chart.js: a chart far below the view waits until it is scrolled near. A rerun that leaves a
+    chart's figure as it was does not redraw it (Plotly's afterplot events are counted): the figure's
+    bytes must be the same from run to run (Streamlit's frontend then keeps the element)."""
+    page = context.new_page()
+    page.set_viewport_size({"width": 1400, "height": 700})
+    page.goto(server + "/random-slopes?rs_dataset=simulate")
+    settle(page, 1500)
+    last = page.locator(".mmlab-chart").last
+    assert last.locator(".main-svg").count() == 0, "a chart three screens down was drawn at once"
+    last.scroll_into_view_if_needed()
+    last.locator(".main-svg").first.wait_for(state="attached", timeout=30_000)
+    page.close()
+
+    page, errors = open_page(context, server + "/random-slopes?rs_dataset=simulate")
+    page.evaluate("""() => document.querySelectorAll('.mmlab-chart').forEach((div) => {
+        div.afterplots = 0; div.on('plotly_afterplot', () => { div.afterplots += 1; }); })""")
+    page.get_by_role("radiogroup", name="Model").get_by_text("uncorrelated").click()
+    settle(page, 1500)
+    drawn = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.mmlab-chart')].map((div) => [
+        [...div.closest('[class*=st-key-]').classList].find((c) => c.startsWith('st-key-')).slice(7), div.afterplots]))""")
+    assert drawn["rs_lines"] >= 1, drawn  # the chosen model's lines
+    assert drawn["rs_vc"] == 0, drawn  # the three models' variance components: the same figure, not redrawn
+    assert not errors, errors
+    page.close()
+
+
 def test_moving_a_widget_in_the_browser_reruns_the_page(server, context):
     page, errors = open_page(context, server + "/random-slopes")
     page.get_by_role("radiogroup", name="Model").get_by_text("intercept only").click()
