@@ -10,7 +10,9 @@ Each session opens /_stcore/stream as a browser tab does (subprotocol 'streamlit
 sends BackMsg.rerun_script for the page, waits for ForwardMsg.script_finished; once every session
 has had its first run, each one every ~2 s
 (jittered) moves the page's main slider to a random step and times the rerun: from sending the
-BackMsg to script_finished. Errors: exception elements, or a run that did not finish. The server's
+BackMsg to script_finished. Like a browser, a session keeps Streamlit's message cache: a
+figure of 10 kB or more that did not change (a lesson's client-side slider figure) comes as a
+reference to the copy it holds (--no-message-cache: in full every time). Errors: exception elements, or a run that did not finish. The server's
 peak resident memory is read from /proc/<pid>/status (VmHWM).
 """
 from __future__ import annotations
@@ -20,6 +22,7 @@ import asyncio
 import random
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,7 +32,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from lab.server import running, running_behind_haproxy  # noqa: E402
+from lab.server import COLLECTIONS_LOG, running, running_behind_haproxy  # noqa: E402
 
 TARGET = {False: 500.0, True: 250.0}  # ms, slider rerun p95 on one process and on two (issue 16)
 LAST_EXCEPTION: list = []  # what exception elements said (with --details, the server sends them in full)
@@ -49,11 +52,40 @@ def memory_kb(pid: int, field: str) -> int:
     return 0
 
 
-def rerun(page: str, query: str, widget_id: str | None = None, value: float | None = None) -> bytes:
+class MessageCache:
+    """A browser's cache of the server's large messages (Streamlit's ForwardMsg cache): an element of
+    10 kB or more that the browser already holds (a figure that did not change) is sent as a reference
+    to it, when the rerun request lists it. Kept, as the browser keeps it, while one of the last two
+    runs used it (global.maxCachedMessageAge)."""
+
+    AGE = 2
+
+    def __init__(self) -> None:
+        self.runs = 0
+        self.used: dict[str, int] = {}
+
+    def saw(self, msg: ForwardMsg) -> None:
+        if msg.WhichOneof("type") == "ref_hash":
+            self.used[msg.ref_hash] = self.runs
+        elif msg.metadata.cacheable and msg.hash:
+            self.used[msg.hash] = self.runs
+
+    def finished(self) -> None:
+        self.runs += 1
+        self.used = {h: run for h, run in self.used.items() if self.runs - run <= self.AGE}
+
+    def hashes(self) -> list[str]:
+        return list(self.used)
+
+
+def rerun(page: str, query: str, widget_id: str | None = None, value: float | None = None,
+          cache: MessageCache | None = None) -> bytes:
     msg = BackMsg()
     state = msg.rerun_script
     state.query_string = query
     state.page_name = page
+    if cache is not None:
+        state.cached_message_hashes.extend(cache.hashes())
     if widget_id is not None:
         w = state.widget_states.widgets.add()
         w.id = widget_id
@@ -61,9 +93,11 @@ def rerun(page: str, query: str, widget_id: str | None = None, value: float | No
     return msg.SerializeToString()
 
 
-async def run_once(ws, payload: bytes, timeout: float = 120.0, shown: list | None = None) -> tuple[float, int, dict]:
+async def run_once(ws, payload: bytes, timeout: float = 120.0, shown: list | None = None,
+                   cache: MessageCache | None = None) -> tuple[float, int, dict]:
     """Send one rerun; return (seconds to script_finished, exception elements, widget ids by key). shown:
-    gets the seconds to the run's last element (the page is on screen; the script may go on after it)."""
+    gets the seconds to the run's last element (the page is on screen; the script may go on after it).
+    cache: the session's MessageCache (the payload listed its hashes), told what this run used."""
     t0 = time.perf_counter()
     await ws.send(payload)
     errors, widgets = 0, {}
@@ -72,6 +106,8 @@ async def run_once(ws, payload: bytes, timeout: float = 120.0, shown: list | Non
         msg = ForwardMsg()
         msg.ParseFromString(raw)
         kind = msg.WhichOneof("type")
+        if cache is not None:
+            cache.saw(msg)
         if kind == "delta" and shown is not None:
             last = time.perf_counter() - t0
         if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
@@ -87,6 +123,8 @@ async def run_once(ws, payload: bytes, timeout: float = 120.0, shown: list | Non
         elif kind == "script_finished":
             if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 continue
+            if cache is not None:
+                cache.finished()
             if shown is not None:
                 shown.append(last)
             return time.perf_counter() - t0, errors, widgets
@@ -111,7 +149,8 @@ async def student(url: str, page: str, moves: int, interval: float, seed: int, o
         headers = await asyncio.to_thread(cookie_for, url, page)
         async with websockets.connect(ws_url, subprotocols=["streamlit"], origin=url, max_size=None,
                                       open_timeout=60, ping_interval=None, additional_headers=headers) as ws:
-            first, errors, widgets = await run_once(ws, rerun(page, query), shown=out["shown"])
+            cache = MessageCache() if out["cache"] else None
+            first, errors, widgets = await run_once(ws, rerun(page, query), shown=out["shown"], cache=cache)
             out["first"].append(first)
             out["errors"] += errors
             wid = next((w for k, w in widgets.items() if k == key), None)
@@ -121,7 +160,7 @@ async def student(url: str, page: str, moves: int, interval: float, seed: int, o
                 return
             await asyncio.sleep(rng.uniform(0, interval))  # students do not move in step
             for i in range(moves):
-                seconds, errors, _ = await run_once(ws, rerun(page, query, wid, rng.choice(values)))
+                seconds, errors, _ = await run_once(ws, rerun(page, query, wid, rng.choice(values), cache), cache=cache)
                 out["rerun"].append(seconds)
                 out["by_move"].setdefault(i * 3 // moves, []).append(seconds)
                 out["errors"] += errors
@@ -133,8 +172,8 @@ async def student(url: str, page: str, moves: int, interval: float, seed: int, o
             await ready.abort()
 
 
-async def load(url: str, page: str, sessions: int, moves: int, interval: float) -> dict:
-    out = {"first": [], "shown": [], "rerun": [], "by_move": {}, "errors": 0, "failures": []}
+async def load(url: str, page: str, sessions: int, moves: int, interval: float, cache: bool = True) -> dict:
+    out = {"first": [], "shown": [], "rerun": [], "by_move": {}, "errors": 0, "failures": [], "cache": cache}
     ready = asyncio.Barrier(sessions)
     await asyncio.gather(*(student(url, page, moves, interval, s, out, ready) for s in range(sessions)))
     return out
@@ -171,10 +210,13 @@ def main() -> None:
     ap.add_argument("--root", default=None, help="run the app in this directory instead")
     ap.add_argument("--processes", type=int, default=1, help="app processes behind HAProxy (needs haproxy)")
     ap.add_argument("--details", action="store_true", help="servers send full error details (to debug)")
+    ap.add_argument("--no-message-cache", action="store_true",
+                    help="sessions hold no message cache: every figure is sent in full on every rerun")
     ap.add_argument("--blas-threads", default="", help="OPENBLAS_NUM_THREADS of the servers ('default': unset)")
     args = ap.parse_args()
     extra = ["--client.showErrorDetails", "full"] if args.details else None
-    env = {"OPENBLAS_NUM_THREADS": args.blas_threads} if args.blas_threads else None
+    collections = Path(tempfile.mkdtemp()) / "collections.log"  # the servers' garbage collections (lab.server)
+    env = {COLLECTIONS_LOG: str(collections), **({"OPENBLAS_NUM_THREADS": args.blas_threads} if args.blas_threads else {})}
     server = running(extra, root=args.root, env=env) if args.processes == 1 else \
         running_behind_haproxy(args.processes, args.root, extra, env=env)
     with server as (url, procs):
@@ -194,14 +236,18 @@ def main() -> None:
                   f"{rss_warm / 1024:.0f} MB after 50 reruns, {rss_end / 1024:.0f} MB after {args.reruns} more: "
                   f"growth {(rss_end - rss_warm) / 1024:+.1f} MB")
             return
+        before = len(collections.read_text().splitlines()) if collections.exists() else 0
         t0 = time.perf_counter()
-        out = asyncio.run(load(url, args.page, args.sessions, args.moves, args.interval))
+        out = asyncio.run(load(url, args.page, args.sessions, args.moves, args.interval, not args.no_message_cache))
         wall = time.perf_counter() - t0
         peak = sum(memory_kb(p.pid, "VmHWM") for p in procs)
+        pauses = [float(ms) for gen, ms in (line.split() for line in collections.read_text().splitlines()[before:])
+                  if gen == "2"] if collections.exists() else []
     print(f"{args.page}, {args.processes} process{'es' if args.processes > 1 else ''}, OPENBLAS_NUM_THREADS="
           f"{args.blas_threads or '(as the environment)'}: "
           f"{args.sessions} sessions x {args.moves} slider moves every ~{args.interval:g} s "
-          f"({len(out['rerun'])} reruns in {wall:.0f} s)")
+          f"({len(out['rerun'])} reruns in {wall:.0f} s); "
+          f"{'no message cache' if args.no_message_cache else 'large unchanged elements sent by reference, as to a browser'}")
     print(f"  first run     p50 {pct(out['first'], 50):7.0f} ms   p95 {pct(out['first'], 95):7.0f} ms   "
           f"(its last element: p50 {pct(out['shown'], 50):.0f} ms, p95 {pct(out['shown'], 95):.0f} ms)")
     print(f"  slider rerun  p50 {pct(out['rerun'], 50):7.0f} ms   p95 {pct(out['rerun'], 95):7.0f} ms   "
@@ -211,6 +257,9 @@ def main() -> None:
           "(the first third meets values no one has asked for yet)")
     print(f"  errors {out['errors']}; server peak memory {peak / 1024:.0f} MB"
           f"{' (sum of the processes)' if args.processes > 1 else ''} (target < 1024 MB)")
+    if pauses:
+        print(f"  full garbage collections during the class: {len(pauses)}, {max(pauses):.0f} ms the longest, "
+              f"{sum(pauses):.0f} ms in all (every session waits)")
     for failure in out["failures"][:5]:
         print("  failure:", failure)
     for text in LAST_EXCEPTION[:3]:
