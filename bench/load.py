@@ -10,16 +10,18 @@ Each session opens /_stcore/stream as a browser tab does (subprotocol 'streamlit
 sends BackMsg.rerun_script for the page, waits for ForwardMsg.script_finished; once every session
 has had its first run, each one every ~2 s
 (jittered) moves the page's main slider to a random step and times the rerun: from sending the
-BackMsg to script_finished. Like a browser, a session keeps Streamlit's message cache: a
-figure of 10 kB or more that did not change (a lesson's client-side slider figure) comes as a
-reference to the copy it holds (--no-message-cache: in full every time). Errors: exception elements, or a run that did not finish. The server's
+BackMsg to script_finished. Like a browser, a session keeps Streamlit's message cache: an
+element whose message is 10 kB or more and did not change (a chart of ~5 kB or more: each chart's
+message also carries chart.js) comes as a reference to the copy it holds (--no-message-cache: in full every time). Errors: exception elements, or a run that did not finish. The server's
 peak resident memory is read from /proc/<pid>/status (VmHWM).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -58,21 +60,26 @@ class MessageCache:
     to it, when the rerun request lists it. Kept, as the browser keeps it, while one of the last two
     runs used it (global.maxCachedMessageAge)."""
 
-    AGE = 2
-
     def __init__(self) -> None:
         self.runs = 0
+        self.age = 2  # the server's setting, read from its first message (new_session)
         self.used: dict[str, int] = {}
+        self.exceptions: set[str] = set()  # hashes of exception elements: a reference to one is an error too
 
     def saw(self, msg: ForwardMsg) -> None:
-        if msg.WhichOneof("type") == "ref_hash":
+        kind = msg.WhichOneof("type")
+        if kind == "new_session":
+            self.age = msg.new_session.config.max_cached_message_age
+        elif kind == "ref_hash":
             self.used[msg.ref_hash] = self.runs
         elif msg.metadata.cacheable and msg.hash:
             self.used[msg.hash] = self.runs
+            if kind == "delta" and msg.delta.new_element.WhichOneof("type") == "exception":
+                self.exceptions.add(msg.hash)
 
     def finished(self) -> None:
         self.runs += 1
-        self.used = {h: run for h, run in self.used.items() if self.runs - run <= self.AGE}
+        self.used = {h: run for h, run in self.used.items() if self.runs - run <= self.age}
 
     def hashes(self) -> list[str]:
         return list(self.used)
@@ -108,6 +115,8 @@ async def run_once(ws, payload: bytes, timeout: float = 120.0, shown: list | Non
         kind = msg.WhichOneof("type")
         if cache is not None:
             cache.saw(msg)
+            if kind == "ref_hash" and msg.ref_hash in cache.exceptions:
+                errors += 1
         if kind == "delta" and shown is not None:
             last = time.perf_counter() - t0
         if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
@@ -216,6 +225,7 @@ def main() -> None:
     args = ap.parse_args()
     extra = ["--client.showErrorDetails", "full"] if args.details else None
     collections = Path(tempfile.mkdtemp()) / "collections.log"  # the servers' garbage collections (lab.server)
+    atexit.register(shutil.rmtree, collections.parent, True)
     env = {COLLECTIONS_LOG: str(collections), **({"OPENBLAS_NUM_THREADS": args.blas_threads} if args.blas_threads else {})}
     server = running(extra, root=args.root, env=env) if args.processes == 1 else \
         running_behind_haproxy(args.processes, args.root, extra, env=env)
@@ -259,7 +269,8 @@ def main() -> None:
           f"{' (sum of the processes)' if args.processes > 1 else ''} (target < 1024 MB)")
     if pauses:
         print(f"  full garbage collections during the class: {len(pauses)}, {max(pauses):.0f} ms the longest, "
-              f"{sum(pauses):.0f} ms in all (every session waits)")
+              f"{sum(pauses):.0f} ms in all" + (" (sum of the processes; each stops its own sessions)"
+                                                 if args.processes > 1 else " (every session waits)"))
     for failure in out["failures"][:5]:
         print("  failure:", failure)
     for text in LAST_EXCEPTION[:3]:

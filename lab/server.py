@@ -138,6 +138,7 @@ COLLECTIONS_LOG = "MMLAB_GC_LOG"  # a file: each garbage collection's generation
 
 
 def log_collections(path: str) -> None:
+    import atexit
     import gc
 
     out = open(path, "a", buffering=1)
@@ -150,6 +151,7 @@ def log_collections(path: str) -> None:
             out.write(f"{info['generation']} {(time.perf_counter() - started[0]) * 1e3:.1f}\n")
 
     gc.callbacks.append(note)
+    atexit.register(gc.callbacks.remove, note)  # no collection at exit writes to a closed file
 
 
 if __name__ == "__main__":

@@ -86,13 +86,16 @@ def test_a_chart_is_drawn_near_the_view_and_redrawn_only_when_its_figure_changes
     page.close()
 
     page, errors = open_page(context, server + "/random-slopes?rs_dataset=simulate")
+    every_chart_drawn = "() => [...document.querySelectorAll('.mmlab-chart')].every((div) => div.querySelector('.main-svg'))"
+    page.wait_for_function(every_chart_drawn, timeout=60_000)  # all four are near the 4200-px view
     page.evaluate("""() => document.querySelectorAll('.mmlab-chart').forEach((div) => {
         div.afterplots = 0; div.on('plotly_afterplot', () => { div.afterplots += 1; }); })""")
     page.get_by_role("radiogroup", name="Model").get_by_text("uncorrelated").click()
+    lines = "() => document.querySelector('.st-key-rs_lines .mmlab-chart').afterplots >= 1"
+    page.wait_for_function(lines, timeout=60_000)  # the chosen model's lines, drawn again
     settle(page, 1500)
     drawn = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.mmlab-chart')].map((div) => [
         [...div.closest('[class*=st-key-]').classList].find((c) => c.startsWith('st-key-')).slice(7), div.afterplots]))""")
-    assert drawn["rs_lines"] >= 1, drawn  # the chosen model's lines
     assert drawn["rs_vc"] == 0, drawn  # the three models' variance components: the same figure, not redrawn
     assert not errors, errors
     page.close()
