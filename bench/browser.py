@@ -81,7 +81,7 @@ def settle(page, quiet_ms: int = 400) -> None:
 
 def wait_idle(pid: int, quiet: float = 0.02, timeout: float = 90.0) -> float:
     """Wait until the process used less than `quiet` s of CPU in each of three half seconds in a row
-    (work computed `when_idle` starts after half a second of quiet); the seconds waited."""
+    (what the warm-up runs queued in lab/prefetch.py is done); the seconds waited."""
     def cpu() -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime

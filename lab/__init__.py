@@ -60,7 +60,7 @@ from lab.runs import remember, remembered, run_on_click, run_with_progress
 from lab.sidebar import INTERCEPT_MODELS, TRUTHS, intercept_model, sidebar_data
 from lab.widgets import (
                        anova_table,
-                       code_expander,
+                       code_blocks,
                        code_export,
                        fit_or_stop,
                        format_boot_p,
@@ -86,6 +86,6 @@ __all__ = [
     "quiz", "CORE", "LESSONS", "TUTORIAL", "lesson_link", "next_up", "page_link", "url_path", "bind", "open_tab_for", "presenting",
     "page_end", "explain", "page_start", "stop",
     "scale", "steps", "remember", "remembered", "run_on_click", "run_with_progress", "INTERCEPT_MODELS", "TRUTHS",
-    "intercept_model", "sidebar_data", "anova_table", "code_expander", "code_export", "code_text", "fit_or_stop", "glmm_fit_or_stop", "format_boot_p",
+    "intercept_model", "sidebar_data", "anova_table", "code_blocks", "code_export", "code_text", "fit_or_stop", "glmm_fit_or_stop", "format_boot_p",
     "format_p", "notes", "plural", "pooling_pills", "response_advice", "show", "styled", "table", "truth_table",
 ]

@@ -179,36 +179,38 @@ def code_export(formula: str, spec: DataSpec, reml: bool = True, compare_with: s
     csv_name = f"{spec.dataset if spec.dataset not in (SIMULATE, UPLOAD) else 'your_data' if spec.dataset == UPLOAD else 'simulated'}.csv"
     if spec.transform:
         csv_name = csv_name.replace(".csv", "_edited.csv")
-    if family != "gaussian":
-        box = code_expander("Code: this model in R (glmer, glmmPQL) and Python (mmcore, statsmodels' GEE)")
-        with box:
-            if not box.open:
-                return
-            st.markdown(f"**R (lme4, MASS)**\n```r\n{codegen.glmer_code(formula, name, family, nagq, link, csv_name)}```\n"
-                        f"**Python**\n```python\n{codegen.glmm_python_code(formula, family, name, nagq, link, csv_name)}```")
-            st.download_button("Download the data on screen (CSV)", lambda: get_data(spec).to_csv(index=False).encode(),
-                               file_name=csv_name, mime="text/csv", key=f"download_{formula}")
-        return
-    box = code_expander("Code: this model in R, statsmodels and mmcore")
-    with box:
-        if not box.open:
-            return
+    def blocks() -> list[tuple[str, str, str]]:
+        if family != "gaussian":
+            return [("**R (lme4, MASS)**", "r", codegen.glmer_code(formula, name, family, nagq, link, csv_name)),
+                    ("**Python**", "python", codegen.glmm_python_code(formula, family, name, nagq, link, csv_name))]
         factors = numbers_as_categories(get_data(spec), formula)
         r = (codegen.r_comparison_code(compare_with, formula, name, csv_name) if compare_with
              else codegen.r_code(formula, name, reml, csv_name, factors))
-        # one element, three highlighted blocks: every element costs the server on every rerun
-        st.markdown(f"**R (lme4)**\n```r\n{r}```\n"
-                    f"**Python (statsmodels)**\n```python\n{codegen.statsmodels_code(formula, reml, csv_name, factors)}```\n"
-                    f"**Python (mmcore)**\n```python\n{codegen.mmcore_code(formula, name, reml, csv_name, factors)}```")
-        st.download_button("Download the data on screen (CSV)", lambda: get_data(spec).to_csv(index=False).encode(),
-                           file_name=csv_name, mime="text/csv", key=f"download_{formula}")  # made on click only
+        return [("**R (lme4)**", "r", r),
+                ("**Python (statsmodels)**", "python", codegen.statsmodels_code(formula, reml, csv_name, factors)),
+                ("**Python (mmcore)**", "python", codegen.mmcore_code(formula, name, reml, csv_name, factors))]
+
+    code_blocks("Code: this model in R (glmer, glmmPQL) and Python (mmcore, statsmodels' GEE)" if family != "gaussian"
+                else "Code: this model in R, statsmodels and mmcore", blocks, key="code_export",
+                data=(spec, csv_name, f"download_{formula}"))
 
 
-def code_expander(label: str, key: str = "code_export"):
-    """An expander of code in R and Python, drawn only when opened (its `.open`): its fenced blocks are
-    coloured by Streamlit's syntax highlighter, which the browser would otherwise fetch and run
-    (~0.2 s) before the page's first chart (lab/code.py)."""
-    return st.expander(label, key=key, on_change="rerun")
+def code_blocks(label: str, blocks, key: str = "code_page", data: tuple | None = None) -> None:
+    """An expander of code in R and Python, drawn only when opened: blocks() -> [(heading, language,
+    code)] is called only then, and its fenced blocks are coloured by Streamlit's syntax highlighter,
+    which the browser would otherwise fetch and run (~0.2 s) before the page's first chart
+    (lab/code.py). data: (spec, file name, key) for a button that downloads the data on screen as
+    CSV (made on click only)."""
+    box = st.expander(label, key=key, on_change="rerun")
+    with box:
+        if not box.open:
+            return
+        # one element, several highlighted blocks: every element costs the server on every rerun
+        st.markdown("\n".join(f"{heading}\n```{language}\n{code}```" for heading, language, code in blocks()))
+        if data is not None:
+            spec, file_name, button = data
+            st.download_button("Download the data on screen (CSV)", lambda: get_data(spec).to_csv(index=False).encode(),
+                               file_name=file_name, mime="text/csv", key=button)
 
 
 def truth_table(truth: dict, mapping: dict) -> None:

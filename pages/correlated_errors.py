@@ -147,13 +147,14 @@ if spec.simulated:
     lab.truth_table(spec.truth, {"phi (AR(1) model)": ("phi", m1.phi), "tree-to-tree SD": ("sd_tree", re_sd),
                                  "yearly SD (growth model's residual SD)": ("sd_year", growth.sigma)})
 
-r_text, py_text = code(study, f"{spec.dataset if not spec.simulated else 'simulated'}.csv")
-code_box = lab.code_expander("Code: these models in R (nlme) and Python (mmcore)", key="code_page")
-with code_box:
-    if code_box.open:
-        st.markdown(f"**R (nlme)**\n```r\n{r_text}```\n**Python (mmcore)**\n```python\n{py_text}```")
-        st.download_button("Download the data on screen (CSV)", lambda: lab.get_data(spec).to_csv(index=False).encode(),
-                           file_name=f"{name}.csv", mime="text/csv", key="ce_download")
+
+
+def blocks() -> list[tuple[str, str, str]]:
+    r_text, py_text = code(study, f"{spec.dataset if not spec.simulated else 'simulated'}.csv")
+    return [("**R (nlme)**", "r", r_text), ("**Python (mmcore)**", "python", py_text)]
+
+
+lab.code_blocks("Code: these models in R (nlme) and Python (mmcore)", blocks, data=(spec, f"{name}.csv", "ce_download"))
 comparison = mmcore.anova(m0, m1)
 lab.quiz("correlated_errors", quiz.correlated_errors(m1.phi, float(comparison["Pr(>Chisq)"].iloc[1]), step))
 lab.page_end()

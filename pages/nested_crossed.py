@@ -212,12 +212,15 @@ if key == "crossed" or kind == NESTED:
     lab.page_link("pages/planning.py", "How many groups would a study need? Plan it by simulation",
                   ":material/calculate:")
 csv_name = "simulated.csv" if spec.simulated else f"{spec.dataset}_edited.csv"
-r_code, py_code = codegen.comparison_code(d["formula"], d["wrong"], None if spec.simulated else spec.dataset,
-                                          csv_name, (d["unique"], outer, inner) if kind == NESTED else None)
-code_box = lab.code_expander("Code: both models in R (lme4) and mmcore", key="code_page")
-with code_box:
-    if code_box.open:
-        st.markdown(f"**R**\n```r\n{r_code}```\n**Python (mmcore)**\n```python\n{py_code}```")
+
+
+def blocks() -> list[tuple[str, str, str]]:
+    r_code, py_code = codegen.comparison_code(d["formula"], d["wrong"], None if spec.simulated else spec.dataset,
+                                              csv_name, (d["unique"], outer, inner) if kind == NESTED else None)
+    return [("**R**", "r", r_code), ("**Python (mmcore)**", "python", py_code)]
+
+
+lab.code_blocks("Code: both models in R (lme4) and mmcore", blocks)
 lab.code_export(d["formula"], spec)
 if kind == NESTED:
     labels, units = data[inner].nunique(), fit.ngroups[f"{inner}:{outer}"]

@@ -119,12 +119,15 @@ lab.explain(
     "groups many fits are singular and the profile interval covers less than it says.")
 if table is not None:
     lab.page_link("pages/tests_and_intervals.py", "Why the df matter: tests and intervals", ":material/rule:")
-r_code, py_code = codegen.planning_code(layout, groups or (10,), per_group or (6,), truth["effect"], truth["sigma_b"],
-                                        truth["sigma"], nsim)
-code_box = lab.code_expander("Code: this simulation in R (lme4, lmerTest) and mmcore", key="code_page")
-with code_box:
-    if code_box.open:
-        st.markdown(f"**R** (one design, one study at a time)\n```r\n{r_code}```\n**Python (mmcore)**\n```python\n{py_code}```")
+
+
+def blocks() -> list[tuple[str, str, str]]:
+    r_code, py_code = codegen.planning_code(layout, groups or (10,), per_group or (6,), truth["effect"],
+                                            truth["sigma_b"], truth["sigma"], nsim)
+    return [("**R** (one design, one study at a time)", "r", r_code), ("**Python (mmcore)**", "python", py_code)]
+
+
+lab.code_blocks("Code: this simulation in R (lme4, lmerTest) and mmcore", blocks)
 lab.code_export("y ~ treat + (1 | group)" if pilot is None else lab.intercept_model(spec), spec)
 few_z = None if table is None else float(table.loc[table["groups"].idxmin(), "coverage_z"])
 lab.quiz("planning", quiz.planning(layout, truth["sigma_b"], truth["sigma"],

@@ -163,11 +163,14 @@ st.caption("lme4's zeta plot: zeta = signed square root of the rise of the devia
 with st.expander("The intervals as numbers (lme4's confint)"):
     lab.table(profile.interval().rename(columns={"lower": "profile 2.5 %", "upper": "profile 97.5 %"}), 4)
 
-r_code, py_code = codegen.inference_code(formula, None if spec.simulated or spec.dataset == "estrone" else spec.dataset)
-code_box = lab.code_expander("Code: these tests and intervals in R (lmerTest, lme4) and mmcore", key="code_page")
-with code_box:
-    if code_box.open:
-        st.markdown(f"**R**\n```r\n{r_code}```\n**Python (mmcore)**\n```python\n{py_code}```")
+
+
+def blocks() -> list[tuple[str, str, str]]:
+    r_code, py_code = codegen.inference_code(formula, None if spec.simulated or spec.dataset == "estrone" else spec.dataset)
+    return [("**R**", "r", r_code), ("**Python (mmcore)**", "python", py_code)]
+
+
+lab.code_blocks("Code: these tests and intervals in R (lmerTest, lme4) and mmcore", blocks)
 lab.code_export(formula, spec)
 lab.quiz("tests_and_intervals", quiz.tests_and_intervals(
     last, float(tt.loc[last, "t"]), float(tt.loc[last, "df Satterthwaite"]), n_p, float(wald_row["lower"]),
