@@ -16,7 +16,9 @@ another trace type the bundle lacks, still goes to st.plotly_chart.
 A chart is drawn only when it is on screen or within a screen's height of it (an IntersectionObserver
 in chart.js); one further down keeps its figure and its place (the figure's height) and is drawn as
 it scrolls near. On a long page a slider press then redraws the charts in view, not all of them, and
-the first chart is not queued behind the others. A chart whose figure did not change is left as it
+the first chart is not queued behind the others. A plotly slider whose steps restyle traces and set the
+title (the sweeps of mmcore/figures/sweeps.py) is played as animation frames without a redraw of axes
+and legend: drag frames of ~33 ms (two animation frames, the bench's floor) instead of 50-80 ms. A chart whose figure did not change is left as it
 is (Streamlit's frontend keeps an element whose message is the same; tests/test_browser.py).
 """
 from __future__ import annotations

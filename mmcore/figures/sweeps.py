@@ -1,7 +1,10 @@
 """Figures that answer while the student drags: a plotly slider whose steps carry every value of
 one dimension (mmcore/lessons/sweeps.py computes them once), so the browser redraws without asking
-the server. Each step restyles the same few traces (`update`: new y values and a new title), which
-plotly.js does in a few milliseconds; nothing is interpolated, every step is an exact computation.
+the server. Each step restyles the same few traces (`update`: new y values and a new title); nothing
+is interpolated, every step is an exact computation. plotly.js redraws a whole figure for an `update`
+(axes and legend too: ~35 ms of the page's main thread per step), so the app's chart element
+(lab/chart.js) plays such steps as animation frames of the traces alone and sets the title apart; the
+figure stays a plain plotly figure that any plotly.js draws as it is.
 """
 from __future__ import annotations
 
