@@ -60,6 +60,27 @@ def test_page_renders_plotly_charts_without_exceptions(server, context, name):
     page.close()
 
 
+def test_every_page_preloads_the_charts_plotly_and_uses_it(server, context):
+    """lab.server serves Streamlit's index.html with a preload link for the charts' plotly.js: at the
+    app's root and at a page's own address (a shared link), and the file it names is served. In the
+    browser, the chart's script element takes the preloaded file: one request for it, made by the link."""
+    import urllib.request
+
+    from lab.server import PLOTLY_TAG
+
+    for path in ("/", "/random-intercepts", "/shrinkage?present=1"):
+        assert PLOTLY_TAG in urllib.request.urlopen(server + path, timeout=10).read().decode()
+    with urllib.request.urlopen(server + "/app/static/plotly-cartesian.min.js", timeout=10) as answer:
+        assert answer.status == 200 and len(answer.read()) > 1_000_000
+    page, errors = open_page(context, server + "/icc")
+    page.wait_for_selector(".js-plotly-plot .main-svg", state="attached", timeout=60_000)
+    fetched = page.evaluate("() => performance.getEntriesByType('resource')"
+                            ".filter(e => e.name.endsWith('plotly-cartesian.min.js')).map(e => e.initiatorType)")
+    assert fetched == ["link"], fetched
+    assert not errors, errors
+    page.close()
+
+
 def test_a_folded_tab_is_drawn_when_opened(server, context):
     """Random intercepts draws its hidden tabs only when opened (bound tabs, streamlit 1.67)."""
     page, errors = open_page(context, server + "/random-intercepts")
