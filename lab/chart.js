@@ -41,31 +41,45 @@ function themed(layout) {
 // A slider step that restyles traces and sets the title (mmcore/figures/sweeps.py: method "update") makes
 // plotly redraw the whole figure, axes and legend included, at every step of a drag: ~35 ms of the main
 // thread per step in the page. As an animation frame without redraw only the traces' data change; the
-// title is set by a relayout of the title alone. Steps of any other kind are left as they are.
+// title is set by a relayout of the title alone. Only steps that a frame plays exactly are converted (new
+// x or y values of scatter traces, a new title); a slider with any other step is left as it is.
 const FRAME = { mode: "immediate", frame: { duration: 0, redraw: false }, transition: { duration: 0 } };
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 
-function restylesOnly(step) {
+function playable(step, traces) {
   if (step.method !== "update" || !Array.isArray(step.args) || step.args.length !== 3) return false;
-  const [data, layout, traces] = step.args;
-  return Array.isArray(traces) && Object.values(data).every((v) => Array.isArray(v) && v.length === traces.length)
+  const [data, layout, indices] = step.args;
+  return isObject(data) && (layout === null || layout === undefined || isObject(layout))
+    && Array.isArray(indices) && indices.length > 0
+    && indices.every((k) => Number.isInteger(k) && k >= 0 && k < traces.length
+                            && (traces[k].type || "scatter") === "scatter")
+    && Object.entries(data).every(([key, values]) => (key === "x" || key === "y")
+                                  && Array.isArray(values) && values.length === indices.length)
     && Object.keys(layout || {}).every((key) => key === "title.text");
 }
 
-function asFrames(layout) {
+function asFrames(layout, traces) {
   const frames = [], titles = new Map();
   if (!Array.isArray(layout.sliders)) return { frames, titles };
   layout.sliders = layout.sliders.map((slider, i) => {  // copies: the figure itself stays as it came
-    if (!Array.isArray(slider.steps) || !slider.steps.every(restylesOnly)) return slider;
+    if (!Array.isArray(slider.steps) || !slider.steps.every((step) => playable(step, traces))) return slider;
     return { ...slider, steps: slider.steps.map((step, j) => {
-      const [data, title, traces] = step.args;
+      const [data, title, indices] = step.args;
       const name = `mmlab-${i}-${j}`;
-      frames.push({ name, traces, data: traces.map((_, k) =>
+      frames.push({ name, traces: indices, data: indices.map((_, k) =>
         Object.fromEntries(Object.entries(data).map(([key, values]) => [key, values[k]]))) });
-      titles.set(name, title);
+      titles.set(name, title || {});
       return { ...step, method: "animate", args: [[name], FRAME] };
     }) };
   });
   return { frames, titles };
+}
+
+function setTitle(Plotly, div, event) {
+  const args = event && event.step && event.step.args;
+  const name = Array.isArray(args) && Array.isArray(args[0]) ? args[0][0] : undefined;
+  const title = div.mmlabTitles && div.mmlabTitles.get(name);
+  if (title && Object.keys(title).length) Plotly.relayout(div, title);
 }
 
 function draw(div) {
@@ -75,16 +89,13 @@ function draw(div) {
   plotly().then((Plotly) => {
     if (div.mmlabDrawn !== fig) return;  // a newer figure came while the bundle loaded
     const layout = themed(fig.layout || {});
-    const { frames, titles } = asFrames(layout);
+    const data = (fig.data || []).map((trace) => ({ ...trace }));  // plotly writes a frame's values into these
+    const { frames, titles } = asFrames(layout, data);
     div.mmlabTitles = titles;
-    Plotly.react(div, { data: fig.data, layout, frames, config: { displaylogo: false, responsive: true } });
-    if (frames.length && !div.mmlabStepped) {
-      div.mmlabStepped = true;
-      div.on("plotly_sliderchange", (event) => {
-        const title = div.mmlabTitles && div.mmlabTitles.get((event.step.args || [[]])[0][0]);
-        if (title && Object.keys(title).length) Plotly.relayout(div, title);
-      });
-    }
+    Plotly.react(div, { data, layout, frames, config: { displaylogo: false, responsive: true } });
+    // one listener per drawn figure: purge (the cleanup) removes plotly's listeners, react keeps them
+    if (div.removeAllListeners) div.removeAllListeners("plotly_sliderchange");
+    if (frames.length && div.on) div.on("plotly_sliderchange", (event) => setTitle(Plotly, div, event));
   });
 }
 

@@ -5,10 +5,10 @@ Why our own: speed (issue 16). st.plotly_chart's chunk holds all of plotly.js, 4
 browser requests only when the first chart element arrives and then evaluates for ~0.8 s on this
 machine before anything is drawn. The cartesian bundle (npm plotly.js-cartesian-dist-min, the
 plotly.js version the Python package ships, MIT; vendored in static/ and served by Streamlit's
-static serving, so the app stays offline) is 1.5 MB and evaluates in ~0.3 s. (Starting its
-download earlier does not help: a page's first elements, an st.html script included, mount together
-when the main thread is free, ~2.5 s after navigation here.) The figure is the
-same JSON plotly.js draws either way; what Streamlit's chart theme gave (font, grid colour) the
+static serving, so the app stays offline) is 1.5 MB and evaluates in ~0.3 s. The page's index.html
+preloads it (lab.server.load_plotly_with_the_page: 50-125 ms sooner to the first chart); evaluating it
+there instead, before the page's elements mount, delayed the server's first message and the chart
+with it. The figure is the same JSON plotly.js draws either way; what Streamlit's chart theme gave (font, grid colour) the
 element's script sets where the figure does not. The bundle has no WebGL: a scattergl trace of up
 to SVG_POINTS points is drawn as an SVG scatter (the same look); a figure with a larger one, or with
 another trace type the bundle lacks, still goes to st.plotly_chart.
@@ -16,10 +16,13 @@ another trace type the bundle lacks, still goes to st.plotly_chart.
 A chart is drawn only when it is on screen or within a screen's height of it (an IntersectionObserver
 in chart.js); one further down keeps its figure and its place (the figure's height) and is drawn as
 it scrolls near. On a long page a slider press then redraws the charts in view, not all of them, and
-the first chart is not queued behind the others. A plotly slider whose steps restyle traces and set the
-title (the sweeps of mmcore/figures/sweeps.py) is played as animation frames without a redraw of axes
-and legend: drag frames of ~33 ms (two animation frames, the bench's floor) instead of 50-80 ms. A chart whose figure did not change is left as it
+the first chart is not queued behind the others. A chart whose figure did not change is left as it
 is (Streamlit's frontend keeps an element whose message is the same; tests/test_browser.py).
+
+A plotly slider whose steps restyle traces and set the title (the sweeps of mmcore/figures/sweeps.py)
+is played as animation frames without a redraw of axes and legend, the title set apart: drag frames
+of ~33 ms in bench/browser.py (two animation frames: the measure's floor) instead of 35-65 ms at p50
+and 56-82 ms at p95.
 """
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
 """Starting the app: `python -m lab.server [streamlit options]` (make run, make class), and `running()`,
 the app on a free local port for the browser tests and the benchmarks.
 
-`python -m lab.server` is `streamlit run app.py [options]`, with one Streamlit relic switched off.
+`python -m lab.server` is `streamlit run app.py [options]`, with one Streamlit relic switched off,
+the heap of imported libraries frozen out of garbage collection (freeze_heap) and Streamlit's
+index.html served with a preload link for the charts' plotly.js (load_plotly_with_the_page).
 
 Streamlit still supports its older, file-based multipage apps: while no script has called
 st.navigation, a `pages/` folder beside the main script makes the first request of a fresh server
@@ -142,6 +144,8 @@ def load_plotly_with_the_page() -> None:
     starlette_static_routes.create_streamlit_static_handler, whose get_response is wrapped here (a
     page's address and / both answer with index.html). tests/test_browser.py checks that a page has the
     link and that the link's file is served."""
+    import hashlib
+
     from starlette.responses import FileResponse, Response
     from streamlit.web.server.starlette import starlette_static_routes as routes
 
@@ -151,13 +155,20 @@ def load_plotly_with_the_page() -> None:
         static = make(directory, base_url)
         page = Path(directory, "index.html").read_text()
         page = page.replace("</head>", f"  {PLOTLY_TAG}\n  </head>", 1)
+        etag = f'"{hashlib.sha1(page.encode()).hexdigest()}"'  # the rewritten page's own
         served = static.get_response
 
         async def get_response(path, scope):
+            headers = dict(scope.get("headers") or [])
+            if path in ("", ".", "index.html"):  # the page itself: not "not modified" by the original's tag
+                scope = {**scope, "headers": [(k, v) for k, v in scope.get("headers") or []
+                                              if k not in (b"if-none-match", b"if-modified-since")]}
             response = await served(path, scope)
             if isinstance(response, FileResponse) and Path(response.path).name == "index.html":
-                return Response(page, media_type="text/html",
-                                headers={"Cache-Control": response.headers.get("Cache-Control", "no-cache")})
+                cache = {"Cache-Control": response.headers.get("Cache-Control", "no-cache"), "ETag": etag}
+                if headers.get(b"if-none-match", b"").decode("latin-1") == etag:
+                    return Response(status_code=304, headers=cache)
+                return Response(page, media_type="text/html", headers=cache)
             return response
 
         static.get_response = get_response
