@@ -214,7 +214,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     load_before = os.getloadavg()
-    rows, starts, spreads = [], [], []
+    rows, starts = [], []
     with running(root=args.root) as (url, server), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         warm = browser.new_page()  # the server's first run of each page (imports, fits) is not a student's wait
@@ -243,8 +243,7 @@ def main() -> None:
             frames, sliders, frames_sent = drag_frames(page, sent)
             height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
             rows.append((name, first, presses, replies, frames, sliders, frames_sent, height))
-            spreads.append((name, sorted(o[0] for o in opened)))
-            starts.append((name, loaded, first_message, first))
+            starts.append((name, loaded, first_message, first, sorted(o[0] for o in opened)))
             context.close()
         browser.close()
         floors = [] if args.no_floor else floor(p)
@@ -260,7 +259,7 @@ def main() -> None:
     print("reply: press -> the server's last message of the run arrived (the rest of 'press' is the browser drawing)")
     print(f"first chart, where the time goes (s from navigation, the median of {args.tabs} fresh tabs): scripts loaded / "
           "the server's first message / chart, and every tab's chart")
-    for (name, loaded, first_message, first), (_, each) in zip(starts, spreads):
+    for name, loaded, first_message, first, each in starts:
         print(f"  {name:18} {loaded:6.2f} {first_message:6.2f} {first:6.2f}   {', '.join(f'{v:.2f}' for v in each)}")
     print(f"{'target':18} {TARGETS['first']:13.2f} {'':>9} {TARGETS['press']:6.3f} {'':>9} {'':>9} {TARGETS['frame']:6.3f}")
     if floors:

@@ -8,8 +8,8 @@ plotly.js version the Python package ships, MIT; vendored in static/ and served 
 static serving, so the app stays offline) is 1.5 MB and evaluates in ~0.3 s. The page's index.html
 preloads it (lab.server.load_plotly_with_the_page: 50-125 ms sooner to the first chart); evaluating it
 there instead, before the page's elements mount, delayed the server's first message and the chart
-with it. The figure is the same JSON plotly.js draws either way; what Streamlit's chart theme gave (font, grid colour) the
-element's script sets where the figure does not. The bundle has no WebGL: a scattergl trace of up
+with it. The figure is the same JSON plotly.js draws either way; what Streamlit's chart theme gave
+(font, grid colour) the element's script sets where the figure does not. The bundle has no WebGL: a scattergl trace of up
 to SVG_POINTS points is drawn as an SVG scatter (the same look); a figure with a larger one, or with
 another trace type the bundle lacks, still goes to st.plotly_chart.
 
