@@ -104,8 +104,9 @@ def test_a_folded_tab_is_drawn_when_opened(server, context):
 
 def test_a_chart_is_drawn_near_the_view_and_redrawn_only_when_its_figure_changes(server, context):
     """lab/chart.js: a chart far below the view waits until it is scrolled near. A rerun that leaves a
-    chart's figure as it was does not redraw it (Plotly's afterplot events are counted): the figure's
-    bytes must be the same from run to run (Streamlit's frontend then keeps the element)."""
+    chart's figure as it was does not redraw it (Plotly's afterplot events are counted, and its animated
+    events: a figure whose points moved is played as a frame): the figure's bytes must be the same from
+    run to run (Streamlit's frontend then keeps the element)."""
     page = context.new_page()
     page.set_viewport_size({"width": 1400, "height": 700})
     page.goto(server + "/random-slopes?rs_dataset=simulate")
@@ -120,7 +121,8 @@ def test_a_chart_is_drawn_near_the_view_and_redrawn_only_when_its_figure_changes
     every_chart_drawn = "() => [...document.querySelectorAll('.mmlab-chart')].every((div) => div.querySelector('.main-svg'))"
     page.wait_for_function(every_chart_drawn, timeout=60_000)  # all four are near the 4200-px view
     page.evaluate("""() => document.querySelectorAll('.mmlab-chart').forEach((div) => {
-        div.afterplots = 0; div.on('plotly_afterplot', () => { div.afterplots += 1; }); })""")
+        div.afterplots = 0; const count = () => { div.afterplots += 1; };
+        div.on('plotly_afterplot', count); div.on('plotly_animated', count); })""")
     page.get_by_role("radiogroup", name="Model").get_by_text("uncorrelated").click()
     lines = "() => document.querySelector('.st-key-rs_lines .mmlab-chart').afterplots >= 1"
     page.wait_for_function(lines, timeout=60_000)  # the chosen model's lines, drawn again
@@ -357,3 +359,46 @@ def test_dragging_a_client_side_slider_redraws_without_asking_the_server(server,
     assert page.locator("[data-testid=stStatusWidget]").count() == 0
     assert not errors, errors
     page.close()
+
+
+def test_a_chart_whose_points_moved_is_drawn_as_a_fresh_page_draws_it(server, context):
+    """lab/chart.js plays a figure that differs from the drawn one only in its points (and fixed axis
+    ranges) as an animation frame, not a new plot: random intercepts' pooling chart of ten panels when
+    the truth's sigma_b moves (40 to 43: the y range widens on the way). What is then on screen must be
+    what a fresh page draws for the same view: every line's path, every point's place, the axes' ranges
+    and tick labels."""
+    def picture(page):
+        return page.locator(".st-key-ri_pooling .js-plotly-plot").evaluate("""(gd) => ({
+            lines: [...gd.querySelectorAll('.scatterlayer path.js-line')].map((p) => p.getAttribute('d')),
+            points: [...gd.querySelectorAll('.scatterlayer path.point')].map((p) => p.getAttribute('transform')),
+            ticks: [...gd.querySelectorAll('.ytick text, .xtick text')].map((t) => t.textContent),
+            range: [gd._fullLayout.xaxis.range, gd._fullLayout.yaxis.range]})""")
+
+    def numbers(picture):
+        return [float(v) for part in (picture["lines"], picture["points"]) for s in part
+                for v in re.findall(r"-?\d+(?:\.\d+)?", s or "")]
+
+    page, errors = open_page(context, server + "/random-intercepts?ri_dataset=simulate&ri_sigma_b=40", height=1400)
+    chart = page.locator(".st-key-ri_pooling .js-plotly-plot")
+    before = picture(page)
+    chart.evaluate("(gd) => { gd.frames = 0; gd.plots = 0; gd.on('plotly_animated', () => { gd.frames += 1; }); "
+                   "gd.on('plotly_afterplot', () => { gd.plots += 1; }); }")
+    thumb = page.locator("[data-testid=stSlider]").filter(has_text="between-group SD").locator("input[type=range]")
+    for _ in range(3):
+        thumb.focus()
+        page.keyboard.press("ArrowRight")
+        settle(page, 800)
+    moved = picture(page)
+    counts = chart.evaluate("(gd) => [gd.frames, gd.plots]")
+    assert counts[0] == 3, counts  # every press played as a frame (the range change ends with an afterplot)
+    assert "ri_sigma_b=43" in page.url, page.url
+    assert moved["range"][1] != before["range"][1]  # the y range moved too (from 42 on), set in the frame
+    fresh, errors2 = open_page(context, page.url, height=1400)
+    drawn = picture(fresh)
+    assert moved["ticks"] == drawn["ticks"] and moved["range"] == drawn["range"]
+    assert len(moved["lines"]) == len(drawn["lines"]) == 30 and len(moved["points"]) == len(drawn["points"]) == 80
+    a, b = numbers(moved), numbers(drawn)
+    assert len(a) == len(b) and max(abs(x - y) for x, y in zip(a, b)) < 0.5  # pixels
+    assert not errors and not errors2, errors + errors2
+    page.close()
+    fresh.close()

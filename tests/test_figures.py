@@ -140,3 +140,26 @@ def test_labels_of_nearby_groups_are_raised_apart():
     fig = fig_shrinkage(fit("Reaction ~ Days + (1|Subject)", load_dataset("sleepstudy")))
     text = next(t for t in fig.data if t.mode == "text")
     assert len(set(text.y)) > 1 and max(text.y) < fig.layout.yaxis.range[1]
+
+
+def test_steady_ranges_hold_every_point_and_move_seldom():
+    """Charts whose points move with a slider fix their axis ranges (lab/chart.js then plays the move
+    as a frame): the range holds every value with room to spare, lies on a round step, and stays put
+    when the values move a little."""
+    from mmcore.figures.pooling import fig_pooling
+    from mmcore.figures.style import steady_range
+    assert steady_range([190.0, 390.0]) == [175.0, 400.0]  # padded by 4% of the span, then steps of 25
+    assert steady_range([0.0, 7.0], pad=0.05, steps=None) == pytest.approx([-0.35, 7.35])
+    assert steady_range([np.nan, None, 3.0, 3.0])[0] < 3.0 < steady_range([3.0, 3.0])[1]  # one value
+    assert steady_range([np.nan]) == [0.0, 1.0]
+    for shift in (0.0, 1.0, 2.0):  # points moved by up to 1% of the span: the same range
+        assert steady_range(np.array([190.0, 390.0]) + shift) == [175.0, 400.0]
+    for f, build in ((fit("Reaction ~ Days + (Days|Subject)", load_dataset("sleepstudy")), F.fig_lines),
+                     (fit("y ~ x + (1|group)", simulate_intercepts(n_groups=10, n_per_group=8, seed=3)), fig_pooling)):
+        fig = build(f)
+        ys = np.concatenate([np.asarray(t.y, dtype=float) for t in fig.data])
+        xs = np.concatenate([np.asarray(t.x, dtype=float) for t in fig.data])
+        lo, hi = fig.layout.yaxis.range
+        assert lo < np.nanmin(ys) and np.nanmax(ys) < hi
+        lo, hi = fig.layout.xaxis.range
+        assert lo < np.nanmin(xs) and np.nanmax(xs) < hi

@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 from ..lessons.pooling import pooling
 from ..lmm.fit import model_data
 from ..lmm.results import LmmFit
-from .style import POOLING, figure, legend_below, panel_axes
+from .style import POOLING, figure, legend_below, panel_axes, steady_range
 
 __all__ = ["fig_pooling", "covariate_kind"]
 
@@ -127,11 +127,14 @@ def _panels(fit: LmmFit, pool: pd.DataFrame, chosen: list, x: str, categorical: 
             else:
                 traces.append(dict(type="scatter", x=fitted.index.to_numpy(), y=fitted.to_numpy(), mode="lines",
                                    line=dict(color=s["color"], dash=s["dash"], width=2.5), **common))
-        if categorical:  # no fixed x range: with matched axes plotly.js then stops autoscaling y
+        if categorical:
             layout[f"xaxis{ax}"].update(tickmode="array", tickvals=list(range(len(cats))), ticktext=[str(c) for c in cats])
     layout["annotations"].append(dict(text=x, x=0.5, y=0, xref="paper", yref="paper", yshift=-28, showarrow=False,
                                       yanchor="top", font=dict(size=14)))
     layout["annotations"].append(dict(text=fit.response, x=0, y=0.5, xref="paper", yref="paper", xshift=-46,
                                       showarrow=False, textangle=-90, font=dict(size=14)))
     layout["margin"] = dict(l=64, r=10, t=60, b=10)
+    layout["yaxis"]["range"] = steady_range(np.concatenate([t["y"] for t in traces]))
+    layout["xaxis"]["range"] = ([-0.5, len(cats) - 0.5] if categorical else
+                                steady_range(np.concatenate([t["x"] for t in traces]), pad=0.05, steps=None))
     return figure(traces, layout)

@@ -214,3 +214,24 @@ def place_labels(x, y, texts, x_range, y_range, char: float = 0.022, height: flo
                 break
         out.append(chosen)
     return out
+
+
+def steady_range(values, pad: float = 0.04, steps: int | None = 8) -> list[float]:
+    """An axis range for these values, fixed in the figure instead of left to plotly.js's autorange:
+    padded by `pad` of their span on each side, then widened to a multiple of a round step (1, 2, 2.5
+    or 5 times a power of ten, about span / `steps`; None: not widened). A slider press that moves the points a little then
+    mostly keeps the range, and lab/chart.js redraws the chart as an animation frame of its traces
+    instead of a new plot."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return [0.0, 1.0]
+    lo, hi = float(v.min()), float(v.max())
+    span = hi - lo if hi > lo else max(abs(hi), 1.0) * 0.1
+    lo, hi = lo - pad * span, hi + pad * span
+    if steps is None:
+        return [lo, hi]
+    raw = span / steps
+    power = 10.0 ** np.floor(np.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    return [float(np.floor(lo / step) * step), float(np.ceil(hi / step) * step)]

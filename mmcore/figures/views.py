@@ -25,6 +25,7 @@ from .style import (
     legend_below,
     note,
     panel_axes,
+    steady_range,
     styled,
     vline,
 )
@@ -110,10 +111,12 @@ def fig_lines(fit: LmmFit, groups: list | None = None, show=("partial", "populat
                             width=4))
     notes = [f"{len(chosen)} of {len(levels)} groups shown"] if len(chosen) < len(levels) else []
     notes += [f"a random {MAX_POINTS:,} of {len(rows):,} points"] if many else []
+    xs = {"range": steady_range(rows["x"].to_numpy(float), pad=0.04, steps=None)} if numeric_x else {"type": "category"}
     return figure(traces, dict(
         title=dict(text=f"{fit.response} by {x or 'group'}, a line per group"), height=460,
-        xaxis=dict(title=dict(text=x or md.terms[0].group), **({} if numeric_x else {"type": "category"})),
-        yaxis=dict(title=dict(text=fit.response)), legend=legend_below(),
+        xaxis=dict(title=dict(text=x or md.terms[0].group), **xs),
+        yaxis=dict(title=dict(text=fit.response), range=steady_range(np.concatenate(
+            [np.asarray(t["y"], dtype=float) for t in traces]))), legend=legend_below(),
         annotations=[note("; ".join(notes))] if notes else []))
 
 
