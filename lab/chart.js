@@ -136,23 +136,27 @@ function draw(div) {
   const fig = div.mmlabFigure;
   if (!fig || div.mmlabDrawn === fig) return;
   div.mmlabDrawn = fig;
-  plotly().then((Plotly) => {
-    if (div.mmlabDrawn !== fig) return;  // a newer figure came while the bundle loaded
+  // One drawing at a time per chart, each after the last has ended: plotly.js plays a frame at the next
+  // animation frame, and a second frame asked for before then dropped the first one's new axis ranges
+  // (tests/test_browser.py); in the same task, a Plotly.react was even undone by the pending frame.
+  const last = div.mmlabChain || Promise.resolve();
+  div.mmlabChain = last.then(plotly).then((Plotly) => {
+    if (div.mmlabDrawn !== fig) return undefined;  // a newer figure came meanwhile: it is drawn next
     const now = outline(fig);
     const moved = movedPoints(div.mmlabPlotted, fig, now);  // against what is on screen
     div.mmlabPlotted = now;
-    if (moved) {
-      Plotly.animate(div, moved, FRAME);
-      return;
-    }
+    if (moved) return Plotly.animate(div, moved, FRAME);
     const layout = themed(fig.layout || {});
     const data = (fig.data || []).map((trace) => ({ ...trace }));  // plotly writes a frame's values into these
     const { frames, titles } = asFrames(layout, data);
     div.mmlabTitles = titles;
-    Plotly.react(div, { data, layout, frames, config: { displaylogo: false, responsive: true } });
+    const drawn = Plotly.react(div, { data, layout, frames, config: { displaylogo: false, responsive: true } });
     // one listener per drawn figure: purge (the cleanup) removes plotly's listeners, react keeps them
     if (div.removeAllListeners) div.removeAllListeners("plotly_sliderchange");
     if (frames.length && div.on) div.on("plotly_sliderchange", (event) => setTitle(Plotly, div, event));
+    return drawn;
+  }).catch(() => {  // an interrupted frame; the next figure is drawn in full
+    div.mmlabPlotted = null;
   });
 }
 

@@ -402,3 +402,39 @@ def test_a_chart_whose_points_moved_is_drawn_as_a_fresh_page_draws_it(server, co
     assert not errors and not errors2, errors + errors2
     page.close()
     fresh.close()
+
+
+def test_figures_that_come_back_to_back_are_drawn_in_order(context):
+    """lab/chart.js draws one figure at a time per chart. plotly.js plays a frame at the next animation
+    frame: without the order, a second figure within that frame dropped the axis range the first one
+    set (the first check failed every time). The second checks that a figure drawn in full after a
+    frame stays drawn."""
+    page = context.new_page()
+    page.set_content('<div id="parent" style="width: 600px"></div>')
+    page.add_script_tag(path=str(ROOT / "static" / "plotly-cartesian.min.js"))
+    source = (ROOT / "lab" / "chart.js").read_text().replace("export default function", "window.mmlabChart = function")
+    page.add_script_tag(content=source)
+    page.evaluate("""() => {
+        window.__mmlabPlotly = Promise.resolve(window.Plotly);
+        const parentElement = document.getElementById('parent');
+        const figure = (y, top, extra = {}) => ({data: [{type: 'scatter', x: [0, 1, 2], y, ...extra}],
+            layout: {xaxis: {range: [0, 2]}, yaxis: {range: [0, top]}, height: 300}});
+        // each figure in a task of its own, as Streamlit's reruns deliver them, within one animation frame
+        window.one = (fig) => window.mmlabChart({data: new TextEncoder().encode(JSON.stringify(fig)), parentElement});
+        window.show = (first, second) => requestAnimationFrame(() => { one(first); setTimeout(() => one(second), 0); });
+        window.figure = figure;
+        window.now = () => { const gd = parentElement.querySelector('.js-plotly-plot');
+            return [gd._fullLayout.yaxis.range, gd.data[0].y, gd.data[0].mode || null]; };
+    }""")
+    page.evaluate("() => one(figure([0, 1, 2], 2))")
+    page.wait_for_function("() => document.querySelector('#parent .main-svg')")
+    page.wait_for_timeout(300)
+    # points and range moved, then points moved again at once: both frames, the range kept
+    page.evaluate("() => show(figure([0, 5, 10], 10), figure([0, 6, 9], 10))")
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => now()") == [[0, 10], [0, 6, 9], None]
+    # a frame, then at once a figure of another kind (a new trace attribute): the last one stays drawn
+    page.evaluate("() => show(figure([0, 3, 3], 10), figure([7, 7, 7], 10, {mode: 'markers'}))")
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => now()") == [[0, 10], [7, 7, 7], "markers"]
+    page.close()
