@@ -84,11 +84,15 @@ function setTitle(Plotly, div, event) {
 
 // A new figure that differs from the drawn one only in the x and y values of its scatter traces and in
 // the ranges of axes the figure fixes (mmcore/figures/style.py: steady_range) is the same picture with the
-// points moved: played as one animation frame without redraw, the new ranges in the frame (plotly.js then
-// redraws those axes, not the legend, titles and annotations). A slider press on random intercepts, whose
-// pooling chart of ten panels Plotly.react redrew at 85-170 ms of the page's main thread. Anything else
-// (another layout, another trace, an axis that autoranges, a figure with sliders) is drawn by Plotly.react.
+// points moved: played as one animation frame without redraw, new ranges in the frame (plotly.js then
+// redraws the axes and what is drawn in data units, not the legend and titles). A slider press on random
+// intercepts, whose pooling chart of ten panels Plotly.react redrew at 85-170 ms of the page's main
+// thread. Anything else (another layout, another trace, an axis that autoranges or is not linear, a
+// figure with sliders, a view the student zoomed or whose legend they clicked) is drawn by Plotly.react,
+// which also puts the view back to the figure's.
 const withoutXY = ({ x, y, ...rest }) => rest;
+const isNumbers = (v) => (isObject(v) && typeof v.bdata === "string")  // plotly's typed-array spec
+  || (Array.isArray(v) && v.every((e) => e === null || typeof e === "number"));
 
 function fixedRange(layout, id, letter) {
   const seen = new Set();  // an axis takes its range from the one it matches
@@ -96,21 +100,26 @@ function fixedRange(layout, id, letter) {
     seen.add(key);
     const ax = layout[key];
     if (!isObject(ax)) return false;
-    if (typeof ax.matches === "string") { key = `${letter}axis${ax.matches.slice(1)}`; continue; }
+    if (typeof ax.matches === "string") {
+      if (ax.matches[0] !== letter) return false;
+      key = `${letter}axis${ax.matches.slice(1)}`;
+      continue;
+    }
     return Array.isArray(ax.range) && ax.range.length === 2 && ax.range.every(Number.isFinite)
-      && ax.autorange !== true && ax.type !== "category";
+      && [undefined, null, false].includes(ax.autorange) && [undefined, "-", "linear"].includes(ax.type);
   }
   return false;
 }
 
 // What a figure draws apart from its points and axis ranges, taken before plotly.js writes into the
-// figure's objects; null when a frame cannot play it (traces other than scatter, an axis that autoranges,
-// frames, sliders or buttons of its own).
+// figure's objects; null when a frame cannot play it.
 function outline(fig) {
   const layout = fig.layout || {}, data = fig.data || [];
   if (!data.length || fig.frames || layout.sliders || layout.updatemenus) return null;
-  if (!data.every((t) => (t.type || "scatter") === "scatter" && fixedRange(layout, t.xaxis || "x", "x")
-                         && fixedRange(layout, t.yaxis || "y", "y"))) return null;
+  if (!data.every((t) => (t.type || "scatter") === "scatter" && isNumbers(t.x) && isNumbers(t.y)
+                         && fixedRange(layout, t.xaxis || "x", "x") && fixedRange(layout, t.yaxis || "y", "y"))) {
+    return null;
+  }
   const ranges = {}, rest = {};
   for (const [key, value] of Object.entries(layout)) {
     if (/^[xy]axis\d*$/.test(key) && isObject(value)) {
@@ -121,9 +130,16 @@ function outline(fig) {
   return { text: JSON.stringify([rest, data.map(withoutXY)]), ranges };
 }
 
-// The frame that turns the drawn figure (its outline `was`) into `fig`, or null if it is another picture.
-function movedPoints(was, fig, now) {
+// The frame that turns the drawn figure (its outline `was`) into `fig`, or null if it is another picture
+// or the chart no longer shows `was` as drawn (zoomed, panned, autoscaled, a trace hidden from the legend).
+function movedPoints(div, was, fig, now) {
   if (!was || !now || was.text !== now.text) return null;
+  const shown = div.layout || {}, traces = div.data || [];
+  for (const [key, range] of Object.entries(was.ranges)) {
+    if (Array.isArray(range) && (!isObject(shown[key]) || shown[key].autorange
+                                 || JSON.stringify(shown[key].range) !== JSON.stringify(range))) return null;
+  }
+  if (fig.data.some((t, k) => !traces[k] || (traces[k].visible ?? true) !== (t.visible ?? true))) return null;
   const frame = { data: fig.data.map((t) => ({ x: t.x, y: t.y })), traces: fig.data.map((_, k) => k) };
   const ranges = {};
   for (const [key, range] of Object.entries(now.ranges)) {
@@ -143,7 +159,7 @@ function draw(div) {
   div.mmlabChain = last.then(plotly).then((Plotly) => {
     if (div.mmlabDrawn !== fig) return undefined;  // a newer figure came meanwhile: it is drawn next
     const now = outline(fig);
-    const moved = movedPoints(div.mmlabPlotted, fig, now);  // against what is on screen
+    const moved = movedPoints(div, div.mmlabPlotted, fig, now);  // against what is on screen
     div.mmlabPlotted = now;
     if (moved) return Plotly.animate(div, moved, FRAME);
     const layout = themed(fig.layout || {});
@@ -155,7 +171,7 @@ function draw(div) {
     if (div.removeAllListeners) div.removeAllListeners("plotly_sliderchange");
     if (frames.length && div.on) div.on("plotly_sliderchange", (event) => setTitle(Plotly, div, event));
     return drawn;
-  }).catch(() => {  // an interrupted frame; the next figure is drawn in full
+  }).catch(() => {  // a frame dropped from plotly.js's queue: the next figure is drawn in full
     div.mmlabPlotted = null;
   });
 }
@@ -164,7 +180,10 @@ function draw(div) {
 // Streamlit scrolls inside its main element, so that element (the nearest scrolling ancestor) is the root.
 const watchers = new Map();
 const watched = new Set();  // every chart on the page, drawn or not: a printed page shows them all
-window.addEventListener("beforeprint", () => watched.forEach(draw));
+window.addEventListener("beforeprint", () => watched.forEach((div) => {
+  div.mmlabPlotted = null;  // drawn in full: a frame would be played after the page is printed
+  draw(div);
+}));
 function scroller(div) {
   for (let el = div.parentElement; el; el = el.parentElement) {
     if (/(auto|scroll)/.test(getComputedStyle(el).overflowY)) return el;
@@ -225,6 +244,7 @@ export default function (component) {
     div.mmlabWatched = false;
     div.mmlabDrawn = null;
     div.mmlabPlotted = null;
+    div.mmlabChain = null;  // purge stops a frame in play without settling its promise: start afresh
     if (window.Plotly) window.Plotly.purge(div);
   };
 }

@@ -361,47 +361,76 @@ def test_dragging_a_client_side_slider_redraws_without_asking_the_server(server,
     page.close()
 
 
-def test_a_chart_whose_points_moved_is_drawn_as_a_fresh_page_draws_it(server, context):
+@pytest.mark.parametrize("address, slider, key, moved_to, lines, points", [
+    # the truth's sigma_b from 38 to 41: ten panels of points and lines move, the y range widens at 40
+    ("/random-intercepts?ri_dataset=simulate&ri_sigma_b=38", "between-group SD", "ri_pooling", "ri_sigma_b=41", 30, 80),
+    # subject 309's days kept, 5 to 8: its own estimate and every mixed-model estimate move, the
+    # labels above the points with them, the x range changes at 7
+    ("/shrinkage?sh_who=309&sh_keep=5", "kept (spread over its rows)", "sh_axis", "sh_keep=8", 29, 38),
+])
+def test_a_chart_whose_points_moved_is_drawn_as_a_fresh_page_draws_it(server, context, address, slider, key,
+                                                                    moved_to, lines, points):
     """lab/chart.js plays a figure that differs from the drawn one only in its points (and fixed axis
-    ranges) as an animation frame, not a new plot: random intercepts' pooling chart of ten panels when
-    the truth's sigma_b moves (40 to 43: the y range widens on the way). What is then on screen must be
-    what a fresh page draws for the same view: every line's path, every point's place, the axes' ranges
-    and tick labels."""
+    ranges) as an animation frame, not a new plot. What is then on screen must be what a fresh page
+    draws for the same view: every line's path, every point's and label's place, the axes' ranges and
+    tick labels."""
     def picture(page):
-        return page.locator(".st-key-ri_pooling .js-plotly-plot").evaluate("""(gd) => ({
+        return page.locator(f".st-key-{key} .js-plotly-plot").evaluate("""(gd) => ({
             lines: [...gd.querySelectorAll('.scatterlayer path.js-line')].map((p) => p.getAttribute('d')),
             points: [...gd.querySelectorAll('.scatterlayer path.point')].map((p) => p.getAttribute('transform')),
-            ticks: [...gd.querySelectorAll('.ytick text, .xtick text')].map((t) => t.textContent),
+            labels: [...gd.querySelectorAll('.scatterlayer .textpoint text')].map((t) =>
+                `${t.textContent} ${t.getAttribute('x')} ${t.getAttribute('y')}`),
+            ticks: [...gd.querySelectorAll('.xaxislayer-above text, .yaxislayer-above text')].map((t) => t.textContent),
             range: [gd._fullLayout.xaxis.range, gd._fullLayout.yaxis.range]})""")
 
     def numbers(picture):
-        return [float(v) for part in (picture["lines"], picture["points"]) for s in part
+        return [float(v) for part in (picture["lines"], picture["points"], picture["labels"]) for s in part
                 for v in re.findall(r"-?\d+(?:\.\d+)?", s or "")]
 
-    page, errors = open_page(context, server + "/random-intercepts?ri_dataset=simulate&ri_sigma_b=40", height=1400)
-    chart = page.locator(".st-key-ri_pooling .js-plotly-plot")
+    page, errors = open_page(context, server + address, height=1400)
+    chart = page.locator(f".st-key-{key} .js-plotly-plot")
     before = picture(page)
-    chart.evaluate("(gd) => { gd.frames = 0; gd.plots = 0; gd.on('plotly_animated', () => { gd.frames += 1; }); "
-                   "gd.on('plotly_afterplot', () => { gd.plots += 1; }); }")
-    thumb = page.locator("[data-testid=stSlider]").filter(has_text="between-group SD").locator("input[type=range]")
+    chart.evaluate("(gd) => { gd.frames = 0; gd.on('plotly_animated', () => { gd.frames += 1; }); }")
+    thumb = page.locator("[data-testid=stSlider]").filter(has_text=slider).locator("input[type=range]")
     for _ in range(3):
         thumb.focus()
         page.keyboard.press("ArrowRight")
         settle(page, 800)
     moved = picture(page)
-    counts = chart.evaluate("(gd) => [gd.frames, gd.plots]")
-    assert counts[0] == 3, counts  # every press played as a frame (the range change ends with an afterplot)
-    assert "ri_sigma_b=43" in page.url, page.url
-    assert moved["range"][1] != before["range"][1]  # the y range moved too (from 42 on), set in the frame
+    assert chart.evaluate("(gd) => gd.frames") == 3  # every press played as a frame
+    assert moved_to in page.url, page.url
+    assert moved["range"] != before["range"]  # a range moved on the way, set in a frame
     fresh, errors2 = open_page(context, page.url, height=1400)
     drawn = picture(fresh)
     assert moved["ticks"] == drawn["ticks"] and moved["range"] == drawn["range"]
-    assert len(moved["lines"]) == len(drawn["lines"]) == 30 and len(moved["points"]) == len(drawn["points"]) == 80
+    assert len(moved["lines"]) == len(drawn["lines"]) == lines and len(moved["points"]) == len(drawn["points"]) == points
+    assert [t.split()[0] for t in moved["labels"]] == [t.split()[0] for t in drawn["labels"]]
     a, b = numbers(moved), numbers(drawn)
     assert len(a) == len(b) and max(abs(x - y) for x, y in zip(a, b)) < 0.5  # pixels
     assert not errors and not errors2, errors + errors2
     page.close()
     fresh.close()
+
+
+def test_a_chart_the_student_zoomed_is_put_back_when_its_points_move(server, context):
+    """A press after the student zoomed a chart or hid a trace from its legend: lab/chart.js draws the new
+    figure in full (Plotly.react puts the figure's view back), not as a frame into the zoomed view."""
+    page, errors = open_page(context, server + "/random-intercepts?ri_dataset=simulate", height=1400)
+    chart = page.locator(".st-key-ri_pooling .js-plotly-plot")
+    thumb = page.locator("[data-testid=stSlider]").filter(has_text="between-group SD").locator("input[type=range]")
+    for act in ("Plotly.relayout(gd, {'yaxis.range': [-1000, 2000]})",  # a zoom, as a drag on the plot makes it
+                "Plotly.restyle(gd, {visible: 'legendonly'}, [0])"):  # the data hidden by a click on the legend
+        chart.evaluate(f"(gd) => {{ gd.frames = 0; gd.on('plotly_animated', () => {{ gd.frames += 1; }}); {act}; }}")
+        page.wait_for_timeout(300)
+        thumb.focus()
+        page.keyboard.press("ArrowRight")
+        settle(page, 800)
+        frames, shown = chart.evaluate("(gd) => [gd.frames, [gd._fullLayout.yaxis.range, gd.data[0].visible ?? true, "
+                                       "gd.mmlabFigure.layout.yaxis.range]]")
+        assert frames == 0, act
+        assert shown[0] == shown[2] and shown[1] is True, (act, shown)
+    assert not errors, errors
+    page.close()
 
 
 def test_figures_that_come_back_to_back_are_drawn_in_order(context):

@@ -148,12 +148,12 @@ def test_steady_ranges_hold_every_point_and_move_seldom():
     when the values move a little."""
     from mmcore.figures.pooling import fig_pooling
     from mmcore.figures.style import steady_range
-    assert steady_range([190.0, 390.0]) == [175.0, 400.0]  # padded by 4% of the span, then steps of 25
+    assert steady_range([190.0, 390.0]) == [180.0, 400.0]  # padded by 4% of the span, then steps of 20
     assert steady_range([0.0, 7.0], pad=0.05, steps=None) == pytest.approx([-0.35, 7.35])
     assert steady_range([np.nan, None, 3.0, 3.0])[0] < 3.0 < steady_range([3.0, 3.0])[1]  # one value
     assert steady_range([np.nan]) == [0.0, 1.0]
     for shift in (0.0, 1.0, 2.0):  # points moved by up to 1% of the span: the same range
-        assert steady_range(np.array([190.0, 390.0]) + shift) == [175.0, 400.0]
+        assert steady_range(np.array([190.0, 390.0]) + shift) == [180.0, 400.0]
     for f, build in ((fit("Reaction ~ Days + (Days|Subject)", load_dataset("sleepstudy")), F.fig_lines),
                      (fit("y ~ x + (1|group)", simulate_intercepts(n_groups=10, n_per_group=8, seed=3)), fig_pooling)):
         fig = build(f)

@@ -9,7 +9,7 @@ from scipy import stats
 from ..lessons.criteria import Curves
 from ..lmm.results import LmmFit
 from .model import random_covariance
-from .style import GREY, figure, legend_below, vline
+from .style import GREY, figure, legend_below, steady_range, vline
 
 OWN, MIXED, POP = "#E69F00", "#0072B2", "#000000"
 
@@ -45,10 +45,16 @@ def fig_shrinkage_axis(table: pd.DataFrame, response: str, highlight: str | None
                            mode="lines+markers", line=dict(color="#D55E00", width=4),
                            marker=dict(size=14, color="#D55E00"), name=f"{highlight} (the group you edit)"))
     pop = float(table["population"].iloc[0])
+    top = 1.36 + 0.14 * tiers.max(initial=0)
+    # the population as a trace, not a shape, and a fixed x range: a press that moves the estimates (a
+    # group's observations deleted) changes only the traces' points, which lab/chart.js plays as a frame
+    traces.insert(0, dict(type="scatter", x=[pop, pop], y=[-0.4, top], mode="lines", showlegend=False,
+                          hoverinfo="skip", line=dict(color=GREY, dash="dash", width=2)))
+    values = np.concatenate([own, table["mixed-model estimate"].to_numpy(dtype=float), [pop]])
     return figure(traces, dict(
         title=dict(text="Shrinkage: each group's own estimate moves toward the population"), height=380,
-        yaxis=dict(tickvals=[0, 1], ticktext=["mixed model", "own"], range=[-0.4, 1.36 + 0.14 * tiers.max(initial=0)]),
-        xaxis=dict(title=dict(text=f"{response}: group level (intercept)")), shapes=[vline(pop, GREY, "dash")],
+        yaxis=dict(tickvals=[0, 1], ticktext=["mixed model", "own"], range=[-0.4, top]),
+        xaxis=dict(title=dict(text=f"{response}: group level (intercept)"), range=steady_range(values, pad=0.06)),
         legend=legend_below(-0.25)))
 
 

@@ -216,7 +216,7 @@ def place_labels(x, y, texts, x_range, y_range, char: float = 0.022, height: flo
     return out
 
 
-def steady_range(values, pad: float = 0.04, steps: int | None = 8) -> list[float]:
+def steady_range(values, pad: float = 0.04, steps: int | None = 12) -> list[float]:
     """An axis range for these values, fixed in the figure instead of left to plotly.js's autorange:
     padded by `pad` of their span on each side, then widened to a multiple of a round step (1, 2, 2.5
     or 5 times a power of ten, about span / `steps`; None: not widened). A slider press that moves the points a little then

@@ -111,7 +111,8 @@ def fig_lines(fit: LmmFit, groups: list | None = None, show=("partial", "populat
                             width=4))
     notes = [f"{len(chosen)} of {len(levels)} groups shown"] if len(chosen) < len(levels) else []
     notes += [f"a random {MAX_POINTS:,} of {len(rows):,} points"] if many else []
-    xs = {"range": steady_range(rows["x"].to_numpy(float), pad=0.04, steps=None)} if numeric_x else {"type": "category"}
+    xs = ({"range": steady_range(np.concatenate([np.asarray(t["x"], dtype=float) for t in traces]), steps=None)}
+          if numeric_x else {"type": "category"})  # every trace's x: the population line spans all groups
     return figure(traces, dict(
         title=dict(text=f"{fit.response} by {x or 'group'}, a line per group"), height=460,
         xaxis=dict(title=dict(text=x or md.terms[0].group), **xs),
