@@ -3,6 +3,7 @@
     python bench/browser.py                 # every core page, ~10 slider presses each
     python bench/browser.py --presses 20 --pages icc shrinkage
     python bench/browser.py --root DIR      # the app found in DIR (e.g. an older checkout)
+    python bench/browser.py --profile 12    # and where each press's main-thread time goes, by script
 
 Before measuring, each page is opened once (the server's first run of a page, its imports and fits,
 is not a student's wait) and the server is let go idle: what those runs queued in the background
@@ -21,6 +22,9 @@ Per page:
   page, so no automation round trip is counted); the time from each move to the second animation
   frame after it (the browser has painted the new step). p50 and p95. Websocket frames sent during
   the drag are counted: a client-side slider must send none.
+- with --profile N: N more presses under Chromium's sampling profiler, the main thread's self time
+  a press by script (plotly.js, React, Streamlit's markdown, native style/layout/paint...): shares
+  that move less with the machine's load than the press's wall time.
 Printed as one table with the targets beside it (issue 16), and the load average. Then the peer:
 the first chart of a Streamlit page holding one three-point plotly chart and nothing else, served by
 the same Streamlit with the app's settings (what Streamlit and its plotly.js cost before any page of
@@ -173,6 +177,34 @@ def drag_frames(page, sent: list) -> tuple[list[float], int, int]:
     return frames, sliders, len(sent) - before
 
 
+# Where a press's main-thread time goes (--profile): the sampling profiler's self time, by script.
+WHO = (("plotly", "plotly.js"), ("react-dom", "React"), ("emotion", "styles (emotion)"),
+       ("styled-components", "styles (emotion)"), ("StreamlitMarkdown", "Markdown, KaTeX"), ("rehype", "Markdown, KaTeX"),
+       ("katex", "Markdown, KaTeX"), ("(program)", "native: style, layout, paint"), ("(garbage collector)", "GC"),
+       ("index.", "Streamlit"), ("protobuf", "Streamlit"))
+
+
+def press_profile(context, page, label: str, presses: int, received: list) -> tuple[float, dict]:
+    """`presses` more presses under Chromium's sampling profiler: (busy ms a press, {part: ms a
+    press}). The profiler slows the page: these times are shares, not the press's own time."""
+    cdp = context.new_cdp_session(page)
+    cdp.send("Profiler.enable")
+    cdp.send("Profiler.setSamplingInterval", {"interval": 200})
+    cdp.send("Profiler.start")
+    slider_presses(page, label, presses, received)
+    profile = cdp.send("Profiler.stop")["profile"]
+    frames = {n["id"]: n["callFrame"] for n in profile["nodes"]}
+    parts: dict = {}
+    for node, us in zip(profile["samples"], profile["timeDeltas"]):
+        frame = frames[node]
+        if frame["functionName"] == "(idle)":
+            continue
+        where = frame["url"].rsplit("/", 1)[-1] or frame["functionName"]
+        part = next((name for key, name in WHO if key in where), "other")
+        parts[part] = parts.get(part, 0.0) + us / 1e3 / presses
+    return sum(parts.values()), dict(sorted(parts.items(), key=lambda kv: -kv[1]))
+
+
 FLOOR_APP = """import plotly.graph_objects as go
 import streamlit as st
 
@@ -210,11 +242,13 @@ def main() -> None:
                     help="fresh tabs per page for the first chart (the median tab's times)")
     ap.add_argument("--root", default=None, help="run the app in this directory instead")
     ap.add_argument("--no-floor", action="store_true", help="skip the one-chart page")
+    ap.add_argument("--profile", type=int, default=0, metavar="N",
+                    help="N more presses a page under the profiler: where the main thread's time goes")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
     load_before = os.getloadavg()
-    rows, starts = [], []
+    rows, starts, profiles = [], [], []
     with running(root=args.root) as (url, server), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         warm = browser.new_page()  # the server's first run of each page (imports, fits) is not a student's wait
@@ -241,6 +275,8 @@ def main() -> None:
             first, loaded, first_message = sorted(opened)[(len(opened) - 1) // 2]  # the median tab's
             presses, replies = slider_presses(page, label, args.presses, received)
             frames, sliders, frames_sent = drag_frames(page, sent)
+            if args.profile:
+                profiles.append((name, *press_profile(context, page, label, args.profile, received)))
             height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
             rows.append((name, first, presses, replies, frames, sliders, frames_sent, height))
             starts.append((name, loaded, first_message, first, sorted(o[0] for o in opened)))
@@ -265,6 +301,10 @@ def main() -> None:
     if floors:
         print(f"the floor: a Streamlit page with one three-point plotly chart, first chart "
               f"{', '.join(f'{v:.2f}' for v in floors)} s")
+    if profiles:
+        print(f"main thread per press under the profiler ({args.profile} presses; ms of self time by script):")
+        for name, busy, parts in profiles:
+            print(f"  {name:18} busy {busy:4.0f}: " + ", ".join(f"{part} {ms:.0f}" for part, ms in parts.items() if ms >= 1))
     worst = max((max(r[2]) for r in rows), default=float("nan"))
     print(f"slowest press {worst:.3f} s; median of all presses {statistics.median(sum((r[2] for r in rows), [])):.3f} s")
 
