@@ -200,7 +200,9 @@ def press_profile(context, page, label: str, presses: int, received: list) -> tu
         if frame["functionName"] == "(idle)":
             continue
         where = frame["url"].rsplit("/", 1)[-1] or frame["functionName"]
-        part = next((name for key, name in WHO if key in where), "other")
+        part = next((name for key, name in WHO if key in where), None)
+        if part is None:  # no script: a native DOM call (getBoundingClientRect...) or Playwright's polling
+            part = "other scripts" if frame["url"] else "no script: DOM calls, the bench's polling"
         parts[part] = parts.get(part, 0.0) + us / 1e3 / presses
     return sum(parts.values()), dict(sorted(parts.items(), key=lambda kv: -kv[1]))
 
