@@ -45,14 +45,15 @@ function themed(layout) {
 // x or y values of scatter traces, a new title); a slider with any other step is left as it is.
 const FRAME = { mode: "immediate", frame: { duration: 0, redraw: false }, transition: { duration: 0 } };
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+const isScatter = (trace) => (trace.type || "scatter") === "scatter";
+const sameJSON = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 function playable(step, traces) {
   if (step.method !== "update" || !Array.isArray(step.args) || step.args.length !== 3) return false;
   const [data, layout, indices] = step.args;
   return isObject(data) && (layout === null || layout === undefined || isObject(layout))
     && Array.isArray(indices) && indices.length > 0
-    && indices.every((k) => Number.isInteger(k) && k >= 0 && k < traces.length
-                            && (traces[k].type || "scatter") === "scatter")
+    && indices.every((k) => Number.isInteger(k) && k >= 0 && k < traces.length && isScatter(traces[k]))
     && Object.entries(data).every(([key, values]) => (key === "x" || key === "y")
                                   && Array.isArray(values) && values.length === indices.length)
     && Object.keys(layout || {}).every((key) => key === "title.text");
@@ -116,7 +117,7 @@ function fixedRange(layout, id, letter) {
 function outline(fig) {
   const layout = fig.layout || {}, data = fig.data || [];
   if (!data.length || fig.frames || layout.sliders || layout.updatemenus) return null;
-  if (!data.every((t) => (t.type || "scatter") === "scatter" && isNumbers(t.x) && isNumbers(t.y)
+  if (!data.every((t) => isScatter(t) && isNumbers(t.x) && isNumbers(t.y)
                          && fixedRange(layout, t.xaxis || "x", "x") && fixedRange(layout, t.yaxis || "y", "y"))) {
     return null;
   }
@@ -137,13 +138,13 @@ function movedPoints(div, was, fig, now) {
   const shown = div.layout || {}, traces = div.data || [];
   for (const [key, range] of Object.entries(was.ranges)) {
     if (Array.isArray(range) && (!isObject(shown[key]) || shown[key].autorange
-                                 || JSON.stringify(shown[key].range) !== JSON.stringify(range))) return null;
+                                 || !sameJSON(shown[key].range, range))) return null;
   }
   if (fig.data.some((t, k) => !traces[k] || (traces[k].visible ?? true) !== (t.visible ?? true))) return null;
   const frame = { data: fig.data.map((t) => ({ x: t.x, y: t.y })), traces: fig.data.map((_, k) => k) };
   const ranges = {};
   for (const [key, range] of Object.entries(now.ranges)) {
-    if (JSON.stringify(range) !== JSON.stringify(was.ranges[key])) ranges[`${key}.range`] = range;
+    if (!sameJSON(range, was.ranges[key])) ranges[`${key}.range`] = range;
   }
   return Object.keys(ranges).length ? { ...frame, layout: ranges } : frame;
 }

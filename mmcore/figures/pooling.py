@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 from ..lessons.pooling import pooling
 from ..lmm.fit import model_data
 from ..lmm.results import LmmFit
-from .style import POOLING, figure, legend_below, panel_axes, steady_range
+from .style import POOLING, figure, legend_below, panel_axes, traces_range
 
 __all__ = ["fig_pooling", "covariate_kind"]
 
@@ -134,7 +134,6 @@ def _panels(fit: LmmFit, pool: pd.DataFrame, chosen: list, x: str, categorical: 
     layout["annotations"].append(dict(text=fit.response, x=0, y=0.5, xref="paper", yref="paper", xshift=-46,
                                       showarrow=False, textangle=-90, font=dict(size=14)))
     layout["margin"] = dict(l=64, r=10, t=60, b=10)
-    layout["yaxis"]["range"] = steady_range(np.concatenate([t["y"] for t in traces]))
-    layout["xaxis"]["range"] = ([-0.5, len(cats) - 0.5] if categorical else
-                                steady_range(np.concatenate([t["x"] for t in traces]), pad=0.05, steps=None))
+    layout["yaxis"]["range"] = traces_range(traces, "y")
+    layout["xaxis"]["range"] = [-0.5, len(cats) - 0.5] if categorical else traces_range(traces, "x", pad=0.05, steps=None)
     return figure(traces, layout)

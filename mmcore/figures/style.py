@@ -218,10 +218,10 @@ def place_labels(x, y, texts, x_range, y_range, char: float = 0.022, height: flo
 
 def steady_range(values, pad: float = 0.04, steps: int | None = 12) -> list[float]:
     """An axis range for these values, fixed in the figure instead of left to plotly.js's autorange:
-    padded by `pad` of their span on each side, then widened to a multiple of a round step (1, 2, 2.5
-    or 5 times a power of ten, about span / `steps`; None: not widened). A slider press that moves the points a little then
-    mostly keeps the range, and lab/chart.js redraws the chart as an animation frame of its traces
-    instead of a new plot."""
+    padded by `pad` of their span on each side, then widened to a multiple of a round step (1, 2,
+    2.5 or 5 times a power of ten, about span / `steps`; None: not widened). A slider press that
+    moves the points a little then mostly keeps the range, and lab/chart.js redraws the chart as an
+    animation frame of its traces instead of a new plot."""
     v = np.asarray(values, float)
     v = v[np.isfinite(v)]
     if not v.size:
@@ -235,3 +235,8 @@ def steady_range(values, pad: float = 0.04, steps: int | None = 12) -> list[floa
     power = 10.0 ** np.floor(np.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
     return [float(np.floor(lo / step) * step), float(np.ceil(hi / step) * step)]
+
+
+def traces_range(traces: list[dict], key: str, **kw) -> list[float]:
+    """steady_range of every trace's `key` ("x" or "y") values together (None: a gap, left out)."""
+    return steady_range(np.concatenate([np.asarray(t[key], dtype=float) for t in traces]), **kw)

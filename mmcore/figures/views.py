@@ -25,8 +25,8 @@ from .style import (
     legend_below,
     note,
     panel_axes,
-    steady_range,
     styled,
+    traces_range,
     vline,
 )
 
@@ -111,13 +111,12 @@ def fig_lines(fit: LmmFit, groups: list | None = None, show=("partial", "populat
                             width=4))
     notes = [f"{len(chosen)} of {len(levels)} groups shown"] if len(chosen) < len(levels) else []
     notes += [f"a random {MAX_POINTS:,} of {len(rows):,} points"] if many else []
-    xs = ({"range": steady_range(np.concatenate([np.asarray(t["x"], dtype=float) for t in traces]), steps=None)}
-          if numeric_x else {"type": "category"})  # every trace's x: the population line spans all groups
+    # every trace's x: the population line spans all groups, not only those shown
+    xs = {"range": traces_range(traces, "x", steps=None)} if numeric_x else {"type": "category"}
     return figure(traces, dict(
         title=dict(text=f"{fit.response} by {x or 'group'}, a line per group"), height=460,
         xaxis=dict(title=dict(text=x or md.terms[0].group), **xs),
-        yaxis=dict(title=dict(text=fit.response), range=steady_range(np.concatenate(
-            [np.asarray(t["y"], dtype=float) for t in traces]))), legend=legend_below(),
+        yaxis=dict(title=dict(text=fit.response), range=traces_range(traces, "y")), legend=legend_below(),
         annotations=[note("; ".join(notes))] if notes else []))
 
 
