@@ -59,7 +59,23 @@ def test_page_renders_plotly_charts_without_exceptions(server, context, name):
     assert "The core lessons" in page.locator("[data-testid=stSidebarNav]").inner_text()
     assert page.get_by_text("Page not found").count() == 0
     assert not errors, errors
+    # lab/chart.js's recorded crawl finds the same array attributes as plotly.js's own, for every trace drawn
+    traces, differ = page.evaluate(SAME_ARRAY_ATTRIBUTES)
+    assert traces >= min_charts and differ == [], differ
     page.close()
+
+
+SAME_ARRAY_ATTRIBUTES = """() => {
+  if (!window.Plotly) return [0, []];  // a page without charts
+  const quick = Plotly.PlotSchema.findArrayAttributes, own = quick.mmlabOriginal;
+  let traces = 0; const differ = [];
+  for (const gd of document.querySelectorAll('.js-plotly-plot')) for (const trace of gd._fullData || []) {
+    traces++;
+    const a = JSON.stringify(own(trace)), b = JSON.stringify(quick(trace));
+    if (a !== b) differ.push([trace.type, a, b]);
+  }
+  return [traces, differ];
+}"""
 
 
 def test_every_page_preloads_the_charts_plotly_and_uses_it(server, context):
