@@ -1,11 +1,11 @@
-// A plotly figure drawn in the page (st.components.v2, no iframe) with plotly.js's cartesian bundle,
+// A plotly figure drawn in the page (st.components.v2, no iframe) with our build of plotly.js,
 // loaded once per page from the app's static files (lab/chart.py says why). A chart is drawn only
 // while it is on screen or near it: one off screen keeps its figure and is drawn when scrolled to.
 function plotly() {
   if (!window.__mmlabPlotly) {
     window.__mmlabPlotly = new Promise((resolve, reject) => {
       const script = document.createElement("script");
-      script.src = "./app/static/plotly-cartesian.min.js";
+      script.src = "./app/static/plotly-lab.min.js";
       script.onload = () => resolve(quickArrayAttributes(window.Plotly));
       script.onerror = reject;
       document.head.appendChild(script);

@@ -1,15 +1,19 @@
 """Charts: a plotly figure drawn by an element of our own (st.components.v2: in the page, no iframe)
-with plotly.js's cartesian bundle, instead of st.plotly_chart.
+with a plotly.js of our own build (static/plotly-lab.min.js), instead of st.plotly_chart.
 
 Why our own: speed (issue 16). st.plotly_chart's chunk holds all of plotly.js, 4.7 MB, which the
 browser requests only when the first chart element arrives and then evaluates for ~0.8 s on this
-machine before anything is drawn. The cartesian bundle (npm plotly.js-cartesian-dist-min, the
-plotly.js version the Python package ships, MIT; vendored in static/ and served by Streamlit's
-static serving, so the app stays offline) is 1.5 MB and evaluates in ~0.3 s. The page's index.html
+machine before anything is drawn. Ours is plotly.js's core with the trace types the figures use (TRACES;
+scripts/plotly/build.sh, the plotly.js version the Python package ships, MIT; vendored in static/ and
+served by Streamlit's static serving, so the app stays offline): 1.25 MB, evaluated in ~0.15-0.17 s
+(a blank page, median of 6 fresh tabs) where npm's cartesian bundle, used before, took ~0.46-0.53 s:
+its ternary, pie, violin, image and 2-D histogram traces and its world calendars were evaluated by
+every page and drawn by none. In a trace of a lesson's first load that evaluation was one 0.36 s task
+just before the first chart. The page's index.html
 preloads it (lab.server.load_plotly_with_the_page: 50-125 ms sooner to the first chart); evaluating it
 there instead, before the page's elements mount, delayed the server's first message and the chart
 with it. The figure is the same JSON plotly.js draws either way; what Streamlit's chart theme gave
-(font, grid colour) the element's script sets where the figure does not. The bundle has no WebGL: a scattergl trace of up
+(font, grid colour) the element's script sets where the figure does not. The build has no WebGL: a scattergl trace of up
 to SVG_POINTS points is drawn as an SVG scatter (the same look); a figure with a larger one, or with
 another trace type the bundle lacks, still goes to st.plotly_chart.
 
@@ -41,8 +45,7 @@ import streamlit as st
 
 from mmcore.figures.style import PALETTE_MANY, FrozenFigure
 
-CARTESIAN = frozenset({"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour",
-                       "image", "pie", "scatter", "scatterternary", "violin"})  # the bundle's trace modules
+TRACES = frozenset({"bar", "box", "contour", "heatmap", "histogram", "scatter"})  # scripts/plotly/entry.js's
 _ELEMENT = st.components.v2.component("mmlab_chart", js=(Path(__file__).parent / "chart.js").read_text(),
                                       isolate_styles=False)
 
@@ -63,7 +66,7 @@ def _size(values) -> int:
 
 
 def _for_bundle(spec: dict) -> dict | None:
-    """The figure's dict for the cartesian bundle, or None if a trace needs another bundle: small
+    """The figure's dict for our plotly.js, or None if a trace needs another bundle: small
     scattergl traces as scatter, and without the plotly template Streamlit makes the default when it
     is imported (placeholder colours, #000001..., that only st.plotly_chart's frontend replaces);
     the house palette as the colour way instead."""
@@ -72,7 +75,7 @@ def _for_bundle(spec: dict) -> dict | None:
         kind = trace.get("type") or "scatter"
         if kind == "scattergl" and max(_size(trace.get("x")), _size(trace.get("y"))) <= SVG_POINTS:
             trace = {**trace, "type": "scatter"}
-        elif kind not in CARTESIAN:
+        elif kind not in TRACES:
             return None
         data.append(trace)
     layout = {key: value for key, value in spec.get("layout", {}).items() if key != "template"}
@@ -81,7 +84,7 @@ def _for_bundle(spec: dict) -> dict | None:
 
 
 def spec_json(fig) -> bytes | None:
-    """The figure as plotly.js's JSON for the cartesian bundle, UTF-8, or None if it cannot draw it; a
+    """The figure as plotly.js's JSON for our plotly.js, UTF-8, or None if it cannot draw it; a
     frozen (cached) figure's is made once and kept on it.
 
     Bytes, not a str: Streamlit forwards bytes as they are and hashes them for the element's identity,

@@ -124,7 +124,7 @@ def main() -> int:
 
 # The charts' plotly.js (lab/chart.py), fetched as the page opens: lab/chart.js's script element then
 # finds it in the browser's cache.
-PLOTLY_TAG = '<link rel="preload" as="script" href="./app/static/plotly-cartesian.min.js">'
+PLOTLY_TAG = '<link rel="preload" as="script" href="./app/static/plotly-lab.min.js">'
 
 
 def load_plotly_with_the_page() -> None:

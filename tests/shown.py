@@ -10,7 +10,7 @@ import pandas as pd
 
 def chart_specs(at) -> list[dict]:
     """The charts as plotly figure dicts: lab.chart's element (the figure's JSON) first, then any
-    st.plotly_chart (figures with a trace type the cartesian bundle lacks)."""
+    st.plotly_chart (figures with a trace type our plotly.js build lacks)."""
     ours = [json.loads(c.proto.bytes) for c in at.get("bidi_component")
             if c.proto.component_name == "mmlab_chart"]
     return ours + [json.loads(c.proto.spec) for c in at.get("plotly_chart")]

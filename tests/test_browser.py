@@ -96,13 +96,16 @@ def test_every_page_preloads_the_charts_plotly_and_uses_it(server, context):
             urllib.request.urlopen(urllib.request.Request(server + path, headers={"If-None-Match": tag}), timeout=10)
         again = urllib.request.Request(server + path, headers={"If-None-Match": '"streamlit-1.67"'})
         assert PLOTLY_TAG in urllib.request.urlopen(again, timeout=10).read().decode()
-    with urllib.request.urlopen(server + "/app/static/plotly-cartesian.min.js", timeout=10) as answer:
+    with urllib.request.urlopen(server + "/app/static/plotly-lab.min.js", timeout=10) as answer:
         assert answer.status == 200 and len(answer.read()) > 1_000_000
     page, errors = open_page(context, server + "/icc")
     page.wait_for_selector(".js-plotly-plot .main-svg", state="attached", timeout=60_000)
     fetched = page.evaluate("() => performance.getEntriesByType('resource')"
-                            ".filter(e => e.name.endsWith('plotly-cartesian.min.js')).map(e => e.initiatorType)")
+                            ".filter(e => e.name.endsWith('plotly-lab.min.js')).map(e => e.initiatorType)")
     assert fetched == ["link"], fetched
+    # the build holds the trace types lab/chart.py hands it, no fewer (no more: each costs every page time)
+    from lab.chart import TRACES
+    assert sorted(page.evaluate("() => Object.keys(Plotly.PlotSchema.get().traces)")) == sorted(TRACES)
     assert not errors, errors
     page.close()
 
@@ -456,7 +459,7 @@ def test_figures_that_come_back_to_back_are_drawn_in_order(context):
     frame stays drawn."""
     page = context.new_page()
     page.set_content('<div id="parent" style="width: 600px"></div>')
-    page.add_script_tag(path=str(ROOT / "static" / "plotly-cartesian.min.js"))
+    page.add_script_tag(path=str(ROOT / "static" / "plotly-lab.min.js"))
     source = (ROOT / "lab" / "chart.js").read_text().replace("export default function", "window.mmlabChart = function")
     page.add_script_tag(content=source)
     page.evaluate("""() => {

@@ -412,13 +412,15 @@ def test_your_data_offers_a_poisson_model_for_counts():
 
 
 def test_the_charts_plotly_js_is_the_one_the_python_package_ships():
-    """static/'s cartesian bundle draws the figures plotly.py makes: the same plotly.js version."""
+    """static/'s plotly.js build draws the figures plotly.py makes: the same plotly.js version."""
     import plotly
 
     head = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text()[:200]
-    ours = (ROOT / "static" / "plotly-cartesian.min.js").read_text()[:200]  # "plotly.js (cartesian - minified) v4.1.1"
+    ours = (ROOT / "static" / "plotly-lab.min.js").read_text()[:200]  # "plotly.js (mmlab: scatter, ...) v4.1.1."
     version = re.search(r"plotly\.js v(\S+)", head).group(1)
-    assert re.search(r"plotly\.js \(cartesian[^)]*\) v(\S+)", ours).group(1) == version
+    assert re.search(r"plotly\.js \(mmlab[^)]*\) v(\S+?)\.? ", ours).group(1) == version
+    pinned = json.loads((ROOT / "scripts" / "plotly" / "package.json").read_text())["dependencies"]["plotly.js"]
+    assert pinned == version  # the next build makes the same
 
 
 def test_the_chart_element_draws_what_its_bundle_can_and_hands_on_the_rest():
@@ -432,7 +434,7 @@ def test_the_chart_element_draws_what_its_bundle_can_and_hands_on_the_rest():
     spec = json.loads(spec_json(small))
     assert spec["data"][0]["type"] == "scatter"  # the same look as SVG, numpy arrays and all
     big = go.Figure(go.Scattergl(x=np.arange(SVG_POINTS + 1.0), y=np.zeros(SVG_POINTS + 1)))
-    assert spec_json(big) is None  # WebGL is not in the cartesian bundle: st.plotly_chart draws it
+    assert spec_json(big) is None  # WebGL is not in our plotly.js: st.plotly_chart draws it
     assert spec_json(go.Figure(go.Scatter3d(x=[1], y=[1], z=[1]))) is None
     frozen = freeze(go.Figure(go.Heatmap(z=[[1, 2], [3, 4]])))
     assert spec_json(frozen) is spec_json(frozen)  # made once per cached figure
