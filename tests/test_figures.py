@@ -105,6 +105,26 @@ def test_presenter_caterpillar_has_room_for_every_group_label():
     assert rows / 18 >= fig.layout.yaxis.tickfont.size  # 18 subjects, one label each
 
 
+def test_a_frozen_figure_makes_its_plotly_objects_only_when_asked():
+    """freeze keeps the dict; the traces and layout of plotly's Figure are made on first use (the chart
+    element never asks), from a copy: the dict handed out does not change with them."""
+    import json
+
+    import plotly.io as pio
+
+    from mmcore.figures.style import freeze
+
+    f = fit("Reaction ~ Days + (Days|Subject)", load_dataset("sleepstudy"))
+    frozen = freeze(F.fig_lines(f), 1.0)
+    spec = frozen.to_dict()
+    assert not frozen._frozen_made and isinstance(frozen, go.Figure)
+    assert len(frozen.data) == len(spec["data"]) and frozen._frozen_made
+    made = json.loads(pio.to_json(frozen.to_plotly_json(), validate=False))  # from the objects it made
+    assert made == json.loads(pio.to_json(spec, validate=False))
+    frozen.layout.title.text = "changed"
+    assert frozen.to_dict() is spec and spec["layout"].get("title", {}).get("text") != "changed"
+
+
 def test_freezing_with_a_scale_is_styling_then_freezing():
     """freeze(fig, scale) styles the dict on the way (style.style_dict): the same figure as styled()
     and the house style's numbers at presenter scale (fonts, capped height, markers, legend below)."""

@@ -12,6 +12,7 @@ Streamlit themes charts in the browser anyway.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import re
 import threading
@@ -136,7 +137,25 @@ class FrozenFigure(go.Figure):
 
     st.plotly_chart turns a figure into a dict with `to_dict()`, a deep copy, on every rerun of every
     session; a frozen figure hands out the dict made when it was frozen. (Handing st.plotly_chart a
-    dict instead would be worse: Streamlit validates a dict anew each time.)"""
+    dict instead would be worse: Streamlit validates a dict anew each time.)
+
+    Its plotly objects (traces, layout) are made only when something asks for them: the chart element
+    (lab/chart.py) needs only the dict, and making them was 6-12 ms of a slider press's server time
+    for random intercepts' forty traces. The first attribute plotly's Figure has and this one lacks
+    makes them, from a copy of the dict, and from then on it is an ordinary figure."""
+
+    def __init__(self, spec: dict):
+        object.__setattr__(self, "_frozen_dict", spec)
+        object.__setattr__(self, "_frozen_made", False)
+
+    def __getattr__(self, name):  # only for attributes not found: plotly's, before they are made
+        if name.startswith(("__", "_frozen")):
+            raise AttributeError(name)
+        with _PLOTLY:  # a cached figure is shared: a second thread waits until the first has made them
+            if not self.__dict__.get("_frozen_made", True):
+                object.__setattr__(self, "_frozen_made", True)
+                go.Figure.__init__(self, copy.deepcopy(self._frozen_dict), _validate=False)
+        return object.__getattribute__(self, name)  # made now, or not an attribute: AttributeError
 
     def to_dict(self):
         return self._frozen_dict
@@ -148,9 +167,7 @@ def freeze(fig: go.Figure, scale: float | None = None) -> FrozenFigure:
         spec = fig.to_dict()
         if scale is not None:
             style_dict(spec, scale)
-        frozen = FrozenFigure(spec, _validate=False)  # the figure copies the dict: the two are independent
-        frozen._frozen_dict = spec
-    return frozen
+    return FrozenFigure(spec)  # its plotly objects copy the dict when made: the two stay independent
 
 
 def note(text: str) -> dict:
