@@ -105,18 +105,23 @@ def _panels(fit: LmmFit, pool: pd.DataFrame, chosen: list, x: str, categorical: 
                                                               "the three kinds of pooling"))
     cats = sorted(pool["x"].unique().tolist()) if categorical else None
     offset = {"complete": 0.0, "none": -0.22, "partial": 0.22}
+    methods = [m for m in ("complete", "none", "partial") if m in show]
+    # each group's rows and its fitted values at each x, split once (not a mask and a groupby per panel)
+    by_group = dict(tuple(pool.groupby("group", sort=False)))
+    means = {g: m.droplevel(0) for g, m in pool.groupby(["group", "x"], sort=True)[methods].mean().groupby(
+        level=0, sort=False)} if methods else {}
     for k, g in enumerate(chosen):
         ax, axes, label = panel_axes(k, len(chosen), cols)
         layout.update(axes)
         layout["annotations"].append(label | dict(text=str(g)))
-        rows = pool[pool["group"] == g]
+        rows = by_group.get(g, pool.iloc[:0])
         xd = rows["x"].map({c: i for i, c in enumerate(cats)}).to_numpy(float) if categorical else rows["x"].to_numpy()
         traces.append(dict(type="scatter", x=xd, y=rows["y"].to_numpy(), mode="markers", name="data",
                            showlegend=k == 0, legendgroup="data", marker=DATA, xaxis=f"x{ax}", yaxis=f"y{ax}",
                            hovertemplate=f"{g}: {x} %{{x}}, %{{y:.4g}}<extra>data</extra>"))
-        for method in [m for m in ("complete", "none", "partial") if m in show]:
+        for method in methods:
             s = POOLING[method]
-            fitted = rows.groupby("x", sort=True)[method].mean()
+            fitted = means[g][method] if g in means else rows.groupby("x")[method].mean()
             common = dict(name=s["name"], showlegend=k == 0, legendgroup=method, xaxis=f"x{ax}", yaxis=f"y{ax}",
                           hovertemplate=f"{g}: %{{y:.4g}}<extra>{s['name']}</extra>")
             if categorical:
