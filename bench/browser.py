@@ -17,8 +17,8 @@ Per page:
 - slider press -> settled: a sidebar or page slider focused and moved one step with the arrow key,
   until Streamlit is idle and nothing on the page has changed for 400 ms; the time is that of the
   last change (a MutationObserver records it), so the quiet wait is not counted. p50 and p95;
-- drag frame: the client-side sliders (plotly sliders of the figures, no server round trip): the
-  mouse pressed on the rail and moved across it and back in 30 jumps (mouse events dispatched in the
+- drag frame: the client-side sliders (plotly sliders of the figures, no server round trip), in the
+  lesson's tab that holds them (opened by its link after the presses): the mouse pressed on the rail and moved across it and back in 30 jumps (mouse events dispatched in the
   page, so no automation round trip is counted); the time from each move to the second animation
   frame after it (the browser has painted the new step). p50 and p95. Websocket frames sent during
   the drag are counted: a client-side slider must send none.
@@ -47,12 +47,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from lab.server import CHROMIUM, CHROMIUM_ARGS, running  # noqa: E402
 
-# page: (address, the label of the slider to press); simulate mode where the truth's slider is the lesson
+# page: (address, the label of the slider to press, the address of its client-side slider's tab or None);
+# simulate mode where the truth's slider is the lesson. Pages open on their first tab (lab.sections).
 SCENARIOS = {
-    "random-intercepts": ("/random-intercepts?ri_dataset=simulate", "between-group SD"),
-    "icc": ("/icc?ic_dataset=simulate", "ICC (the truth)"),
-    "random-slopes": ("/random-slopes?rs_dataset=simulate", "correlation"),
-    "shrinkage": ("/shrinkage", "kept (spread over its rows)"),
+    "random-intercepts": ("/random-intercepts?ri_dataset=simulate", "between-group SD", None),
+    "icc": ("/icc?ic_dataset=simulate", "ICC (the truth)", "/icc?ic_dataset=simulate&ic_tab=What%20an%20ICC%20looks%20like"),
+    "random-slopes": ("/random-slopes?rs_dataset=simulate", "correlation",
+                      "/random-slopes?rs_dataset=simulate&rs_tab=What%20a%20correlation%20looks%20like"),
+    "shrinkage": ("/shrinkage", "kept (spread over its rows)", "/shrinkage?sh_tab=All%20groups%2C%20one%20ratio"),
 }
 TARGETS = {"first": 2.0, "press": 0.15, "frame": 0.050}
 
@@ -255,14 +257,15 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         warm = browser.new_page()  # the server's first run of each page (imports, fits) is not a student's wait
         for name in args.pages:
-            warm.goto(url + SCENARIOS[name][0])
-            warm.wait_for_selector(".js-plotly-plot .main-svg", state="attached", timeout=120_000)
+            for address in filter(None, (SCENARIOS[name][0], SCENARIOS[name][2])):
+                warm.goto(url + address)
+                warm.wait_for_selector(".js-plotly-plot .main-svg", state="attached", timeout=120_000)
         warm.close()
         # and neither is what those runs queued (lab/prefetch.py: a truth slider's other values, computed
         # in the background): on a real server it does not share the student's CPU, here it would
         idle = wait_idle(server.pid)
         for name in args.pages:
-            address, label = SCENARIOS[name]
+            address, label, drag_address = SCENARIOS[name]
             opened, context = [], None
             for _ in range(args.tabs):  # each a fresh tab: nothing cached; the last one is pressed
                 if context is not None:
@@ -276,10 +279,15 @@ def main() -> None:
                 opened.append(first_chart(page, url + address, received))
             first, loaded, first_message = sorted(opened)[(len(opened) - 1) // 2]  # the median tab's
             presses, replies = slider_presses(page, label, args.presses, received)
-            frames, sliders, frames_sent = drag_frames(page, sent)
             if args.profile:
                 profiles.append((name, *press_profile(context, page, label, args.profile, received)))
             height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+            frames, sliders, frames_sent = [], 0, 0
+            if drag_address:  # the tab with the client-side slider, opened as a link opens it
+                page.goto(url + drag_address)
+                page.wait_for_selector(".js-plotly-plot .slider-rail-rect", state="attached", timeout=120_000)
+                settle(page, 800)
+                frames, sliders, frames_sent = drag_frames(page, sent)
             rows.append((name, first, presses, replies, frames, sliders, frames_sent, height))
             starts.append((name, loaded, first_message, first, sorted(o[0] for o in opened)))
             context.close()

@@ -40,6 +40,7 @@ def start_visit() -> dict[str, list[str]]:
         state["_autorun"] = set(state["_link_in"].get(RUN, []))
         state["_depends"] = {}
     state["_bound"] = []
+    state["_deferred"] = []
     state["_runs_shown"] = []
     return state["_link_in"]
 
@@ -67,15 +68,23 @@ def bind(key: str, reset_when=_UNSET, reset_to=_UNSET) -> dict:
 
 def open_tab_for(tab_key: str, tab_of: dict[str, str]) -> None:
     """Pages draw only the open tab, so a tab's widgets exist only while it is open. A link that sets a
-    widget of a tab (tab_of: widget key -> tab label) without naming the tab opens that tab, at the
-    visit's first run; a link that names the tab keeps it."""
+    widget of a tab (tab_of: widget key -> tab label), or asks for a run's result shown in it (its key in
+    `run=`), without naming the tab opens that tab, at the visit's first run; a link that names the tab
+    keeps it."""
     state = st.session_state
     incoming = state.get("_link_in", {})
     if state.get("_new_visit") and tab_key not in incoming:
         for key, label in tab_of.items():
-            if key in incoming:
+            if key in incoming or key in incoming.get(RUN, []):  # a widget's value, or a run's result (lab.runs)
                 state[tab_key] = label
                 return
+
+
+def defer(keys) -> None:
+    """Widgets of this page that this run does not draw (in a closed tab): a link's value for one is
+    not ignored but kept, and Streamlit gives it to the widget when its tab opens (seeded from the URL
+    the visit opened with)."""
+    st.session_state["_deferred"] = [*st.session_state.get("_deferred", []), *keys]
 
 
 def _initial_link_values() -> dict | None:
@@ -183,7 +192,7 @@ def ignored_settings() -> str | None:
     state["_link_checked"] = True
     incoming = state.get("_link_in", {})
     bound = set(state.get("_bound", [])) | {"present", RUN, PROGRESS}
-    unknown = [k for k in incoming if k not in bound]
+    unknown = [k for k in incoming if k not in bound and k not in state.get("_deferred", [])]
     invalid = [k for k in incoming if k in bound - {"present", RUN, PROGRESS} and not _same(incoming[k], state.get(k))]
     if incoming.get("present") and incoming["present"][-1].lower() not in TRUE + ("0", "false", "no", "off"):
         invalid.append("present")

@@ -3,7 +3,7 @@
 way), and the guided path."""
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Callable, NoReturn
 
 import streamlit as st
 
@@ -107,3 +107,26 @@ def steps(items: list[str]) -> None:
     """The guided path: numbered steps, what to do and what to notice."""
     with st.expander("Guided path: what to do, what to notice", expanded=not links.presenting()):
         st.markdown("\n".join(f"{i}. {item}" for i, item in enumerate(items, 1)))
+
+
+def sections(key: str, parts: dict[str, Callable[[], None]], moved: dict[str, str] | None = None) -> str:
+    """A lesson as tabs, one idea in each, and only the open tab drawn (bound tabs know which is open,
+    streamlit 1.67); returns the open tab's label. The tab is in the URL (key): a link opens it.
+
+    Why (issue 16): a slider press reruns the page, and the browser redraws every element the run
+    sends, seen or not. A long page of ~50 elements (text, equations, printouts, a quiz) cost ~0.1 s of
+    each press beyond its charts; one tab's worth keeps a press near Streamlit's own floor, and a
+    lecturer shows one idea at a time. moved: the key of every bound widget in a tab -> the tab's
+    label: a link that sets the widget without naming its tab opens that tab (links.open_tab_for), and
+    a link's value for a widget of a closed tab waits for it (links.defer), not reported as ignored."""
+    moved = moved or {}
+    links.open_tab_for(key, moved)
+    tabs = st.tabs(list(parts), **bind(key))
+    shown = next(iter(parts))
+    for (label, draw), tab in zip(parts.items(), tabs):
+        with tab:
+            if tab.open:
+                shown = label
+                draw()
+    links.defer(k for k, label in moved.items() if label != shown)
+    return shown

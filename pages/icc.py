@@ -33,94 +33,114 @@ if spec.dataset == "estrone":
 group = next(iter(fit.ranef))
 vb, ve = float(fit.re_cov[0][2][0, 0]), fit.sigma**2
 icc = mmcore.icc(fit)[group]
+a = anova_oneway(lab.get_data(spec), fit.response, group)  # n0, the group size: the design effect and the quiz
+n0 = a["n0"]
 
 lab.steps([
-    "Read the split: how much of the variance lies between groups?",
-    "Compute the bootstrap interval: how wide is it with this few groups?",
-    r"Read the test of $\sigma_b^2 = 0$ and why its chi-square p-value must be halved.",
-    "Choose *Simulate*: move the ICC and the group size, and watch the effective sample size.",
+    "*The variance, split*: how much of the variance lies between groups?",
+    "*What an ICC looks like*: drag the slider under the chart from low to high ICC.",
+    "*A bootstrap interval*: compute it. How wide is it with this few groups?",
+    r"*Testing $\sigma_b^2 = 0$*: why must its chi-square p-value be halved?",
+    "Choose *Simulate*: move the ICC and the group size, and watch the effective sample size (*The design effect*).",
 ])
-st.subheader("The variance, split")
-st.latex(r"y_{ij} = \mu + b_i + \varepsilon_{ij},\quad \operatorname{Var}(y_{ij}) = \sigma_b^2 + \sigma^2,\quad "
-         r"\text{ICC} = \frac{\sigma_b^2}{\sigma_b^2 + \sigma^2} = \operatorname{Corr}(y_{ij}, y_{ik})")
-lab.show(lab.get_figure(figures.fig_decomposition, spec, formula, scale=lab.scale()), key="ic_split")
-st.markdown(f"ICC = {vb:.4g} / ({vb:.4g} + {ve:.4g}) = **{icc:.3f}** (REML estimates).")
-if spec.simulated:
-    st.markdown(f"The truth: ICC = **{spec.truth['icc']:.2f}**.")
-st.markdown(f"**What an ICC looks like.** Drag the slider under the chart: {fit.ngroups[group]} groups of "
-            f"{max(2, round(fit.nobs / fit.ngroups[group]))}, the same random draws at every ICC of the truth, each "
-            "data set fitted by REML (the estimate is in the title). Low ICC: the group means huddle together; "
-            "high: the groups separate and the points of one group close up."
-            + (" This chart's slider is its own; the sidebar's ICC draws a new data set, and the numbers above are "
-               "its exact fit." if spec.simulated else ""))
-if spec.simulated:  # keyed by the group sizes alone: the sidebar's ICC leaves this chart as it is
-    sweep = lab.get_truth_sweep_figure("icc", tuple(p for p in spec.params if p[0] != "icc"), 0.5, lab.scale())
-else:
-    sweep = lab.get_figure(figures.fig_icc_sweep, spec, formula, scale=lab.scale())
-lab.show(sweep, key="ic_sweep")
 
-st.subheader("How sure are we? A bootstrap interval")
-nsim = st.select_slider("bootstrap replicates", [200, 500, 1000, 2000, 5000], 1000, **lab.bind("ic_nsim"))
-boot = lab.run_on_click("ic_boot", (spec, formula, nsim), "Compute the 95% interval", "ic_run", icc_bootstrap,
-                       label="Bootstrapping", fit=fit, nsim=nsim, seed=1)
-if boot is not None:
-    st.markdown(f"95% parametric-bootstrap interval for the ICC: **{boot.lower:.3f} to {boot.upper:.3f}** "
-                f"(estimate {boot.icc:.3f}, {nsim:,} data sets drawn from the fit and refitted).")
-    lab.show(lab.styled(fig_bootstrap(boot.samples, boot.icc, "ICC in the bootstrap data sets", "ICC",
-                                    interval=(boot.lower, boot.upper)), lab.scale()), key="ic_boot_fig")
-    st.caption(f"With only {fit.ngroups[group]} groups the interval is wide: the between-group variance is "
-               "estimated from that many group means.")
 
-st.subheader("Is there any between-group variance? Testing $\\sigma_b^2 = 0$")
-test = variance_test(fit)
-st.markdown(
-    f"Likelihood-ratio statistic (ML fits, mixed model against the same model without the random effect): "
-    f"**{test.observed:.3f}**. The usual chi-square(1) p-value is {lab.format_p(test.p_chisq)}, but it is wrong here: "
-    r"$\sigma_b^2 = 0$ sits on the **boundary** of the possible values"
-    f", and under H0 the statistic is exactly 0 about "
-    f"half the time. The 50:50 mixture of chi-square(0) and chi-square(1) halves the p-value: "
-    f"**{lab.format_p(test.p_mixture)}**. Or simulate the null distribution:"
-)
-boot_test = lab.run_on_click("ic_test", (spec, formula), "Bootstrap the null distribution (1000 data sets)", "ic_test",
-                            variance_test, label="Simulating under H0", primary=False, fit=fit, nsim=1000, seed=1)
-if boot_test is not None:
-    zero = float(np.mean(boot_test.statistics < 1e-8))
-    p_text = (f"< {1 / len(boot_test.statistics):.3g} (no simulated statistic reached the observed one)"
-              if boot_test.p_boot == 0 else f"{boot_test.p_boot:.3g} (Monte Carlo error {boot_test.mc_se:.3f})")
-    st.markdown(f"Bootstrap p-value **{p_text}**. "
-                f"{zero:.0%} of the simulated statistics are exactly 0: with few groups even more than the "
-                "asymptotic half.")
-    lab.show(lab.styled(fig_bootstrap(boot_test.statistics, boot_test.observed, "LRT statistic under H0: σ_b² = 0",
-                                    "LRT statistic", reference="mixture"), lab.scale()), key="ic_test_fig")
+def split() -> None:
+    st.latex(r"y_{ij} = \mu + b_i + \varepsilon_{ij},\quad \operatorname{Var}(y_{ij}) = \sigma_b^2 + \sigma^2,\quad "
+             r"\text{ICC} = \frac{\sigma_b^2}{\sigma_b^2 + \sigma^2} = \operatorname{Corr}(y_{ij}, y_{ik})")
+    lab.show(lab.get_figure(figures.fig_decomposition, spec, formula, scale=lab.scale()), key="ic_split")
+    st.markdown(f"ICC = {vb:.4g} / ({vb:.4g} + {ve:.4g}) = **{icc:.3f}** (REML estimates)."
+                + (f" The truth: ICC = **{spec.truth['icc']:.2f}**." if spec.simulated else ""))
 
-st.subheader("The ANOVA connection")
-a = anova_oneway(lab.get_data(spec), fit.response, group)
-n0 = a["n0"]
-means = a["group_means"]
-balanced = float(n0).is_integer() and np.ptp(np.bincount(fit.data[group].astype("category").cat.codes)) == 0
-st.markdown(
-    f"One-way ANOVA: MSA = {a['MSA']:.4g}, MSE = {a['MSE']:.4g}, group size $n$ = {n0:.4g}. Its estimators are "
-    rf"$\hat\sigma^2$ = MSE = **{a['sigma2']:.4g}** and $\hat\sigma_b^2$ = (MSA - MSE) / $n$ = **{a['sigma_b2']:.4g}**. "
-    + ("For a balanced design these **are** the REML estimates whenever MSA > MSE: the two methods agree by "
-       "construction (an identity of the estimators, not a check of one against the other). When MSA < MSE the "
-       r"ANOVA estimate of $\sigma_b^2$ is negative, and REML stops at 0: a singular fit."
-       if balanced else
-       r"With unequal group sizes ($n_0$ is the usual average size) the REML estimates differ from these.")
-    + f" REML here: {vb:.4g} and {ve:.4g}.\n\n"
-    rf"Why MSA / $n$ estimates $\sigma_b^2 + \sigma^2/n$: a group's mean varies around $\mu$ by "
-    rf"Var(mean of group $i$) = $\sigma_b^2 + \sigma^2 / n$ = {vb:.4g} + {ve:.4g} / {n0:.4g} = **{vb + ve / n0:.4g}** "
-    f"(REML plugged in); the {len(means)} observed group means have variance **{means.var(ddof=1):.4g}**."
-)
 
-st.subheader("Why it matters: the design effect")
-n_total = fit.nobs
-deff = 1 + (n0 - 1) * icc
-st.markdown(
-    f"{n_total} measurements in groups of $n$ = {n0:.4g} with ICC {icc:.3f} carry the information of only "
-    f"$N / (1 + (n - 1)\\,\\text{{ICC}})$ = {n_total} / {deff:.3g} = **{n_total / deff:.1f}** independent ones. "
-    "Measuring the same group again adds little when the ICC is high: more groups beat more measurements per "
-    "group. In simulate mode, move the ICC and the group size and watch the effective sample size."
-)
-lab.code_export(formula, spec)
-lab.quiz("icc", quiz.icc(icc, n0, fit.ngroups[group]))
+def looks_like() -> None:
+    st.markdown(f"Drag the slider under the chart: {fit.ngroups[group]} groups of "
+                f"{max(2, round(fit.nobs / fit.ngroups[group]))}, the same random draws at every ICC of the truth, "
+                "each data set fitted by REML (the estimate is in the title). Low ICC: the group means huddle "
+                "together; high: the groups separate and the points of one group close up."
+                + (" This chart's slider is its own; the sidebar's ICC draws a new data set, and the numbers on this "
+                   "page are its exact fit." if spec.simulated else ""))
+    if spec.simulated:  # keyed by the group sizes alone: the sidebar's ICC leaves this chart as it is
+        sweep = lab.get_truth_sweep_figure("icc", tuple(p for p in spec.params if p[0] != "icc"), 0.5, lab.scale())
+    else:
+        sweep = lab.get_figure(figures.fig_icc_sweep, spec, formula, scale=lab.scale())
+    lab.show(sweep, key="ic_sweep")
+
+
+def bootstrap() -> None:
+    nsim = st.select_slider("bootstrap replicates", [200, 500, 1000, 2000, 5000], 1000, **lab.bind("ic_nsim"))
+    boot = lab.run_on_click("ic_boot", (spec, formula, nsim), "Compute the 95% interval", "ic_run", icc_bootstrap,
+                           label="Bootstrapping", fit=fit, nsim=nsim, seed=1)
+    if boot is not None:
+        st.markdown(f"95% parametric-bootstrap interval for the ICC: **{boot.lower:.3f} to {boot.upper:.3f}** "
+                    f"(estimate {boot.icc:.3f}, {nsim:,} data sets drawn from the fit and refitted).")
+        lab.show(lab.styled(fig_bootstrap(boot.samples, boot.icc, "ICC in the bootstrap data sets", "ICC",
+                                        interval=(boot.lower, boot.upper)), lab.scale()), key="ic_boot_fig")
+        st.caption(f"With only {fit.ngroups[group]} groups the interval is wide: the between-group variance is "
+                   "estimated from that many group means.")
+
+
+def boundary_test() -> None:
+    test = variance_test(fit)
+    st.markdown(
+        f"Likelihood-ratio statistic (ML fits, mixed model against the same model without the random effect): "
+        f"**{test.observed:.3f}**. The usual chi-square(1) p-value is {lab.format_p(test.p_chisq)}, but it is wrong here: "
+        r"$\sigma_b^2 = 0$ sits on the **boundary** of the possible values"
+        f", and under H0 the statistic is exactly 0 about "
+        f"half the time. The 50:50 mixture of chi-square(0) and chi-square(1) halves the p-value: "
+        f"**{lab.format_p(test.p_mixture)}**. Or simulate the null distribution:"
+    )
+    boot_test = lab.run_on_click("ic_test", (spec, formula), "Bootstrap the null distribution (1000 data sets)", "ic_test",
+                                variance_test, label="Simulating under H0", primary=False, fit=fit, nsim=1000, seed=1)
+    if boot_test is not None:
+        zero = float(np.mean(boot_test.statistics < 1e-8))
+        p_text = (f"< {1 / len(boot_test.statistics):.3g} (no simulated statistic reached the observed one)"
+                  if boot_test.p_boot == 0 else f"{boot_test.p_boot:.3g} (Monte Carlo error {boot_test.mc_se:.3f})")
+        st.markdown(f"Bootstrap p-value **{p_text}**. "
+                    f"{zero:.0%} of the simulated statistics are exactly 0: with few groups even more than the "
+                    "asymptotic half.")
+        lab.show(lab.styled(fig_bootstrap(boot_test.statistics, boot_test.observed, "LRT statistic under H0: σ_b² = 0",
+                                        "LRT statistic", reference="mixture"), lab.scale()), key="ic_test_fig")
+
+
+def anova() -> None:
+    means = a["group_means"]
+    balanced = float(n0).is_integer() and np.ptp(np.bincount(fit.data[group].astype("category").cat.codes)) == 0
+    st.markdown(
+        f"One-way ANOVA: MSA = {a['MSA']:.4g}, MSE = {a['MSE']:.4g}, group size $n$ = {n0:.4g}. Its estimators are "
+        rf"$\hat\sigma^2$ = MSE = **{a['sigma2']:.4g}** and $\hat\sigma_b^2$ = (MSA - MSE) / $n$ = **{a['sigma_b2']:.4g}**. "
+        + ("For a balanced design these **are** the REML estimates whenever MSA > MSE: the two methods agree by "
+           "construction (an identity of the estimators, not a check of one against the other). When MSA < MSE the "
+           r"ANOVA estimate of $\sigma_b^2$ is negative, and REML stops at 0: a singular fit."
+           if balanced else
+           r"With unequal group sizes ($n_0$ is the usual average size) the REML estimates differ from these.")
+        + f" REML here: {vb:.4g} and {ve:.4g}.\n\n"
+        rf"Why MSA / $n$ estimates $\sigma_b^2 + \sigma^2/n$: a group's mean varies around $\mu$ by "
+        rf"Var(mean of group $i$) = $\sigma_b^2 + \sigma^2 / n$ = {vb:.4g} + {ve:.4g} / {n0:.4g} = **{vb + ve / n0:.4g}** "
+        f"(REML plugged in); the {len(means)} observed group means have variance **{means.var(ddof=1):.4g}**."
+    )
+
+
+def design_effect() -> None:
+    n_total = fit.nobs
+    deff = 1 + (n0 - 1) * icc
+    st.markdown(
+        f"{n_total} measurements in groups of $n$ = {n0:.4g} with ICC {icc:.3f} carry the information of only "
+        f"$N / (1 + (n - 1)\\,\\text{{ICC}})$ = {n_total} / {deff:.3g} = **{n_total / deff:.1f}** independent ones. "
+        "Measuring the same group again adds little when the ICC is high: more groups beat more measurements per "
+        "group. In simulate mode, move the ICC and the group size and watch the effective sample size."
+    )
+
+
+def check_yourself() -> None:
+    lab.code_export(formula, spec)
+    lab.quiz("icc", quiz.icc(icc, n0, fit.ngroups[group]))
+
+
+# One idea per tab, only the open one drawn (lab.sections): a press of the sidebar's ICC redraws one tab.
+lab.sections("ic_tab", {"The variance, split": split, "What an ICC looks like": looks_like,
+                        "A bootstrap interval": bootstrap, "Testing σ_b² = 0": boundary_test,
+                        "The ANOVA connection": anova, "The design effect": design_effect,
+                        "Check yourself": check_yourself},
+             moved={"ic_nsim": "A bootstrap interval", "ic_boot": "A bootstrap interval", "ic_test": "Testing σ_b² = 0"})
 lab.page_end()

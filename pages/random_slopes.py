@@ -49,11 +49,12 @@ st.caption(f"`{formula}`")
 lab.notes(fit)
 
 lab.steps([
-    "Switch between the three models: watch the lines, the plane and the variance components.",
+    "Switch between the three models: watch the lines and the plane (*Lines and the plane*) and the variance "
+    "components (*The three models side by side*).",
     f"In the plane, each point is one {g}'s (intercept, slope) deviation; the ellipse is the fitted covariance.",
-    "Read the anova table: does adding the slope variance improve the fit? Does the correlation matter?",
-    f"Measure {x} in tens of its units: the slope variance changes by 100, the fitted lines do not.",
-    r"Choose *Simulate*, set $\rho$ to 0.8, and see the ellipse tilt.",
+    "*The three models side by side*: does adding the slope variance improve the fit? Does the correlation matter?",
+    f"*Rescaling {x}*: measure {x} in tens of its units: the slope variance changes by 100, the fitted lines do not.",
+    r"Choose *Simulate*, set $\rho$ to 0.8, and see the ellipse tilt; *What a correlation looks like*: drag $\rho$.",
 ])
 st.subheader("The model")
 LATEX = {
@@ -66,26 +67,38 @@ LATEX = {
     "intercept only": r"y_{ij} = (\beta_0 + b_{0i}) + \beta_1 x_{ij} + \varepsilon_{ij},\quad b_{0i} \sim N(0, \sigma_{b0}^2)",
 }
 st.latex(LATEX[chosen] + r",\quad \varepsilon_{ij} \sim N(0, \sigma^2)")
+levels = list(fit.ranef[g].index)
 
-left, right = st.columns(2)
-with left:
-    show = lab.pooling_pills("rs_show")
-    levels = list(fit.ranef[g].index)
-    lab.show(lab.get_figure(figures.fig_lines, spec, formula, scale=lab.scale(),
-                          options=(("groups", tuple(levels[:8])), ("show", tuple(show or ()) + ("population",)))),
-            key="rs_lines")
-with right:
-    if chosen == "intercept only":
-        st.info("This model has no random slope: every line is parallel to the population line. "
-                "Choose a model with a slope to see the intercept-slope plane.")
-    else:
-        lab.show(lab.get_figure(figures.fig_ranef_plane, spec, formula, scale=lab.scale()), key="rs_plane")
-        st.caption("Each point is one group's predicted (intercept, slope) deviation, its BLUP. The ellipse is the "
-                   "fitted distribution of the groups' *true* deviations: 95% of them lie inside it under the model. "
-                   "The points are shrunken toward 0, so they cluster well inside it: they are not a sample to "
-                   "count against the 95%. An uncorrelated model draws an ellipse with upright axes.")
 
-if chosen != "intercept only":
+def lines_and_plane() -> None:
+    left, right = st.columns(2)
+    with left:
+        show = lab.pooling_pills("rs_show")
+        lab.show(lab.get_figure(figures.fig_lines, spec, formula, scale=lab.scale(),
+                              options=(("groups", tuple(levels[:8])), ("show", tuple(show or ()) + ("population",)))),
+                key="rs_lines")
+    with right:
+        if chosen == "intercept only":
+            st.info("This model has no random slope: every line is parallel to the population line. "
+                    "Choose a model with a slope to see the intercept-slope plane.")
+        else:
+            lab.show(lab.get_figure(figures.fig_ranef_plane, spec, formula, scale=lab.scale()), key="rs_plane")
+            st.caption("Each point is one group's predicted (intercept, slope) deviation, its BLUP. The ellipse is the "
+                       "fitted distribution of the groups' *true* deviations: 95% of them lie inside it under the model. "
+                       "The points are shrunken toward 0, so they cluster well inside it: they are not a sample to "
+                       "count against the 95%. An uncorrelated model draws an ellipse with upright axes.")
+    if spec.simulated:
+        t = spec.truth
+        vc = fits["correlated"].varcorr
+        st.markdown("**Estimates beside the truth** (correlated model)")
+        lab.truth_table(t, {
+            # the truth's slope SD is per unit of x; with x in tens of units the estimate is per ten units
+            r"$\sigma_{b0}$": ("sigma_b0", vc.sdcor.iloc[0]),
+            r"$\sigma_{b1}$ (per unit of x)": ("sigma_b1", vc.sdcor.iloc[1] * (0.1 if unit != "its own units" else 1)),
+            r"$\rho$": ("rho", vc.sdcor.iloc[2]), r"$\sigma$": ("sigma", fits["correlated"].sigma)})
+
+
+def correlation_dragged() -> None:
     st.markdown(r"**What a correlation looks like.** Drag the slider under the chart: $\rho$ of the truth from "
                 "-0.95 to 0.95, the same random draws at every step, each data set fitted by REML (the estimate is "
                 "in the title). Positive: groups that start high climb faster, the lines fan out; negative: they "
@@ -98,101 +111,97 @@ if chosen != "intercept only":
         sweep = lab.get_figure(figures.fig_rho_sweep, spec, MODELS["correlated"], scale=lab.scale())
     lab.show(sweep, key="rs_rho_sweep")
 
-if spec.simulated:
-    t = spec.truth
-    vc = fits["correlated"].varcorr
-    st.markdown("**Estimates beside the truth** (correlated model)")
-    lab.truth_table(t, {
-        # the truth's slope SD is per unit of x; with x in tens of units the estimate is per ten units
-        r"$\sigma_{b0}$": ("sigma_b0", vc.sdcor.iloc[0]),
-        r"$\sigma_{b1}$ (per unit of x)": ("sigma_b1", vc.sdcor.iloc[1] * (0.1 if unit != "its own units" else 1)),
-        r"$\rho$": ("rho", vc.sdcor.iloc[2]), r"$\sigma$": ("sigma", fits["correlated"].sigma)})
 
-# One idea per tab, and only the open tab is drawn (bound tabs know which is open, streamlit 1.67): a
-# slider above does not wait for charts and refits nobody sees (bench/browser.py, bench/load.py).
-st.subheader("Look closer: one question per tab")
-TABS = ["The three models side by side", f"Centring {x}", f"Rescaling {x}", "Predictions", "Diagnostics"]
-lab.open_tab_for("rs_tab", {"rs_origin": TABS[1], "rs_who": TABS[3], "rs_panels": TABS[4]})
-three, centring, rescaling, predictions, diagnostics = st.tabs(TABS, **lab.bind("rs_tab"))
-with three:
-    if three.open:
-        lab.show(lab.get_components_figure(spec, tuple(MODELS.values()), tuple(MODELS), lab.scale()), key="rs_vc")
-        lab.anova_table(spec, tuple(MODELS[k] for k in ORDER), tuple(MODELS[k].split("+ ", 1)[1] for k in ORDER))
-        st.caption("Each row tests the model against the one above it (likelihood-ratio test; both refitted by ML). "
-                   "A small p-value says the richer model fits clearly better. Row 2 adds a slope **variance**, zero "
-                   "under H0: the edge of its range, so its chi-square p-value is conservative (halve it: the 50:50 "
-                   "mixture). Row 3 adds only the **correlation**, which is 0 inside its range (-1, 1): its chi-square "
-                   "p-value is right as it is. See the model comparison lesson.")
-        lab.code_text(fit.summary())
+def three_models() -> None:
+    lab.show(lab.get_components_figure(spec, tuple(MODELS.values()), tuple(MODELS), lab.scale()), key="rs_vc")
+    lab.anova_table(spec, tuple(MODELS[k] for k in ORDER), tuple(MODELS[k].split("+ ", 1)[1] for k in ORDER))
+    st.caption("Each row tests the model against the one above it (likelihood-ratio test; both refitted by ML). "
+               "A small p-value says the richer model fits clearly better. Row 2 adds a slope **variance**, zero "
+               "under H0: the edge of its range, so its chi-square p-value is conservative (halve it: the 50:50 "
+               "mixture). Row 3 adds only the **correlation**, which is 0 inside its range (-1, 1): its chi-square "
+               "p-value is right as it is. See the model comparison lesson.")
+    lab.code_text(fit.summary())
 
-with centring:
-    if centring.open:
-        # x measured from an origin c (x - c): the intercept becomes the value at x = c
-        plain = lab.DataSpec(spec.dataset, spec.simulator, spec.params, spec.seed)
-        origin = st.slider(f"Measure {x} from c (the intercept is then the value at {x} = c)", -10, 20, 0, 1,
-                           **lab.bind("rs_origin"))
-        moved = plain.with_transform(("shift", x, float(origin)))
-        corr_fit = lab.fit_or_stop(moved, MODELS["correlated"])
-        indep_fit = lab.fit_or_stop(moved, MODELS["uncorrelated"])
-        study = lab.get_centring(plain, y, x, g)
-        left, right = st.columns(2)
-        with left:
-            lab.show(lab.get_figure(figures.fig_ranef_plane, moved, MODELS["correlated"], scale=lab.scale()),
-                     key="rs_centred")
-        with right:
-            lab.show(lab.get_centring_figure(plain, y, x, g, float(origin), lab.scale()), key="rs_centring")
-        r_now = float(corr_fit.varcorr.sdcor.iloc[2])
-        st.markdown(
-            f"Measured from c = {origin}, the correlated model `({x} | {g})` has intercept-slope correlation "
-            f"**{r_now:.2f}** and REML criterion **{corr_fit.reml_criterion:.2f}**, the same at every c: moving the "
-            f"origin only re-expresses the same model. The uncorrelated `({x} || {g})` forces that correlation to 0 "
-            f"wherever {x} starts, so it is a different model at each c: its REML criterion here is "
-            f"**{indep_fit.reml_criterion:.2f}**. The correlation is 0 at c = {study.zero_origin:.2f}: only near there "
-            f"does dropping it cost nothing. Before using `||`, centre {x} where an intercept means something, and "
-            "check that the correlation is small there.")
 
-with rescaling:
-    if rescaling.open:
-        slope_var = fits["correlated"].varcorr.vcov.iloc[1]
-        ml_fit = lab.fit_or_stop(spec, MODELS["correlated"], reml=False)
-        st.markdown(
-            f"With {x} in **{unit}** (the choice above the model), the slope variance is **{slope_var:.4g}**, the ML "
-            f"deviance **{ml_fit.deviance:.4f}** and the REML criterion **{fits['correlated'].reml_criterion:.4f}**. "
-            "Switch the unit: the slope variance changes by a factor 100 (a slope per ten units is ten times a slope "
-            "per unit); the fitted values, the ML deviance and every likelihood-ratio test stay the same. The REML "
-            r"criterion moves by $2\log 10 = 4.605$: it contains $\log|X^\top V^{-1} X|$, and the fixed slope's column "
-            "is ten times smaller. That constant does not change the estimates (the same variances, in the new unit), "
-            "which is why REML criteria are compared only between models with the same fixed effects. Variances of "
-            f"slopes only mean something together with the unit of {x}.")
+def centring() -> None:
+    # x measured from an origin c (x - c): the intercept becomes the value at x = c
+    plain = lab.DataSpec(spec.dataset, spec.simulator, spec.params, spec.seed)
+    origin = st.slider(f"Measure {x} from c (the intercept is then the value at {x} = c)", -10, 20, 0, 1,
+                       **lab.bind("rs_origin"))
+    moved = plain.with_transform(("shift", x, float(origin)))
+    corr_fit = lab.fit_or_stop(moved, MODELS["correlated"])
+    indep_fit = lab.fit_or_stop(moved, MODELS["uncorrelated"])
+    study = lab.get_centring(plain, y, x, g)
+    left, right = st.columns(2)
+    with left:
+        lab.show(lab.get_figure(figures.fig_ranef_plane, moved, MODELS["correlated"], scale=lab.scale()),
+                 key="rs_centred")
+    with right:
+        lab.show(lab.get_centring_figure(plain, y, x, g, float(origin), lab.scale()), key="rs_centring")
+    r_now = float(corr_fit.varcorr.sdcor.iloc[2])
+    st.markdown(
+        f"Measured from c = {origin}, the correlated model `({x} | {g})` has intercept-slope correlation "
+        f"**{r_now:.2f}** and REML criterion **{corr_fit.reml_criterion:.2f}**, the same at every c: moving the "
+        f"origin only re-expresses the same model. The uncorrelated `({x} || {g})` forces that correlation to 0 "
+        f"wherever {x} starts, so it is a different model at each c: its REML criterion here is "
+        f"**{indep_fit.reml_criterion:.2f}**. The correlation is 0 at c = {study.zero_origin:.2f}: only near there "
+        f"does dropping it cost nothing. Before using `||`, centre {x} where an intercept means something, and "
+        "check that the correlation is small there.")
 
-with predictions:
-    if predictions.open:
-        who = st.multiselect(lab.plural(g), levels, default=levels[:2],
-                             **lab.bind("rs_who", reset_when=tuple(levels), reset_to=levels[:2]))
-        lab.table(lab.get_predictions(spec, formula, tuple(who), x, g), 1, hide_index=True, height=260)
+
+def rescaling() -> None:
+    slope_var = fits["correlated"].varcorr.vcov.iloc[1]
+    ml_fit = lab.fit_or_stop(spec, MODELS["correlated"], reml=False)
+    st.markdown(
+        f"With {x} in **{unit}** (the choice above the model), the slope variance is **{slope_var:.4g}**, the ML "
+        f"deviance **{ml_fit.deviance:.4f}** and the REML criterion **{fits['correlated'].reml_criterion:.4f}**. "
+        "Switch the unit: the slope variance changes by a factor 100 (a slope per ten units is ten times a slope "
+        "per unit); the fitted values, the ML deviance and every likelihood-ratio test stay the same. The REML "
+        r"criterion moves by $2\log 10 = 4.605$: it contains $\log|X^\top V^{-1} X|$, and the fixed slope's column "
+        "is ten times smaller. That constant does not change the estimates (the same variances, in the new unit), "
+        "which is why REML criteria are compared only between models with the same fixed effects. Variances of "
+        f"slopes only mean something together with the unit of {x}.")
+
+
+def predictions() -> None:
+    who = st.multiselect(lab.plural(g), levels, default=levels[:2],
+                         **lab.bind("rs_who", reset_when=tuple(levels), reset_to=levels[:2]))
+    lab.table(lab.get_predictions(spec, formula, tuple(who), x, g), 1, hide_index=True, height=260)
     lab.explain(
-        "**Borrowing strength.** The prediction *with random effects* is this group's own line pulled toward the "
-        "population line: how far depends on how much the group's own data say (how many points, how noisy) "
-        r"against how much groups differ ($\sigma_{b0}$, $\sigma_{b1}$). A group with few points leans on the others."
+    "**Borrowing strength.** The prediction *with random effects* is this group's own line pulled toward the "
+    "population line: how far depends on how much the group's own data say (how many points, how noisy) "
+    r"against how much groups differ ($\sigma_{b0}$, $\sigma_{b1}$). A group with few points leans on the others."
     )
 
-with diagnostics:
-    if diagnostics.open:
-        views = [(figures.fig_qq_ranef, (("term", term),)) for term in fit.ranef[g].columns]
-        views += [(figures.fig_qq_residuals, ()), (figures.fig_residuals, ())]
-        for start in range(0, len(views), 2):
-            for col, (builder, options) in zip(st.columns(2), views[start : start + 2]):
-                with col:
-                    lab.show(lab.get_figure(builder, spec, formula, scale=lab.scale(), options=options),
-                             key=f"rs_{builder.__name__}_{options}")
-        st.caption("Q-Q plots of each random effect and of the residuals, standardised: the dotted line is the "
-                   "normal, and points inside the shaded simulation envelope are what normal values of this many "
-                   "look like.")
-        if st.toggle("Draw one panel per group", **lab.bind("rs_panels")):
-            lab.show(lab.get_figure(figures.fig_panels, spec, formula, scale=lab.scale()), key="rs_lattice")
 
-lab.code_export(formula, spec)
-comparison = lab.get_comparison(spec, PAIR, ("m0", "m1"))
-lab.quiz("random_slopes", quiz.random_slopes(float(fits["correlated"].varcorr.sdcor.iloc[2]),
-                                            float(comparison["Pr(>Chisq)"].iloc[1]), x, g))
+def diagnostics() -> None:
+    views = [(figures.fig_qq_ranef, (("term", term),)) for term in fit.ranef[g].columns]
+    views += [(figures.fig_qq_residuals, ()), (figures.fig_residuals, ())]
+    for start in range(0, len(views), 2):
+        for col, (builder, options) in zip(st.columns(2), views[start : start + 2]):
+            with col:
+                lab.show(lab.get_figure(builder, spec, formula, scale=lab.scale(), options=options),
+                         key=f"rs_{builder.__name__}_{options}")
+    st.caption("Q-Q plots of each random effect and of the residuals, standardised: the dotted line is the "
+               "normal, and points inside the shaded simulation envelope are what normal values of this many "
+               "look like.")
+    if st.toggle("Draw one panel per group", **lab.bind("rs_panels")):
+        lab.show(lab.get_figure(figures.fig_panels, spec, formula, scale=lab.scale()), key="rs_lattice")
+
+
+def check_yourself() -> None:
+    lab.code_export(formula, spec)
+    comparison = lab.get_comparison(spec, PAIR, ("m0", "m1"))
+    lab.quiz("random_slopes", quiz.random_slopes(float(fits["correlated"].varcorr.sdcor.iloc[2]),
+                                                float(comparison["Pr(>Chisq)"].iloc[1]), x, g))
+
+
+# One idea per tab, only the open one drawn (lab.sections): a slider above does not wait for charts and refits
+# nobody sees (bench/browser.py, bench/load.py). The first tabs' labels are older links' (rs_tab=...).
+lab.sections("rs_tab", {"Lines and the plane": lines_and_plane, "What a correlation looks like": correlation_dragged,
+                        "The three models side by side": three_models, f"Centring {x}": centring,
+                        f"Rescaling {x}": rescaling, "Predictions": predictions, "Diagnostics": diagnostics,
+                        "Check yourself": check_yourself},
+             moved={"rs_show": "Lines and the plane", "rs_origin": f"Centring {x}", "rs_who": "Predictions",
+                    "rs_panels": "Diagnostics"})
 lab.page_end()

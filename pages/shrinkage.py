@@ -21,84 +21,117 @@ group = next(iter(base.ranef))
 levels = list(base.ranef[group].index)
 
 lab.steps([
-    r"Pick a group and delete its observations one by one: its $\lambda$ falls and its estimate slides inward.",
-    "In the slopes plane, delete days from one subject: its arrow to the population grows.",
-    "Run the lecture notes' simulation: which estimates are closer to the truth on average?",
+    r"*One group, fewer observations*: pick a group and delete its observations one by one: its $\lambda$ falls "
+    "and its estimate slides inward.",
+    r"*All groups, one ratio*: drag $\sigma_b / \sigma$ from 0 upward and watch every group leave the population.",
+    "*Random slopes*: delete days from one subject: its arrow to the population grows.",
+    "*Does shrinkage pay?*: run the lecture notes' simulation: which estimates are closer to the truth on average?",
 ])
-st.subheader("Random intercepts: every group moves toward the population")
-st.latex(r"\hat b_i = \lambda_i\,\frac{1}{n_i}\sum_j \left(y_{ij} - \mathbf{x}_{ij}^\top\hat{\boldsymbol\beta}\right),"
-         r"\qquad \lambda_i = \frac{\sigma_b^2}{\sigma_b^2 + \sigma^2 / n_i}")
-st.caption(r"The group's own deviation is its mean distance from the population's fitted values "
-           r"$\mathbf{x}_{ij}^\top\hat{\boldsymbol\beta}$ (the GLS estimate), not from the overall mean.")
-st.markdown(r"**Drag the slider under the chart**: $\sigma_b / \sigma$ from 0 (every group at the population) "
-            "upward; each group's estimate slides from the population toward its own mean. The slider starts at "
-            "the fit's estimate; every step is the model solved exactly with the ratio held there.")
-lab.show(lab.get_figure(figures.fig_shrinkage_sweep, spec, formula, scale=lab.scale()), key="sh_sweep")
 base_table = lab.get_shrinkage_table(spec, formula)
 farthest = str(base_table["own deviation"].abs().idxmax())  # start where shrinkage shows: the group farthest out
-c1, c2 = st.columns(2)
-who = c1.selectbox(f"Delete observations from one {group}", levels,
-                   **lab.bind("sh_who", reset_when=tuple(levels), reset_to=farthest))
-n_who = int((lab.get_data(spec)[group].astype(str) == who).sum())
-keep = c2.slider(f"observations of {who} kept (spread over its rows)", 1, n_who, min(2, n_who),
-                 **lab.bind("sh_keep", reset_when=(tuple(levels), who, n_who), reset_to=min(2, n_who)))
-edited = spec.with_transform(("keep", group, who, keep)) if keep < n_who else spec
-fit = lab.fit_or_stop(edited, formula)
-lab.notes(fit)
-table = lab.get_shrinkage_table(edited, formula)
-lab.show(lab.get_figure(figures.fig_shrinkage, edited, formula, scale=lab.scale(), options=(("highlight", who),)), key="sh_axis")
-row, vb, ve = table.loc[who], float(fit.re_cov[0][2][0, 0]), fit.sigma**2
-st.markdown(
-    f"**{who}**, with {int(row['n'])} observations: "
-    f"$\\lambda_i$ = {vb:.4g} / ({vb:.4g} + {ve:.4g} / {int(row['n'])}) = "
-    f"**{row['lambda']:.3f}**, so its estimate keeps {row['lambda']:.0%} of its own deviation "
-    f"({row['own deviation']:+.4g}) and moves to {row['BLUP']:+.4g}. Fewer observations, smaller $\\lambda_i$: "
-    "move the slider and watch it slide toward the population. (The other groups move a little too: with "
-    "fewer data the estimates of $\\sigma_b$ and $\\sigma$ change.)"
-)
-lab.table(table[["n", "own deviation", "lambda", "BLUP"]], 3, height=250)
 
-st.subheader("Random slopes: whole lines move toward the population line")
-slope_spec = lab.DataSpec("sleepstudy")
-subjects = [str(s) for s in lab.get_fit(slope_spec, "Reaction ~ Days + (Days | Subject)").ranef["Subject"].index]
-c1, c2 = st.columns(2)
-subject = c1.selectbox("Delete days from one subject", subjects, index=subjects.index("335"), **lab.bind("sh_subject"))
-days = c2.slider(f"days of subject {subject} kept", 2, 10, 10, **lab.bind("sh_days", reset_when=subject, reset_to=10))
-slope_spec = slope_spec.with_transform(("keep", "Subject", subject, days)) if days < 10 else slope_spec
-lab.fit_or_stop(slope_spec, "Reaction ~ Days + (Days | Subject)")  # a clear message, not a trace, if it cannot be fitted
-lab.show(lab.get_figure(figures.fig_shrinkage_lines, slope_spec, "Reaction ~ Days + (Days | Subject)", scale=lab.scale(),
-                      options=(("highlight", subject),)), key="sh_plane")
-st.caption("Orange: each subject's own least-squares line (intercept, slope); blue: the mixed model's; arrows show "
-           "the move; green: where 95% of subjects' lines should lie. Subjects whose own line is far out, or rests "
-           "on few days, move most: delete days from one and watch its arrow grow.")
 
-st.subheader("Does shrinkage pay? The lecture notes' simulation")
-st.markdown("10 individuals, 3 measurements each, SD 10 between and 20 within. Each individual's effect is estimated "
-            "as a **fixed** effect (its own mean) and as a **random** effect (its BLUP); we add up the squared errors "
-            "against the true effects, over many simulated data sets.")
-c1, c2, c3, c4, c5 = st.columns(5)
-params = (c1.number_input("individuals", 2, 100, 10, **lab.bind("sh_n_ind")),
-          c2.number_input("measurements", 2, 50, 3, **lab.bind("sh_n_rep")),
-          c3.number_input("SD between", 0.0, 100.0, 10.0, **lab.bind("sh_sd_b")),
-          c4.number_input("SD within", 0.1, 100.0, 20.0, **lab.bind("sh_sd_w")),
-          c5.select_slider("data sets", [100, 200, 500, 1000, 2000, 5000], 1000, **lab.bind("sh_nsim")))
-result = lab.run_on_click("sh_study", params, "Run the simulation", "sh_run", fixed_vs_random_study,
-                         n_individuals=params[0], n_measures=params[1], sd_between=params[2], sd_within=params[3],
-                         nsim=params[4], seed=1)
-if result is not None:
-    lab.show(lab.styled(fig_study(result, "Sum of squared errors per data set", "sum of squared errors"), lab.scale()),
-            key="sh_study_fig")
-    better = (result["random"] < result["fixed"]).mean()
-    st.markdown(f"Mean over {len(result):,} data sets: fixed **{result['fixed'].mean():.0f}**, random "
-                f"**{result['random'].mean():.0f}**. The random-effect estimate wins in {better:.0%} of the data sets. "
-                f"(One data set in the lecture notes: 1099 fixed, 562 random.)")
+def deletion(who: str, keep: int):
+    """The data with `keep` of `who`'s rows kept (spread over them): (rows of who, data, fit, table)."""
+    n_who = int((lab.get_data(spec)[group].astype(str) == who).sum())
+    keep = min(keep, n_who)
+    edited = spec.with_transform(("keep", group, who, keep)) if keep < n_who else spec
+    return n_who, edited, lab.fit_or_stop(edited, formula), lab.get_shrinkage_table(edited, formula)
 
-st.subheader("What to notice")
-lab.explain(r"- $\lambda_i$ is near 1 when a group has many observations or groups differ a lot ($\sigma_b$ large): "
-            "little shrinkage.\n"
-            r"- $\lambda_i$ is near 0 when $\sigma_b^2$ is small against $\sigma^2 / n_i$: the group is pulled "
-            "almost to the population.\n- Shrinkage trades a little bias for much less variance: on average the "
-            "estimates are closer to the truth.")
-lab.code_export(formula, edited)
-lab.quiz("shrinkage", quiz.shrinkage(table, who, keep, n_who))
+
+def one_group() -> None:
+    st.latex(r"\hat b_i = \lambda_i\,\frac{1}{n_i}\sum_j \left(y_{ij} - \mathbf{x}_{ij}^\top\hat{\boldsymbol\beta}\right),"
+             r"\qquad \lambda_i = \frac{\sigma_b^2}{\sigma_b^2 + \sigma^2 / n_i}")
+    st.caption(r"The group's own deviation is its mean distance from the population's fitted values "
+               r"$\mathbf{x}_{ij}^\top\hat{\boldsymbol\beta}$ (the GLS estimate), not from the overall mean.")
+    c1, c2 = st.columns(2)
+    who = c1.selectbox(f"Delete observations from one {group}", levels,
+                       **lab.bind("sh_who", reset_when=tuple(levels), reset_to=farthest))
+    n_who = int((lab.get_data(spec)[group].astype(str) == who).sum())
+    keep = c2.slider(f"observations of {who} kept (spread over its rows)", 1, n_who, min(2, n_who),
+                     **lab.bind("sh_keep", reset_when=(tuple(levels), who, n_who), reset_to=min(2, n_who)))
+    st.session_state["_sh_deletion"] = (levels, who, keep)  # for the questions, in their own tab
+    n_who, edited, fit, table = deletion(who, keep)
+    lab.notes(fit)
+    lab.show(lab.get_figure(figures.fig_shrinkage, edited, formula, scale=lab.scale(), options=(("highlight", who),)),
+             key="sh_axis")
+    row, vb, ve = table.loc[who], float(fit.re_cov[0][2][0, 0]), fit.sigma**2
+    st.markdown(
+        f"**{who}**, with {int(row['n'])} observations: "
+        f"$\\lambda_i$ = {vb:.4g} / ({vb:.4g} + {ve:.4g} / {int(row['n'])}) = "
+        f"**{row['lambda']:.3f}**, so its estimate keeps {row['lambda']:.0%} of its own deviation "
+        f"({row['own deviation']:+.4g}) and moves to {row['BLUP']:+.4g}. Fewer observations, smaller $\\lambda_i$: "
+        "move the slider and watch it slide toward the population. (The other groups move a little too: with "
+        "fewer data the estimates of $\\sigma_b$ and $\\sigma$ change.)"
+    )
+    lab.table(table[["n", "own deviation", "lambda", "BLUP"]], 3, height=250)
+
+
+def all_groups() -> None:
+    st.markdown(r"**Drag the slider under the chart**: $\sigma_b / \sigma$ from 0 (every group at the population) "
+                "upward; each group's estimate slides from the population toward its own mean. The slider starts at "
+                "the fit's estimate; every step is the model solved exactly with the ratio held there.")
+    lab.show(lab.get_figure(figures.fig_shrinkage_sweep, spec, formula, scale=lab.scale()), key="sh_sweep")
+
+
+def slopes() -> None:
+    slope_spec = lab.DataSpec("sleepstudy")
+    subjects = [str(s) for s in lab.get_fit(slope_spec, "Reaction ~ Days + (Days | Subject)").ranef["Subject"].index]
+    c1, c2 = st.columns(2)
+    subject = c1.selectbox("Delete days from one subject", subjects, index=subjects.index("335"), **lab.bind("sh_subject"))
+    days = c2.slider(f"days of subject {subject} kept", 2, 10, 10, **lab.bind("sh_days", reset_when=subject, reset_to=10))
+    slope_spec = slope_spec.with_transform(("keep", "Subject", subject, days)) if days < 10 else slope_spec
+    lab.fit_or_stop(slope_spec, "Reaction ~ Days + (Days | Subject)")  # a clear message, not a trace, if it cannot be fitted
+    lab.show(lab.get_figure(figures.fig_shrinkage_lines, slope_spec, "Reaction ~ Days + (Days | Subject)", scale=lab.scale(),
+                          options=(("highlight", subject),)), key="sh_plane")
+    st.caption("Orange: each subject's own least-squares line (intercept, slope); blue: the mixed model's; arrows show "
+               "the move; green: where 95% of subjects' lines should lie. Subjects whose own line is far out, or rests "
+               "on few days, move most: delete days from one and watch its arrow grow.")
+
+
+def pays() -> None:
+    st.markdown("10 individuals, 3 measurements each, SD 10 between and 20 within. Each individual's effect is estimated "
+                "as a **fixed** effect (its own mean) and as a **random** effect (its BLUP); we add up the squared errors "
+                "against the true effects, over many simulated data sets.")
+    c1, c2, c3, c4, c5 = st.columns(5)
+    params = (c1.number_input("individuals", 2, 100, 10, **lab.bind("sh_n_ind")),
+              c2.number_input("measurements", 2, 50, 3, **lab.bind("sh_n_rep")),
+              c3.number_input("SD between", 0.0, 100.0, 10.0, **lab.bind("sh_sd_b")),
+              c4.number_input("SD within", 0.1, 100.0, 20.0, **lab.bind("sh_sd_w")),
+              c5.select_slider("data sets", [100, 200, 500, 1000, 2000, 5000], 1000, **lab.bind("sh_nsim")))
+    result = lab.run_on_click("sh_study", params, "Run the simulation", "sh_run", fixed_vs_random_study,
+                             n_individuals=params[0], n_measures=params[1], sd_between=params[2], sd_within=params[3],
+                             nsim=params[4], seed=1)
+    if result is not None:
+        lab.show(lab.styled(fig_study(result, "Sum of squared errors per data set", "sum of squared errors"), lab.scale()),
+                key="sh_study_fig")
+        better = (result["random"] < result["fixed"]).mean()
+        st.markdown(f"Mean over {len(result):,} data sets: fixed **{result['fixed'].mean():.0f}**, random "
+                    f"**{result['random'].mean():.0f}**. The random-effect estimate wins in {better:.0%} of the data sets. "
+                    f"(One data set in the lecture notes: 1099 fixed, 562 random.)")
+
+
+def check_yourself() -> None:
+    st.subheader("What to notice")
+    lab.explain(r"- $\lambda_i$ is near 1 when a group has many observations or groups differ a lot ($\sigma_b$ large): "
+                "little shrinkage.\n"
+                r"- $\lambda_i$ is near 0 when $\sigma_b^2$ is small against $\sigma^2 / n_i$: the group is pulled "
+                "almost to the population.\n- Shrinkage trades a little bias for much less variance: on average the "
+                "estimates are closer to the truth.")
+    # the deletion set in its tab (the start if none, or if it was made on other data)
+    shown_levels, who, keep = st.session_state.get("_sh_deletion", (levels, farthest, 2))
+    if shown_levels != levels or who not in levels:
+        who, keep = farthest, 2
+    n_who, edited, _, table = deletion(who, keep)
+    lab.code_export(formula, edited)
+    lab.quiz("shrinkage", quiz.shrinkage(table, who, min(keep, n_who), n_who))
+
+
+# One idea per tab, only the open one drawn (lab.sections): a press of a slider redraws one tab.
+lab.sections("sh_tab", {"One group, fewer observations": one_group, "All groups, one ratio": all_groups,
+                        "Random slopes": slopes, "Does shrinkage pay?": pays, "Check yourself": check_yourself},
+             moved={"sh_who": "One group, fewer observations", "sh_keep": "One group, fewer observations",
+                    "sh_subject": "Random slopes", "sh_days": "Random slopes", "sh_n_ind": "Does shrinkage pay?",
+                    "sh_n_rep": "Does shrinkage pay?", "sh_sd_b": "Does shrinkage pay?", "sh_sd_w": "Does shrinkage pay?",
+                    "sh_nsim": "Does shrinkage pay?", "sh_study": "Does shrinkage pay?"})
 lab.page_end()

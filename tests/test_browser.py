@@ -10,8 +10,16 @@ from tests.browser import ARTIFACTS, need_chromium, offline_context, settle
 from tests.conftest import ROOT
 
 need_chromium()
-PAGES = {"home": ("/", 1), "random_intercepts": ("/random-intercepts", 2), "random_slopes": ("/random-slopes", 3),
-         "icc": ("/icc", 1), "shrinkage": ("/shrinkage", 2), "ml_vs_reml": ("/ml-vs-reml", 2),
+PAGES = {"home": ("/", 1), "random_intercepts": ("/random-intercepts", 1), "random_slopes": ("/random-slopes", 2),
+         "icc": ("/icc", 1), "shrinkage": ("/shrinkage", 1), "ml_vs_reml": ("/ml-vs-reml", 2),
+         # the lessons in tabs (lab.sections): a link opens a tab, and its charts are drawn
+         "random_intercepts_model": ("/random-intercepts?ri_tab=The%20model", 2),
+         "random_intercepts_diagnostics": ("/random-intercepts?ri_tab=Diagnostics&ri_dataset=penicillin", 3),
+         "icc_sweep": ("/icc?ic_tab=What%20an%20ICC%20looks%20like&ic_dataset=simulate", 1),
+         "random_slopes_three": ("/random-slopes?rs_tab=The%20three%20models%20side%20by%20side", 1),
+         "random_slopes_diagnostics": ("/random-slopes?rs_tab=Diagnostics", 4),
+         "shrinkage_sweep": ("/shrinkage?sh_tab=All%20groups%2C%20one%20ratio", 1),
+         "shrinkage_slopes": ("/shrinkage?sh_tab=Random%20slopes", 1),
          "model_comparison": ("/model-comparison", 0), "under_the_hood": ("/under-the-hood", 2),
          "tests_and_intervals": ("/tests-and-intervals", 3), "nested_crossed": ("/nested-crossed", 3),
          "planning": ("/planning", 2), "your_data": ("/your-data", 0),
@@ -111,7 +119,7 @@ def test_every_page_preloads_the_charts_plotly_and_uses_it(server, context):
 
 
 def test_a_folded_tab_is_drawn_when_opened(server, context):
-    """Random intercepts draws its hidden tabs only when opened (bound tabs, streamlit 1.67)."""
+    """Random intercepts draws its closed tabs only when opened (lab.sections: bound tabs, streamlit 1.67)."""
     page, errors = open_page(context, server + "/random-intercepts")
     before = page.locator(".js-plotly-plot").count()
     page.get_by_role("tab", name="Diagnostics").click()
@@ -128,23 +136,23 @@ def test_a_chart_is_drawn_near_the_view_and_redrawn_only_when_its_figure_changes
     run to run (Streamlit's frontend then keeps the element)."""
     page = context.new_page()
     page.set_viewport_size({"width": 1400, "height": 700})
-    page.goto(server + "/random-slopes?rs_dataset=simulate")
+    page.goto(server + "/random-slopes?rs_tab=Diagnostics&rs_panels=true")
     settle(page, 1500)
     last = page.locator(".mmlab-chart").last
+    assert page.locator(".mmlab-chart").count() == 5  # four Q-Q and residual plots, then a panel per group
     assert last.locator(".main-svg").count() == 0, "a chart three screens down was drawn at once"
     last.scroll_into_view_if_needed()
     last.locator(".main-svg").first.wait_for(state="attached", timeout=30_000)
     page.close()
 
-    page, errors = open_page(context, server + "/random-slopes?rs_dataset=simulate")
+    page, errors = open_page(context, server + "/random-slopes?rs_dataset=simulate&rs_tab=The%20three%20models%20side%20by%20side")
     every_chart_drawn = "() => [...document.querySelectorAll('.mmlab-chart')].every((div) => div.querySelector('.main-svg'))"
-    page.wait_for_function(every_chart_drawn, timeout=60_000)  # all four are near the 4200-px view
+    page.wait_for_function(every_chart_drawn, timeout=60_000)
     page.evaluate("""() => document.querySelectorAll('.mmlab-chart').forEach((div) => {
         div.afterplots = 0; const count = () => { div.afterplots += 1; };
         div.on('plotly_afterplot', count); div.on('plotly_animated', count); })""")
     page.get_by_role("radiogroup", name="Model").get_by_text("uncorrelated").click()
-    lines = "() => document.querySelector('.st-key-rs_lines .mmlab-chart').afterplots >= 1"
-    page.wait_for_function(lines, timeout=60_000)  # the chosen model's lines, drawn again
+    page.locator("[data-testid=stCaptionContainer]").filter(has_text="(x || group)").wait_for(timeout=60_000)  # ran again
     settle(page, 1500)
     drawn = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.mmlab-chart')].map((div) => [
         [...div.closest('[class*=st-key-]').classList].find((c) => c.startsWith('st-key-')).slice(7), div.afterplots]))""")
@@ -328,10 +336,14 @@ def test_new_lessons_in_presenter_mode(server, context, name, path):
     page.close()
 
 
-@pytest.mark.parametrize("path, name", [("/shrinkage", "shrinkage"), ("/icc?ic_dataset=simulate", "icc"),
-                                        ("/random-slopes?rs_dataset=simulate", "random_slopes"),
-                                        ("/shrinkage?present=1", "shrinkage_presenter"),
-                                        ("/icc?present=1", "icc_presenter")])
+SHRINKAGE_SWEEP, ICC_SWEEP = "/shrinkage?sh_tab=All%20groups%2C%20one%20ratio", "/icc?ic_tab=What%20an%20ICC%20looks%20like"
+
+
+@pytest.mark.parametrize("path, name", [(SHRINKAGE_SWEEP, "shrinkage"), (ICC_SWEEP + "&ic_dataset=simulate", "icc"),
+                                        ("/random-slopes?rs_dataset=simulate&rs_tab=What%20a%20correlation%20looks%20like",
+                                         "random_slopes"),
+                                        (SHRINKAGE_SWEEP + "&present=1", "shrinkage_presenter"),
+                                        (ICC_SWEEP + "&present=1", "icc_presenter")])
 def test_dragging_a_client_side_slider_redraws_without_asking_the_server(server, context, path, name):
     """The plotly slider of a sweep (mmcore/figures/sweeps.py) dragged with the mouse: the chart's
     title and points change while the button is held, and the page sends nothing over its websocket

@@ -79,7 +79,7 @@ def test_simulated_slope_sd_in_tens_of_units_is_compared_per_unit():
 
 
 def test_the_anova_caption_tells_a_correlation_from_a_variance():
-    text = _texts(run("pages/random_slopes.py"))
+    text = _texts(run("pages/random_slopes.py", rs_tab="The three models side by side"))
     assert "adds only the **correlation**" in text and "these p-values are conservative" not in text
 
 
@@ -96,6 +96,8 @@ def test_shrinkage_formula_uses_the_fitted_fixed_effects():
 
 def test_balanced_data_do_not_ask_for_the_smallest_lambda():
     at = run("pages/shrinkage.py", sh_keep=10)  # every observation kept: balanced
+    at.session_state["sh_tab"] = "Check yourself"  # the questions ask of the deletion set in its tab
+    at.run()
     clean(at)
     question = next(r.label for r in at.radio if r.key.startswith("quiz_sh_most"))
     assert "smallest" not in question and "same" in question
@@ -115,7 +117,9 @@ def test_the_default_view_shows_visible_shrinkage():
 
 
 def test_the_code_export_reads_the_edited_data():
-    at = run("pages/shrinkage.py", sh_keep=2, code_export=True)
+    at = run("pages/shrinkage.py", sh_keep=2)
+    at.session_state["sh_tab"], at.session_state["code_export"] = "Check yourself", True
+    at.run()
     code = next(m.value for m in at.markdown if "library(lme4)" in m.value)
     assert "read.csv" in code and "_edited.csv" in code
 
@@ -127,14 +131,14 @@ def test_both_estimates_zero_agree():
 
 
 def test_icc_intro_speaks_of_the_data_on_screen_and_anova_is_an_identity():
-    text = _texts(run("pages/icc.py", ic_dataset="dyestuff"))
+    text = _texts(run("pages/icc.py", ic_dataset="dyestuff", ic_tab="The ANOVA connection"))
     intro = text.split("\n")[0]
     assert "batches" in intro and "estrone" not in intro.lower()
     assert "by construction" in text and "J =" not in text
 
 
 def test_the_fixed_vs_random_study_needs_two_measurements():
-    at = run("pages/shrinkage.py")
+    at = run("pages/shrinkage.py", sh_tab="Does shrinkage pay?")
     assert at.number_input(key="sh_n_rep").min == 2
 
 

@@ -67,22 +67,66 @@ def test_random_intercepts_pooling_toggle_changes_the_lines():
     assert "partial pooling: mixed model" in names(after)
 
 
-def test_random_intercepts_draws_only_the_open_expander_and_tab():
-    """What is folded away is not drawn (a slider does not wait for hidden charts); opened, it is."""
-    titles = lambda at: [c["layout"].get("title", {}).get("text", "") for c in charts(at)]  # noqa: E731
+def test_random_intercepts_draws_only_the_open_tab():
+    """One idea per tab (lab.sections): what is in a closed tab is not sent at all (a slider does not
+    wait for it); opened, it is; a link that sets a tab's widget opens that tab."""
     at = run("pages/random_intercepts.py")
-    closed = len(charts(at))
-    assert closed == 2  # the three ways of pooling, and the BLUPs (the open tab)
-    at = run("pages/random_intercepts.py", ri_xz=True)
-    assert len(charts(at)) == closed + 2, titles(at)  # X and Z
+    assert [t.label for t in at.tabs] == ["Three ways to estimate", "The model", "The fit", "BLUPs", "Diagnostics",
+                                          "Check yourself"]
+    assert len(charts(at)) == 1 and not quiz_radios(at)  # the pooling view alone
+    assert not any("Linear mixed model" in c for c in codes(at))
+    at = run("pages/random_intercepts.py", ri_tab="The model")
+    assert [c["layout"]["title"]["text"] for c in charts(at)][:1] and len(charts(at)) == 2  # X and Z
+    at = run("pages/random_intercepts.py", ri_tab="The fit")
+    assert not charts(at) and "Linear mixed model fit by REML" in codes(at)[0]  # the link comes last
     at = run("pages/random_intercepts.py", ri_tab="Diagnostics")
+    assert len(charts(at)) == 3
+    at = run("pages/random_intercepts.py", ri_tab="Check yourself")
+    assert not charts(at) and len(quiz_radios(at)) >= 2
+    at = AppTest.from_file(str(ROOT / "pages/random_intercepts.py"), default_timeout=60)
+    at.query_params["ri_panels"] = "true"  # a link that names no tab
+    at.run()
     clean(at)
-    assert len(charts(at)) == closed - 1 + 3, titles(at)  # the BLUPs folded, three diagnostics open
+    assert at.session_state["ri_tab"] == "BLUPs" and len(charts(at)) == 2  # the BLUPs and every group's line
+
+
+# Lessons in tabs (lab.sections): the tab's key. Each holds its questions and code export in "Check yourself".
+SECTIONED = {"pages/random_intercepts.py": "ri_tab", "pages/icc.py": "ic_tab", "pages/random_slopes.py": "rs_tab",
+             "pages/shrinkage.py": "sh_tab"}
+CHECK_TAB = {Path(page).stem: {key: "Check yourself"} for page, key in SECTIONED.items()}
+
+
+@pytest.mark.parametrize("page", sorted(SECTIONED))
+@pytest.mark.parametrize("dataset", ["its first", "simulate"])
+def test_every_tab_of_a_lesson_runs_clean_and_draws_alone(page, dataset):
+    """Each tab alone, as a link opens it, in both modes: the page tests above see only the first."""
+    key, prefix = SECTIONED[page], SECTIONED[page].split("_")[0]
+    data = {} if dataset == "its first" else {f"{prefix}_dataset": "simulate"}
+    labels = [t.label for t in run(page, **data).tabs]
+    assert len(labels) >= 5 and labels[-1] == "Check yourself"
+    drawn = set()
+    for label in labels:
+        for present in ("", "1"):
+            at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+            for name, value in {**data, key: label, "present": present}.items():
+                at.query_params[name] = value
+            at.run()
+            clean(at)
+            assert at.session_state[key] == label
+            widgets = [w.label for kind in ("button", "slider", "select_slider", "radio", "multiselect", "selectbox",
+                                            "toggle", "number_input") for w in at.main.get(kind)]
+            shown = json.dumps([charts(at), [m.value for m in at.markdown], codes(at)[:-1], widgets])
+            assert (present, shown) not in drawn, label  # a tab of its own: not what another tab draws
+            drawn.add((present, shown))
+
+
+def quiz_radios(at: AppTest) -> list:
+    return [r for r in at.radio if r.key and r.key.startswith("quiz_")]
 
 
 @pytest.mark.parametrize("dataset", ["sleepstudy", "penicillin", "estrone", "dyestuff", "simulate"])
 def test_random_intercepts_every_dataset(dataset):
-    at = run("pages/random_intercepts.py", ri_dataset=dataset)
+    at = run("pages/random_intercepts.py", ri_dataset=dataset, ri_tab="The fit")
     clean(at)
     summary = codes(at)[0]
     assert "Linear mixed model fit by REML" in summary
@@ -91,7 +135,7 @@ def test_random_intercepts_every_dataset(dataset):
 
 
 def test_random_intercepts_simulate_slider_and_new_sample():
-    at = run("pages/random_intercepts.py", ri_dataset="simulate")
+    at = run("pages/random_intercepts.py", ri_dataset="simulate", ri_tab="The fit")
     first = codes(at)[0]
     at.slider(key="ri_sigma_b").set_value(60.0).run()
     clean(at)
@@ -115,13 +159,13 @@ def test_singular_fit_is_explained_on_the_page():
 
 
 def test_random_slopes_model_choice_changes_the_fit():
-    at = run("pages/random_slopes.py")
+    at = run("pages/random_slopes.py", rs_tab="The three models side by side")
     clean(at)
     assert "(Days | Subject)" in codes(at)[0].replace("(Days|Subject)", "(Days | Subject)")
     at.radio(key="rs_model").set_value("uncorrelated").run()
     clean(at)
     assert "||" in codes(at)[0]
-    at.radio(key="rs_model").set_value("intercept only").run()
+    at = run("pages/random_slopes.py", rs_model="intercept only")  # the first tab: lines and the plane
     clean(at)
     assert any("no random slope" in i.value for i in at.info)
 
@@ -150,8 +194,9 @@ def test_random_slopes_simulate_correlation_slider():
 
 
 def test_code_export_shows_r_and_statsmodels():
-    assert not any(m.value.startswith("**R (lme4)**") for m in run("pages/random_slopes.py").markdown)  # drawn when opened
-    at = run("pages/random_slopes.py", code_export=True)
+    tab = CHECK_TAB["random_slopes"]
+    assert not any(m.value.startswith("**R (lme4)**") for m in run("pages/random_slopes.py", **tab).markdown)  # drawn when opened
+    at = run("pages/random_slopes.py", code_export=True, **tab)
     code = next(m.value for m in at.markdown if m.value.startswith("**R (lme4)**"))
     assert "lmer(Reaction ~ Days + (Days | Subject)" in code
     assert "smf.mixedlm(" in code and "from mmcore import fit" in code
@@ -168,14 +213,16 @@ def test_shrinkage_deleting_observations_shrinks_that_group():
     at.slider(key="sh_keep").set_value(1).run()
     clean(at)
     assert lam() < full
-    before = charts(at)[2]  # the slopes plane (0: the drag-along sweep, 1: the axis)
+    at.session_state["sh_tab"] = "Random slopes"
+    at.run()
+    before = charts(at)[0]  # the slopes plane
     at.slider(key="sh_days").set_value(3).run()
     clean(at)
-    assert charts(at)[2] != before
+    assert charts(at)[0] != before
 
 
 def test_shrinkage_simulation_runs_with_progress_and_reports():
-    at = run("pages/shrinkage.py")
+    at = run("pages/shrinkage.py", sh_tab="Does shrinkage pay?")
     at.button(key="sh_run").click().run()
     clean(at)
     text = markdown_with(at, "Mean over")
@@ -209,20 +256,21 @@ def test_ml_vs_reml_simulation_shows_the_bias():
 
 
 def test_icc_bootstrap_interval_and_tests():
-    at = run("pages/icc.py")
+    at = run("pages/icc.py", ic_tab="A bootstrap interval")
     at.button(key="ic_run").click().run()
     clean(at)
     text = markdown_with(at, "interval for the ICC")
     lower, upper = (float(v) for v in text.split("**")[1].split(" to "))
     estimate = float(text.split("estimate ")[1].split(",")[0])
     assert lower <= estimate <= upper
+    at = run("pages/icc.py", ic_tab="Testing σ_b² = 0")
     at.button(key="ic_test").click().run()
     clean(at)
     assert "Bootstrap p-value" in markdown_with(at, "Bootstrap p-value")
 
 
 def test_icc_simulate_sliders_change_the_design_effect():
-    at = run("pages/icc.py", ic_dataset="simulate")
+    at = run("pages/icc.py", ic_dataset="simulate", ic_tab="The design effect")
     first = markdown_with(at, "independent ones")
     at.slider(key="ic_icc").set_value(0.9).run()
     clean(at)

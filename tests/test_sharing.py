@@ -3,7 +3,7 @@
 import mmcore
 from lab.course import LESSONS
 from tests.shown import codes
-from tests.test_pages import charts, clean, markdown_with, run, truth
+from tests.test_pages import CHECK_TAB, charts, clean, markdown_with, run, truth
 
 
 def sidebar_note(at) -> str:
@@ -12,7 +12,7 @@ def sidebar_note(at) -> str:
 
 def test_a_link_reproduces_the_view():
     at = run_url("pages/random_intercepts.py", ri_dataset="simulate", ri_sigma_b="55", ri_seed="7", ri_n_groups="12",
-                 ri_show=["partial pooling", "no pooling"])
+                 ri_show=["partial pooling", "no pooling"], ri_tab="The fit")
     clean(at)
     assert (at.session_state["ri_dataset"], at.session_state["ri_sigma_b"], at.session_state["ri_seed"]) == ("simulate", 55.0, 7)
     table = truth(at)
@@ -20,11 +20,16 @@ def test_a_link_reproduces_the_view():
     expected = mmcore.fit("y ~ x + (1 | group)", mmcore.simulate_intercepts(
         n_groups=12, n_per_group=8, beta0=250.0, beta1=10.0, sigma_b=55.0, sigma=25.0, seed=7))
     assert table["sigma_b"][1] == round(float(expected.varcorr.sdcor.iloc[0]), 3)
-    assert "no pooling: each group alone" in {t.get("name") for t in charts(at)[0]["data"]}  # X, Z folded: not drawn
     link = codes(at.sidebar)[-1]
-    for part in ("ri_dataset=simulate", "ri_sigma_b=55", "ri_seed=7", "ri_n_groups=12"):
+    for part in ("ri_dataset=simulate", "ri_sigma_b=55", "ri_seed=7", "ri_n_groups=12", "ri_tab=The%20fit"):
         assert part in link
-    assert "ignored" not in sidebar_note(at)
+    assert "ignored" not in sidebar_note(at)  # ri_show waits for its tab
+    at = run_url("pages/random_intercepts.py", **{**link_params(link), "ri_tab": "Three ways to estimate",
+                                                  "ri_show": ["partial pooling", "no pooling"]})
+    names = {t.get("name") for t in charts(at)[0]["data"]}
+    assert {"no pooling: each group alone", "partial pooling: mixed model"} <= names
+    assert "complete pooling: one line for all" not in names
+    assert link_params(codes(at.sidebar)[-1])["ri_show"] == ["partial pooling", "no pooling"]
 
 
 def link_params(link: str) -> dict[str, list[str]]:
@@ -110,6 +115,8 @@ def test_bad_parameters_are_ignored_with_a_note():
 def test_presenter_mode_enlarges_figures_and_folds_explanations():
     normal = run("pages/random_intercepts.py")
     present = run_url("pages/random_intercepts.py", present="1")
+    folded = run("pages/random_intercepts.py", ri_tab="The fit"), run_url("pages/random_intercepts.py", present="1",
+                                                                           ri_tab="The fit")
     clean(present)
     assert present.session_state["present"] is True
     assert link_params(codes(present.sidebar)[-1])["present"] == ["1"]
@@ -117,11 +124,11 @@ def test_presenter_mode_enlarges_figures_and_folds_explanations():
     assert layout(present)["font"]["size"] > layout(normal)["font"]["size"] >= 14
     # the axes carry their own sizes: Streamlit's chart theme would otherwise draw 12 px ticks
     assert layout(present)["xaxis"]["tickfont"]["size"] >= 18 and layout(present)["yaxis"]["title"]["font"]["size"] >= 22
-    assert len(present.expander) > len(normal.expander)  # explanations folded away
+    assert len(folded[1].expander) > len(folded[0].expander)  # explanations folded away
 
 
 def test_a_wrong_answer_asks_for_another_try_before_the_answer_is_shown():
-    at = run("pages/random_intercepts.py")
+    at = run("pages/random_intercepts.py", ri_tab="Check yourself")
     question = lambda: next(r for r in at.radio if "highest level" in r.label)  # noqa: E731
     right = "337"  # sleepstudy's largest random intercept (lme4: 71.9)
     wrong = [o for o in question().options if o != right]
@@ -135,7 +142,7 @@ def test_a_wrong_answer_asks_for_another_try_before_the_answer_is_shown():
 
 
 def test_show_me_the_answer_after_one_try():
-    at = run("pages/random_slopes.py")
+    at = run("pages/random_slopes.py", **CHECK_TAB["random_slopes"])
     question = lambda: next(r for r in at.radio if "in tens of its units" in r.label)  # noqa: E731
     question().set_value("10").run()
     reveal = next(b for b in at.button if b.label == "Show me the answer")
@@ -199,7 +206,7 @@ def test_every_lesson_ends_with_the_way_on():
 
 def test_every_lesson_has_a_guided_path_and_questions():
     for page in ["random_intercepts", "icc", "random_slopes", "shrinkage", "ml_vs_reml", "model_comparison"]:
-        at = run(f"pages/{page}.py")
+        at = run(f"pages/{page}.py", **CHECK_TAB.get(page, {}))
         clean(at)
         assert any(e.label.startswith("Guided path") for e in at.expander), page
         assert 2 <= sum(1 for r in at.radio if r.key and r.key.startswith("quiz_")) <= 4, page
@@ -225,7 +232,7 @@ def test_figures_json_roundtrip_in_presenter_mode():
 def test_every_page_with_a_model_exports_its_code_and_data():
     for page in ["random_intercepts", "icc", "random_slopes", "shrinkage", "ml_vs_reml", "model_comparison",
                  "under_the_hood"]:
-        at = run(f"pages/{page}.py", code_export=True)
+        at = run(f"pages/{page}.py", code_export=True, **CHECK_TAB.get(page, {}))
         clean(at)
         code = next((m.value for m in at.markdown if m.value.startswith("**R (lme4)**")), "")
         assert "lmer(" in code and "smf.mixedlm(" in code and "from mmcore import" in code, page

@@ -85,12 +85,15 @@ def test_icc_figure_starts_at_the_truth_and_titles_give_the_estimates():
 
 
 def test_the_shrinkage_and_icc_pages_draw_their_sweeps():
-    at = AppTest.from_file(str(ROOT / "pages/shrinkage.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "pages/shrinkage.py"), default_timeout=60)
+    at.session_state["sh_tab"] = "All groups, one ratio"
+    at.run()
     assert not at.exception
     specs = chart_specs(at)
     assert any(len(s["layout"].get("sliders", [{}])[0].get("steps", [])) > 20 for s in specs)
     at = AppTest.from_file(str(ROOT / "pages/icc.py"), default_timeout=60)
     at.session_state["ic_dataset"] = "simulate"
+    at.session_state["ic_tab"] = "What an ICC looks like"
     at.run()
     assert not at.exception
 
@@ -127,6 +130,7 @@ def test_rho_sweep_estimates_equal_fits_of_each_steps_data():
 def test_random_slopes_page_has_its_own_rho_slider():
     at = AppTest.from_file(str(ROOT / "pages/random_slopes.py"), default_timeout=60)
     at.session_state["rs_dataset"] = "simulate"
+    at.session_state["rs_tab"] = "What a correlation looks like"
     at.run()
     assert not at.exception
 
@@ -138,5 +142,7 @@ def test_random_slopes_page_has_its_own_rho_slider():
     assert active_label() == "+0.00"
     at.slider(key="rs_rho").set_value(0.8).run()  # the sidebar's rho: a new data set; the chart keeps its own slider
     assert not at.exception and active_label() == "+0.00"
-    at = AppTest.from_file(str(ROOT / "pages/random_slopes.py"), default_timeout=60).run()  # sleepstudy
+    at = AppTest.from_file(str(ROOT / "pages/random_slopes.py"), default_timeout=60)  # sleepstudy
+    at.session_state["rs_tab"] = "What a correlation looks like"
+    at.run()
     assert not at.exception and active_label() == "+0.05"  # lme4's correlation, 0.066, to the nearest step
