@@ -44,9 +44,12 @@ PRESENTER_CSS = """<style>
   [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.stPlotlyChart, .mmlab-chart) > [data-testid="stColumn"] { width: 100%; flex: 1 1 auto; }
 }
 </style>"""
-# Both modes: a long word (a formula, a column name) wraps inside its message box instead of running off it.
+# Both modes: a long word (a formula, a column name) wraps inside its message box instead of running off it;
+# a lesson's tabs (lab.sections) wrap onto a second row instead of scrolling out of sight.
 COMMON_CSS = """<style>
 [data-testid="stAlertContainer"] p { overflow-wrap: anywhere; }
+[data-testid="stTabs"] [role="tablist"] { flex-wrap: wrap; overflow-x: visible; }
+[data-testid="stTabsScrollLeft"], [data-testid="stTabsScrollRight"] { display: none; }
 </style>"""
 
 

@@ -40,7 +40,7 @@ lab.steps([
     "*The variance, split*: how much of the variance lies between groups?",
     "*What an ICC looks like*: drag the slider under the chart from low to high ICC.",
     "*A bootstrap interval*: compute it. How wide is it with this few groups?",
-    r"*Testing $\sigma_b^2 = 0$*: why must its chi-square p-value be halved?",
+    r"*Any between-group variance?*: why must the chi-square p-value of the test of $\sigma_b^2 = 0$ be halved?",
     "Choose *Simulate*: move the ICC and the group size, and watch the effective sample size (*The design effect*).",
 ])
 
@@ -83,6 +83,7 @@ def bootstrap() -> None:
 def boundary_test() -> None:
     test = variance_test(fit)
     st.markdown(
+        r"**Testing $\sigma_b^2 = 0$.** "
         f"Likelihood-ratio statistic (ML fits, mixed model against the same model without the random effect): "
         f"**{test.observed:.3f}**. The usual chi-square(1) p-value is {lab.format_p(test.p_chisq)}, but it is wrong here: "
         r"$\sigma_b^2 = 0$ sits on the **boundary** of the possible values"
@@ -139,8 +140,9 @@ def check_yourself() -> None:
 
 # One idea per tab, only the open one drawn (lab.sections): a press of the sidebar's ICC redraws one tab.
 lab.sections("ic_tab", {"The variance, split": split, "What an ICC looks like": looks_like,
-                        "A bootstrap interval": bootstrap, "Testing σ_b² = 0": boundary_test,
+                        "A bootstrap interval": bootstrap, "Any between-group variance?": boundary_test,
                         "The ANOVA connection": anova, "The design effect": design_effect,
                         "Check yourself": check_yourself},
-             moved={"ic_nsim": "A bootstrap interval", "ic_boot": "A bootstrap interval", "ic_test": "Testing σ_b² = 0"})
+             moved={"ic_nsim": "A bootstrap interval", "ic_boot": "A bootstrap interval",
+                    "ic_test": "Any between-group variance?"})
 lab.page_end()

@@ -263,7 +263,7 @@ def test_icc_bootstrap_interval_and_tests():
     lower, upper = (float(v) for v in text.split("**")[1].split(" to "))
     estimate = float(text.split("estimate ")[1].split(",")[0])
     assert lower <= estimate <= upper
-    at = run("pages/icc.py", ic_tab="Testing σ_b² = 0")
+    at = run("pages/icc.py", ic_tab="Any between-group variance?")
     at.button(key="ic_test").click().run()
     clean(at)
     assert "Bootstrap p-value" in markdown_with(at, "Bootstrap p-value")
