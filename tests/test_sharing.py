@@ -92,6 +92,21 @@ def test_switching_data_brings_that_data_sets_formulas():
     assert (mc.session_state["mc_f0"], mc.session_state["mc_f1"]) == ("yield ~ 1 + (1 | blend)", "yield ~ treat + (1 | blend)")
 
 
+def test_a_link_to_a_run_in_a_closed_tab_opens_the_tab_and_runs_it():
+    """A lesson in tabs (lab.sections): a bootstrap's result is in its tab; the link made there names the
+    tab, and an older link that only asks for the run (run=ic_boot) opens that tab and runs it."""
+    at = run_url("pages/icc.py", ic_tab="A bootstrap interval")
+    at.button(key="ic_run").click().run()
+    clean(at)
+    params = link_params(codes(at.sidebar)[-1])
+    assert params["ic_tab"] == ["A bootstrap interval"] and params["run"] == ["ic_boot"]
+    shown = markdown_with(at, "interval for the ICC")
+    older = run_url("pages/icc.py", run="ic_boot")
+    clean(older)
+    assert older.session_state["ic_tab"] == "A bootstrap interval"
+    assert markdown_with(older, "interval for the ICC") == shown and "ignored" not in sidebar_note(older)
+
+
 def test_a_simulation_on_screen_is_in_the_link_and_the_link_runs_it():
     at = run_url("pages/ml_vs_reml.py", mr_groups="6", mr_nsim="200")
     at.button(key="mr_run").click().run()
