@@ -53,7 +53,7 @@ SCENARIOS = {
     "random-intercepts": ("/random-intercepts?ri_dataset=simulate", "between-group SD", None),
     "icc": ("/icc?ic_dataset=simulate", "ICC (the truth)", "/icc?ic_dataset=simulate&ic_tab=What%20an%20ICC%20looks%20like"),
     "random-slopes": ("/random-slopes?rs_dataset=simulate", "correlation",
-                      "/random-slopes?rs_dataset=simulate&rs_tab=What%20a%20correlation%20looks%20like"),
+                      "/random-slopes?rs_dataset=simulate&rs_tab=Correlation"),
     "shrinkage": ("/shrinkage", "kept (spread over its rows)", "/shrinkage?sh_tab=All%20groups%2C%20one%20ratio"),
 }
 TARGETS = {"first": 2.0, "press": 0.15, "frame": 0.050}

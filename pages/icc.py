@@ -37,11 +37,13 @@ a = anova_oneway(lab.get_data(spec), fit.response, group)  # n0, the group size:
 n0 = a["n0"]
 
 lab.steps([
-    "*The variance, split*: how much of the variance lies between groups?",
+    "*Variance split*: how much of the variance lies between groups?",
     "*What an ICC looks like*: drag the slider under the chart from low to high ICC.",
-    "*A bootstrap interval*: compute it. How wide is it with this few groups?",
-    r"*Any between-group variance?*: why must the chi-square p-value of the test of $\sigma_b^2 = 0$ be halved?",
-    "Choose *Simulate*: move the ICC and the group size, and watch the effective sample size (*The design effect*).",
+    "*Bootstrap interval*: compute it. How wide is it with this few groups?",
+    r"*Variance test*: why must the chi-square p-value of the test of $\sigma_b^2 = 0$ be halved?",
+    "*Design effect*: what are the measurements worth? With *simulate* as the data (sidebar), move the ICC and the "
+    "group size and watch it change.",
+    "*Check yourself*: the questions, and this model in R and Python.",
 ])
 
 
@@ -58,8 +60,8 @@ def looks_like() -> None:
                 f"{max(2, round(fit.nobs / fit.ngroups[group]))}, the same random draws at every ICC of the truth, "
                 "each data set fitted by REML (the estimate is in the title). Low ICC: the group means huddle "
                 "together; high: the groups separate and the points of one group close up."
-                + (" This chart's slider is its own; the sidebar's ICC draws a new data set, and the numbers on this "
-                   "page are its exact fit." if spec.simulated else ""))
+                + (" This chart's slider is its own; the sidebar's ICC draws a new data set, and the numbers on the "
+                   "other tabs are its exact fit." if spec.simulated else ""))
     if spec.simulated:  # keyed by the group sizes alone: the sidebar's ICC leaves this chart as it is
         sweep = lab.get_truth_sweep_figure("icc", tuple(p for p in spec.params if p[0] != "icc"), 0.5, lab.scale())
     else:
@@ -68,6 +70,8 @@ def looks_like() -> None:
 
 
 def bootstrap() -> None:
+    st.markdown(f"How sure is the ICC of {icc:.3f}? A parametric bootstrap draws many data sets from the fitted "
+                "model, refits each, and takes the middle 95% of their ICCs as the interval.")
     nsim = st.select_slider("bootstrap replicates", [200, 500, 1000, 2000, 5000], 1000, **lab.bind("ic_nsim"))
     boot = lab.run_on_click("ic_boot", (spec, formula, nsim), "Compute the 95% interval", "ic_run", icc_bootstrap,
                            label="Bootstrapping", fit=fit, nsim=nsim, seed=1)
@@ -129,20 +133,20 @@ def design_effect() -> None:
         f"{n_total} measurements in groups of $n$ = {n0:.4g} with ICC {icc:.3f} carry the information of only "
         f"$N / (1 + (n - 1)\\,\\text{{ICC}})$ = {n_total} / {deff:.3g} = **{n_total / deff:.1f}** independent ones. "
         "Measuring the same group again adds little when the ICC is high: more groups beat more measurements per "
-        "group. In simulate mode, move the ICC and the group size and watch the effective sample size."
+        "group. " + ("Move the ICC and the group size in the sidebar and watch the effective sample size."
+                     if spec.simulated else "Choose *simulate* as the data (sidebar), then move the ICC and the "
+                     "group size and watch the effective sample size.")
     )
 
 
 def check_yourself() -> None:
-    lab.code_export(formula, spec)
     lab.quiz("icc", quiz.icc(icc, n0, fit.ngroups[group]))
+    lab.code_export(formula, spec)
 
 
 # One idea per tab, only the open one drawn (lab.sections): a press of the sidebar's ICC redraws one tab.
-lab.sections("ic_tab", {"The variance, split": split, "What an ICC looks like": looks_like,
-                        "A bootstrap interval": bootstrap, "Any between-group variance?": boundary_test,
-                        "The ANOVA connection": anova, "The design effect": design_effect,
-                        "Check yourself": check_yourself},
-             moved={"ic_nsim": "A bootstrap interval", "ic_boot": "A bootstrap interval",
-                    "ic_test": "Any between-group variance?"})
+lab.sections("ic_tab", {"Variance split": split, "What an ICC looks like": looks_like,
+                        "Bootstrap interval": bootstrap, "Variance test": boundary_test, "ANOVA": anova,
+                        "Design effect": design_effect, "Check yourself": check_yourself},
+             moved={"ic_nsim": "Bootstrap interval", "ic_boot": "Bootstrap interval", "ic_test": "Variance test"})
 lab.page_end()

@@ -33,9 +33,11 @@ lab.steps([
     "one estimate for all (complete pooling).",
     "*The model*: the equation, and its picture: each row of $Z$ has a single 1, in its group's column.",
     r"*The fit*: $\sigma_b$ (between groups) against $\sigma$ (within), and the ICC computed from them.",
-    r"Choose *Simulate*, set $\sigma_b$ to 0 and press *New sample* a few times: the fit is often singular "
-    r"($\hat\sigma_b = 0$), not always (about 6 samples in 10 with 10 groups of 8).",
-    "*Check yourself*: what to notice, and questions.",
+    "*BLUPs*: each group's predicted intercept with its interval; *Diagnostics*: are the residuals and the "
+    "random effects normal?",
+    r"Choose *Simulate*, set $\sigma_b$ to 0 and press *New sample* a few times, watching *The fit*: it is often "
+    r"singular ($\hat\sigma_b = 0$), not always (about 6 samples in 10 with 10 groups of 8).",
+    "*Check yourself*: what to notice, the questions, and this model in R and Python.",
 ])
 levels = list(fit.ranef[group].index)
 kind, covariate = figures.covariate_kind(fit)
@@ -52,7 +54,7 @@ def pooling_view() -> None:
                             options=(("groups", tuple(chosen)), ("show", tuple(shown)))), key="ri_pooling")
     own = ("its own mean, from its data alone" if kind == "none" else
            f"its own intercept; the effect of {covariate} is still estimated from all groups together "
-           f"(lm(y ~ {covariate} + {group}))")
+           f"(lm({fit.response} ~ {covariate} + {group}))")
     st.caption(f"**Complete pooling** ignores the groups: one estimate for all. **No pooling** gives each {group} "
                f"{own}. **Partial pooling** (the mixed model) sits in between: each {group} is pulled toward the "
                "population, more so the fewer or noisier its measurements.")
@@ -117,8 +119,8 @@ def check_yourself() -> None:
         "all the way to the population), and the model says the data cannot tell the between-group variance from "
         r"zero. Not always: by chance the groups' means can differ more than $\sigma^2/n$ explains."
     )
-    lab.code_export(formula, spec)
     lab.quiz("random_intercepts", quiz.random_intercepts(fit))
+    lab.code_export(formula, spec)
 
 
 # One idea per tab, only the open one drawn (lab.sections): a press of the sidebar's sigma_b redraws one tab.

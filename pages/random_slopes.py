@@ -15,7 +15,8 @@ st.markdown(
     + f"A random intercept lets each {g} start at its own level; a **random slope** also lets each {g} change "
     f"with {x} at its own rate. Do the data need it, and are start and rate related?"
 )
-unit = st.radio(f"Measure {x} in", ["its own units", "tens of its units"], horizontal=True, **lab.bind("rs_unit"),
+c_unit, c_model = st.columns(2)  # the page's two choices side by side: the tabs start within the first screen
+unit = c_unit.radio(f"Measure {x} in", ["its own units", "tens of its units"], horizontal=True, **lab.bind("rs_unit"),
                 help=f"Rescale {x} to {x}/10: the slope's variance changes by a factor 100, the model does not.")
 if unit != "its own units":
     spec = lab.DataSpec(spec.dataset, spec.simulator, spec.params, spec.seed, (("scale", x, 0.1),))
@@ -43,20 +44,21 @@ def warm(s: lab.DataSpec, scale: float = lab.scale()) -> None:
 
 
 lab.compute_ahead(spec, "rho", warm, key=("random slopes", lab.scale()))
-chosen = st.radio("Model", list(MODELS), horizontal=True, **lab.bind("rs_model"))
+chosen = c_model.radio("Model", list(MODELS), horizontal=True, **lab.bind("rs_model"))
 formula, fit = MODELS[chosen], fits[chosen]
 st.caption(f"`{formula}`")
 lab.notes(fit)
 
 lab.steps([
-    "Switch between the three models: watch the lines and the plane (*Lines and the plane*) and the variance "
-    "components (*The three models side by side*).",
+    "Switch between the three models: watch the lines and the plane (*Lines and plane*) and the variance "
+    "components (*Three models*).",
     f"In the plane, each point is one {g}'s (intercept, slope) deviation; the ellipse is the fitted covariance.",
-    "*The three models side by side*: does adding the slope variance improve the fit? Does the correlation matter?",
+    "*Three models*: does adding the slope variance improve the fit? Does the correlation matter?",
     f"*Rescaling {x}*: measure {x} in tens of its units: the slope variance changes by 100, the fitted lines do not.",
-    r"Choose *Simulate*, set $\rho$ to 0.8, and see the ellipse tilt; *What a correlation looks like*: drag $\rho$.",
+    r"*Correlation*: drag $\rho$ of the truth and watch the lines fan out or cross. In simulate mode, set $\rho$ to "
+    "0.8 in the sidebar and see the ellipse tilt.",
+    "*Check yourself*: the questions, and this model in R and Python.",
 ])
-st.subheader("The model")
 LATEX = {
     "correlated": r"y_{ij} = (\beta_0 + b_{0i}) + (\beta_1 + b_{1i})\,x_{ij} + \varepsilon_{ij},\quad "
                   r"\begin{pmatrix} b_{0i}\\ b_{1i}\end{pmatrix} \sim N\!\left(\mathbf{0}, "
@@ -66,11 +68,11 @@ LATEX = {
                     r"b_{0i} \sim N(0, \sigma_{b0}^2),\ b_{1i} \sim N(0, \sigma_{b1}^2)\ \text{independent}",
     "intercept only": r"y_{ij} = (\beta_0 + b_{0i}) + \beta_1 x_{ij} + \varepsilon_{ij},\quad b_{0i} \sim N(0, \sigma_{b0}^2)",
 }
-st.latex(LATEX[chosen] + r",\quad \varepsilon_{ij} \sim N(0, \sigma^2)")
 levels = list(fit.ranef[g].index)
 
 
 def lines_and_plane() -> None:
+    st.latex(LATEX[chosen] + r",\quad \varepsilon_{ij} \sim N(0, \sigma^2)")
     left, right = st.columns(2)
     with left:
         show = lab.pooling_pills("rs_show")
@@ -103,8 +105,8 @@ def correlation_dragged() -> None:
                 "-0.95 to 0.95, the same random draws at every step, each data set fitted by REML (the estimate is "
                 "in the title). Positive: groups that start high climb faster, the lines fan out; negative: they "
                 "converge and cross. " + ("This chart's slider is its own, from the truth's other settings; the "
-                "sidebar's $\\rho$ draws a new data set, and the numbers on this page are its exact fit."
-                if spec.simulated else "The SDs are this fit's; the numbers on this page are the fit of the data."))
+                "sidebar's $\\rho$ draws a new data set, and the numbers on the other tabs are its exact fit."
+                if spec.simulated else "The SDs are this fit's; the numbers on the other tabs are the fit of the data."))
     if spec.simulated:  # keyed by the truth without rho: the sidebar's rho leaves this chart as it is
         sweep = lab.get_truth_sweep_figure("rho", tuple(p for p in spec.params if p[0] != "rho"), 0.0, lab.scale())
     else:
@@ -153,7 +155,7 @@ def rescaling() -> None:
     slope_var = fits["correlated"].varcorr.vcov.iloc[1]
     ml_fit = lab.fit_or_stop(spec, MODELS["correlated"], reml=False)
     st.markdown(
-        f"With {x} in **{unit}** (the choice above the model), the slope variance is **{slope_var:.4g}**, the ML "
+        f"With {x} in **{unit}** (*Measure {x} in*, above the tabs), the slope variance is **{slope_var:.4g}**, the ML "
         f"deviance **{ml_fit.deviance:.4f}** and the REML criterion **{fits['correlated'].reml_criterion:.4f}**. "
         "Switch the unit: the slope variance changes by a factor 100 (a slope per ten units is ten times a slope "
         "per unit); the fitted values, the ML deviance and every likelihood-ratio test stay the same. The REML "
@@ -190,18 +192,18 @@ def diagnostics() -> None:
 
 
 def check_yourself() -> None:
-    lab.code_export(formula, spec)
     comparison = lab.get_comparison(spec, PAIR, ("m0", "m1"))
     lab.quiz("random_slopes", quiz.random_slopes(float(fits["correlated"].varcorr.sdcor.iloc[2]),
                                                 float(comparison["Pr(>Chisq)"].iloc[1]), x, g))
+    lab.code_export(formula, spec)
 
 
 # One idea per tab, only the open one drawn (lab.sections): a slider above does not wait for charts and refits
-# nobody sees (bench/browser.py, bench/load.py). The first tabs' labels are older links' (rs_tab=...).
-lab.sections("rs_tab", {"Lines and the plane": lines_and_plane, "What a correlation looks like": correlation_dragged,
-                        "The three models side by side": three_models, f"Centring {x}": centring,
+# nobody sees (bench/browser.py, bench/load.py).
+lab.sections("rs_tab", {"Lines and plane": lines_and_plane, "Correlation": correlation_dragged,
+                        "Three models": three_models, f"Centring {x}": centring,
                         f"Rescaling {x}": rescaling, "Predictions": predictions, "Diagnostics": diagnostics,
                         "Check yourself": check_yourself},
-             moved={"rs_show": "Lines and the plane", "rs_origin": f"Centring {x}", "rs_who": "Predictions",
+             moved={"rs_show": "Lines and plane", "rs_origin": f"Centring {x}", "rs_who": "Predictions",
                     "rs_panels": "Diagnostics"})
 lab.page_end()

@@ -26,6 +26,7 @@ lab.steps([
     r"*All groups, one ratio*: drag $\sigma_b / \sigma$ from 0 upward and watch every group leave the population.",
     "*Random slopes*: delete days from one subject: its arrow to the population grows.",
     "*Does shrinkage pay?*: run the lecture notes' simulation: which estimates are closer to the truth on average?",
+    "*Check yourself*: what to notice, the questions, and this model in R and Python.",
 ])
 base_table = lab.get_shrinkage_table(spec, formula)
 farthest = str(base_table["own deviation"].abs().idxmax())  # start where shrinkage shows: the group farthest out
@@ -76,6 +77,9 @@ def all_groups() -> None:
 
 def slopes() -> None:
     slope_spec = lab.DataSpec("sleepstudy")
+    if spec.dataset != "sleepstudy":
+        st.caption("This tab uses sleepstudy whatever the data chosen: a random slope needs a covariate measured "
+                   "within each group (Days, within each Subject).")
     subjects = [str(s) for s in lab.get_fit(slope_spec, "Reaction ~ Days + (Days | Subject)").ranef["Subject"].index]
     c1, c2 = st.columns(2)
     subject = c1.selectbox("Delete days from one subject", subjects, index=subjects.index("335"), **lab.bind("sh_subject"))
@@ -123,8 +127,10 @@ def check_yourself() -> None:
     if shown_levels != levels or who not in levels:
         who, keep = farthest, 2
     n_who, edited, _, table = deletion(who, keep)
-    lab.code_export(formula, edited)
+    st.caption(f"The questions are about the data as *One group, fewer observations* left them: {who} with "
+               f"{min(keep, n_who)} of its {n_who} observations.")
     lab.quiz("shrinkage", quiz.shrinkage(table, who, min(keep, n_who), n_who))
+    lab.code_export(formula, edited)
 
 
 # One idea per tab, only the open one drawn (lab.sections): a press of a slider redraws one tab.

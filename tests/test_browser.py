@@ -16,7 +16,7 @@ PAGES = {"home": ("/", 1), "random_intercepts": ("/random-intercepts", 1), "rand
          "random_intercepts_model": ("/random-intercepts?ri_tab=The%20model", 2),
          "random_intercepts_diagnostics": ("/random-intercepts?ri_tab=Diagnostics&ri_dataset=penicillin", 3),
          "icc_sweep": ("/icc?ic_tab=What%20an%20ICC%20looks%20like&ic_dataset=simulate", 1),
-         "random_slopes_three": ("/random-slopes?rs_tab=The%20three%20models%20side%20by%20side", 1),
+         "random_slopes_three": ("/random-slopes?rs_tab=Three%20models", 1),
          "random_slopes_diagnostics": ("/random-slopes?rs_tab=Diagnostics", 4),
          "shrinkage_sweep": ("/shrinkage?sh_tab=All%20groups%2C%20one%20ratio", 1),
          "shrinkage_slopes": ("/shrinkage?sh_tab=Random%20slopes", 1),
@@ -145,7 +145,7 @@ def test_a_chart_is_drawn_near_the_view_and_redrawn_only_when_its_figure_changes
     last.locator(".main-svg").first.wait_for(state="attached", timeout=30_000)
     page.close()
 
-    page, errors = open_page(context, server + "/random-slopes?rs_dataset=simulate&rs_tab=The%20three%20models%20side%20by%20side")
+    page, errors = open_page(context, server + "/random-slopes?rs_dataset=simulate&rs_tab=Three%20models")
     every_chart_drawn = "() => [...document.querySelectorAll('.mmlab-chart')].every((div) => div.querySelector('.main-svg'))"
     page.wait_for_function(every_chart_drawn, timeout=60_000)
     page.evaluate("""() => document.querySelectorAll('.mmlab-chart').forEach((div) => {
@@ -340,7 +340,7 @@ SHRINKAGE_SWEEP, ICC_SWEEP = "/shrinkage?sh_tab=All%20groups%2C%20one%20ratio", 
 
 
 @pytest.mark.parametrize("path, name", [(SHRINKAGE_SWEEP, "shrinkage"), (ICC_SWEEP + "&ic_dataset=simulate", "icc"),
-                                        ("/random-slopes?rs_dataset=simulate&rs_tab=What%20a%20correlation%20looks%20like",
+                                        ("/random-slopes?rs_dataset=simulate&rs_tab=Correlation",
                                          "random_slopes"),
                                         (SHRINKAGE_SWEEP + "&present=1", "shrinkage_presenter"),
                                         (ICC_SWEEP + "&present=1", "icc_presenter")])

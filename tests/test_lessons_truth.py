@@ -79,7 +79,7 @@ def test_simulated_slope_sd_in_tens_of_units_is_compared_per_unit():
 
 
 def test_the_anova_caption_tells_a_correlation_from_a_variance():
-    text = _texts(run("pages/random_slopes.py", rs_tab="The three models side by side"))
+    text = _texts(run("pages/random_slopes.py", rs_tab="Three models"))
     assert "adds only the **correlation**" in text and "these p-values are conservative" not in text
 
 
@@ -131,7 +131,7 @@ def test_both_estimates_zero_agree():
 
 
 def test_icc_intro_speaks_of_the_data_on_screen_and_anova_is_an_identity():
-    text = _texts(run("pages/icc.py", ic_dataset="dyestuff", ic_tab="The ANOVA connection"))
+    text = _texts(run("pages/icc.py", ic_dataset="dyestuff", ic_tab="ANOVA"))
     intro = text.split("\n")[0]
     assert "batches" in intro and "estrone" not in intro.lower()
     assert "by construction" in text and "J =" not in text

@@ -159,7 +159,7 @@ def test_singular_fit_is_explained_on_the_page():
 
 
 def test_random_slopes_model_choice_changes_the_fit():
-    at = run("pages/random_slopes.py", rs_tab="The three models side by side")
+    at = run("pages/random_slopes.py", rs_tab="Three models")
     clean(at)
     assert "(Days | Subject)" in codes(at)[0].replace("(Days|Subject)", "(Days | Subject)")
     at.radio(key="rs_model").set_value("uncorrelated").run()
@@ -256,21 +256,21 @@ def test_ml_vs_reml_simulation_shows_the_bias():
 
 
 def test_icc_bootstrap_interval_and_tests():
-    at = run("pages/icc.py", ic_tab="A bootstrap interval")
+    at = run("pages/icc.py", ic_tab="Bootstrap interval")
     at.button(key="ic_run").click().run()
     clean(at)
     text = markdown_with(at, "interval for the ICC")
     lower, upper = (float(v) for v in text.split("**")[1].split(" to "))
     estimate = float(text.split("estimate ")[1].split(",")[0])
     assert lower <= estimate <= upper
-    at = run("pages/icc.py", ic_tab="Any between-group variance?")
+    at = run("pages/icc.py", ic_tab="Variance test")
     at.button(key="ic_test").click().run()
     clean(at)
     assert "Bootstrap p-value" in markdown_with(at, "Bootstrap p-value")
 
 
 def test_icc_simulate_sliders_change_the_design_effect():
-    at = run("pages/icc.py", ic_dataset="simulate", ic_tab="The design effect")
+    at = run("pages/icc.py", ic_dataset="simulate", ic_tab="Design effect")
     first = markdown_with(at, "independent ones")
     at.slider(key="ic_icc").set_value(0.9).run()
     clean(at)

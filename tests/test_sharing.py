@@ -95,15 +95,15 @@ def test_switching_data_brings_that_data_sets_formulas():
 def test_a_link_to_a_run_in_a_closed_tab_opens_the_tab_and_runs_it():
     """A lesson in tabs (lab.sections): a bootstrap's result is in its tab; the link made there names the
     tab, and an older link that only asks for the run (run=ic_boot) opens that tab and runs it."""
-    at = run_url("pages/icc.py", ic_tab="A bootstrap interval")
+    at = run_url("pages/icc.py", ic_tab="Bootstrap interval")
     at.button(key="ic_run").click().run()
     clean(at)
     params = link_params(codes(at.sidebar)[-1])
-    assert params["ic_tab"] == ["A bootstrap interval"] and params["run"] == ["ic_boot"]
+    assert params["ic_tab"] == ["Bootstrap interval"] and params["run"] == ["ic_boot"]
     shown = markdown_with(at, "interval for the ICC")
     older = run_url("pages/icc.py", run="ic_boot")
     clean(older)
-    assert older.session_state["ic_tab"] == "A bootstrap interval"
+    assert older.session_state["ic_tab"] == "Bootstrap interval"
     assert markdown_with(older, "interval for the ICC") == shown and "ignored" not in sidebar_note(older)
 
 

@@ -130,7 +130,7 @@ def test_rho_sweep_estimates_equal_fits_of_each_steps_data():
 def test_random_slopes_page_has_its_own_rho_slider():
     at = AppTest.from_file(str(ROOT / "pages/random_slopes.py"), default_timeout=60)
     at.session_state["rs_dataset"] = "simulate"
-    at.session_state["rs_tab"] = "What a correlation looks like"
+    at.session_state["rs_tab"] = "Correlation"
     at.run()
     assert not at.exception
 
@@ -143,6 +143,6 @@ def test_random_slopes_page_has_its_own_rho_slider():
     at.slider(key="rs_rho").set_value(0.8).run()  # the sidebar's rho: a new data set; the chart keeps its own slider
     assert not at.exception and active_label() == "+0.00"
     at = AppTest.from_file(str(ROOT / "pages/random_slopes.py"), default_timeout=60)  # sleepstudy
-    at.session_state["rs_tab"] = "What a correlation looks like"
+    at.session_state["rs_tab"] = "Correlation"
     at.run()
     assert not at.exception and active_label() == "+0.05"  # lme4's correlation, 0.066, to the nearest step
