@@ -183,3 +183,37 @@ def test_steady_ranges_hold_every_point_and_move_seldom():
         assert lo < np.nanmin(ys) and np.nanmax(ys) < hi
         lo, hi = fig.layout.xaxis.range
         assert lo < np.nanmin(xs) and np.nanmax(xs) < hi
+
+
+def test_a_builders_figure_gives_the_dict_plotly_would():
+    """figure() keeps a builder's dicts (DraftFigure, no plotly objects made): its to_dict() must be what
+    plotly's go.Figure(spec, _validate=False).to_dict() gives (arrays as typed arrays, every trace typed),
+    less the default template, on every kind of figure: lines, panels, bars, heatmaps, sweeps' sliders."""
+    import copy
+    import json
+
+    from plotly.utils import PlotlyJSONEncoder
+
+    import mmcore.figures as figs
+    from mmcore.figures.style import DraftFigure
+
+    slopes = fit(MODELS["slopes"][0], MODELS["slopes"][1]())
+    sim = fit("y ~ x + (1 | group)", simulate_intercepts(n_groups=10, n_per_group=8, seed=1))
+    blocks = fit(MODELS["blocks"][0], MODELS["blocks"][1]())
+    made = [figs.fig_pooling(sim), figs.fig_pooling(blocks), figs.fig_pooling(fit("Yield ~ 1 + (1|Batch)", load_dataset("dyestuff"))),
+            figs.fig_shrinkage(sim), figs.fig_shrinkage_sweep(sim), figs.fig_rho_sweep(slopes), figs.fig_ranef_plane(slopes),
+            figs.fig_design(blocks, "Z"), figs.fig_caterpillar(slopes), figs.fig_qq_ranef(slopes), figs.fig_decomposition(sim),
+            figs.fig_variance_components({"a": slopes}), styled(figs.fig_lines(slopes), 1.6)]
+    typed = 0
+    for fig in made:
+        assert isinstance(fig, DraftFigure) and not fig.__dict__["_frozen_made"]
+        plotly_made = go.Figure(copy.deepcopy(fig._frozen_dict), _validate=False).to_dict()
+        plotly_made["layout"].pop("template")
+        ours = fig.to_dict()
+        text = json.dumps(ours, cls=PlotlyJSONEncoder, sort_keys=True)
+        typed += '"bdata"' in text  # numpy arrays went as typed arrays
+        assert text == json.dumps(plotly_made, cls=PlotlyJSONEncoder, sort_keys=True)
+        assert not fig.__dict__["_frozen_made"]  # to_dict made no plotly objects
+        fig.layout  # asked for an attribute: now an ordinary figure, the same
+        assert fig.__dict__["_frozen_made"] and fig.to_dict()["data"] == go.Figure(fig).to_dict()["data"]
+    assert typed >= len(made) - 3

@@ -2,8 +2,9 @@
 
 Why not `go.Scatter(...)` and `fig.add_trace`: plotly validates every property as it is set,
 which costs 3-15 ms per figure, and a page draws up to ten figures per rerun. Builders here
-assemble plain dicts and make the `go.Figure` once with validation off; tests/test_figures.py
-re-validates every figure with plotly's full validator, so an invalid property still fails a test.
+assemble plain dicts, and a figure keeps them as dicts (DraftFigure: plotly's objects are made only if
+something asks for them, which the app's chart element never does); tests/test_figures.py re-validates
+every figure with plotly's full validator, so an invalid property still fails a test.
 
 One palette (Okabe & Ito's, which colour-blind readers can tell apart), dashes that carry the same
 meaning without colour, fonts that carry to the back of a lecture hall; `styled(fig, scale)`
@@ -12,6 +13,7 @@ Streamlit themes charts in the browser anyway.
 """
 from __future__ import annotations
 
+import base64
 import copy
 import functools
 import re
@@ -19,6 +21,8 @@ import threading
 
 import numpy as np
 import plotly.graph_objects as go
+from _plotly_utils.basevalidators import is_homogeneous_array
+from _plotly_utils.utils import is_skipped_key, plotlyjsShortTypes, to_typed_array_spec
 
 # Okabe & Ito's palette without its yellow, too faint as a line on white; black is the population.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#882255"]
@@ -45,18 +49,18 @@ _PLOTLY = threading.RLock()
 
 
 def figure(traces: list[dict], layout: dict) -> go.Figure:
-    """A go.Figure from trace and layout dicts, without plotly's per-property validation."""
+    """A figure from trace and layout dicts, without plotly's per-property validation; its plotly
+    objects are made only if something asks for them (DraftFigure)."""
     base = dict(margin=dict(l=10, r=10, t=60, b=10), height=420)
-    with _PLOTLY:
-        return go.Figure(dict(data=traces, layout={**base, **layout}), _validate=False)
+    return DraftFigure(dict(data=traces, layout={**base, **layout}))
 
 
 def styled(fig: go.Figure, scale: float = 1.0) -> go.Figure:
     """Fonts, markers and lines for the screen (scale 1) or a projector (scale > 1)."""
     with _PLOTLY:
         spec = fig.to_dict()
-        style_dict(spec, scale)
-        return go.Figure(spec, _validate=False)
+    style_dict(spec, scale)
+    return DraftFigure(spec)
 
 
 # Font sizes in px at scale 1 (the screen); presenter mode multiplies them (1.6: ticks 19 px, axis
@@ -132,17 +136,12 @@ def style_dict(spec: dict, scale: float) -> None:
             _sub(trace, "colorbar", "tickfont")["size"] = round(TICK * scale)
 
 
-class FrozenFigure(go.Figure):
-    """A figure that will not change again (a cached one), with its dict made once.
-
-    st.plotly_chart turns a figure into a dict with `to_dict()`, a deep copy, on every rerun of every
-    session; a frozen figure hands out the dict made when it was frozen. (Handing st.plotly_chart a
-    dict instead would be worse: Streamlit validates a dict anew each time.)
-
-    Its plotly objects (traces, layout) are made only when something asks for them: the chart element
-    (lab/chart.py) needs only the dict, and making them was 6-12 ms of a slider press's server time
-    for random intercepts' forty traces. The first attribute plotly's Figure has and this one lacks
-    makes them, from a copy of the dict, and from then on it is an ordinary figure."""
+class _Lazy(go.Figure):
+    """A figure held as its dict, whose plotly objects (traces, layout) are made only when something
+    asks for them: the first attribute plotly's Figure has and this one lacks makes them, from a copy
+    of the dict, and from then on it is an ordinary figure. The chart element (lab/chart.py) needs only
+    the dict: making the objects was 6-12 ms of a slider press's server time for random intercepts'
+    forty traces, and a builder's figure made them once more (~6 ms for the same forty)."""
 
     def __init__(self, spec: dict):
         object.__setattr__(self, "_frozen_dict", spec)
@@ -156,6 +155,54 @@ class FrozenFigure(go.Figure):
                 object.__setattr__(self, "_frozen_made", True)
                 go.Figure.__init__(self, copy.deepcopy(self._frozen_dict), _validate=False)
         return object.__getattribute__(self, name)  # made now, or not an attribute: AttributeError
+
+
+class DraftFigure(_Lazy):
+    """What a builder returns (`figure`, `styled`). Its `to_dict()` is what plotly's
+    go.Figure(spec, _validate=False).to_dict() gives, without plotly's default template (the module
+    docstring says why): a deep copy, each trace's type last (scatter when it names none), numpy and
+    pandas arrays as plotly's typed arrays. tests/test_figures.py holds the two equal on every builder."""
+
+    def to_dict(self):
+        if self.__dict__.get("_frozen_made"):  # its objects were made (and may have changed): plotly's
+            return go.Figure.to_dict(self)
+        spec = copy.deepcopy(self._frozen_dict)
+        res = {"data": [{**{k: v for k, v in t.items() if k != "type"}, "type": t.get("type", "scatter")}
+                        for t in spec.get("data", [])], "layout": spec.get("layout", {})}
+        if spec.get("frames"):
+            res["frames"] = spec["frames"]
+        _typed_arrays(res)
+        return res
+
+
+def _typed_arrays(obj) -> None:
+    """plotly's convert_to_base64 (arrays as plotly.js typed arrays, in place), with a short way for
+    float arrays, nearly all of a figure's: plotly's own way takes each array through narwhals (~50 us
+    an array, 4 ms of random intercepts' pooling chart). Other arrays go plotly's way."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if is_skipped_key(key):
+                continue
+            if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size and str(value.dtype) in plotlyjsShortTypes:
+                value = np.ascontiguousarray(value)
+                obj[key] = {"dtype": plotlyjsShortTypes[str(value.dtype)], "bdata": base64.b64encode(value).decode("ascii")}
+                if value.ndim > 1:
+                    obj[key]["shape"] = str(value.shape)[1:-1]
+            elif is_homogeneous_array(value):
+                obj[key] = to_typed_array_spec(value)
+            else:
+                _typed_arrays(value)
+    elif isinstance(obj, (list, tuple)):
+        for value in obj:
+            _typed_arrays(value)
+
+
+class FrozenFigure(_Lazy):
+    """A figure that will not change again (a cached one), with its dict made once.
+
+    st.plotly_chart turns a figure into a dict with `to_dict()`, a deep copy, on every rerun of every
+    session; a frozen figure hands out the dict made when it was frozen. (Handing st.plotly_chart a
+    dict instead would be worse: Streamlit validates a dict anew each time.)"""
 
     def to_dict(self):
         return self._frozen_dict
