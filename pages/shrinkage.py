@@ -32,12 +32,15 @@ base_table = lab.get_shrinkage_table(spec, formula)
 farthest = str(base_table["own deviation"].abs().idxmax())  # start where shrinkage shows: the group farthest out
 
 
-def deletion(who: str, keep: int):
-    """The data with `keep` of `who`'s rows kept (spread over them): (rows of who, data, fit, table)."""
-    n_who = int((lab.get_data(spec)[group].astype(str) == who).sum())
+def rows_of(who: str) -> int:
+    return int((lab.get_data(spec)[group].astype(str) == who).sum())
+
+
+def deletion(who: str, keep: int, n_who: int):
+    """The data with `keep` of `who`'s n_who rows kept (spread over them): (data, fit, table)."""
     keep = min(keep, n_who)
     edited = spec.with_transform(("keep", group, who, keep)) if keep < n_who else spec
-    return n_who, edited, lab.fit_or_stop(edited, formula), lab.get_shrinkage_table(edited, formula)
+    return edited, lab.fit_or_stop(edited, formula), lab.get_shrinkage_table(edited, formula)
 
 
 def one_group() -> None:
@@ -48,11 +51,11 @@ def one_group() -> None:
     c1, c2 = st.columns(2)
     who = c1.selectbox(f"Delete observations from one {group}", levels,
                        **lab.bind("sh_who", reset_when=tuple(levels), reset_to=farthest))
-    n_who = int((lab.get_data(spec)[group].astype(str) == who).sum())
+    n_who = rows_of(who)
     keep = c2.slider(f"observations of {who} kept (spread over its rows)", 1, n_who, min(2, n_who),
                      **lab.bind("sh_keep", reset_when=(tuple(levels), who, n_who), reset_to=min(2, n_who)))
     st.session_state["_sh_deletion"] = (levels, who, keep)  # for the questions, in their own tab
-    n_who, edited, fit, table = deletion(who, keep)
+    edited, fit, table = deletion(who, keep, n_who)
     lab.notes(fit)
     lab.show(lab.get_figure(figures.fig_shrinkage, edited, formula, scale=lab.scale(), options=(("highlight", who),)),
              key="sh_axis")
@@ -126,7 +129,8 @@ def check_yourself() -> None:
     shown_levels, who, keep = st.session_state.get("_sh_deletion", (levels, farthest, 2))
     if shown_levels != levels or who not in levels:
         who, keep = farthest, 2
-    n_who, edited, _, table = deletion(who, keep)
+    n_who = rows_of(who)
+    edited, _, table = deletion(who, keep, n_who)
     st.caption(f"The questions are about the data as *One group, fewer observations* left them: {who} with "
                f"{min(keep, n_who)} of its {n_who} observations.")
     lab.quiz("shrinkage", quiz.shrinkage(table, who, min(keep, n_who), n_who))
