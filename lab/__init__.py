@@ -54,7 +54,7 @@ from lab.checks import quiz
 from lab.code import code_text
 from lab.course import CORE, LESSONS, TUTORIAL, lesson_link, next_up, page_link, url_path
 from lab.links import bind, open_tab_for, presenting
-from lab.page import explain, page_end, page_start, scale, sections, steps, stop
+from lab.page import explain, page_end, page_start, scale, sections, side_by_side, steps, stop
 from lab.prefetch import compute_ahead
 from lab.runs import remember, remembered, run_on_click, run_with_progress
 from lab.sidebar import INTERCEPT_MODELS, TRUTHS, intercept_model, sidebar_data
@@ -85,7 +85,7 @@ __all__ = [
     "get_lme_anova_text", "get_lme_figure",
     "quiz", "CORE", "LESSONS", "TUTORIAL", "lesson_link", "next_up", "page_link", "url_path", "bind", "open_tab_for", "presenting",
     "page_end", "explain", "page_start", "stop",
-    "scale", "sections", "steps", "remember", "remembered", "run_on_click", "run_with_progress", "INTERCEPT_MODELS", "TRUTHS",
+    "scale", "sections", "side_by_side", "steps", "remember", "remembered", "run_on_click", "run_with_progress", "INTERCEPT_MODELS", "TRUTHS",
     "intercept_model", "sidebar_data", "anova_table", "code_blocks", "code_export", "code_text", "fit_or_stop", "glmm_fit_or_stop", "format_boot_p",
     "format_p", "notes", "plural", "pooling_pills", "response_advice", "show", "styled", "table", "truth_table",
 ]

@@ -13,7 +13,8 @@ from lab.links import bind
 # Presenter mode: the main area only (the sidebar keeps its size, so its navigation names fit when a
 # lecturer opens it). Body text 1.45rem (23 px); equations larger than the text around them (KaTeX
 # draws at 1.21em of its container); captions 1.2rem. Columns that hold charts are stacked below
-# 1600 px of width: two charts side by side on a 1280 px screen leave each plot too narrow to read.
+# 1600 px of width: two charts side by side on a 1280 px screen leave each plot too narrow to read; small
+# square charts (Q-Q plots) stay side by side (side_by_side): stacked, each was a 1200 x 300 px strip.
 PRESENTER_CSS = """<style>
 [data-testid="stMainBlockContainer"] { max-width: 100%; padding-left: 2rem; padding-right: 2rem; padding-top: 3.5rem; }
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
@@ -42,6 +43,8 @@ PRESENTER_CSS = """<style>
 @media (max-width: 1600px) {
   [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.stPlotlyChart, .mmlab-chart) { flex-direction: column; }
   [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.stPlotlyChart, .mmlab-chart) > [data-testid="stColumn"] { width: 100%; flex: 1 1 auto; }
+  [data-testid="stMain"] [class*="st-key-side-by-side"] [data-testid="stHorizontalBlock"] { flex-direction: row; }
+  [data-testid="stMain"] [class*="st-key-side-by-side"] [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] { width: auto; flex: 1 1 0; }
 }
 </style>"""
 # Both modes: a long word (a formula, a column name) wraps inside its message box instead of running off it;
@@ -104,6 +107,13 @@ def explain(text: str, title: str = "Explanation") -> None:
             st.markdown(text)
     else:
         st.markdown(text)
+
+
+def side_by_side(key: str):
+    """A container whose rows of columns stay side by side in presenter mode too (PRESENTER_CSS stacks the
+    columns of other charts below 1600 px of width): for small charts that are square by nature, Q-Q
+    plots; stacked on a projector each was a strip as wide as the screen and a quarter as high."""
+    return st.container(key=f"side-by-side-{key}")
 
 
 def steps(items: list[str]) -> None:

@@ -72,8 +72,12 @@ def model() -> None:
         with col:
             lab.show(lab.get_figure(figures.fig_design, spec, formula, scale=lab.scale(), options=(("which", which),)),
                      key=which)
+    shown = (f" Only the first {figures.MATRIX_ROWS} of the {fit.nobs} rows are drawn (more cannot be told apart on "
+             "a screen): a group whose rows all come later has an empty column here, and the pattern goes on the "
+             "same way." if fit.nobs > figures.MATRIX_ROWS else "")
     st.caption("The picture of it: each row is one measurement. X holds the fixed-effect columns (lme4's names); Z "
-               "has one column per group with a 1 where the row belongs to that group: Z b adds the row's group effect.")
+               "has one column per group with a 1 where the row belongs to that group: Z b adds the row's group "
+               "effect." + shown)
 
 
 def the_fit() -> None:
@@ -103,9 +107,10 @@ def blups() -> None:
 
 
 def diagnostics() -> None:
-    for col, builder in zip(st.columns(3), (figures.fig_qq_residuals, figures.fig_qq_ranef, figures.fig_residuals)):
-        with col:
-            lab.show(lab.get_figure(builder, spec, formula, scale=lab.scale()), key=f"ri_{builder.__name__}")
+    with lab.side_by_side("ri_diagnostics"):
+        for col, builder in zip(st.columns(3), (figures.fig_qq_residuals, figures.fig_qq_ranef, figures.fig_residuals)):
+            with col:
+                lab.show(lab.get_figure(builder, spec, formula, scale=lab.scale()), key=f"ri_{builder.__name__}")
     st.caption("Q-Q plots, standardised: the dotted line is the normal, and points inside the shaded simulation "
                "envelope are what normal values of this many look like.")
 

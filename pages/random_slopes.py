@@ -179,11 +179,12 @@ def predictions() -> None:
 def diagnostics() -> None:
     views = [(figures.fig_qq_ranef, (("term", term),)) for term in fit.ranef[g].columns]
     views += [(figures.fig_qq_residuals, ()), (figures.fig_residuals, ())]
-    for start in range(0, len(views), 2):
-        for col, (builder, options) in zip(st.columns(2), views[start : start + 2]):
-            with col:
-                lab.show(lab.get_figure(builder, spec, formula, scale=lab.scale(), options=options),
-                         key=f"rs_{builder.__name__}_{options}")
+    with lab.side_by_side("rs_diagnostics"):
+        for start in range(0, len(views), 2):
+            for col, (builder, options) in zip(st.columns(2), views[start : start + 2]):
+                with col:
+                    lab.show(lab.get_figure(builder, spec, formula, scale=lab.scale(), options=options),
+                             key=f"rs_{builder.__name__}_{options}")
     st.caption("Q-Q plots of each random effect and of the residuals, standardised: the dotted line is the "
                "normal, and points inside the shaded simulation envelope are what normal values of this many "
                "look like.")

@@ -177,10 +177,10 @@ if view == "Lines":
 elif view == "BLUPs":
     lab.show(lab.get_figure(figures.fig_caterpillar, spec, formula, reml, lab.scale()), key="yd_cat")
 elif view == "Diagnostics":
-    c1, c2, c3 = st.columns(3)
-    for col, builder in zip((c1, c2, c3), (figures.fig_qq_residuals, figures.fig_qq_ranef, figures.fig_residuals)):
-        with col:
-            lab.show(lab.get_figure(builder, spec, formula, reml, lab.scale()), key=f"yd_{builder.__name__}")
+    with lab.side_by_side("yd_diagnostics"):
+        for col, builder in zip(st.columns(3), (figures.fig_qq_residuals, figures.fig_qq_ranef, figures.fig_residuals)):
+            with col:
+                lab.show(lab.get_figure(builder, spec, formula, reml, lab.scale()), key=f"yd_{builder.__name__}")
 else:
     intercepts_only = all(cols == ("(Intercept)",) for _, cols, _ in fit.re_cov)
     if intercepts_only:

@@ -213,6 +213,25 @@ def test_presenter_mode_in_the_browser(server, context):
     page.close()
 
 
+CHART_BOXES = ("() => Array.from(document.querySelectorAll('[data-testid=stMain] .mmlab-chart'), el => {"
+               " const r = el.getBoundingClientRect(); return [Math.round(r.left), Math.round(r.top)]; })")
+
+
+def test_presenter_mode_stacks_wide_charts_and_keeps_square_ones_side_by_side(server, context):
+    """Below 1600 px presenter mode stacks the columns of charts (two lines charts side by side are too
+    narrow to read), but not a row of Q-Q plots (lab.side_by_side): stacked, each was a flat strip."""
+    page, errors = open_page(context, server + "/random-intercepts?present=1&ri_tab=Diagnostics", height=1000)
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=stMain] .mmlab-chart').length >= 3")
+    boxes = page.evaluate(CHART_BOXES)
+    assert len(boxes) == 3 and len({top for _, top in boxes}) == 1 and len({left for left, _ in boxes}) == 3
+    page.goto(server + "/random-slopes?present=1")  # lines and plane: stacked
+    settle(page, 1500)
+    boxes = page.evaluate(CHART_BOXES)
+    assert len(boxes) == 2 and boxes[0][0] == boxes[1][0] and boxes[1][1] > boxes[0][1]
+    assert not errors and page.locator("[data-testid=stException]").count() == 0
+    page.close()
+
+
 def test_a_shared_link_is_the_first_request_of_a_fresh_server(browser, outside):
     with running() as (url, _):  # its own server: nothing has run app.py yet
         context = offline_context(browser, outside, viewport={"width": 1400, "height": 1200})

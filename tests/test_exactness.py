@@ -118,6 +118,10 @@ def test_singular_fit_is_explained_in_plain_words():
     assert f.is_singular and f.theta[0] == 0.0
     note = " ".join(f.messages)
     assert "Singular fit" in note and "cannot tell this variance apart from zero" in note
+    # the printout carries it at R's width, every word of it (on one line it ran off the screen)
+    printed = f.summary().split("Correlation of Fixed Effects:")[1].splitlines()
+    assert max(map(len, printed)) <= 80
+    assert " ".join(" ".join(printed).split()).endswith(" ".join(note.split()))
 
 
 def test_statsmodels_agrees_on_simple_models():

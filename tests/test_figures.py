@@ -147,6 +147,10 @@ def test_freezing_with_a_scale_is_styling_then_freezing():
     lines = styled(F.fig_lines(f), 1.6).to_dict()
     assert all(t["marker"]["size"] == round(7 * 1.3) for t in lines["data"] if t["type"] == "scatter"
                and not isinstance(t.get("marker", {}).get("size"), list))
+    # a square box (axes tied) is as large as its height: on a projector it may use the taller limit
+    from mmcore.figures.style import PRESENTER_MAX_HEIGHT
+    plane = freeze(FM.fig_ranef_plane(f), 1.6).to_dict()["layout"]["height"]
+    assert PRESENTER_MAX_HEIGHT < plane <= PRESENTER_LABELS_MAX_HEIGHT
 
 
 def test_labels_of_nearby_groups_are_raised_apart():

@@ -68,7 +68,7 @@ def styled(fig: go.Figure, scale: float = 1.0) -> go.Figure:
 # (12 px ticks, 14 px titles), which would otherwise win over the figure's base font.
 TICK, AXIS_TITLE, TITLE, LEGEND, BASE = 12, 14, 17, 13, 14
 PRESENTER_MAX_HEIGHT = 500  # px: a chart and its controls fit one 1280x720 screen
-PRESENTER_LABELS_MAX_HEIGHT = 640  # px: a chart with a row per group, alone on a 1280x720 screen
+PRESENTER_LABELS_MAX_HEIGHT = 640  # px: a chart with a row per group, or a square one, alone on a 1280x720 screen
 
 
 def _sub(d: dict, *path: str) -> dict:
@@ -93,6 +93,10 @@ def style_dict(spec: dict, scale: float) -> None:
     height = layout.get("height") or 420
     if scale != 1.0:  # taller, up to what fits one screen with its controls (never shorter)
         height = round(max(height, min(height * (1 + (scale - 1) * 0.25), PRESENTER_MAX_HEIGHT)))
+        if any((layout.get(ax) or {}).get("scaleanchor") for ax in axes):
+            # axes tied to a square box (the random-effects plane): its height is its size, and on a wide
+            # projector row the box stayed a small square between empty margins, the labels on top of each other
+            height = round(max(height, min(height * (1 + (scale - 1) * 0.5), PRESENTER_LABELS_MAX_HEIGHT)))
         # a row per category (a caterpillar's groups): room for every label at the larger font
         labels = max((len(set(t["y"])) for t in data if t.get("type", "scatter") == "scatter"  # (numbers may come
                       and isinstance(t.get("y"), (list, tuple, np.ndarray)) and len(t["y"])  # as a typed-array dict)

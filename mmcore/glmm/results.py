@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..lmm.results import FitViews, _fmt_table, _sig, fixef_correlation_lines, random_effects_rows
+from ..lmm.results import FitViews, _fmt_table, _sig, fixef_correlation_lines, message_lines, random_effects_rows
 
 
 class NamedCoefficients:
@@ -131,8 +131,7 @@ def format_summary(fit: GlmmFit) -> str:
     lines.append("---\nSignif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1")
     lines += fixef_correlation_lines(fit)
     if fit.nagq > 1 and fit.saturated != 0:
-        lines += ["", f"logLik is the full log-likelihood; lme4 prints {fit.loglik_lme4:.1f} at nAGQ > 1 (it leaves out "
-                      f"the saturated model's log-likelihood, {fit.saturated:.2f})."]
-    if fit.messages:
-        lines += [""] + list(fit.messages)
+        lines += message_lines([f"logLik is the full log-likelihood; lme4 prints {fit.loglik_lme4:.1f} at nAGQ > 1 (it leaves out "
+                      f"the saturated model's log-likelihood, {fit.saturated:.2f})."])
+    lines += message_lines(fit.messages)
     return "\n".join(lines)

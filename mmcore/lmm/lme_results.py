@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .results import LmmFit, _abbreviate
+from .results import LmmFit, _abbreviate, message_lines
 
 NAMES = {"ar1": ("AR(1)", "corAR1"), "car1": ("Continuous AR(1)", "corCAR1")}
 
@@ -141,6 +141,5 @@ def format_lme_summary(fit: LmeFit) -> str:
     lines += ["", "Standardized Within-Group Residuals:"]
     lines += _grid([["Min", "Q1", "Med", "Q3", "Max"], _num(q, 7)], left=set())
     lines += ["", f"Number of Observations: {fit.nobs}", f"Number of Groups: {fit.ngroups[fit.group]} "]
-    if fit.messages:
-        lines += [""] + list(fit.messages)
+    lines += message_lines(fit.messages)
     return "\n".join(lines)

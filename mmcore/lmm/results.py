@@ -1,6 +1,7 @@
 """`LmmFit`: an immutable, picklable fitted model, with lme4's names and `summary()` layout."""
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -172,9 +173,17 @@ def format_summary(fit: LmmFit, coefficients: pd.DataFrame | None = None) -> str
         rows += [[k, _sig(fit.fixef[k], 5), _sig(fit.se[k], 4), f"{t[k]:.3f}"] for k in fit.fixef.index]
         lines += _fmt_table(rows, {1, 2, 3})
     lines += fixef_correlation_lines(fit)
-    if fit.messages:
-        lines += [""] + [m for m in fit.messages]
+    lines += message_lines(fit.messages)
     return "\n".join(lines)
+
+
+def message_lines(messages) -> list[str]:
+    """A printout's closing notes (a singular fit, dropped rows) as lines of at most 80 characters, the
+    width R prints at: a printout scrolls sideways, a note on one long line is cut off on screen."""
+    lines = []
+    for message in messages:
+        lines += [""] + textwrap.wrap(message, 80, break_long_words=False, break_on_hyphens=False)
+    return lines
 
 
 def fixef_correlation_lines(fit) -> list[str]:
