@@ -131,7 +131,7 @@ def format_summary(fit: GlmmFit) -> str:
     lines.append("---\nSignif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1")
     lines += fixef_correlation_lines(fit)
     if fit.nagq > 1 and fit.saturated != 0:
-        lines += message_lines([f"logLik is the full log-likelihood; lme4 prints {fit.loglik_lme4:.1f} at nAGQ > 1 (it leaves out "
-                      f"the saturated model's log-likelihood, {fit.saturated:.2f})."])
+        lines += message_lines([f"logLik is the full log-likelihood; lme4 prints {fit.loglik_lme4:.1f} at nAGQ > 1 "
+                                f"(it leaves out the saturated model's log-likelihood, {fit.saturated:.2f})."])
     lines += message_lines(fit.messages)
     return "\n".join(lines)
