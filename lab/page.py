@@ -12,9 +12,10 @@ from lab.links import bind
 
 # Presenter mode: the main area only (the sidebar keeps its size, so its navigation names fit when a
 # lecturer opens it). Body text 1.45rem (23 px); equations larger than the text around them (KaTeX
-# draws at 1.21em of its container); captions 1.2rem. Columns that hold charts are stacked below
-# 1600 px of width: two charts side by side on a 1280 px screen leave each plot too narrow to read; small
-# square charts (Q-Q plots) stay side by side (side_by_side): stacked, each was a 1200 x 300 px strip.
+# draws at 1.21em of its container); captions 1.2rem. Columns that hold charts or printouts are stacked
+# below 1600 px of width: two charts (or two printouts of a fit) side by side on a 1280 px screen leave
+# each too narrow to read; small square charts (Q-Q plots) stay side by side (side_by_side): stacked,
+# each was a 1200 x 300 px strip.
 PRESENTER_CSS = """<style>
 [data-testid="stMainBlockContainer"] { max-width: 100%; padding-left: 2rem; padding-right: 2rem; padding-top: 3.5rem; }
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
@@ -41,8 +42,8 @@ PRESENTER_CSS = """<style>
 [data-testid="stMain"] [data-testid="stTab"] p { font-size: 1.35rem !important; }
 [data-testid="stMain"] [data-testid="stPageLink"] p { font-size: 1.4rem; }
 @media (max-width: 1600px) {
-  [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.stPlotlyChart, .mmlab-chart) { flex-direction: column; }
-  [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.stPlotlyChart, .mmlab-chart) > [data-testid="stColumn"] { width: 100%; flex: 1 1 auto; }
+  [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.stPlotlyChart, .mmlab-chart, .mmlab-code) { flex-direction: column; }
+  [data-testid="stMain"] [data-testid="stHorizontalBlock"]:has(.stPlotlyChart, .mmlab-chart, .mmlab-code) > [data-testid="stColumn"] { width: 100%; flex: 1 1 auto; }
   [data-testid="stMain"] [class*="st-key-side-by-side"] [data-testid="stHorizontalBlock"] { flex-direction: row; }
   [data-testid="stMain"] [class*="st-key-side-by-side"] [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] { width: auto; flex: 1 1 0; }
 }

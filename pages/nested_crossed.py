@@ -103,8 +103,8 @@ if kind == NESTED:
         lab.show(lab.get_incidence_figure(spec, outer, d["unique"], f"As the design is: {rel.levels_b} {inner}s, each "
                                           f"in one {outer}", lab.scale()), key="nc_units")
     st.warning(lab.get_reused_labels(spec, outer, inner))
-    st.caption(f"Left: the labels alone make {outer} and {inner} look crossed (every label in every {outer}). Right: "
-               f"the {inner}s as units, labelled {outer}:{inner} (column {d['unique']}); each belongs to one {outer}, so the picture is block "
+    st.caption(f"*As labelled*: the labels alone make {outer} and {inner} look crossed (every label in every {outer}). "
+               f"*As the design is*: the {inner}s as units, labelled {outer}:{inner} (column {d['unique']}); each belongs to one {outer}, so the picture is block "
                f"diagonal. {rel.text}")
 else:
     left, right = st.columns([3, 2])
@@ -170,7 +170,7 @@ else:
                 f"as independent, and everything that depends on the choice of {iw}s claims too much precision.")
 left, right = st.columns(2)
 with left:
-    st.markdown(f"**Right:** `{d['formula']}`")
+    st.markdown(f"**Correct:** `{d['formula']}`")
     lab.code_text(fit.summary(), key="nc_right")  # the fit's printout above, again beside the wrong one
 with right:
     st.markdown(f"**{'Wrong' if kind == NESTED else 'Forgets a factor'}:** `{d['wrong']}`")

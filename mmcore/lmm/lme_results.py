@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .results import LmmFit, _abbreviate, message_lines
+from .results import LmmFit, abbreviate, message_lines
 
 NAMES = {"ar1": ("AR(1)", "corAR1"), "car1": ("Continuous AR(1)", "corCAR1")}
 
@@ -107,7 +107,7 @@ def format_lme_summary(fit: LmeFit) -> str:
         head = ["", "StdDev", "Corr"] + [""] * (len(names) - 2)
         rows = [head]
         for i, name in enumerate(names):  # the first row names the columns of the correlations below it
-            cells = [_abbreviate(c) for c in names[:-1]] if i == 0 else \
+            cells = abbreviate(names, 6)[:-1] if i == 0 else \
                 [f"{round(corr[i, j], 3) + 0.0:.3f}" for j in range(i)]
             rows.append([name, sd_text[i]] + cells + [""] * (len(names) - 1 - len(cells)))
         rows.append(["Residual", sd_text[-1]] + [""] * (len(names) - 1))
@@ -132,8 +132,7 @@ def format_lme_summary(fit: LmeFit) -> str:
     p = len(tab)
     if p > 1:
         corr = fit.vcov.to_numpy() / np.outer(fit.se, fit.se)
-        abbrev = [_abbreviate(k) for k in tab.index]
-        rows = [[""] + abbrev[:-1]]
+        rows = [[""] + abbreviate(tab.index, 6)[:-1]]
         rows += [[tab.index[i]] + [f"{round(corr[i, j], 3) + 0.0:.3f}" for j in range(i)] + [""] * (p - 1 - i)
                  for i in range(1, p)]
         lines += [" Correlation: "] + _grid(rows)

@@ -1,6 +1,7 @@
 """`LmmFit`: an immutable, picklable fitted model, with lme4's names and `summary()` layout."""
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -187,18 +188,23 @@ def message_lines(messages) -> list[str]:
 
 
 def fixef_correlation_lines(fit) -> list[str]:
-    """lme4's "Correlation of Fixed Effects:" block (lower triangle, abbreviated names), for 2 to 12
-    fixed effects, as print.merMod shows it for lmer and glmer fits alike."""
+    """lme4's "Correlation of Fixed Effects:" block for 2 to 12 fixed effects, for lmer and glmer fits
+    alike, laid out as print.merMod does it: format(round(corr, 3), nsmall = 3), the lower triangle of
+    a character matrix printed left-aligned, columns labelled abbreviate(names, 6) and rows
+    abbreviate(names, 11) (tests/reference/abbreviate.json; trailing blanks left off)."""
     p = len(fit.fixef)
     if not 1 < p <= 12:
         return []
     corr = fit.vcov.to_numpy() / np.outer(fit.se, fit.se)
-    abbrev = [_abbreviate(k) for k in fit.fixef.index]
-    rows = [[""] + abbrev[:-1]]
-    for i in range(1, p):
-        rows.append([abbrev[i]] + [f"{corr[i, j]:.3f}" if corr[i, j] == corr[i, j] else "NaN" for j in range(i)]
-                    + [""] * (p - 1 - i))
-    return ["", "Correlation of Fixed Effects:"] + _fmt_table(rows, set(range(1, p)))
+    values = [f"{round(v, 3) + 0.0:.3f}" if v == v else "NaN" for v in corr.ravel()]
+    width = max(map(len, values))
+    cell = np.array([v.rjust(width) for v in values]).reshape(p, p)
+    columns, names = abbreviate(fit.fixef.index, 6), abbreviate(fit.fixef.index, 11)
+    table = [[""] + columns[:-1]] + [[names[i]] + [cell[i, j] if j < i else "" for j in range(p - 1)]
+                                     for i in range(1, p)]
+    widths = [max(len(row[k]) for row in table) for k in range(p)]
+    return ["", "Correlation of Fixed Effects:"] + [
+        " ".join(text.ljust(w) for text, w in zip(row, widths)).rstrip() for row in table]
 
 
 def r_format(values, digits: int) -> list[str]:
@@ -253,8 +259,68 @@ def format_coefficients(table: pd.DataFrame, digits: int = 4) -> list[str]:
     return lines + ["---", "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1"]
 
 
-def _abbreviate(name: str) -> str:
-    """R's abbreviate(minlength = 6) for the usual names; "(Intercept)" -> "(Intr)"."""
-    if name == "(Intercept)":
-        return "(Intr)"
-    return name if len(name) <= 6 else name[:6]
+def abbreviate(names, minlength: int) -> list[str]:
+    """R's abbreviate(names, minlength) (method "left.kept", use.classes = TRUE), as lme4 and nlme label
+    a correlation table with it: from the end of each word, first lower-case vowels, then lower-case
+    letters, then anything but a word's first letter, until minlength characters are left; names that
+    come out alike are abbreviated again with one character more, until all differ. R's own algorithm
+    (src/main/character.c, stripchars; base R's abbreviate): cutting to six characters printed
+    "Vision" for both visiondim and visionpen."""
+    names = [re.sub(r" +$", "", re.sub(r"^ +", "", str(n))) for n in names]
+    unique = list(dict.fromkeys(names))
+    out, redo = list(unique), [True] * len(unique)
+    while True:
+        for i in (i for i, again in enumerate(redo) if again):
+            out[i] = unique[i] if len(unique[i]) <= minlength else _strip_chars(unique[i], minlength)
+        seen, dup = set(), []
+        for x in out:
+            dup.append(x in seen)
+            seen.add(x)
+        if not any(dup):
+            break
+        minlength += 1
+        clash = {x for x, d in zip(out, dup) if d}
+        redo = [d or x in clash for x, d in zip(out, dup)]
+    return [out[unique.index(n)] for n in names]
+
+
+def _strip_chars(text: str, minlen: int) -> str:
+    """R's stripchars: drop characters from the right, never a word's first one (module docstring)."""
+    s, nspace = list(text), 0
+
+    def done() -> bool:
+        return len(s) - nspace <= minlen
+
+    def first(i: int) -> bool:  # the first character of a word
+        return s[i - 1].isspace()
+
+    def last(i: int) -> bool:  # the last character of a word
+        return not s[i - 1].isspace() and (i + 1 >= len(s) or s[i + 1].isspace())
+
+    trailing = True
+    for i in range(len(s) - 1, 0, -1):  # spaces at the end go, those inside count (word boundaries)
+        if s[i].isspace():
+            if trailing:
+                del s[i:]
+            else:
+                nspace += 1
+        else:
+            trailing = False
+        if done():
+            return _without_inner_spaces(s, minlen)
+    vowel, lower = (lambda c: c in "aeiou"), (lambda c: "a" <= c <= "z")
+    for drop in (lambda i: vowel(s[i]) and last(i), lambda i: vowel(s[i]) and not first(i),
+                 lambda i: lower(s[i]) and last(i), lambda i: lower(s[i]) and not first(i),
+                 lambda i: not first(i) and not s[i].isspace()):
+        for i in range(len(s) - 1, 0, -1):
+            if i < len(s) and drop(i):
+                del s[i]
+            if done():
+                return _without_inner_spaces(s, minlen)
+    return _without_inner_spaces(s, minlen)
+
+
+def _without_inner_spaces(s: list, minlen: int) -> str:
+    if len(s) > minlen:
+        s = [s[0]] + [c for c in s[1:] if not c.isspace()]
+    return "".join(s)
