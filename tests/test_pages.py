@@ -403,7 +403,7 @@ def test_binary_outcomes_lesson_runs_on_ctsib():
 def test_binary_outcomes_quadrature_and_probit_theory():
     at = run("pages/binary_outcomes.py", gl_method="adaptive quadrature, 25 points", gl_link="probit", gl_sigma=3.0)
     clean(at)
-    assert "Adaptive Gauss-Hermite Quadrature, nAGQ = 25" in codes(at)[0]
+    assert "(Adaptive\n  Gauss-Hermite Quadrature, nAGQ = 25) [glmerMod]" in codes(at)[0]  # wrapped as lme4 does
     theory = next(c for c in charts(at) if "probit link" in c["layout"]["title"]["text"])
     assert any("Phi" in (t.get("name") or "") for t in theory["data"])
     # the probit's exact attenuation: 1 / sqrt(1 + 3^2) = 0.32

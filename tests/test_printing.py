@@ -1,14 +1,16 @@
-"""The printed correlation tables against R (tests/reference/abbreviate.json, made by
-scripts/references/abbreviate.R): R's abbreviate() on 46 names at four lengths, and lme4's
-"Correlation of Fixed Effects:" block for an lmer (its whole text) and a glmer (its labels)."""
+"""Printouts against R: R's abbreviate() on 46 names at four lengths and lme4's "Correlation of Fixed
+Effects:" block for an lmer (its whole text) and a glmer (its labels) (tests/reference/abbreviate.json,
+scripts/references/abbreviate.R); and whole summaries of ten lmer and glmer fits, line for line
+(tests/reference/summaries.json, scripts/references/summaries.R)."""
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import mmcore
-from mmcore.lmm.results import abbreviate
+from mmcore.lmm.results import abbreviate, message_lines
 
 REF = json.loads((Path(__file__).parent / "reference" / "abbreviate.json").read_text())
 
@@ -36,3 +38,53 @@ def test_glmer_correlation_block_has_lme4s_labels():
     lines, ref = _block(fit), REF["models"]["ctsib"]
     assert lines[0].split() == ref["header"]
     assert [line.split()[0] for line in lines[1:]] == ref["rows"]
+
+
+SUMMARIES = json.loads((Path(__file__).parent / "reference" / "summaries.json").read_text())["fits"]
+NUMBER = re.compile(r"^-?\d+(\.\d+)?(e[-+]\d+)?$")
+
+
+def _data(name: str) -> pd.DataFrame:
+    local = Path(__file__).parent / "reference" / "inference_data" / f"{name}.csv"
+    data = pd.read_csv(local) if local.exists() else pd.read_csv(Path(__file__).parent.parent / "datasets" / f"{name}.csv")
+    if name == "cbpp":
+        data = data.astype({"herd": str, "period": str})
+    return data
+
+
+def _r_lines(text: list[str]) -> list[str]:
+    """R's printout without its data's name and lme4's optimizer notes (ours are the fit's messages)."""
+    out = []
+    for line in text:
+        if line.startswith(("optimizer (", "boundary (singular)", "Model failed", "fit warnings")):
+            break
+        if not line.startswith("   Data:"):
+            out.append(line.rstrip())
+    return out
+
+
+@pytest.mark.parametrize("name", list(SUMMARIES))
+def test_summary_is_laid_out_as_lme4_prints_it(name):
+    """Line for line as lme4 1.1-31 prints summary(): the same words, columns and decimals; numbers
+    equal to optimizer tolerance for LMMs (these are R's default fits, not its best). For the GLMM only
+    the layout: R's default glmer stops short there (tests/reference/glmm_reference.json)."""
+    ref = SUMMARIES[name]
+    kw = dict(family="binomial") if ref["glmm"] else dict(reml=ref["reml"])
+    fit = mmcore.fit(ref["formula"], _data(ref["data"]), **kw)
+    ours = [line.rstrip() for line in fit.summary().splitlines()]
+    ours = ours[: len(ours) - len(message_lines(fit.messages))]
+    theirs = _r_lines(ref["text"])
+    theirs = [line.replace("‘", "'").replace("’", "'") for line in theirs]  # R's quotes in a UTF-8 locale
+    if "||" in ref["formula"]:  # lme4 prints (Days || Subject) expanded, ((1 | Subject) + (0 + Days | Subject)); we do not
+        assert ours[1] == f"Formula: {ref['formula']}"
+        ours, theirs = ours[2:], theirs[2:]
+    assert len(ours) == len(theirs), "\n".join(ours)
+    for a, b in zip(ours, theirs):
+        assert len(a) == len(b), f"{a!r} != {b!r}"  # the columns line up where R's do
+        for x, y in zip(a.split(), b.split()):
+            if NUMBER.match(y) and NUMBER.match(x):
+                assert ("." in x) == ("." in y) and len(x.split(".")[-1]) == len(y.split(".")[-1]), (a, b)
+                if not ref["glmm"]:
+                    assert float(x) == pytest.approx(float(y), rel=2e-3, abs=2e-3), (a, b)
+            else:
+                assert x == y, (a, b)

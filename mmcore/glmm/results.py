@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..lmm.results import FitViews, _fmt_table, _sig, fixef_correlation_lines, message_lines, random_effects_rows
+from ..lmm import rprint
+from ..lmm.results import FitViews, fixef_correlation_lines, likelihood_table, message_lines, residual_lines
 
 
 class NamedCoefficients:
@@ -102,33 +103,16 @@ def _method(fit: GlmmFit) -> str:
 
 
 def format_summary(fit: GlmmFit) -> str:
-    """Text laid out like lme4's print(summary(glmer(...)))."""
-    lines = [f"Generalized linear mixed model fit by maximum likelihood ({_method(fit)}) ['glmerMod']",
-             f" Family: {fit.family}  ( {fit.link} )", f"Formula: {fit.formula}", ""]
-    stats_ = [("AIC", f"{fit.aic:.1f}"), ("BIC", f"{fit.bic:.1f}"), ("logLik", f"{fit.loglik:.1f}"),
-              ("deviance", f"{-2 * fit.loglik:.1f}"), ("df.resid", str(fit.nobs - fit.npar))]
-    w = [max(len(a), len(b)) + 1 for a, b in stats_]
-    lines.append(" ".join(a.rjust(x) for (a, _), x in zip(stats_, w)))
-    lines.append(" ".join(b.rjust(x) for (_, b), x in zip(stats_, w)))
-    q = np.quantile(fit.pearson_residuals, [0, 0.25, 0.5, 0.75, 1])
-    lines += ["", "Scaled residuals: "]
-    lines += _fmt_table([["Min", "1Q", "Median", "3Q", "Max"], [f"{v:.4f}" for v in q]], set(range(5)))
-    lines += ["", "Random effects:"]
-    rows, _ = random_effects_rows(fit.re_cov)
-    lines += _fmt_table(rows, {2, 3})
+    """Text laid out like lme4's print(summary(glmer(...))) (less its "Data:" line)."""
+    lines = rprint.method_title(f"Generalized linear mixed model fit by maximum likelihood ({_method(fit)})", "glmerMod")
+    lines += [f" Family: {fit.family}  ( {fit.link} )", f"Formula: {fit.formula}", ""]
+    lines += likelihood_table(fit.aic, fit.bic, fit.loglik, -2 * fit.loglik, fit.nobs - fit.npar)
+    lines += ["", *residual_lines(fit.pearson_residuals), "", "Random effects:"]
+    lines += rprint.random_effects(fit.re_cov, None)
     groups = "; ".join(f"{g}, {n}" for g, n in fit.ngroups.items())
     lines.append(f"Number of obs: {fit.nobs}, groups:  {groups}")
     lines += ["", "Fixed effects:"]
-    table = fit.coef_table
-    rows = [["", "Estimate", "Std. Error", "z value", "Pr(>|z|)", ""]]
-    for name, r in table.iterrows():
-        p = r["Pr(>|z|)"]
-        stars = "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else "." if p < 0.1 else ""
-        z = r["z value"]
-        rows.append([name, _sig(r["Estimate"], 5), _sig(r["Std. Error"], 4), "NaN" if z != z else f"{z:.3f}",
-                     "NaN" if p != p else "< 2e-16" if p < 2e-16 else f"{p:.3g}", stars])
-    lines += _fmt_table(rows, {1, 2, 3, 4})
-    lines.append("---\nSignif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1")
+    lines += rprint.coefficients(fit.coef_table, ["Estimate", "Std. Error"], "z value", "Pr(>|z|)")
     lines += fixef_correlation_lines(fit)
     if fit.nagq > 1 and fit.saturated != 0:
         lines += message_lines([f"logLik is the full log-likelihood; lme4 prints {fit.loglik_lme4:.1f} at nAGQ > 1 "

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from ..model.design import ModelData, build_model_data
+from . import rprint
+from .rprint import format_p, r_format  # noqa: F401 (used by inference.ddf)
 
 
 class FitViews:
@@ -110,72 +112,43 @@ def _block_frame(group: str, levels, columns, values: np.ndarray) -> pd.DataFram
     return pd.DataFrame(values, index=pd.Index(list(levels), name=group, dtype=object), columns=_index(columns))
 
 
-def random_effects_rows(re_cov) -> tuple[list[list[str]], bool]:
-    """lme4's "Random effects:" table of a summary, without the residual's row: Groups, Name,
-    Variance, Std.Dev. (and Corr when a term has several columns); and whether it has Corr."""
-    has_corr = any(len(cols) > 1 for _, cols, _ in re_cov)
-    rows = [["Groups", "Name", "Variance", "Std.Dev."] + (["Corr"] if has_corr else [])]
-    for grp, cols, cov in re_cov:
-        sd = np.sqrt(np.diag(cov))
-        for i, c in enumerate(cols):
-            corr = [f"{cov[i, j] / (sd[i] * sd[j]):.2f}" if sd[i] * sd[j] > 0 else "NaN" for j in range(i)]
-            rows.append([grp if i == 0 else "", c, _sig(cov[i, i]), _sig(sd[i])] + ([" ".join(corr)] if has_corr else []))
-    return rows, has_corr
-
-
-def _fmt_table(rows: list[list[str]], right: set[int]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    out = []
-    for r in rows:
-        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
-        out.append(" " + " ".join(cells).rstrip())
-    return out
-
-
-def _sig(x: float, digits: int = 4) -> str:
-    if x != x:  # as R prints a missing number (a glmer SE where the fixed effects are separated)
-        return "NaN"
-    return f"{x:#.{digits}g}".rstrip(".") if abs(x) < 1e6 else f"{x:.4g}"
-
-
 def format_summary(fit: LmmFit, coefficients: pd.DataFrame | None = None) -> str:
-    """Text laid out like lme4's print(summary(lmer(...))), or lmerTest's when given its table."""
+    """Text laid out like lme4's print(summary(lmer(...))), or lmerTest's when given its table (less
+    lme4's "Data:" line: a fit does not know its data's name)."""
     method = "" if coefficients is None else f". t-tests use {coefficients.attrs.get('method', 'Satterthwaite')}'s method"
-    lines = [
-        "Linear mixed model fit by " + ("REML" if fit.reml else "maximum likelihood ") + method
-        + (" ['lmerModLmerTest']" if method else " ['lmerMod']"),
-        f"Formula: {fit.formula}",
-        "",
-    ]
+    title = "Linear mixed model fit by " + ("REML" if fit.reml else "maximum likelihood ") + method
+    lines = rprint.method_title(title, "lmerModLmerTest" if method else "lmerMod")
+    lines += [f"Formula: {fit.formula}", ""]
     if fit.reml:
-        lines.append(f"REML criterion at convergence: {fit.reml_criterion:.1f}")
+        lines.append(f"REML criterion at convergence: {rprint.cat_number(round(fit.reml_criterion, 1))}")
     else:
-        stats = [("AIC", f"{fit.aic:.1f}"), ("BIC", f"{fit.bic:.1f}"), ("logLik", f"{fit.loglik:.1f}"),
-                 ("deviance", f"{fit.deviance:.1f}"), ("df.resid", str(fit.nobs - fit.npar))]
-        w = [max(len(a), len(b)) + 1 for a, b in stats]
-        lines.append(" ".join(a.rjust(x) for (a, _), x in zip(stats, w)))
-        lines.append(" ".join(b.rjust(x) for (_, b), x in zip(stats, w)))
-    scaled = fit.residuals / fit.sigma
-    q = np.quantile(scaled, [0, 0.25, 0.5, 0.75, 1])
-    lines += ["", "Scaled residuals: "]
-    lines += _fmt_table([["Min", "1Q", "Median", "3Q", "Max"], [f"{v:.4f}" for v in q]], set(range(5)))
-    lines += ["", "Random effects:"]
-    rows, has_corr = random_effects_rows(fit.re_cov)
-    rows.append(["Residual", "", _sig(fit.sigma ** 2), _sig(fit.sigma)] + ([""] if has_corr else []))
-    lines += _fmt_table(rows, {2, 3})
+        lines += likelihood_table(fit.aic, fit.bic, fit.loglik, fit.deviance, fit.nobs - fit.npar)
+    lines += ["", *residual_lines(fit.residuals / fit.sigma), "", "Random effects:"]
+    lines += rprint.random_effects(fit.re_cov, fit.sigma)
     groups = "; ".join(f"{g}, {n}" for g, n in fit.ngroups.items())
     lines.append(f"Number of obs: {fit.nobs}, groups:  {groups}")
     lines += ["", "Fixed effects:"]
     if coefficients is not None:
         lines += format_coefficients(coefficients)
     else:
-        t = fit.fixef / fit.se
-        rows = [["", "Estimate", "Std. Error", "t value"]]
-        rows += [[k, _sig(fit.fixef[k], 5), _sig(fit.se[k], 4), f"{t[k]:.3f}"] for k in fit.fixef.index]
-        lines += _fmt_table(rows, {1, 2, 3})
+        table = pd.DataFrame({"Estimate": fit.fixef, "Std. Error": fit.se, "t value": fit.fixef / fit.se})
+        lines += rprint.coefficients(table, ["Estimate", "Std. Error"], "t value")
     lines += fixef_correlation_lines(fit)
     lines += message_lines(fit.messages)
     return "\n".join(lines)
+
+
+def likelihood_table(aic, bic, loglik, deviance, df_resid) -> list[str]:
+    """lme4's .prt.aictab: AIC, BIC, logLik and deviance rounded to 1 decimal and formatted together,
+    the residual df as an integer, printed as a named vector."""
+    text = rprint.r_format(np.round([aic, bic, loglik, deviance], 1), 7)
+    return rprint.named_vector(["AIC", "BIC", "logLik", "deviance", "df.resid"], [*text, str(int(df_resid))])
+
+
+def residual_lines(scaled) -> list[str]:
+    """lme4's .prt.resids: the quartiles of the scaled residuals, zapsmall(, 5) and printed to 4 digits."""
+    q = rprint.zapsmall(np.quantile(scaled, [0, 0.25, 0.5, 0.75, 1]), 5)
+    return ["Scaled residuals: ", *rprint.named_vector(["Min", "1Q", "Median", "3Q", "Max"], rprint.r_format(q, 4))]
 
 
 def message_lines(messages) -> list[str]:
@@ -207,56 +180,9 @@ def fixef_correlation_lines(fit) -> list[str]:
         " ".join(text.ljust(w) for text, w in zip(row, widths)).rstrip() for row in table]
 
 
-def r_format(values, digits: int) -> list[str]:
-    """R's format() of a numeric vector in fixed notation: enough decimals that every value shows
-    `digits` significant digits (trailing zeros not counted), the same decimals for all."""
-    decimals = 0
-    for x in values:
-        if not np.isfinite(x) or x == 0:
-            continue
-        mag = int(np.floor(np.log10(abs(x))))
-        sig = f"{abs(x):.{digits - 1}e}".split("e")[0].replace(".", "").rstrip("0")
-        decimals = max(decimals, len(sig) - 1 - mag)
-    return [f"{x:.{decimals}f}" if np.isfinite(x) else "NaN" for x in values]
-
-
-def format_p(values, digits: int = 3, tiny: str = "< 2e-16") -> list[str]:
-    """R's format.pval as printCoefmat uses it: fixed notation down to 1e-4, then scientific, and
-    `tiny` below machine precision (summary prints "< 2e-16", anova "< 2.2e-16")."""
-    values = np.asarray(values, dtype=float)
-    out = [""] * len(values)
-    fixed = [i for i, p in enumerate(values) if p >= 2.2e-16 and np.floor(np.log10(p)) >= -3]
-    sci = [i for i, p in enumerate(values) if p >= 2.2e-16 and i not in fixed]
-    for i, text in zip(fixed, r_format(values[fixed], digits)):
-        out[i] = text
-    if sci:
-        sig = max(len(f"{values[i]:.{digits - 1}e}".split("e")[0].replace(".", "").rstrip("0")) for i in sci)
-        for i in sci:
-            out[i] = f"{values[i]:.{max(sig - 1, 0)}e}"
-    for i, p in enumerate(values):
-        if p < 2.2e-16:
-            out[i] = tiny
-    return out
-
-
 def format_coefficients(table: pd.DataFrame, digits: int = 4) -> list[str]:
-    """A coefficient table with df and p-values as R's printCoefmat prints it (lmerTest's summary):
-    estimate, SE and df rounded together, t to 3 decimals, p as format.pval, significance stars."""
-    cs = table[["Estimate", "Std. Error", "df"]].to_numpy(dtype=float)
-    acs = np.abs(cs[np.isfinite(cs) & (cs != 0)])
-    digmin = 1 + int(np.floor(np.log10(acs.min()))) if acs.size else 1
-    cs_text = np.array(r_format(np.round(cs, max(1, digits - digmin)).ravel(), digits)).reshape(cs.shape)
-    t_text = r_format(np.round(table["t value"].to_numpy(dtype=float), 3), digits)
-    p = table["Pr(>|t|)"].to_numpy(dtype=float)
-    stars = ["***" if v < 0.001 else "**" if v < 0.01 else "*" if v < 0.05 else "." if v < 0.1 else "" for v in p]
-    width = max(len(c) for c in cs_text.ravel())  # R formats the three columns as one matrix
-    cs_text = np.char.rjust(cs_text.astype(str), width)
-    rows = [["", "Estimate", "Std. Error", "df", "t value", "Pr(>|t|)", ""]]
-    rows += [[str(name), *cs_text[i], t_text[i], pv, stars[i]] for i, (name, pv) in enumerate(zip(table.index, format_p(p)))]
-    widths = [max(len(r[i]) for r in rows) for i in range(7)]
-    lines = [" ".join(c.ljust(w) if i in (0, 6) else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
-             for r in rows]  # no leading space, as printCoefmat
-    return lines + ["---", "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1"]
+    """lmerTest's coefficient table (estimate, SE, df, t, p) as R's printCoefmat prints it."""
+    return rprint.coefficients(table, ["Estimate", "Std. Error", "df"], "t value", "Pr(>|t|)", digits)
 
 
 def abbreviate(names, minlength: int) -> list[str]:
