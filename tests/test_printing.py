@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 import mmcore
-from mmcore.lmm.results import abbreviate, message_lines
+from mmcore.lmm.results import message_lines
+from mmcore.lmm.rprint import abbreviate
 
 REF = json.loads((Path(__file__).parent / "reference" / "abbreviate.json").read_text())
 

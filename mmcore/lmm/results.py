@@ -1,7 +1,6 @@
 """`LmmFit`: an immutable, picklable fitted model, with lme4's names and `summary()` layout."""
 from __future__ import annotations
 
-import re
 import textwrap
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -11,7 +10,7 @@ import pandas as pd
 
 from ..model.design import ModelData, build_model_data
 from . import rprint
-from .rprint import format_p, r_format  # noqa: F401 (used by inference.ddf)
+from .rprint import abbreviate, format_p, r_format  # noqa: F401 (format_p, r_format: inference.ddf)
 
 
 class FitViews:
@@ -183,70 +182,3 @@ def fixef_correlation_lines(fit) -> list[str]:
 def format_coefficients(table: pd.DataFrame, digits: int = 4) -> list[str]:
     """lmerTest's coefficient table (estimate, SE, df, t, p) as R's printCoefmat prints it."""
     return rprint.coefficients(table, ["Estimate", "Std. Error", "df"], "t value", "Pr(>|t|)", digits)
-
-
-def abbreviate(names, minlength: int) -> list[str]:
-    """R's abbreviate(names, minlength) (method "left.kept", use.classes = TRUE), as lme4 and nlme label
-    a correlation table with it: from the end of each word, first lower-case vowels, then lower-case
-    letters, then anything but a word's first letter, until minlength characters are left; names that
-    come out alike are abbreviated again with one character more, until all differ. R's own algorithm
-    (src/main/character.c, stripchars; base R's abbreviate): cutting to six characters printed
-    "Vision" for both visiondim and visionpen."""
-    names = [re.sub(r" +$", "", re.sub(r"^ +", "", str(n))) for n in names]
-    unique = list(dict.fromkeys(names))
-    out, redo = list(unique), [True] * len(unique)
-    while True:
-        for i in (i for i, again in enumerate(redo) if again):
-            out[i] = unique[i] if len(unique[i]) <= minlength else _strip_chars(unique[i], minlength)
-        seen, dup = set(), []
-        for x in out:
-            dup.append(x in seen)
-            seen.add(x)
-        if not any(dup):
-            break
-        minlength += 1
-        clash = {x for x, d in zip(out, dup) if d}
-        redo = [d or x in clash for x, d in zip(out, dup)]
-    return [out[unique.index(n)] for n in names]
-
-
-def _strip_chars(text: str, minlen: int) -> str:
-    """R's stripchars: drop characters from the right, never a word's first one (module docstring)."""
-    s, nspace = list(text), 0
-
-    def done() -> bool:
-        return len(s) - nspace <= minlen
-
-    def first(i: int) -> bool:  # the first character of a word
-        return s[i - 1].isspace()
-
-    def last(i: int) -> bool:  # the last character of a word
-        return not s[i - 1].isspace() and (i + 1 >= len(s) or s[i + 1].isspace())
-
-    trailing = True
-    for i in range(len(s) - 1, 0, -1):  # spaces at the end go, those inside count (word boundaries)
-        if s[i].isspace():
-            if trailing:
-                del s[i:]
-            else:
-                nspace += 1
-        else:
-            trailing = False
-        if done():
-            return _without_inner_spaces(s, minlen)
-    vowel, lower = (lambda c: c in "aeiou"), (lambda c: "a" <= c <= "z")
-    for drop in (lambda i: vowel(s[i]) and last(i), lambda i: vowel(s[i]) and not first(i),
-                 lambda i: lower(s[i]) and last(i), lambda i: lower(s[i]) and not first(i),
-                 lambda i: not first(i) and not s[i].isspace()):
-        for i in range(len(s) - 1, 0, -1):
-            if i < len(s) and drop(i):
-                del s[i]
-            if done():
-                return _without_inner_spaces(s, minlen)
-    return _without_inner_spaces(s, minlen)
-
-
-def _without_inner_spaces(s: list, minlen: int) -> str:
-    if len(s) > minlen:
-        s = [s[0]] + [c for c in s[1:] if not c.isspace()]
-    return "".join(s)
