@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from .results import LmmFit, abbreviate, message_lines
+from .rprint import zapsmall
 
 NAMES = {"ar1": ("AR(1)", "corAR1"), "car1": ("Continuous AR(1)", "corCAR1")}
 
@@ -76,14 +77,6 @@ def _num(values, digits: int = 7) -> list[str]:
     return texts
 
 
-def _zapsmall(values, digits: int = 7) -> np.ndarray:
-    """R's zapsmall (R 4.2): round to digits - log10(max |x|) decimals."""
-    values = np.asarray(values, dtype=float)
-    top = np.max(np.abs(values[np.isfinite(values)]), initial=0.0)
-    decimals = max(0, int(np.floor(digits - np.log10(top) + 0.5))) if top > 0 else digits
-    return np.round(values, decimals) + 0.0
-
-
 def _grid(rows: list[list[str]], left: set[int] = frozenset({0})) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return [" ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
@@ -122,7 +115,7 @@ def format_lme_summary(fit: LmeFit) -> str:
               " Parameter estimate(s):", "      Phi ", f"{fit.phi:.7g} "]
     lines.append(f"Fixed effects:  {fit.fixed_formula} ")
     tab = fit.coef_table()
-    cols = [_num(_zapsmall(tab[c].to_numpy())) for c in ("Value", "Std.Error")]
+    cols = [_num(zapsmall(tab[c].to_numpy(), 7)) for c in ("Value", "Std.Error")]
     rows = [["", "Value", "Std.Error", "DF", "t-value", "p-value"]]
     for i, name in enumerate(tab.index):
         p = tab["p-value"].iloc[i]

@@ -167,16 +167,10 @@ def fixef_correlation_lines(fit) -> list[str]:
     p = len(fit.fixef)
     if not 1 < p <= 12:
         return []
-    corr = fit.vcov.to_numpy() / np.outer(fit.se, fit.se)
-    values = [f"{round(v, 3) + 0.0:.3f}" if v == v else "NaN" for v in corr.ravel()]
-    width = max(map(len, values))
-    cell = np.array([v.rjust(width) for v in values]).reshape(p, p)
+    cell = rprint.fixed_matrix(fit.vcov.to_numpy() / np.outer(fit.se, fit.se), 3)
     columns, names = abbreviate(fit.fixef.index, 6), abbreviate(fit.fixef.index, 11)
-    table = [[""] + columns[:-1]] + [[names[i]] + [cell[i, j] if j < i else "" for j in range(p - 1)]
-                                     for i in range(1, p)]
-    widths = [max(len(row[k]) for row in table) for k in range(p)]
-    return ["", "Correlation of Fixed Effects:"] + [
-        " ".join(text.ljust(w) for text, w in zip(row, widths)).rstrip() for row in table]
+    rows = [[names[i]] + [cell[i, j] if j < i else "" for j in range(p - 1)] for i in range(1, p)]
+    return ["", "Correlation of Fixed Effects:"] + rprint.character_matrix(["", *columns[:-1]], rows)
 
 
 def format_coefficients(table: pd.DataFrame, digits: int = 4) -> list[str]:

@@ -33,7 +33,7 @@ def zapsmall(x, digits: int) -> np.ndarray:
     five decimals where a ceiling (R 4.4's zapsmall) would give four."""
     x = np.asarray(x, dtype=float)
     mx = np.max(np.abs(x[np.isfinite(x)])) if np.isfinite(x).any() else 0.0
-    return np.round(x, max(0, int(np.floor(digits - np.log10(mx) + 0.5)))) if mx > 0 else x
+    return np.round(x, max(0, int(np.floor(digits - np.log10(mx) + 0.5)))) + 0.0 if mx > 0 else x
 
 
 def cat_number(x: float) -> str:
@@ -48,10 +48,18 @@ def named_vector(names, texts) -> list[str]:
 
 
 def character_matrix(header, rows) -> list[str]:
-    """print(quote = FALSE) of a character matrix with empty row names: each column left-aligned to
-    its widest entry, the empty row-name column giving every line its leading space."""
+    """print(quote = FALSE) of a character matrix, its row names first in each row (header[0] is ""):
+    every column left-aligned to its widest entry; empty row names give every line a leading space."""
     widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(header))]
-    return [(" " + " ".join(c.ljust(w) for c, w in zip(r, widths))).rstrip() for r in [header, *rows]]
+    return [" ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows]]
+
+
+def fixed_matrix(m: np.ndarray, decimals: int) -> np.ndarray:
+    """format(round(m, decimals), nsmall = decimals) of a matrix: every entry with `decimals`
+    decimals, padded to one width (a correlation matrix as lme4 prints it)."""
+    cells = [f"{v + 0.0:.{decimals}f}" if np.isfinite(v) else "NaN" for v in np.round(m, decimals).ravel()]
+    width = max(map(len, cells))
+    return np.array([c.rjust(width) for c in cells]).reshape(m.shape)
 
 
 def method_title(title: str, cls: str, width: int = 80) -> list[str]:
@@ -90,16 +98,13 @@ def random_effects(re_cov, sigma: float | None, digits: int = 4) -> list[str]:
         q = len(c)
         s = np.sqrt(np.diag(c))
         with np.errstate(invalid="ignore", divide="ignore"):
-            r = np.round(c / np.outer(s, s), max(2, digits - 2))
-        cells = [f"{v + 0.0:.2f}" if np.isfinite(v) else "NaN" for v in r.ravel()]
-        w = max(map(len, cells))
-        cells = np.array([t.rjust(w) for t in cells]).reshape(q, q)
+            cells = fixed_matrix(c / np.outer(s, s), max(2, digits - 2))
         for i in range(q):
             corr.append([cells[i, j] if j < i else "" for j in range(widest - 1)])
     corr += [[""] * (widest - 1)] * (len(groups) - len(corr))
     header = ["Groups", "Name", "Variance", "Std.Dev."] + (["Corr"] + [""] * (widest - 2) if widest > 1 else [])
-    rows = [[g, t, v, s, *c] for g, t, v, s, c in zip(groups, terms, variance, stddev, corr)]
-    return character_matrix(header, rows)
+    rows = [["", g, t, v, s, *c] for g, t, v, s, c in zip(groups, terms, variance, stddev, corr)]
+    return character_matrix(["", *header], rows)
 
 
 def coefficients(table, cs_columns: list[str], test_column: str, p_column: str | None = None,
