@@ -18,6 +18,7 @@ from scipy import stats
 
 from ..lmm import rprint
 from ..lmm.results import FitViews, fixef_correlation_lines, likelihood_table, message_lines, residual_lines
+from ..model.formula import printed_formula
 
 
 class NamedCoefficients:
@@ -105,7 +106,7 @@ def _method(fit: GlmmFit) -> str:
 def format_summary(fit: GlmmFit) -> str:
     """Text laid out like lme4's print(summary(glmer(...))) (less its "Data:" line)."""
     lines = rprint.method_title(f"Generalized linear mixed model fit by maximum likelihood ({_method(fit)})", "glmerMod")
-    lines += [f" Family: {fit.family}  ( {fit.link} )", f"Formula: {fit.formula}", ""]
+    lines += [f" Family: {fit.family}  ( {fit.link} )", f"Formula: {printed_formula(fit.formula)}", ""]
     lines += likelihood_table(fit.aic, fit.bic, fit.loglik, -2 * fit.loglik, fit.nobs - fit.npar)
     lines += ["", *residual_lines(fit.pearson_residuals), "", "Random effects:"]
     lines += rprint.random_effects(fit.re_cov, None)

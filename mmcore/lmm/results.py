@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..model.design import ModelData, build_model_data
+from ..model.formula import printed_formula
 from . import rprint
 from .rprint import abbreviate, format_p, r_format  # noqa: F401 (format_p, r_format: inference.ddf)
 
@@ -117,7 +118,7 @@ def format_summary(fit: LmmFit, coefficients: pd.DataFrame | None = None) -> str
     method = "" if coefficients is None else f". t-tests use {coefficients.attrs.get('method', 'Satterthwaite')}'s method"
     title = "Linear mixed model fit by " + ("REML" if fit.reml else "maximum likelihood ") + method
     lines = rprint.method_title(title, "lmerModLmerTest" if method else "lmerMod")
-    lines += [f"Formula: {fit.formula}", ""]
+    lines += [f"Formula: {printed_formula(fit.formula)}", ""]
     if fit.reml:
         lines.append(f"REML criterion at convergence: {rprint.cat_number(round(fit.reml_criterion, 1))}")
     else:

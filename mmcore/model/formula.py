@@ -357,3 +357,54 @@ def _binomial_formula(text: str) -> Formula:
     parsed = _Parser(f"`{successes}` {rest}".strip()).formula()
     kind = "total" if minus is not None else "failures"
     return Formula(text.strip(), successes, parsed.fixed, parsed.random, (kind, other))
+
+
+_SPACED = {"~", "+", "-", "*", "|", "||"}  # R's deparse puts spaces around these, not around ':' and '/'
+
+
+def _deparse(tokens: list[str]) -> str:
+    """Tokens as R's deparse writes them: spaces around binary '~ + - * |', none inside parentheses
+    or around ':' and '/'; a sign after an operator or '(' is unary (written without the spaces)."""
+    out = ""
+    for i, tok in enumerate(tokens):
+        unary = tok == "-" and (i == 0 or tokens[i - 1] in _SPACED | {"(", ":", "/"})
+        if tok in _SPACED and not unary:
+            out += f" {tok} "
+        else:
+            out += tok
+    return out
+
+
+def printed_formula(text: str) -> str:
+    """The formula as lme4's summary() prints it ("Formula:"): with every `(lhs || g)` expanded as
+    lme4's expandDoubleVerts does, `((1 | g) + (0 + a | g) + (0 + b | g))` (the intercept's term only
+    when lhs has one; the terms in R's order: tests/test_printing.py against lme4 1.1-31), written as
+    R deparses it. A formula without '||' is printed as it was typed (R would also normalise its
+    spacing); a formula too long for one line is not wrapped as R's deparse wraps it at 60 characters."""
+    if "||" not in text:
+        return text
+    response, sep, rhs = text.partition("~")
+    tokens = _tokenize(rhs)
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        close, bars, depth = None, None, 0
+        if tokens[i] == "(":
+            for j in range(i, len(tokens)):
+                depth += (tokens[j] == "(") - (tokens[j] == ")")
+                if depth == 1 and tokens[j] == "||":
+                    bars = j
+                if depth == 0:
+                    close = j
+                    break
+        if bars is None or close is None:
+            out.append(tokens[i])
+            i += 1
+            continue
+        lhs = _Parser(f"y ~ {_deparse(tokens[i + 1 : bars])}").formula().fixed
+        group = _deparse(tokens[bars + 1 : close])
+        labels = ([] if not lhs.intercept else ["1"]) + [
+            "0 + " + ":".join(v if re.fullmatch(NAME, v) else f"`{v}`" for v in term) for term in lhs.terms]
+        out.append("(" + " + ".join(f"({label} | {group})" for label in labels) + ")")
+        i = close + 1
+    return f"{response.rstrip()} {sep} {_deparse(out)}".strip() if sep else text
