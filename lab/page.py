@@ -49,11 +49,13 @@ PRESENTER_CSS = """<style>
 }
 </style>"""
 # Both modes: a long word (a formula, a column name) wraps inside its message box instead of running off it;
-# a lesson's tabs (lab.sections) wrap onto a second row instead of scrolling out of sight.
+# a lesson's tabs (lab.sections) wrap onto a second row instead of scrolling out of sight; a radio's
+# empty circles drawn dark enough to see on a projector (Streamlit's 20% grey washed out).
 COMMON_CSS = """<style>
 [data-testid="stAlertContainer"] p { overflow-wrap: anywhere; }
 [data-testid="stTabs"] [role="tablist"] { flex-wrap: wrap; overflow-x: visible; }
 [data-testid="stTabsScrollLeft"], [data-testid="stTabsScrollRight"] { display: none; }
+[data-testid="stRadioOption"]:has(input:not(:checked)) > div > div:first-child { border-color: #808495; }
 </style>"""
 
 

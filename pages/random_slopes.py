@@ -46,7 +46,7 @@ def warm(s: lab.DataSpec, scale: float = lab.scale()) -> None:
 lab.compute_ahead(spec, "rho", warm, key=("random slopes", lab.scale()))
 chosen = c_model.radio("Model", list(MODELS), horizontal=True, **lab.bind("rs_model"))
 formula, fit = MODELS[chosen], fits[chosen]
-st.caption(f"`{formula}`")
+st.markdown(f"Fitted: `{formula}`")  # not a caption: its 60% grey washed the formula out
 lab.notes(fit)
 
 lab.steps([
