@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 import mmcore
@@ -43,7 +42,7 @@ from mmcore.lessons.glmm import attenuation_table, compare_methods, theory_curve
 from mmcore.lessons.inference_tables import t_tests
 from mmcore.lessons.matrices import marginal
 from mmcore.lessons.pooling import pooling
-from mmcore.lessons.shrinkage import shrinkage_intercepts
+from mmcore.lessons.shrinkage import keep_spread, shrinkage_intercepts
 
 SIMULATE, UPLOAD = "simulate", "upload"
 SIMULATORS = {
@@ -118,11 +117,8 @@ def _made_data(spec: DataSpec) -> pd.DataFrame:
             data[column] = data[column] * args[0]
         elif op == "shift":  # measure a column from another origin
             data[column] = data[column] - args[0]
-        elif op == "keep":  # keep k rows of one group, spread evenly over its rows (so over the range of x:
-            level, k = args  # keeping the first days would move a group because its data change, not by shrinkage)
-            rows = data.index[data[column].astype(str) == level]
-            kept = rows[np.unique(np.round(np.linspace(0, len(rows) - 1, k)).astype(int))] if k < len(rows) else rows
-            data = data.drop(rows.difference(kept)).reset_index(drop=True)
+        elif op == "keep":  # keep k rows of one group, spread evenly over its rows
+            data = keep_spread(data, column, *args)
         elif op == "combine":  # unique labels for a nested factor: (("combine", "sample", "batch", "cask"),)
             data[column] = designs.combined(data, *args)
     return data

@@ -1,7 +1,11 @@
 """The client-side sliders (mmcore/lessons/sweeps.py, mmcore/figures/sweeps.py): every step a
 student can drag to carries exact numbers. The shrinkage sweep against an independent GLS/BLUP
 computation at each ratio and against the fit at its estimate; the ICC sweep's estimates against a
-fit of each step's data; the pages show them (AppTest)."""
+fit of each step's data; the deletion sweep against lme4 at every number kept
+(scripts/references/deletion.R); the pages show them (AppTest)."""
+
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 import mmcore
 from mmcore.figures import fig_icc_sweep, fig_shrinkage_sweep
-from mmcore.lessons.sweeps import icc_sweep, shrinkage_sweep
+from mmcore.lessons.sweeps import deletion_sweep, icc_sweep, shrinkage_sweep
 from tests.conftest import ROOT
 from tests.shown import chart_specs
 
@@ -146,3 +150,23 @@ def test_random_slopes_page_has_its_own_rho_slider():
     at.session_state["rs_tab"] = "Correlation"
     at.run()
     assert not at.exception and active_label() == "+0.05"  # lme4's correlation, 0.066, to the nearest step
+
+
+DELETION = json.loads((Path(__file__).parent / "reference" / "deletion.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("case", DELETION, ids=lambda c: f"{c['data']}-{c['level']}")
+def test_deletion_sweep_equals_lme4_at_every_number_kept(case):
+    """Every step of the deletion slider is lme4's fit of those data (the better of bobyqa and
+    Nelder-Mead): sigma_b, sigma, the fixed effects and the edited group's BLUP."""
+    fit = mmcore.fit(case["formula"], mmcore.load_dataset(case["data"]))
+    sweep = deletion_sweep(fit, case["level"])
+    assert sweep.kept == tuple(step["kept"] for step in case["steps"])
+    for k, step in enumerate(case["steps"]):
+        table = sweep.tables[k]
+        assert table.loc[case["level"], "n"] == step["kept"]
+        assert sweep.sigma_b[k] == pytest.approx(step["sigma_b"], rel=2e-4, abs=1e-3)
+        assert sweep.sigma[k] == pytest.approx(step["sigma"], rel=2e-4)
+        assert table.loc[case["level"], "BLUP"] == pytest.approx(step["blup"], rel=2e-4, abs=1e-3)
+        level = float(table["population"].iloc[0])
+        assert level == pytest.approx(np.atleast_1d(step["fixef"])[0], rel=1e-5)  # jsonlite unboxes one number

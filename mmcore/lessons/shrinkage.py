@@ -14,6 +14,17 @@ from ..lmm.results import LmmFit
 from ..model.design import build_model_data
 
 
+def keep_spread(data: pd.DataFrame, column: str, level: str, k: int) -> pd.DataFrame:
+    """The data with only k of the rows of one group (`column` == level, compared as text) kept,
+    spread evenly over its rows (so over the range of x: keeping the first days would move a group
+    because its data change, not by shrinkage); all rows when k is at least their number."""
+    rows = data.index[data[column].astype(str) == level]
+    if k >= len(rows):
+        return data
+    kept = rows[np.unique(np.round(np.linspace(0, len(rows) - 1, k)).astype(int))]
+    return data.drop(rows.difference(kept)).reset_index(drop=True)
+
+
 def shrinkage_intercepts(fit: LmmFit) -> pd.DataFrame:
     """Per group of a single random-intercept model: its size n_i, its own deviation (the mean of
     y - X beta over its rows), the shrinkage factor lambda_i = sigma_b^2 / (sigma_b^2 + sigma^2 / n_i)

@@ -9,6 +9,9 @@ drags (the figures in mmcore/figures/sweeps.py carry every step; no server round
   rescaled (between-group part sqrt(ICC), within-group part sqrt(1 - ICC), total variance 1), and
   the REML estimate of the ICC of each data set, all refitted together by the batched engine
   (batch.fit_many: one design, many responses).
+- `deletion_sweep`: a random-intercept model refitted with 1, 2, ... of one group's observations
+  kept (spread over its rows), each a full REML (or ML) fit: that group's shrinkage factor, own
+  deviation and BLUP, and every group's estimates, at each number kept.
 """
 from __future__ import annotations
 
@@ -20,8 +23,10 @@ import pandas as pd
 from ..errors import MixedModelError
 from ..lmm.batch import fit_many
 from ..lmm.deviance import ProfiledDeviance
+from ..lmm.fit import fit as fit_lmm
 from ..lmm.results import LmmFit
 from ..model.design import build_model_data
+from .shrinkage import keep_spread, shrinkage_intercepts
 
 
 @dataclass(frozen=True)
@@ -137,3 +142,32 @@ def rho_sweep(n_groups: int = 18, n_per_group: int = 10, beta0: float = 250.0, b
     with np.errstate(all="ignore"):
         estimate = np.where(np.hypot(l10, l11) > 0, l10 / np.hypot(l10, l11), np.nan)
     return RhoSweep(rhos, x, group, beta0 + b0, beta1 + b1, Y, estimate, fits.converged)
+
+
+@dataclass(frozen=True)
+class DeletionSweep:
+    group: str
+    level: str  # the group whose observations are deleted
+    kept: tuple  # 1, 2, ..., n: observations of `level` kept
+    tables: tuple  # per number kept, shrinkage_intercepts of that fit (n, own deviation, lambda, BLUP, ...)
+    sigma_b: np.ndarray  # per number kept: the fit's sigma_b and sigma
+    sigma: np.ndarray
+    messages: tuple  # per number kept: the fit's messages (singular, not converged), as lme4 says them
+
+
+def deletion_sweep(fit: LmmFit, level: str) -> DeletionSweep:
+    """The fit's random-intercept model refitted to its data with k = 1, ..., n of `level`'s n rows kept
+    (shrinkage.keep_spread); the last is the fit itself. Each a full fit (the variance components change
+    with the data too), so every step is the model as lme4 fits those data."""
+    md = fit.design
+    if len(md.terms) != 1 or md.terms[0].q != 1:
+        raise MixedModelError("The deletion sweep is drawn for models with one random intercept, (1 | group).")
+    group = md.terms[0].group
+    data = fit.data
+    n = int((data[group].astype(str) == level).sum())
+    if n == 0:
+        raise MixedModelError(f"{group} has no level {level}.")
+    fits = [fit_lmm(fit.formula, keep_spread(data, group, level, k), reml=fit.reml) for k in range(1, n)] + [fit]
+    return DeletionSweep(group, level, tuple(range(1, n + 1)), tuple(shrinkage_intercepts(f) for f in fits),
+                         np.array([float(np.sqrt(f.re_cov[0][2][0, 0])) for f in fits]),
+                         np.array([f.sigma for f in fits]), tuple(tuple(f.messages) for f in fits))
