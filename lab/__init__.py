@@ -62,6 +62,7 @@ from lab.widgets import (
                        anova_table,
                        code_blocks,
                        code_export,
+                       data_head,
                        fit_or_stop,
                        format_boot_p,
                        format_p,
@@ -86,6 +87,6 @@ __all__ = [
     "quiz", "CORE", "LESSONS", "TUTORIAL", "lesson_link", "next_up", "page_link", "url_path", "bind", "open_tab_for", "presenting",
     "page_end", "explain", "page_start", "stop",
     "scale", "sections", "side_by_side", "steps", "remember", "remembered", "run_on_click", "run_with_progress", "INTERCEPT_MODELS", "TRUTHS",
-    "intercept_model", "sidebar_data", "anova_table", "code_blocks", "code_export", "code_text", "fit_or_stop", "glmm_fit_or_stop", "format_boot_p",
+    "intercept_model", "sidebar_data", "anova_table", "code_blocks", "code_export", "data_head", "code_text", "fit_or_stop", "glmm_fit_or_stop", "format_boot_p",
     "format_p", "notes", "plural", "pooling_pills", "response_advice", "show", "styled", "table", "truth_table",
 ]

@@ -33,6 +33,29 @@ def table(df: pd.DataFrame, digits: int = 4, hide_index: bool = False, height: i
         st.markdown(text)
 
 
+
+def data_head(df: pd.DataFrame, rows: int = 10, columns: int = 12) -> None:
+    """The first rows of a user's table, to read: a Markdown table (the page's font, the presenter's
+    larger one; st.dataframe's canvas keeps a small font) of at most `columns` columns, the rest named
+    below it. Numbers as read (not rounded); text escaped (a user's _, *, $ or < stays a character;
+    table() escapes |) and cut at 40 characters."""
+    def text(value) -> str:
+        value = " ".join(str(value).split())
+        value = value if len(value) <= 40 else value[:39] + "…"
+        return re.sub(r"([\\`*_{}\[\]<>()#+!$~-])", r"\\\1", value)
+
+    head = df.iloc[:rows, :columns].copy()
+    for c in head.columns:
+        if not pd.api.types.is_numeric_dtype(head[c]):
+            head[c] = [None if v is None or (np.ndim(v) == 0 and pd.isna(v)) else text(v) for v in head[c]]
+    head.columns = [text(c) for c in head.columns]
+    table(head, digits=12, hide_index=True)
+    if df.shape[1] > columns:
+        more = df.shape[1] - columns
+        st.caption(f"{more} more column{'s' if more > 1 else ''}, not shown: "
+                   + ", ".join(text(c) for c in df.columns[columns:]) + ".")
+
+
 def _markdown_table(df: pd.DataFrame, digits: int, index: bool) -> str:
     """A table as Markdown: numbers right-aligned, fractions with as many decimals down a column as
     its most precise one needs (4.450 under 0.942, so the points line up; a whole number stays whole:

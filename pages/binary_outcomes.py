@@ -8,7 +8,15 @@ import lab
 from mmcore import figures
 from mmcore.lessons import quiz
 from mmcore.lessons.glm_diagnostics import pearson_dispersion
-from mmcore.lessons.glmm import attenuation_factor, odds_ratios, pql_bias_study, pql_study_design, random_intercept_sd
+from mmcore.lessons.glmm import (
+    attenuation_factor,
+    odds_ratios,
+    pql_bias_study,
+    pql_study_design,
+    probability_text,
+    random_intercept_sd,
+)
+from mmcore.lmm.rprint import signif_text
 
 lab.page_start()
 st.title("Binary and count outcomes: generalized mixed models")
@@ -69,11 +77,12 @@ with right:
     term = ratios["estimate"].abs().idxmax() if len(ratios) else None
     if term is not None:
         r = ratios.loc[term]
+        ratio = signif_text(r.ratio)  # 2120 and 0.045, never 2.12e+03
         st.markdown(
-            f"**{term}**: exp({r.estimate:.3g}) = **{r.ratio:.3g}** (95% interval {r.lower:.3g} to {r.upper:.3g}). "
-            f"For one and the same {group.lower()} (the same b_i), the *odds* of y = 1 are {r.ratio:.3g} times as large. "
-            "Not the probability: from a probability of 0.5 (odds 1) to odds of "
-            f"{r.ratio:.3g} is a probability of {r['from 0.5 to']:.3f}."
+            f"**{term}**: exp({signif_text(r.estimate)}) = **{ratio}** (95% interval {signif_text(r.lower)} to "
+            f"{signif_text(r.upper)}). For one and the same {group.lower()} (the same b_i), the *odds* of y = 1 are "
+            f"{ratio} times as large. Not the probability: from a probability of 0.5 (odds 1) to odds of "
+            f"{ratio} is a probability of {probability_text(r['from 0.5 to'])}."
         )
     lab.explain("A GLMM's coefficients are **conditional** (subject-specific): they compare situations *within* a "
                 "subject. A population-averaged (marginal) model, such as GEE, answers a different question: how "

@@ -7,7 +7,7 @@ import lab
 import mmcore
 from mmcore.figures import fig_bootstrap
 from mmcore.inference.reference import lrt_reference
-from mmcore.inference.variance import anova_blocks, mixture_p, sum_to_zero, variance_test
+from mmcore.inference.variance import anova_blocks, lm_coefficients, mixture_p, variance_test
 from mmcore.lessons import quiz
 
 PAIRS = {
@@ -133,21 +133,39 @@ else:
 st.subheader("Blocks: fixed or random?")
 pen = lab.get_data(lab.DataSpec("penicillin"))
 two_way = anova_blocks(pen, "yield", "treat", "blend")
+fixed_blocks = lm_coefficients("yield ~ treat + blend", pen)
 mixed = lab.get_fit(lab.DataSpec("penicillin"), "yield ~ treat + (1 | blend)")
+treats = [n for n in mixed.fixef.index if n != "(Intercept)"]  # treatB, treatC, ...: differences from the first
+blend_names = [n for n in fixed_blocks.index if n.startswith("blend")]
+first_treat, first_blend = sorted(pen["treat"].unique())[0], sorted(pen["blend"].unique())[0]
 c1, c2 = st.columns(2)
 with c1:
     st.markdown("**lm(yield ~ treat + blend)**: blends as fixed effects")
     lab.table(two_way["table"], 4)
-    lab.table(sum_to_zero(pen, "yield", "treat", "blend")[["estimate"]], 3)  # a column: fits a half-width screen
-    st.caption("Sum-to-zero contrasts: the grand mean, and each level's deviation from it.")
+    lab.table(fixed_blocks[["Estimate", "Std. Error", "t value"]], 3)  # three columns: fits a half-width screen
+    st.caption(f"R's default treatment contrasts, as in lmer's summary: (Intercept) is treatment {first_treat} in "
+               f"{first_blend}; {', '.join(treats)} are differences from treatment {first_treat}; "
+               f"{blend_names[0]} ... {blend_names[-1]} are differences from {first_blend}.")
 with c2:
     st.markdown("**lmer(yield ~ treat + (1 | blend))**: blends as random effects")
     lab.code_text(mixed.summary().split("Correlation of Fixed")[0])
+estimates = ", ".join(f"{n} = {fixed_blocks.loc[n, 'Estimate']:.4g}" for n in treats)
+ses = sorted({f"{v:.4g}" for v in fixed_blocks.loc[treats, "Std. Error"]})
 st.markdown(
-    f"**The same:** the treatment effects (balanced design: each process once in each blend) and the treatment F test "
-    f"({two_way['table'].loc['treat', 'F value']:.3f}). **Different:** the fixed model estimates each blend's "
-    f"effect from its own mean; the mixed model estimates their spread ($\\hat\\sigma_b^2$ = {mixed.varcorr.vcov.iloc[0]:.4g}, "
-    f"which is (MS_blend - MS_error) / 4 = {two_way['sigma_b2']:.4g}) and shrinks each blend toward the average. "
+    f"**The same:** the treatment coefficients ({estimates}: each a difference from treatment {first_treat}), their "
+    f"standard errors ({', '.join(ses)}) and t values, and the treatment F test "
+    f"({two_way['table'].loc['treat', 'F value']:.4g} on {two_way['table'].loc['treat', 'Df']:.0f} and "
+    f"{two_way['table'].loc['Residuals', 'Df']:.0f} df). The design is balanced (each treatment once in each blend), "
+    "so the blend effects cancel from every difference between treatments, and REML's residual variance "
+    f"({mixed.sigma**2:.4g}) equals lm's residual mean square.")
+st.markdown(
+    "**Different:** the intercept: in lm "
+    f"({fixed_blocks.loc['(Intercept)', 'Estimate']:.4g}) it is treatment {first_treat} in {first_blend}, in lmer "
+    f"({mixed.fixef['(Intercept)']:.4g}) treatment {first_treat} averaged over all blends, with a standard error "
+    "that includes the blend variance. The fixed model estimates each blend's effect from its own mean "
+    f"({blend_names[0]} ...: differences from {first_blend}); the mixed model estimates their spread "
+    f"($\\hat\\sigma_b^2$ = {mixed.varcorr.vcov.iloc[0]:.4g}, which is (MS_blend - MS_error) / "
+    f"{len(treats) + 1} = {two_way['sigma_b2']:.4g}) and shrinks each blend toward the average. "
     "Choose random when the blends are a sample from many possible blends and the question is about blends in general.")
 lab.code_export(f1, spec, reml=True, compare_with=f0)
 lab.quiz("model_comparison", quiz.model_comparison(float(table["AIC"].iloc[0]), float(table["AIC"].iloc[1]),

@@ -153,7 +153,8 @@ lab.explain(
     + (f"two observations of one {inner} share its {outer} too, so their correlation adds both shares "
        f"({table.loc[shared, 'correlation']:.2f})." if kind == NESTED else
        f"two observations of one {ow} share only it ({table.loc[outer, 'correlation']:.2f}); two of one "
-       f"{iw} share only that ({table.loc[inner, 'correlation']:.2f})."))
+       f"{iw} share only that ({table.loc[inner, 'correlation']:.2f})."),
+    title="How to read the SDs, the shares and the correlations")
 if spec.simulated:
     st.markdown("**Estimates beside the truth**")
     lab.truth_table(spec.truth, {f"SD {c}": (t, table.loc[c, "SD"]) for c, t in d["truth"].items()}
@@ -190,7 +191,8 @@ if kind == NESTED:
         f"{pit.loc['SD of the inner factor', 'wrong']:.3g} and the residual SD grows from "
         f"{pit.loc['residual SD', 'right']:.3g} to {pit.loc['residual SD', 'wrong']:.3g}. Its REML criterion is "
         f"{pit.loc['REML criterion', 'wrong'] - pit.loc['REML criterion', 'right']:.1f} higher: the data fit it far "
-        "worse. No error message warns you: only knowing the design does.")
+        "worse. No error message warns you: only knowing the design does.",
+        title="What reading the labels as crossed does to the fit")
 else:
     lab.explain(
         f"Without (1 | {inner}) the {iw} variance moves into the residual, and the SE of **{term}** "
@@ -198,7 +200,8 @@ else:
            f"with these very {iw}s, not the population of {iw}s the conclusion is about (Clark's "
            "'language-as-fixed-effect fallacy', 1973)." if se_wrong < se_right else
            f"goes from {se_right:.3g} to {se_wrong:.3g}: here the {iw}s hardly differ, so leaving them out costs "
-           f"little. Raise the between-{iw} SD and it will."))
+           f"little. Raise the between-{iw} SD and it will."),
+        title=f"What leaving out the {iw}s does to the standard error")
 
 st.subheader("What to notice")
 lab.explain(
@@ -207,7 +210,8 @@ lab.explain(
     "- `(1 | a/b)` is shorthand for `(1 | a) + (1 | a:b)`: the model is the same as giving b unique labels.\n"
     "- In a crossed design each factor is a sample of its own: leave one out and the SEs of effects that vary "
     "with it are too small.\n"
-    "- A variance component is a statement about units: how much they differ, on the response's scale.")
+    "- A variance component is a statement about units: how much they differ, on the response's scale.",
+    title="Four points about nested and crossed designs")
 if key == "crossed" or kind == NESTED:
     lab.page_link("pages/planning.py", "How many groups would a study need? Plan it by simulation",
                   ":material/calculate:")

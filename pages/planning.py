@@ -101,9 +101,11 @@ else:
             lab.show(lab.styled(fig_planning(table, metric, ddf), lab.scale()), key=f"pl_{metric}")
     st.markdown(findings(table, ddf, METHOD_NAMES[ddf])[{"the treatment effect": "effect", "the between-group SD":
                                                          "sigma_b", "singular fits": "singular"}[view]])
-    st.caption("One line per number of observations per group n. Bars: +- 2 Monte Carlo SE. Dashed: theory with the "
-               "variances known. The grey band around 95% is where a correct interval's simulated coverage falls 95% "
-               "of the time; the dotted line at 80% is the usual target power.")
+    st.caption("One line per number of observations per group n; dashed, in the same colour: its theory with the "
+               "variances known. Bars: +- 2 Monte Carlo SE. Coverage and power are drawn on their whole scale, 0 to "
+               "100%, so that a drop below 95% looks as large as it is. The grey band around the dotted 95% line is "
+               "where a correct interval's simulated coverage falls 95% of the time; the dotted line at 80% is the "
+               "usual target power.")
     with st.expander("The numbers"):
         lab.table(table.set_index(["groups", "per_group"]), 3)
 

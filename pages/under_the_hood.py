@@ -8,6 +8,7 @@ import lab
 import mmcore
 from mmcore import figures
 from mmcore.figures import fig_matrix
+from mmcore.figures.model import TEXT_CELLS
 from mmcore.lessons.matrices import engine_blups
 from mmcore.model.explain import describe, variance_parameters
 
@@ -64,14 +65,25 @@ except mmcore.MixedModelError as err:
     st.info(str(err))
     lab.stop()
 tabs = st.tabs(["X", "Lambda", "D", "V"], **lab.bind("uh_tab"))
+# Lambda and D of one term are the same small block once per group: its first groups, few enough
+# for their values to be written in the cells, show all there is (other models: up to 60 columns)
+q, size = len(fit.re_cov[0][1]), len(mats["z_names"])
+shown = (TEXT_CELLS // q) * q if len(fit.re_cov) == 1 and size > TEXT_CELLS else min(size, 60)
+part = f" (first {shown} of {size} columns)" if shown < size else ""
+signs = ("Blue above 0, vermillion below, white at 0: an entry's colour shows its sign and size"
+         + (f"; the same {q} x {q} block repeats for every group, the first {shown // q} of {size // q} groups are shown."
+            if shown < size and len(fit.re_cov) == 1 else "."))
 with tabs[0]:
     lab.show(lab.styled(fig_matrix(mats["X"], mats["x_names"], "X"), lab.scale()), key="uh_X")
 with tabs[1]:
-    lab.show(lab.styled(fig_matrix(mats["Lambda"][:60, :60], mats["z_names"][:60], "Lambda: relative covariance factor"),
-                      lab.scale()), key="uh_L")
+    lab.show(lab.styled(fig_matrix(mats["Lambda"][:shown, :shown], mats["z_names"][:shown],
+                                   "Lambda: relative covariance factor" + part, mats["z_names"][:shown], signed=True),
+                        lab.scale()), key="uh_L")
+    st.caption(signs)
 with tabs[2]:
-    lab.show(lab.styled(fig_matrix(mats["D"][:60, :60], mats["z_names"][:60], "D = σ² Λ Λᵀ"), lab.scale()),
-            key="uh_D")
+    lab.show(lab.styled(fig_matrix(mats["D"][:shown, :shown], mats["z_names"][:shown], "D = σ² Λ Λᵀ" + part,
+                                   mats["z_names"][:shown], signed=True), lab.scale()), key="uh_D")
+    st.caption(signs)
 with tabs[3]:
     n = min(len(mats["V"]), 120)
     lab.show(lab.styled(fig_matrix(mats["V"][:n, :n], list(range(1, n + 1)), "V = Z D Zᵀ + σ² I"),

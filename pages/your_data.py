@@ -89,22 +89,28 @@ except mmcore.DataError as err:
 for note in table.attrs.get("notes", []):
     st.info(note)
 st.markdown(f"**{len(table):,} rows, {table.shape[1]} columns.** The first rows:")
-st.dataframe(table.head(10), hide_index=True)
+lab.data_head(table)
 
 st.subheader("How each column is used")
-cols = st.data_editor(summarise_columns(table), hide_index=True, key=f"yd_types_{key}", disabled=[
+info = mmcore.list_datasets().get(name) if key.startswith("example:") else None
+summary = summarise_columns(table, list(info.groups) if info else None)
+cols = st.data_editor(summary, hide_index=True, key=f"yd_types_{key}", disabled=[
     "column", "distinct values", "missing", "example"], column_config={"use as": st.column_config.SelectboxColumn(
-        options=["numeric", "factor", "skip"], required=True)})
+        options=["numeric", "factor", "skip"], required=True, help="numeric: numbers (a fixed effect is then a "
+        "slope); factor: categories or group codes; skip: left out")})
 types = dict(zip(cols["column"], cols["use as"]))
 skipped = tuple(c for c, t in types.items() if t == "skip")
 if skipped:
     st.caption(f"Skipped: {', '.join(skipped)} (row numbers saved with the file, as R's write.csv does).")
+codes = [c for c in table.columns if types.get(c) == "factor" and pd.api.types.is_numeric_dtype(table[c])]
+if codes:
+    st.caption(f"{', '.join(codes)} {'holds numbers' if len(codes) == 1 else 'hold numbers'} used as codes for "
+               "groups: a factor, one level per code (R's factor()), as the model treats a grouping factor.")
 data, notes = apply_types(table, types)
 for note in notes:
     st.warning(note)
 
 st.subheader("The model")
-info = mmcore.list_datasets().get(name) if key.startswith("example:") else None
 guessed_groups = list(info.groups[:1]) if info else guess_groups(data, skip=skipped)
 columns = list(data.columns)
 guess = info.response if info else guess_response(data, guessed_groups, skipped)
@@ -124,6 +130,10 @@ for other in binary_text_columns(data, (response, *guessed_groups)):
 candidates = [c for c in data.columns if c != response]
 groups = c2.multiselect("Grouping factor(s)", candidates, key=f"yd_groups_{key}",
                         default=[g for g in guessed_groups if g != response])
+numeric_groups = [g for g in groups if types.get(g) == "numeric"]
+if numeric_groups:
+    st.caption(f"{', '.join(numeric_groups)}: numeric codes, used as groups. A grouping factor is a factor whatever "
+               "its type above (lme4 makes it one); 'numeric' matters only where it is also a fixed effect or a slope.")
 times = time_like(data, groups, (response,))
 suggested = [v for t in mmcore.parse_formula(info.formula).fixed.terms for v in t] if info else times
 fixed = c1.multiselect("Fixed effects", [c for c in candidates if c not in groups], key=f"yd_fixed_{key}",
@@ -188,6 +198,8 @@ else:
         st.markdown("ICC: " + ", ".join(f"**{g}** {v:.3f}" for g, v in mmcore.icc(fit).items()))
     if len(fit.re_cov) == 1 and intercepts_only and len(levels) <= 60:
         lab.show(lab.get_figure(figures.fig_shrinkage, spec, formula, reml, lab.scale()), key="yd_shrink")
+        st.caption(f"Labelled: the {lab.plural(group)} that moved most, as many as fit without overlapping; hover "
+                   f"over a point to see which {group} it is.")
     elif not intercepts_only:
         st.info("The ICC and the shrinkage picture are shown for random-intercept models.")
     elif len(levels) > 60:

@@ -114,3 +114,20 @@ def test_the_lesson_on_generalized_models_is_linked_from_the_advice():
     at = _paste(pupils_passing().to_csv(index=False))
     next(r for r in at.radio if str(r.key).startswith("yd_family_")).set_value("gaussian").run()
     assert any("The lesson on these models: 11 Binary and count outcomes" in m.value for m in at.markdown)
+
+
+def test_numeric_group_codes_are_a_factor_in_rs_order():
+    """A grouping column of numbers (subjects 308, 309, ... or 1..12) is listed as a factor, and read as
+    R's factor() of numbers: levels in numeric order (2 before 10), labels without '.0' (the column
+    holds a missing value, so pandas reads it as floats). The fit is the one with numeric codes."""
+    rows = [(250 + 10 * d + s + (d * s) % 3, d, s + 1) for s in range(12) for d in range(5)]
+    text = "y,week,subject\n" + "\n".join(f"{y},{d},{s}" for y, d, s in rows) + "\n251,5,\n"
+    table = mmcore.read_csv(text.encode())
+    summary = summarise_columns(table)
+    assert dict(zip(summary["column"], summary["use as"])) == {"y": "numeric", "week": "numeric", "subject": "factor"}
+    data, _ = apply_types(table, dict(zip(summary["column"], summary["use as"])))
+    assert list(data["subject"].cat.categories) == [str(i) for i in range(1, 13)] and data["subject"].isna().sum() == 1
+    as_factor, as_numbers = (mmcore.fit("y ~ week + (1 | subject)", d) for d in (data, table))
+    assert list(as_factor.ranef["subject"].index) == list(as_numbers.ranef["subject"].index) == [str(i) for i in range(1, 13)]
+    assert as_factor.loglik == as_numbers.loglik
+    assert summarise_columns(table, groups=[])["use as"].tolist() == ["numeric", "numeric", "numeric"]

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 
 from mmcore import fit, list_datasets, load_dataset
-from mmcore.inference.variance import mixture_p, sum_to_zero
+from mmcore.inference.variance import lm_coefficients, mixture_p
 from mmcore.lessons.matrices import engine_blups, marginal
 from mmcore.model.explain import describe, variance_parameters
 from tests.conftest import REFERENCE
-from tests.shown import codes
+from tests.shown import codes, tables
 from tests.test_pages import clean, run
 
 
@@ -33,10 +33,37 @@ def test_mixture_p_values():
     assert mixture_p(5.14, 2) == pytest.approx(0.05, abs=2e-3)  # the classic 5.14 critical value
 
 
-def test_sum_to_zero_coefficients_are_deviations_that_sum_to_zero():
-    c = sum_to_zero(load_dataset("penicillin"), "yield", "treat", "blend")
-    assert c.loc["(Intercept)", "estimate"] == 86.0
-    assert c[c.factor == "treat"].estimate.sum() == pytest.approx(0) and c.loc["treatC", "estimate"] == 3.0
+def test_lm_coefficients_equal_r():
+    # R 4.x: summary(lm(yield ~ treat + blend, penicillin))$coefficients (datasets/penicillin.csv)
+    c = lm_coefficients("yield ~ treat + blend", load_dataset("penicillin"))
+    assert list(c.index) == ["(Intercept)", "treatB", "treatC", "treatD",
+                             "blendBlend2", "blendBlend3", "blendBlend4", "blendBlend5"]
+    assert c["Estimate"].tolist() == pytest.approx([90, 1, 5, 2, -9, -7, -4, -10], abs=1e-9)
+    assert c.loc["treatB", "Std. Error"] == pytest.approx(2.744691847, abs=1e-8)
+    assert c.loc["blendBlend5", "Std. Error"] == pytest.approx(3.068658773, abs=1e-8)
+    assert c.loc["treatC", "Pr(>|t|)"] == pytest.approx(0.09350596716, abs=1e-9)
+    assert c.loc["blendBlend2", "t value"] == pytest.approx(-2.9328774116, abs=1e-8)
+
+
+def test_page_blocks_fixed_or_random_shows_the_same_treatment_effects():
+    """The lm table uses lmer's (R's default) treatment contrasts, so what the text calls the same is
+    visibly the same: the treat coefficients and their standard errors."""
+    at = run("pages/model_comparison.py")
+    clean(at)
+    mixed = fit("yield ~ treat + (1 | blend)", load_dataset("penicillin"))
+    table = next(t for t in tables(at) if "Estimate" in t.columns)
+    assert list(table.index) == ["(Intercept)", "treatB", "treatC", "treatD",
+                                 "blendBlend2", "blendBlend3", "blendBlend4", "blendBlend5"]
+    treats = [n for n in mixed.fixef.index if n != "(Intercept)"]
+    shown = table.loc[treats, "Estimate"].astype(float).to_numpy()
+    assert np.max(np.abs(shown - mixed.fixef[treats].to_numpy())) < 1e-6
+    assert np.max(np.abs(table.loc[treats, "Std. Error"].astype(float).to_numpy() - mixed.se[treats].to_numpy())) < 1e-3
+    lm = lm_coefficients("yield ~ treat + blend", load_dataset("penicillin"))
+    assert np.max(np.abs(lm.loc[treats, "Estimate"].to_numpy() - mixed.fixef[treats].to_numpy())) < 1e-6
+    assert np.max(np.abs(lm.loc[treats, "Std. Error"].to_numpy() - mixed.se[treats].to_numpy())) < 1e-6
+    text = next(m.value for m in at.markdown if m.value.startswith("**The same:**"))
+    assert "treatB = 1, treatC = 5, treatD = 2" in text and "(2.745)" in text and "1.239 on 3 and 12 df" in text
+    assert "sum-to-zero" not in " ".join(c.value for c in at.caption).lower()
 
 
 @pytest.mark.parametrize("pair", [0, 1])

@@ -65,6 +65,31 @@ def test_acf_of_a_model_with_independent_errors_uses_the_time_order():
     assert list(a["pairs"]) == [144, 108, 72, 36] and a["ACF"].iloc[0] == 1.0
 
 
+
+def test_residuals_of_a_random_intercept_are_negatively_autocorrelated_by_construction():
+    """What the page's caption under the ACF says. Independent errors, random intercept, n per group:
+    the residuals' ACF averages about -lambda / (n - lambda) at every lag (-1/(n - 1) as lambda -> 1).
+    And on the workshop's truth, where the AR(1) model is right, its normalized residuals still give
+    bars of about -0.2 to -0.3 at lags 1 to 3, as the shipped trees' do."""
+    import pandas as pd
+    rng = np.random.default_rng(1)
+    for n, sd_b in ((4, 3.0), (4, 0.5), (10, 3.0)):
+        bars, expected = [], []
+        for _ in range(60):
+            g = np.repeat(np.arange(30), n)
+            y = 10 + rng.normal(0, sd_b, 30)[g] + rng.normal(0, 1, 30 * n)
+            m = fit("y ~ 1 + (1 | g)", pd.DataFrame({"y": y, "t": np.tile(np.arange(n), 30), "g": g.astype(str)}))
+            lam = float(m.re_cov[0][2][0, 0]) / (float(m.re_cov[0][2][0, 0]) + m.sigma**2 / n)
+            bars.append(acf(m, time="t")["ACF"].to_numpy()[1:4])
+            expected.append(-lam / (n - lam))
+        assert np.mean(bars, axis=0) == pytest.approx(np.mean(expected), abs=0.03), (n, sd_b)
+    assert np.mean(expected) == pytest.approx(-1 / (10 - 1), abs=0.01)  # lambda near 1
+    normalized = [acf(fit(TREE_MODEL, simulate_trees(1.0, 0.3, 0.5, seed=s), correlation="ar1", time="year"),
+                      "normalized")["ACF"].to_numpy()[1:] for s in range(60)]
+    assert np.all((-0.32 < np.mean(normalized, axis=0)) & (np.mean(normalized, axis=0) < -0.18))
+    shipped = acf(fit(TREE_MODEL, load_dataset("trees"), correlation="ar1", time="year"), "normalized")["ACF"]
+    assert np.all((-0.3 < shipped.iloc[1:]) & (shipped.iloc[1:] < -0.2))
+
 def test_se_simulation_shows_what_ignoring_the_correlation_does():
     study = se_simulation(load_dataset("trees"), {"phi": 1.0, "sd_tree": 0.3, "sd_year": 0.5}, nsim=200, seed=3)
     t = study.table
@@ -141,3 +166,14 @@ def test_page_runs_the_standard_error_simulation():
     titles = [c["layout"]["title"]["text"] for c in charts(at)]
     assert any("Honest standard errors? 200" in t for t in titles)
     assert "What to notice" in markdown_with(at, "What to notice")
+
+
+def test_the_acf_caption_explains_bars_below_zero():
+    at = run("pages/correlated_errors.py")
+    clean(at)
+    text = next(c.value for c in at.caption if "Why bars below zero?" in c.value)
+    assert "−λ/(n − λ)" in text and "−0.2 to −0.3" in text  # the shipped trees: bars at every lag below 0
+    at = run("pages/correlated_errors.py", ce_dataset="ovary")
+    clean(at)
+    text = next(c.value for c in at.caption if "Why bars below zero?" in c.value)
+    assert "tree" not in text  # the trees' simulation is said of the trees only

@@ -1,6 +1,7 @@
 """Every figure builder, on every kind of model: it builds, and plotly's full validator accepts it
 (builders skip validation for speed, see mmcore/figures/style.py)."""
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
@@ -86,6 +87,34 @@ def test_inference_figures_are_valid():
     valid(styled(fig_centring(centring_study(sleep, "Reaction", "Days", "Subject", [-4.0, 0.0, 4.0]), 2.0), 1.6))
 
 
+def test_interval_figure_gives_each_parameter_a_band_and_dodges_the_methods():
+    """One labelled band per parameter (not a label per method and parameter, which crowded the axis);
+    inside it the methods one above the other in the legend's order, the numbers those of the table."""
+    import pandas as pd
+
+    from mmcore.figures import fig_intervals
+
+    methods = ["Wald", "Satterthwaite t", "Kenward-Roger t", "profile", "bootstrap"]
+    rows = [(p, m, est, est - 2 - j, est + 3 + j) for p, est in [("treatB", 1.0), ("treatC", 5.0), ("treatD", 2.0)]
+            for j, m in enumerate(methods)]
+    table = pd.DataFrame(rows, columns=["parameter", "method", "estimate", "lower", "upper"])
+    spec = valid(fig_intervals(table, "fixed")).to_dict()
+    y = spec["layout"]["yaxis"]
+    assert list(y["ticktext"]) == ["treatB", "treatC", "treatD"] and list(y["tickvals"]) == [0, 1, 2]
+    lines = [t for t in spec["data"] if t.get("showlegend") is not False]
+    assert [t["name"] for t in lines] == methods  # the legend, left to right
+    for p_i, p in enumerate(["treatB", "treatC", "treatD"]):
+        heights = [t["y"][3 * p_i] for t in lines]  # each method's row in this parameter's band
+        assert heights == sorted(heights) and len(set(heights)) == len(methods)  # dodged, in the legend's order
+        assert all(abs(h - p_i) < 0.5 for h in heights)  # inside the band
+        for t, m in zip(lines, methods):
+            r = table[(table.parameter == p) & (table.method == m)].iloc[0]
+            assert t["x"][3 * p_i: 3 * p_i + 2] == [r.lower, r.upper]  # the numbers are the table's
+    assert spec["layout"]["height"] >= 150 + 3 * 5 * 22  # at least 22 px a method
+    assert spec["layout"]["legend"]["y"] < 0  # below the axis, never on the intervals
+    assert "e+" not in " ".join(t["customdata"][0] for t in lines)
+
+
 def test_presenter_fonts_reach_every_axis_and_heights_fit_a_screen(model):
     """Streamlit's chart theme sets 12 px ticks and 14 px axis titles unless the figure says otherwise:
     presenter mode says so on every axis (panels have one per group)."""
@@ -166,6 +195,33 @@ def test_labels_of_nearby_groups_are_raised_apart():
     assert len(set(text.y)) > 1 and max(text.y) < fig.layout.yaxis.range[1]
 
 
+
+def test_shrinkage_labels_never_overlap_and_name_the_groups_that_moved_most():
+    """Many groups close together (an upload of 60): the labels drawn do not overlap (each row's
+    labels, as the figure draws them, are apart); the groups that moved most are labelled, those left
+    without a label are still named on hover; the highlighted group is always labelled."""
+    from mmcore.figures.lessons import fig_shrinkage_axis
+
+    rng = np.random.default_rng(3)
+    own = rng.normal(250, 20, 60)
+    table = pd.DataFrame({"own estimate": own, "mixed-model estimate": 250 + (own - 250) * rng.uniform(0.3, 0.9, 60),
+                          "population": 250.0}, index=[f"S{300 + i}" for i in range(60)])
+    for highlight in (None, "S330"):
+        fig = fig_shrinkage_axis(table, "Reaction", highlight)
+        text = next(t for t in fig.data if t.mode == "text")
+        drawn = [(x, y, s) for x, y, s in zip(text.x, text.y, text.text) if s]
+        span = float(np.ptp(own))
+        for y in {y for _, y, _ in drawn}:
+            row = sorted((x, s) for x, yy, s in drawn if yy == y)
+            for (x0, s0), (x1, s1) in zip(row, row[1:]):  # half-widths as label_tiers counts them
+                assert x1 - x0 > (len(s0) + len(s1) + 2) * 0.013 * span / 2
+        assert 10 <= len(drawn) < 60 and len({y for _, y, _ in drawn}) <= 3
+        moved = (table["own estimate"] - table["mixed-model estimate"]).abs().sort_values(ascending=False)
+        assert set(moved.index[:3]) <= {s for _, _, s in drawn}
+        assert all(set(t.text) == set(table.index) for t in fig.data if t.mode == "markers" and t.text is not None)
+        if highlight:
+            assert highlight in {s for _, _, s in drawn}
+
 def test_steady_ranges_hold_every_point_and_move_seldom():
     """Charts whose points move with a slider fix their axis ranges (lab/chart.js then plays the move
     as a frame): the range holds every value with room to spare, lies on a round step, and stays put
@@ -221,3 +277,63 @@ def test_a_builders_figure_gives_the_dict_plotly_would():
         fig.layout  # asked for an attribute: now an ordinary figure, the same
         assert fig.__dict__["_frozen_made"] and fig.to_dict()["data"] == go.Figure(fig).to_dict()["data"]
     assert typed >= len(made) - 3
+
+
+def test_ml_and_reml_are_told_apart():
+    """The ML vs REML lesson's figures: each method its own colour and mark, named in the legend. The
+    profiled criteria: ML dashed over REML (for sigma the two curves often coincide, and ML vanished
+    under REML), and a y title short enough per line for the plot's height at presenter size (one
+    27-character line was cut off). The simulation's estimates: the same bins, REML as light bars and
+    ML as an outline (two overlaid translucent histograms mixed into one muddy colour), the truth named."""
+    import pandas as pd
+
+    from mmcore.figures import fig_estimates, fig_profiles
+    from mmcore.figures.style import PALETTE
+    from mmcore.lessons.criteria import criterion_curves
+
+    curves = criterion_curves("Yield ~ 1 + (1|Batch)", load_dataset("dyestuff"))
+    for over in ("sigma_b", "sigma"):
+        fig = valid(styled(fig_profiles(curves, over), 1.6)).to_dict()
+        lines = {t["name"].split(":")[0]: t["line"] for t in fig["data"]}
+        assert set(lines) == {"ML", "REML"} and lines["ML"]["color"] != lines["REML"]["color"]
+        assert lines["ML"]["dash"] == "dash" and lines["REML"]["dash"] == "solid"
+        assert [t["name"][:2] for t in fig["data"]][-1] == "ML"  # drawn last: on top
+        title = fig["layout"]["yaxis"]["title"]["text"]
+        assert max(len(part) for part in title.split("<br>")) <= 20
+
+    rng = np.random.default_rng(1)
+    results = pd.DataFrame({"ML sigma_b^2": rng.gamma(2, 40, 500), "REML sigma_b^2": rng.gamma(2, 50, 500)})
+    fig = valid(styled(fig_estimates(results, 100.0), 1.6)).to_dict()
+    assert fig["layout"].get("barmode") != "overlay" and not any(t.get("type") == "histogram" for t in fig["data"])
+    named = [t for t in fig["data"] if t.get("showlegend", True)]
+    assert [t["name"].split()[0] for t in named] == ["REML", "ML", "truth"]
+    bars, step = named[0], named[1]
+    assert step["line"]["color"] in PALETTE and step["line"]["shape"] == "hv" and step["line"]["color"] != bars["marker"]["line"]["color"]
+    reml = np.asarray(fig_estimates(results, 100.0).data[0].y)
+    ml = np.asarray(fig_estimates(results, 100.0).data[1].y)
+    assert reml.sum() == ml.sum() == 500  # every estimate in a bin, over the same bins
+    assert f"{results['ML sigma_b^2'].mean():.4g}" in step["name"] and "100" in named[2]["name"]
+
+
+def test_matrices_are_read_by_colour_bar_sign_and_number():
+    """fig_matrix (under the hood): a colour bar wherever the values vary; a diverging scale symmetric
+    about 0 where signs matter (Lambda, D); the values written in the cells of a small matrix; an
+    indicator matrix (Z) without a bar."""
+    from mmcore.figures.model import TEXT_CELLS, fig_matrix
+    from mmcore.figures.style import SCALE_SIGNED
+    from mmcore.lessons.matrices import marginal
+
+    m = marginal(fit(MODELS["slopes"][0], MODELS["slopes"][1]()))
+    k = TEXT_CELLS
+    lam = valid(styled(fig_matrix(m["Lambda"][:k, :k], m["z_names"][:k], "Lambda", m["z_names"][:k], signed=True), 1.6))
+    trace = lam.to_dict()["data"][0]
+    assert trace["showscale"] and trace["colorscale"] == SCALE_SIGNED and trace["zmin"] == -trace["zmax"] < 0
+    assert trace["text"][1][0] == f"{m['Lambda'][1, 0]:.3g}" and trace["text"][0][1] == ""  # off-diagonal written; 0 blank
+    big = fig_matrix(m["D"][:36, :36], m["z_names"][:36], "D", signed=True).to_dict()["data"][0]
+    assert "text" not in big and big["showscale"]
+    x = fig_matrix(m["X"], m["x_names"], "X").to_dict()["data"][0]
+    assert x["showscale"] and x["zmin"] == 0 and x["zmax"] == 9  # Days 0-9 beside the intercept's 1
+    z = FM.fig_design(fit(*[MODELS["one-way"][0], MODELS["one-way"][1]()]), "Z").to_dict()["data"][0]
+    assert not z["showscale"]  # 0 and 1 only
+    negative = fig_matrix(np.array([[1.0, -0.5], [-0.5, 2.0]]), ["a", "b"], "C").to_dict()["data"][0]
+    assert negative["colorscale"] == SCALE_SIGNED and negative["zmin"] == -2.0 and negative["text"][0][1] == "-0.5"

@@ -41,6 +41,23 @@ def test_odds_ratios_and_their_intervals(ctsib):
     assert t.loc["Surfacenorm", "p"] == pytest.approx(ctsib.coef_table.loc["Surfacenorm", "Pr(>|z|)"])
 
 
+def test_odds_ratio_figure_and_quiz_print_plain_numbers(ctsib):
+    """Surfacenorm's odds ratio is about 2118: ticks, hovers and the quiz say 2120, never 2.12e+03."""
+    spec = figures.fig_odds_ratios(ctsib).to_plotly_json()
+    texts = list(spec["layout"]["xaxis"]["ticktext"]) + list(spec["data"][0]["customdata"])
+    assert "%{x:" not in spec["data"][0]["hovertemplate"]  # plotly's own .3g prints 2.12e+3
+    assert not [t for t in texts if "e+" in t or "e-" in t], texts
+    assert any(t.startswith("2120 (95% interval 203 to 22100)") for t in spec["data"][0]["customdata"])
+    question = quiz.glmm("Surfacenorm", float(np.exp(ctsib.fixef["Surfacenorm"])), 2.9, 0.5, "binomial")[0]
+    assert "is 2120." in question.text and "e+" not in question.text
+
+
+@pytest.mark.parametrize("p,text", [(0.5, "0.500"), (0.171, "0.171"), (0.99953, "0.99953"), (0.0004, "0.00040"),
+                                    (0.9995, "0.99950")])
+def test_probability_text_never_reads_as_0_or_1(p, text):
+    assert lesson.probability_text(p) == text
+
+
 def test_curves_average_to_the_marginal_curve():
     d = simulate_binary(n_groups=200, n_per_group=5, sigma_b=2.0, seed=4)
     m = fit("y ~ x + (1 | group)", d, family="binomial")

@@ -313,6 +313,32 @@ def test_your_data_every_view_and_the_builder():
     assert "maximum likelihood" in codes(at)[0]
 
 
+
+def test_your_data_numeric_subject_codes_are_a_factor_and_tables_are_readable():
+    """The sleepstudy CSV pasted: Subject holds numbers (308, 309, ...) but is the grouping factor, so the
+    column list says 'factor' and why; the first rows are a Markdown table (the presenter's font), not
+    a canvas grid; the fit is lme4's, its groups in R's order; the shrinkage view says which are labelled."""
+    text = (ROOT / "datasets" / "sleepstudy.csv").read_text()
+    at = run("pages/your_data.py", yd_source="paste CSV text", yd_paste=text)
+    clean(at)
+    types = next(d.value for d in at.dataframe if d.key.startswith("yd_types_"))
+    assert dict(zip(types["column"], types["use as"])) == {"Reaction": "numeric", "Days": "numeric", "Subject": "factor"}
+    assert any(c.value.startswith("Subject holds numbers used as codes for groups") for c in at.caption)
+    types_key = at.dataframe[0].key
+    assert len(at.dataframe) == 1 and types_key.startswith("yd_types_")  # the first rows: not a canvas grid
+    head = markdown_with(at, "| Reaction | Days | Subject |")
+    assert "| 249.5600 | 0 | 308 |" in head and "| 258.7047 | 1 | 308 |" in head
+    assert next(t.value for t in at.text_input) == "Reaction ~ Days + (1 | Subject)"
+    assert "Subject  (Intercept) 1378.2   37.12" in codes(at)[0]  # lme4's VarCorr of this fit
+    at.segmented_control(key="yd_view").set_value("Shrinkage and ICC").run()
+    clean(at)
+    assert any(c.value.startswith("Labelled: the Subjects that moved most") for c in at.caption)
+    # a numeric column chosen as a grouping factor: said to be used as groups
+    at.multiselect(key=types_key.replace("yd_types_", "yd_groups_")).set_value(["Subject", "Days"]).run()
+    clean(at)
+    assert any(c.value.startswith("Days: numeric codes, used as groups") for c in at.caption)
+
+
 def test_your_data_names_with_spaces_and_accents_are_quoted():
     text = "reaction time,días,sujeto id\n" + "\n".join(f"{10 + i % 7 + i // 5},{i % 5},s{i // 5}" for i in range(30))
     at = run("pages/your_data.py", yd_source="paste CSV text", yd_paste=text)
@@ -396,7 +422,10 @@ def test_binary_outcomes_lesson_runs_on_ctsib():
     assert "Generalized linear mixed model fit by maximum likelihood (Laplace" in codes(at)[0]
     specs = charts(at)
     assert len(specs) == 5  # odds ratios, profiles, theory, methods, counts
-    assert any("Surfacenorm" in m.value and "odds" in m.value for m in at.markdown)
+    ratio = next(m.value for m in at.markdown if m.value.startswith("**Surfacenorm**"))
+    # exp(7.658) = 2118: printed as 2120 (3 significant digits), not 2.12e+03; its probability not as 1.000
+    assert "= **2120** (95% interval 203 to 22100)" in ratio and "probability of 0.99953" in ratio
+    assert not re.search(r"\de[-+]\d", ratio), ratio
     assert any("m0" in c and "Pr(>Chisq)" in c for c in codes(at))  # grouseticks' anova
 
 
@@ -487,3 +516,24 @@ def test_the_chart_element_draws_what_its_bundle_can_and_hands_on_the_rest():
     frozen = freeze(go.Figure(go.Heatmap(z=[[1, 2], [3, 4]])))
     assert spec_json(frozen) is spec_json(frozen)  # made once per cached figure
     assert json.loads(spec_json(frozen))["data"][0]["type"] == "heatmap"
+
+
+def test_under_the_hood_matrices_show_their_values():
+    """Lambda and D of a one-term model are one block per group: the page shows the first groups' blocks,
+    few enough for the values to be written in the cells, on a scale centred on 0 with its colour bar,
+    and says what is left out (a 36 x 36 picture of pale cells without a scale could not be read)."""
+    from mmcore.figures.model import TEXT_CELLS
+
+    at = run("pages/under_the_hood.py", uh_formula="correlated intercept and slope: (Days | Subject)")
+    clean(at)
+    shown = {c["layout"]["title"]["text"].split(" (")[0].split(":")[0]: c["data"][0] for c in charts(at)}
+    for name in ("Lambda", "D = σ² Λ Λᵀ"):
+        trace = shown[name]
+        assert len(trace["x"]) == TEXT_CELLS and trace["showscale"] and trace["zmin"] == -trace["zmax"]
+        assert trace["text"][0][0] and trace["text"][0][2] == ""  # the first block's values; 0 left blank
+    assert shown["D = σ² Λ Λᵀ"]["text"][0][0] == "612"  # lme4: Subject (Intercept) variance 612.1
+    assert any("first 6 of 18 groups" in c.value for c in at.caption)
+    at = run("pages/under_the_hood.py", uh_formula="crossed: (1 | plate) + (1 | sample)")
+    clean(at)
+    lam = next(c["data"][0] for c in charts(at) if c["layout"]["title"]["text"].startswith("Lambda"))
+    assert len(lam["x"]) == 30 and "text" not in lam and lam["showscale"]  # two terms: all columns, values on hover

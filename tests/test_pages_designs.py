@@ -103,3 +103,21 @@ def test_planning_pilot_data_and_simulate_mode():
     clean(at)
     assert truth(at)["sigma_b"][0] == 0.0
     assert "$\\sigma_b$ = **0**" in markdown_with(at, "The truth used for planning")
+
+
+@pytest.mark.parametrize("state", [dict(), dict(nc_dataset="simulate", nc_design="subjects x items")])
+def test_nested_crossed_folded_explanations_say_what_they_explain(state):
+    """Presenter mode folds the long explanations: each fold is titled by what it explains, never two
+    alike (two folds both called "Explanation" left a student to guess which explained what)."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+    at = AppTest.from_file(str(ROOT / "pages" / "nested_crossed.py"), default_timeout=60)
+    at.query_params["present"] = "1"
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    clean(at)
+    labels = [e.label for e in at.expander]
+    assert "Explanation" not in labels and len(labels) == len(set(labels)), labels
+    assert "How to read the SDs, the shares and the correlations" in labels

@@ -153,3 +153,22 @@ def test_planning_quiz_answers_follow_the_design():
     assert between["pl_limit"].answer.startswith("2 sigma_b / sqrt(G)")
     within = {q.key: q for q in quiz.planning("within", 1.0, 2.0, se("within"))}
     assert within["pl_total"].answer == "all three equally" and within["pl_limit"].answer == "0"
+
+
+def test_planning_figures_name_every_line_and_draw_shares_whole():
+    """Every line of the planner's figures has its own legend entry, colour and dash (one "known
+    variances" entry stood for three dashed lines of three colours), and coverage and power run from
+    0 to 100% with their reference lines named (a 60-100% axis made 90% coverage look like a collapse)."""
+    table = pd.DataFrame([dict(groups=g, per_group=n, nsim=200, coverage_z=0.78 + 0.01 * g, power_z=min(1.0, g / 20),
+                               effect_sd=2 / g**0.5, se_known=2.1 / g**0.5, power_known=min(1.0, g / 18))
+                          for n in (2, 6, 20) for g in (4, 8, 16)])
+    for metric in ("effect_se", "effect_coverage", "effect_power"):
+        fig = fig_planning(table, metric, "z")
+        go.Figure(styled(fig, 1.6).to_dict())  # plotly's full validator
+        data = fig.to_dict()["data"]
+        assert all(t.get("showlegend", True) for t in data)
+        assert len({t["name"] for t in data}) == len(data) == (6 if metric != "effect_coverage" else 3)
+        assert len({(t["line"]["color"], t["line"].get("dash", "solid")) for t in data}) == len(data)
+    for metric, text in (("effect_coverage", "nominal 95%"), ("effect_power", "target 80%")):
+        layout = fig_planning(table, metric, "z").to_dict()["layout"]
+        assert layout["yaxis"]["range"] == [0, 1.02] and [a["text"] for a in layout["annotations"]] == [text]

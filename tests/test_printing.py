@@ -11,7 +11,7 @@ import pytest
 
 import mmcore
 from mmcore.lmm.results import message_lines
-from mmcore.lmm.rprint import abbreviate
+from mmcore.lmm.rprint import abbreviate, signif_text
 from mmcore.model.formula import printed_formula
 
 REF = json.loads((Path(__file__).parent / "reference" / "abbreviate.json").read_text())
@@ -97,3 +97,11 @@ def test_formula_line_expands_double_bars_as_lme4(typed, printed):
     """lme4's "Formula:" line: (a + b || g) written out as expandDoubleVerts does, deparsed as R does
     (scripts/references/double_verts.R)."""
     assert printed_formula(typed) == printed
+
+
+@pytest.mark.parametrize("value,printed", [  # R: format(signif(value, 3))
+    (2118.5, "2120"), (22104.3, "22100"), (12.345, "12.3"), (0.04523, "0.0452"), (0.000123, "0.000123"),
+    (1.23e-5, "1.23e-05"), (1e6, "1e+06"), (1234567, "1230000"), (0.5, "0.5"), (-0.0087, "-0.0087"),
+    (9.9996, "10"), (3.0, "3"), (1e-4, "1e-04"), (7.658, "7.66"), (0.0, "0")])
+def test_signif_text_prints_as_r_prints_signif(value, printed):
+    assert signif_text(value) == printed

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from ..glmm.results import GlmmFit
 from ..lessons import glm_diagnostics as diag
 from ..lessons import glmm as lesson
+from ..lmm.rprint import signif_text
 from .style import GREY, PALETTE, figure, hline, legend_below, vline
 
 MEDIAN = dict(color="#000000", dash="dash", width=3)
@@ -90,7 +91,9 @@ def fig_odds_ratios(fit: GlmmFit) -> go.Figure:
                  marker=dict(color=PALETTE[0], size=10),
                  error_x=dict(type="data", symmetric=False, array=(t.upper - t.ratio).to_numpy(),
                               arrayminus=(t.ratio - t.lower).to_numpy(), color=PALETTE[0], thickness=2),
-                 hovertemplate="%{y}: %{x:.3g}<extra></extra>")
+                 customdata=[f"{signif_text(r)} (95% interval {signif_text(lo)} to {signif_text(hi)})"
+                             for r, lo, hi in zip(t.ratio, t.lower, t.upper)],
+                 hovertemplate="%{y}: %{customdata}<extra></extra>")  # plotly's .3g would print 2.12e+3
     return figure([trace], dict(title=dict(text=f"{what.capitalize()}s for the same subject (conditional)"),
                                 height=max(300, 45 * len(t) + 140),
                                 xaxis=dict(type="log", title=dict(text=what), **_log_ticks(t.lower.min(), t.upper.max())),
@@ -98,12 +101,16 @@ def fig_odds_ratios(fit: GlmmFit) -> go.Figure:
 
 
 def _log_ticks(low: float, high: float) -> dict:
-    """Ticks at 1, 2, 5 times powers of ten across [low, high], all at the axis' font size (plotly's own minor
-    labels of a log axis are drawn smaller, too small for the back row)."""
+    """Ticks at 1, 2, 5 times powers of ten across [low, high] (1 and 3 times over more than two decades, the
+    powers alone over more than four: ctsib's 0.5 to 22100 in a half-width chart had its labels turned and
+    crowded), all at the axis' font size (plotly's own minor labels of a log axis are drawn smaller, too
+    small for the back row)."""
     low, high = min(low, 1.0), max(high, 1.0)
-    values = [m * 10.0 ** e for e in range(int(np.floor(np.log10(low))) - 1, int(np.ceil(np.log10(high))) + 1)
-              for m in (1, 2, 5) if low / 2 <= m * 10.0 ** e <= high * 2]
-    return dict(tickvals=values, ticktext=[f"{v:g}" for v in values])
+    decades = np.log10(high / low)
+    steps = (1, 2, 5) if decades <= 2 else (1, 3) if decades <= 4 else (1,)
+    values = [round(m * 10.0 ** e, 12) for e in range(int(np.floor(np.log10(low))) - 1, int(np.ceil(np.log10(high))) + 1)
+              for m in steps if low / 2 <= m * 10.0 ** e <= high * 2]
+    return dict(tickvals=values, ticktext=[signif_text(v) for v in values])
 
 
 def fig_methods(table: pd.DataFrame, terms: list[str]) -> go.Figure:

@@ -10,6 +10,7 @@ from scipy import stats
 
 from ..inference.profile import ParameterProfile
 from ..lessons.centring import Centring
+from ..lmm.rprint import signif_text
 from .style import GREY, PALETTE, figure, hline, legend_below, vline
 
 METHOD_COLOURS = {"Wald": PALETTE[1], "Wald (variance scale)": PALETTE[5], "profile": PALETTE[0],
@@ -47,25 +48,48 @@ def fig_zeta(profile: ParameterProfile, level: float = 0.95, wald_se: float | No
 
 
 def fig_intervals(table: pd.DataFrame, title: str, zero_line: bool = True) -> go.Figure:
-    """Intervals of several methods for several parameters: one row per (parameter, method), the
-    estimate as a dot. table: columns parameter, method, estimate, lower, upper."""
-    traces, seen = [], set()
-    labels = [f"{p}  ({m})" for p, m in zip(table["parameter"], table["method"])]
-    for (_, row), label in zip(table.iterrows(), labels):
-        colour = METHOD_COLOURS.get(row["method"], GREY)
-        show = row["method"] not in seen
-        seen.add(row["method"])
-        if np.isfinite(row["lower"]) and np.isfinite(row["upper"]):
-            traces.append(dict(type="scatter", x=[row["lower"], row["upper"]], y=[label, label], mode="lines+markers",
-                               line=dict(color=colour, width=5), marker=dict(symbol="line-ns-open", size=14, color=colour),
-                               name=row["method"], legendgroup=row["method"], showlegend=show))
-        traces.append(dict(type="scatter", x=[row["estimate"]], y=[label], mode="markers", showlegend=False,
-                           marker=dict(color="#000000", size=8), legendgroup=row["method"], hoverinfo="x"))
-    shapes = [vline(0.0, "#000000", "solid")] if zero_line else []
-    height = 140 + 30 * len(table)
-    return figure(traces, dict(title=dict(text=title), shapes=shapes, height=height,
-                               yaxis=dict(autorange="reversed", automargin=True), legend=legend_below(-70 / height),
-                               xaxis=dict(zeroline=False), margin=dict(l=10, r=10, t=60, b=10)))
+    """Intervals of several methods for several parameters. Each parameter has a band of its own
+    (labelled once, bands shaded in turn); inside it the methods are dodged one above the other, always
+    in the same order (the legend's, left to right), each in its colour with the estimate as a dot.
+    table: columns parameter, method, estimate, lower, upper."""
+    params = list(dict.fromkeys(table["parameter"]))
+    methods = list(dict.fromkeys(table["method"]))
+    k = len(methods)
+    step = 0.8 / k  # the methods fill 80% of a band; the rest is the gap between parameters
+    offset = {m: (j - (k - 1) / 2) * step for j, m in enumerate(methods)}
+    row = {p: i for i, p in enumerate(params)}
+    traces = []
+    for m in methods:
+        rows = table[table["method"] == m]
+        colour = METHOD_COLOURS.get(m, GREY)
+        xs, ys, texts = [], [], []
+        for _, r in rows.iterrows():
+            y = row[r["parameter"]] + offset[m]
+            if np.isfinite(r["lower"]) and np.isfinite(r["upper"]):
+                text = (f"{r['parameter']}, {m}: {signif_text(r['estimate'], 4)} "
+                        f"({signif_text(r['lower'], 4)} to {signif_text(r['upper'], 4)})")
+                xs += [r["lower"], r["upper"], None]
+                ys += [y, y, None]
+                texts += [text, text, None]
+        traces.append(dict(type="scatter", x=xs, y=ys, mode="lines+markers", name=m, legendgroup=m,
+                           line=dict(color=colour, width=5), marker=dict(symbol="line-ns-open", size=12, color=colour),
+                           customdata=texts, hovertemplate="%{customdata}<extra></extra>"))
+        traces.append(dict(type="scatter", x=rows["estimate"].to_numpy(),
+                           y=[row[p] + offset[m] for p in rows["parameter"]], mode="markers", showlegend=False,
+                           legendgroup=m, marker=dict(color="#000000", size=7),
+                           customdata=[f"{p}, {m}: estimate {signif_text(v, 4)}" for p, v in zip(rows["parameter"], rows["estimate"])],
+                           hovertemplate="%{customdata}<extra></extra>"))
+    shapes = [dict(type="rect", xref="paper", x0=0, x1=1, yref="y", y0=i - 0.5, y1=i + 0.5, layer="below",
+                   line=dict(width=0), fillcolor="rgba(0,0,0,0.04)") for i in range(0, len(params), 2)]
+    if zero_line:
+        shapes.append(vline(0.0, "#000000", "solid"))
+    band = 22 * k + 18  # px: a row for each method and a gap
+    height = 150 + band * len(params)
+    return figure(traces, dict(
+        title=dict(text=title), shapes=shapes, height=height, legend=legend_below(-60 / (height - 130)),
+        yaxis=dict(tickvals=list(range(len(params))), ticktext=params, range=[len(params) - 0.5, -0.5],
+                   showgrid=False, zeroline=False, automargin=True, ticks=""),
+        xaxis=dict(zeroline=False), margin=dict(l=10, r=10, t=60, b=10)))
 
 
 def fig_null_rejections(rejection: pd.DataFrame, level: float, n_groups: int, design: str) -> go.Figure:

@@ -12,29 +12,39 @@ from .model import random_covariance
 from .style import GREY, figure, legend_below, steady_range, vline
 
 OWN, MIXED, POP = "#E69F00", "#0072B2", "#000000"
+ESTIMATE_FILL = "rgba(0,114,178,0.28)"  # REML's bars: MIXED, light enough for ML's outline to read on them
+PROFILE_Y_TITLE = "-2 log-likelihood<br>above its minimum"  # two short lines: one long one outgrew the plot
 
 
-def fig_shrinkage_axis(table: pd.DataFrame, response: str, highlight: str | None = None) -> go.Figure:
+def fig_shrinkage_axis(table: pd.DataFrame, response: str, highlight: str | None = None,
+                       tiers: np.ndarray | None = None) -> go.Figure:
     """Each group's own estimate (top row) and its mixed-model estimate (bottom row) on one axis,
-    joined by a line: every line leans toward the population value (the grey line)."""
+    joined by a line: every line leans toward the population value (the grey line). Labels: the groups
+    that moved most first (the highlighted one before all), as many as fit in three rows without
+    overlapping; hovering names any group."""
     xs, ys = [], []
     for own, mixed in zip(table["own estimate"], table["mixed-model estimate"]):
         xs += [own, mixed, None]
         ys += [1, 0, None]
     labels = [str(i) for i in table.index]
     own = table["own estimate"].to_numpy(dtype=float)
-    tiers = label_tiers(own, labels)
+    if tiers is None:  # given: the rows of another table's labels (a slider's steps keep one labelling)
+        tiers = shrinkage_label_tiers(table, highlight)
+    shown = tiers >= 0
     traces = [
         dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color="#AAAAAA", width=1.5), showlegend=False,
              hoverinfo="skip"),
         dict(type="scatter", x=own.tolist(), y=[1] * len(table), mode="markers", text=labels,
              name="own estimate (no pooling)", marker=dict(color=OWN, size=11),
              hovertemplate="%{text}: %{x:.4g}<extra></extra>"),
-        dict(type="scatter", x=own.tolist(), y=(1.16 + 0.14 * tiers).tolist(), mode="text", text=labels,
-             textfont=dict(size=11), showlegend=False, hoverinfo="skip"),
+        # one text per group, "" for those left unlabelled (the same points whatever is labelled: a press
+        # that moves the estimates is played as a frame)
+        dict(type="scatter", x=own.tolist(), y=(1.16 + 0.16 * np.maximum(tiers, 0)).tolist(), mode="text",
+             text=[label if ok else "" for label, ok in zip(labels, shown)], textfont=dict(size=11),
+             showlegend=False, hoverinfo="skip"),
         dict(type="scatter", mode="lines", showlegend=False, hoverinfo="skip", line=dict(color="#CCCCCC", width=1),
-             x=[v for x, t in zip(own, tiers) if t for v in (x, x, None)],  # a raised label's leader to its point
-             y=[v for t in tiers if t for v in (1.05, 1.1 + 0.14 * t, None)]),
+             x=[v for x, t in zip(own, tiers) if t > 0 for v in (x, x, None)],  # a raised label's leader to its point
+             y=[v for t in tiers if t > 0 for v in (1.05, 1.1 + 0.16 * t, None)]),
         dict(type="scatter", x=table["mixed-model estimate"].tolist(), y=[0] * len(table), mode="markers",
              name="mixed model (partial pooling)", marker=dict(color=MIXED, size=11), text=labels,
              hovertemplate="%{text}: %{x:.4g}<extra></extra>"),
@@ -45,7 +55,7 @@ def fig_shrinkage_axis(table: pd.DataFrame, response: str, highlight: str | None
                            mode="lines+markers", line=dict(color="#D55E00", width=4),
                            marker=dict(size=14, color="#D55E00"), name=f"{highlight} (the group you edit)"))
     pop = float(table["population"].iloc[0])
-    top = 1.36 + 0.14 * tiers.max(initial=0)
+    top = 1.36 + 0.16 * tiers.max(initial=0)
     # the population as a trace, not a shape, and a fixed x range: a press that moves the estimates (a
     # group's observations deleted) changes only the traces' points, which lab/chart.js plays as a frame
     traces.insert(0, dict(type="scatter", x=[pop, pop], y=[-0.4, top], mode="lines", showlegend=False,
@@ -58,20 +68,36 @@ def fig_shrinkage_axis(table: pd.DataFrame, response: str, highlight: str | None
         legend=legend_below(-0.25)))
 
 
-def label_tiers(x: np.ndarray, labels: list[str], width: float = 0.013, most: int = 4) -> np.ndarray:
-    """A row (0 to most - 1) for each label above points at x, so that labels of nearby points do not
-    overlap: left to right, each label goes to the lowest row whose last label ends before it starts.
-    A label's width is taken as `width` of the x range per character (about 11 px text on a 700 px plot)."""
-    tiers = np.zeros(len(x), dtype=int)
+def shrinkage_label_tiers(table: pd.DataFrame, highlight: str | None = None) -> np.ndarray:
+    """fig_shrinkage_axis's label rows: the groups that moved most are labelled first (the highlighted
+    one before all); the rest as room allows (label_tiers)."""
+    labels = [str(i) for i in table.index]
+    own = table["own estimate"].to_numpy(dtype=float)
+    moved = -np.abs(own - table["mixed-model estimate"].to_numpy(dtype=float))
+    first = np.array([label != str(highlight) for label in labels])
+    return label_tiers(own, labels, order=np.lexsort((moved, first)))
+
+
+def label_tiers(x: np.ndarray, labels: list[str], width: float = 0.013, most: int = 3,
+                order=None) -> np.ndarray:
+    """A row (0 to most - 1) for each label above points at x, so that no two labels overlap: in
+    `order` (the labels that matter most first; None: left to right) each label goes to the lowest row
+    where it overlaps no label already placed; -1 where no row has room (that point is not labelled:
+    its hover label names it). A label's width is taken as `width` of the x range per character
+    (about 11 px text on a 700 px plot)."""
+    tiers = np.full(len(x), -1, dtype=int)
     if len(x) == 0:
         return tiers
+    x = np.asarray(x, dtype=float)
     span = float(np.ptp(x)) or 1.0
-    ends = np.full(most, -np.inf)
-    for i in np.argsort(x, kind="stable"):
+    placed: list[list[tuple[float, float]]] = [[] for _ in range(most)]
+    for i in (np.argsort(x, kind="stable") if order is None else order):
         half = (len(labels[i]) + 1) * width * span / 2
-        free = np.flatnonzero(ends < x[i] - half)
-        row = int(free[0]) if len(free) else int(np.argmin(ends))
-        tiers[i], ends[row] = row, x[i] + half
+        lo, hi = x[i] - half, x[i] + half
+        row = next((r for r in range(most) if all(hi < a or lo > b for a, b in placed[r])), -1)
+        if row >= 0:
+            placed[row].append((lo, hi))
+            tiers[i] = row
     return tiers
 
 
@@ -119,20 +145,23 @@ def fig_study(results: pd.DataFrame, title: str, yaxis: str) -> go.Figure:
 
 def fig_profiles(curves: Curves, over: str = "sigma_b") -> go.Figure:
     """ML and REML criteria minimised over the other parameter, each relative to its own minimum,
-    with the two estimates marked."""
+    with the two estimates marked (dotted). ML is drawn dashed over REML: where the two curves agree
+    (sigma, often) both stay visible. The y title is two short lines: one long line ran past the
+    plot's height at presenter size and was cut off."""
     grid = curves.sigma_b if over == "sigma_b" else curves.sigma
     k = 0 if over == "sigma_b" else 1
     traces, shapes = [], []
-    for which, colour, best in (("ml", OWN, curves.ml_best), ("reml", MIXED, curves.reml_best)):
+    for which, colour, dash, best in (("reml", MIXED, "solid", curves.reml_best), ("ml", OWN, "dash", curves.ml_best)):
         prof = curves.profile(which, over)
-        traces.append(dict(type="scatter", x=grid, y=prof - best[2], mode="lines",
-                           line=dict(color=colour, width=3), name=f"{which.upper()}: estimate {best[k]:.4g}"))
-        shapes.append(vline(best[k], colour, "dash"))
+        traces.append(dict(type="scatter", x=grid, y=prof - best[2], mode="lines", legendrank=1 if which == "ml" else 2,
+                           line=dict(color=colour, width=3, dash=dash), name=f"{which.upper()}: estimate {best[k]:.4g}"))
+        shapes.append(vline(best[k], colour, "dot"))
     label = "sigma_b (between groups)" if over == "sigma_b" else "sigma (residual)"
     return figure(traces, dict(
         title=dict(text=f"Profiled criteria against {label.split()[0]}"), height=380, shapes=shapes,
-        xaxis=dict(title=dict(text=label)), yaxis=dict(title=dict(text="criterion minus its minimum"), range=[-0.5, 12]),
-        legend=legend_below(-0.25)))
+        xaxis=dict(title=dict(text=label)),
+        yaxis=dict(title=dict(text=PROFILE_Y_TITLE), range=[-0.5, 12]),
+        margin=dict(l=16, r=10, t=60, b=10), legend=legend_below(-0.25)))
 
 
 def fig_surface(curves: Curves, which: str) -> go.Figure:
@@ -151,15 +180,37 @@ def fig_surface(curves: Curves, which: str) -> go.Figure:
 
 
 def fig_estimates(results: pd.DataFrame, truth: float, column: str = "sigma_b^2") -> go.Figure:
-    """Distributions of the ML and REML estimates of one variance across simulated data sets."""
-    traces = []
-    for label, colour in (("ML", OWN), ("REML", MIXED)):
-        v = results[f"{label} {column}"]
-        traces.append(dict(type="histogram", x=v.to_numpy(), name=f"{label}: mean {v.mean():.4g}", opacity=0.55,
-                           marker=dict(color=colour), nbinsx=40))
-    return figure(traces, dict(barmode="overlay", title=dict(text=f"Estimates of {column} over {len(results)} data sets"),
-                               xaxis=dict(title=dict(text=column)), yaxis=dict(title=dict(text="data sets")),
-                               shapes=[vline(truth, POP, "solid")], height=400, legend=legend_below(-0.25)))
+    """Distributions of the ML and REML estimates of one variance across simulated data sets, over the
+    same bins: REML as light blue bars, ML as an orange outline on top (two overlaid filled histograms
+    mixed into one muddy colour where they overlap); each method's mean a dotted line in its colour,
+    the truth a solid black line, all three named in the legend."""
+    values = {m: results[f"{m} {column}"].to_numpy(dtype=float) for m in ("ML", "REML")}
+    both = np.concatenate(list(values.values()))
+    edges = np.histogram_bin_edges(both[np.isfinite(both)], bins=40)
+    counts = {m: np.histogram(v, edges)[0] for m, v in values.items()}
+    means = {m: float(np.nanmean(v)) for m, v in values.items()}
+    top = float(max(c.max(initial=0) for c in counts.values())) * 1.08 + 1
+    centres, width = (edges[:-1] + edges[1:]) / 2, float(edges[1] - edges[0])
+    hover = "%{customdata[0]:.4g} to %{customdata[1]:.4g}: REML %{y}, ML %{customdata[2]} data sets<extra></extra>"
+    bins = np.column_stack([edges[:-1], edges[1:], counts["ML"]])
+    traces = [
+        dict(type="bar", x=centres, y=counts["REML"], width=width, customdata=bins, legendrank=2,
+             name=f"REML estimates (mean {means['REML']:.4g})", hovertemplate=hover,
+             marker=dict(color=ESTIMATE_FILL, line=dict(color=MIXED, width=1))),
+        dict(type="scatter", mode="lines", x=np.concatenate([edges[:1], edges]),
+             y=np.concatenate([[0], counts["ML"], [0]]).astype(float), line=dict(color=OWN, width=3, shape="hv"),
+             name=f"ML estimates (mean {means['ML']:.4g})", legendrank=1, hoverinfo="skip"),
+    ]
+    for m, colour in (("ML", OWN), ("REML", MIXED)):
+        traces.append(dict(type="scatter", mode="lines", x=[means[m]] * 2, y=[0, top], showlegend=False,
+                           line=dict(color=colour, width=2, dash="dot"), hovertemplate=f"mean of {m}: %{{x:.4g}}<extra></extra>"))
+    traces.append(dict(type="scatter", mode="lines", x=[truth, truth], y=[0, top], line=dict(color=POP, width=2),
+                       name=f"truth ({truth:.4g}); dotted: the means", legendrank=3,
+                       hovertemplate="truth: %{x:.4g}<extra></extra>"))
+    return figure(traces, dict(title=dict(text=f"Estimates of {column} over {len(results)} data sets"), bargap=0,
+                               xaxis=dict(title=dict(text=column)),
+                               yaxis=dict(title=dict(text="data sets"), range=[0, top]),
+                               height=400, legend=legend_below(-0.25)))
 
 
 def fig_decomposition(fit: LmmFit) -> go.Figure:

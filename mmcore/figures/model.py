@@ -9,21 +9,36 @@ from scipy import stats
 from ..lmm.fit import model_data
 from ..lmm.results import LmmFit
 from ..model.design import z_columns
-from .style import SCALE_BLUE, SCALE_DIVERGING, SCALE_ORANGE, figure, legend_below, place_labels
+from .style import SCALE_ORANGE, SCALE_SIGNED, SCALE_VALUES, figure, legend_below, place_labels
 
 MAX_ROWS = 120  # rows of a matrix heatmap; more cannot be read on a screen
+TEXT_CELLS = 12  # a matrix of at most this many rows and columns has its values written in its cells
 
 
-def fig_matrix(M: np.ndarray, columns, title: str, row_labels=None, colorscale=None) -> go.Figure:
-    """A matrix as a heatmap, columns labelled; long matrices show their first rows. Zero is white;
-    a matrix with negative entries gets a diverging scale centred on zero."""
+def fig_matrix(M: np.ndarray, columns, title: str, row_labels=None, colorscale=None, signed: bool = False) -> go.Figure:
+    """A matrix as a heatmap, columns labelled; long matrices show their first rows.
+
+    Zero is white. A matrix with negative entries, or one whose signs matter (`signed`: a covariance
+    factor, covariances, correlations), gets a diverging scale centred on zero (SCALE_SIGNED:
+    vermillion below, blue above, symmetric about 0); others run from white at 0 to the largest value
+    (SCALE_VALUES, or `colorscale`). A colour bar is shown wherever the values are more than one
+    number besides 0 (an indicator matrix such as Z needs none), and a matrix of at most TEXT_CELLS
+    rows and columns has its non-zero values written in its cells."""
     n = len(M)
     z = np.asarray(M[:MAX_ROWS], dtype=float)
     labels = [str(r) for r in (row_labels if row_labels is not None else range(1, n + 1))][:MAX_ROWS]
-    signed = bool((z < 0).any())
-    trace = dict(type="heatmap", z=z, x=[str(c) for c in columns], y=labels, showscale=signed, xgap=1,
-                 colorscale=SCALE_DIVERGING if signed else (colorscale or SCALE_BLUE),
-                 hovertemplate="row %{y}, %{x}: %{z:.4g}<extra></extra>", **({"zmid": 0.0} if signed else {}))
+    finite = z[np.isfinite(z)]
+    signed = signed or bool((finite < 0).any())
+    top = float(np.abs(finite).max()) if finite.size else 0.0
+    top = top or 1.0
+    varies = len(np.unique(finite[finite != 0])) > 1
+    trace = dict(type="heatmap", z=z, x=[str(c) for c in columns], y=labels, showscale=varies, xgap=1,
+                 ygap=1 if len(z) <= 40 else 0, colorscale=SCALE_SIGNED if signed else (colorscale or SCALE_VALUES),
+                 zmin=-top if signed else 0.0, zmax=top, colorbar=dict(thickness=14, outlinewidth=0, len=0.9),
+                 hovertemplate="row %{y}, %{x}: %{z:.4g}<extra></extra>")
+    if z.shape[0] <= TEXT_CELLS and z.shape[1] <= TEXT_CELLS:  # room for the numbers themselves
+        trace.update(text=[["" if v == 0 else f"{v:.3g}" for v in row] for row in z], texttemplate="%{text}",
+                     textfont=dict(size=11))
     return figure([trace], dict(
         title=dict(text=title + (f" (first {MAX_ROWS} of {n} rows)" if n > MAX_ROWS else "")), height=460,
         yaxis=dict(autorange="reversed", title=dict(text="row"), showticklabels=n <= 40, type="category"),
@@ -35,7 +50,7 @@ def fig_design(fit: LmmFit, which: str = "X") -> go.Figure:
     """X or Z of the fit as a heatmap with labelled columns: the seeds' picture of y = X beta + Z b + e."""
     md = model_data(fit)
     if which == "X":
-        return fig_matrix(md.X, md.fixed_names, "X: the fixed-effects design", colorscale=SCALE_BLUE)
+        return fig_matrix(md.X, md.fixed_names, "X: the fixed-effects design")
     Z, names = z_columns(md)
     return fig_matrix(Z, names, "Z: which group each row belongs to", colorscale=SCALE_ORANGE)
 

@@ -40,6 +40,11 @@ MAX_POINTS = 5000  # beyond this a scatter is thinned, with a note on the figure
 SCALE_BLUE = [[0.0, "#FFFFFF"], [1.0, "#0072B2"]]
 SCALE_ORANGE = [[0.0, "#FFFFFF"], [1.0, "#E69F00"]]
 SCALE_DIVERGING = [[0.0, "#D55E00"], [0.5, "#FFFFFF"], [1.0, "#0072B2"]]  # with zmid=0
+# A matrix's values (fig_matrix): white at 0, through sky blue and blue to a dark blue, so that middle values
+# differ from small and large ones (a white-to-blue ramp left most cells of a matrix a similar pale blue).
+SCALE_VALUES = [[0.0, "#FFFFFF"], [0.3, "#A6D4F2"], [0.65, "#0072B2"], [1.0, "#00304D"]]
+# signed values (covariances, correlations, a covariance factor): vermillion below 0, blue above, zmin = -zmax
+SCALE_SIGNED = [[0.0, "#7A2E00"], [0.25, "#D55E00"], [0.5, "#FFFFFF"], [0.75, "#0072B2"], [1.0, "#00304D"]]
 
 # plotly creates its property validators lazily and not thread-safely: two sessions of the app
 # building figures at the same moment (a class under load, bench/load.py) made plotly reject valid

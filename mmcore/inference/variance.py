@@ -8,13 +8,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import MixedModelError
+from ..errors import DataError, FormulaError, MixedModelError
 from ..lmm.batch import fit_many, simulate_responses
 from ..lmm.deviance import ProfiledDeviance
 from ..lmm.fit import model_data
 from ..lmm.optimize import minimize
 from ..lmm.results import LmmFit
-from ..model.design import ModelData
+from ..model.design import ModelData, _drop_incomplete, model_matrix
+from ..model.formula import parse_formula
 
 
 def icc(model: LmmFit) -> dict:
@@ -148,13 +149,26 @@ def mixture_p(statistic: float, df: int) -> float:
     return float(0.5 * lower + 0.5 * stats.chi2.sf(statistic, df))
 
 
-def sum_to_zero(data: pd.DataFrame, response: str, treatment: str, block: str) -> pd.DataFrame:
-    """Coefficients of lm(y ~ treat + block) with sum-to-zero contrasts for a complete block design:
-    the grand mean and each level's deviation from it (deviations sum to zero within a factor)."""
-    y = data[response].astype(float)
-    grand = y.mean()
-    rows = [("(Intercept)", "grand mean", grand)]
-    for factor in (treatment, block):
-        means = y.groupby(data[factor], observed=True).mean()
-        rows += [(f"{factor}{level}", factor, m - grand) for level, m in means.items()]
-    return pd.DataFrame(rows, columns=["coefficient", "factor", "estimate"]).set_index("coefficient")
+def lm_coefficients(formula: str, data: pd.DataFrame) -> pd.DataFrame:
+    """summary(lm(formula, data))$coefficients: least squares with R's default treatment contrasts (a
+    factor's first level is the reference, its other levels' columns named as R names them: treatB,
+    blendBlend2), standard errors from the residual variance RSS / (n - p), t values and two-sided
+    p-values on n - p df. Rows with a missing value in a used column are left out, as lm does."""
+    f = parse_formula(formula)
+    if f.random:
+        raise FormulaError("lm() has no random-effects terms: remove the ( | ) terms from the formula.")
+    frame, _, _ = _drop_incomplete(f, data)
+    X, names = model_matrix(f.fixed, frame)
+    y = frame[f.response].to_numpy(dtype=float)
+    n, p = X.shape
+    q, r = np.linalg.qr(X)
+    if p == 0 or n <= p or np.linalg.matrix_rank(X) < p:
+        raise DataError("lm() needs more rows than coefficients and no column that the others already span.")
+    beta = np.linalg.solve(r, q.T @ y)
+    df = n - p
+    s2 = float(np.sum((y - X @ beta) ** 2)) / df
+    r_inv = np.linalg.inv(r)
+    se = np.sqrt(s2 * np.sum(r_inv**2, axis=1))  # diag((X'X)^-1) = row sums of R^-1 squared
+    t = beta / se
+    return pd.DataFrame({"Estimate": beta, "Std. Error": se, "t value": t,
+                         "Pr(>|t|)": 2 * stats.t.sf(np.abs(t), df)}, index=pd.Index(names, name=None))

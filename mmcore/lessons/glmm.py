@@ -58,6 +58,15 @@ def odds_ratios(fit_: GlmmFit, level: float = 0.95) -> pd.DataFrame:
     return table
 
 
+def probability_text(p: float) -> str:
+    """A probability to 3 decimals, or as many more as it takes not to read as 0 or 1: odds of 2120
+    are a probability of 0.99953, not 1.000."""
+    if not 0 < p < 1:
+        return f"{p:.3f}"
+    places = max(3, int(np.ceil(-np.log10(min(p, 1 - p)))) + 1)
+    return f"{p:.{places}f}"
+
+
 def pql_study_design(truth: dict | None = None, seed: int = 1) -> dict:
     """The design of the PQL-against-Laplace simulation: the truth the student set (simulate mode), or
     binary data with few trials per subject, where PQL's bias shows: 30 subjects x 4, sigma_b = 2."""

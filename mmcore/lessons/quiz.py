@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..lmm.results import LmmFit
+from ..lmm.rprint import signif_text
 
 
 @dataclass(frozen=True)
@@ -144,11 +145,12 @@ def glmm(term: str, ratio: float, sigma_b: float, factor: float, family: str) ->
     """Questions on the generalized lesson, from the fit on screen: an odds (rate) ratio, sigma_b
     and the attenuation factor it implies."""
     what = "rate" if family == "poisson" else "odds"
-    right = f"for the same subject, the {what} are multiplied by {ratio:.3g}"
+    shown = signif_text(ratio)  # 2120, not 2.12e+03
+    right = f"for the same subject, the {what} are multiplied by {shown}"
     return [
-        Question("gl_ratio", f"exp(beta) for {term} is {ratio:.3g}. What does it say?",
-                 (right, f"the probability is multiplied by {ratio:.3g}",
-                  f"averaged over the population, the {what} are multiplied by {ratio:.3g}"), right,
+        Question("gl_ratio", f"exp(beta) for {term} is {shown}. What does it say?",
+                 (right, f"the probability is multiplied by {shown}",
+                  f"averaged over the population, the {what} are multiplied by {shown}"), right,
                  "A GLMM's coefficients are conditional: they compare two situations for one subject (the same "
                  "random effect b_i). Ratios of odds are not ratios of probabilities, and the population-averaged "
                  "ratio is closer to 1."),

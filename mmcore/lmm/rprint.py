@@ -27,6 +27,26 @@ def r_format(values, digits: int) -> list[str]:
     return [t.rjust(width) for t in text]
 
 
+def signif_text(x: float, digits: int = 3) -> str:
+    """One number for reading in a sentence, a hover or a tick, as R prints signif(x, digits): rounded
+    to `digits` significant digits, trailing zeros dropped, in fixed notation (2120, 0.0452, 12.3)
+    unless scientific is shorter (R's rule with scipen = 0: 1.23e-05, 1e+06), so ordinary magnitudes
+    never read as 2.12e+03."""
+    if not np.isfinite(x):
+        return "NaN" if np.isnan(x) else ("Inf" if x > 0 else "-Inf")
+    if x == 0:
+        return "0"
+    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    sci = f"{mantissa}e{exponent}"
+    decimals = max(0, digits - 1 - int(exponent))
+    fixed = f"{float(sci):.{decimals}f}"
+    if "." in fixed:
+        fixed = fixed.rstrip("0").rstrip(".")
+    return fixed if len(fixed) <= len(sci) else sci
+
+
 def zapsmall(x, digits: int) -> np.ndarray:
     """R 4.2's zapsmall: round(x, digits - log10(max |x|)), R's round taking a fractional number of
     decimals to the nearest whole one (4.53 -> 5): lme4's residual quartiles -2.07923 ... 2.97959 show

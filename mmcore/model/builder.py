@@ -44,7 +44,9 @@ def apply_types(df: pd.DataFrame, types: dict[str, str]) -> tuple[pd.DataFrame, 
     for c, kind in types.items():
         if kind == "skip":
             continue
-        if kind == "factor":
+        if kind == "factor" and _numbers(df[c]):
+            out[c] = codes_as_factor(df[c])
+        elif kind == "factor":
             out[c] = df[c].astype("string").astype(object).where(df[c].notna(), None)
         else:
             converted = pd.to_numeric(df[c].astype(str).str.replace(",", ".", regex=False).str.strip()
@@ -74,10 +76,27 @@ def build_formula(response: str, fixed: list[str], groups: list[str], structure:
     return f"{quote(response)} ~ {rhs} + {' + '.join(terms)}"
 
 
-def summarise_columns(df: pd.DataFrame) -> pd.DataFrame:
+def codes_as_factor(col: pd.Series) -> pd.Series:
+    """Numbers used as codes (subject 308, 309, ...) as a factor, R's factor(x): levels in numeric order
+    (2 before 10, as R's factor of numbers and as the engine orders a numeric grouping column), labelled
+    as R prints them (308, not 308.0); a missing value stays missing."""
+    values = pd.to_numeric(col)
+    label = {v: str(int(v)) if float(v).is_integer() else str(v) for v in np.sort(values.dropna().unique())}
+    return pd.Series(pd.Categorical(values.map(label), categories=list(label.values())), index=col.index, name=col.name)
+
+
+def _numbers(col: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+
+
+def summarise_columns(df: pd.DataFrame, groups: list[str] | None = None) -> pd.DataFrame:
     """One row per column: type used ('skip' for saved row numbers), distinct values, missing values,
-    an example."""
-    types = {**column_types(df), **{c: "skip" for c in index_columns(df)}}
+    an example. The grouping factor(s) (groups; None: guess_groups's guess) are factors even when their
+    values are numbers (subject codes 308, 309, ...): the model uses them as groups, as lme4 makes
+    any grouping variable a factor."""
+    skip = index_columns(df)
+    groups = guess_groups(df, skip=tuple(skip)) if groups is None else groups
+    types = {**column_types(df), **{c: "factor" for c in groups if c in df}, **{c: "skip" for c in skip}}
     return pd.DataFrame({
         "column": list(df.columns),
         "use as": [types[c] for c in df.columns],
