@@ -18,10 +18,11 @@ Per page:
   until Streamlit is idle and nothing on the page has changed for 400 ms; the time is that of the
   last change (a MutationObserver records it), so the quiet wait is not counted. p50 and p95;
 - drag frame: the client-side sliders (plotly sliders of the figures, no server round trip), in the
-  lesson's tab that holds them (opened by its link after the presses): the mouse pressed on the rail and moved across it and back in 30 jumps (mouse events dispatched in the
-  page, so no automation round trip is counted); the time from each move to the second animation
-  frame after it (the browser has painted the new step). p50 and p95. Websocket frames sent during
-  the drag are counted: a client-side slider must send none.
+  lesson's tabs that hold them (opened by their links after the presses): the mouse pressed on the rail
+  and moved across it and back in 30 jumps (mouse events dispatched in the page, so no automation round
+  trip is counted); the time from each move to the second animation frame after it (the browser has
+  painted the new step). p50 and p95. Websocket frames sent while the button is held are counted: a
+  client-side slider must send none (one the page follows sends one when let go: not counted).
 - with --profile N: N more presses under Chromium's sampling profiler, the main thread's self time
   a press by script (plotly.js, React, Streamlit's markdown, native style/layout/paint...): shares
   that move less with the machine's load than the press's wall time.
@@ -47,14 +48,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from lab.server import CHROMIUM, CHROMIUM_ARGS, running  # noqa: E402
 
-# page: (address, the label of the slider to press, the address of its client-side slider's tab or None);
+# page: (address, the label of the slider to press, the addresses of the tabs with its client-side sliders);
 # simulate mode where the truth's slider is the lesson. Pages open on their first tab (lab.sections).
+# Shrinkage's observations kept is a client-side slider (dragged on its first tab): its server slider is
+# the random-slopes tab's days kept.
 SCENARIOS = {
-    "random-intercepts": ("/random-intercepts?ri_dataset=simulate", "between-group SD", None),
-    "icc": ("/icc?ic_dataset=simulate", "ICC (the truth)", "/icc?ic_dataset=simulate&ic_tab=What%20an%20ICC%20looks%20like"),
+    "random-intercepts": ("/random-intercepts?ri_dataset=simulate", "between-group SD", ()),
+    "icc": ("/icc?ic_dataset=simulate", "ICC (the truth)", ("/icc?ic_dataset=simulate&ic_tab=What%20an%20ICC%20looks%20like",)),
     "random-slopes": ("/random-slopes?rs_dataset=simulate", "correlation",
-                      "/random-slopes?rs_dataset=simulate&rs_tab=Correlation"),
-    "shrinkage": ("/shrinkage", "kept (spread over its rows)", "/shrinkage?sh_tab=All%20groups%2C%20one%20ratio"),
+                      ("/random-slopes?rs_dataset=simulate&rs_tab=Correlation",)),
+    "shrinkage": ("/shrinkage?sh_tab=Random%20slopes", "days of subject",
+                  ("/shrinkage", "/shrinkage?sh_tab=All%20groups%2C%20one%20ratio")),
 }
 TARGETS = {"first": 2.0, "press": 0.15, "frame": 0.050}
 
@@ -160,23 +164,31 @@ DRAG = """async (index) => {
     times.push(performance.now() - t0);
     titles.add((plot.querySelector('.gtitle') || {}).textContent);
   }
-  fire(plot, 'mouseup', box.right - 2);
-  return {times, titles: titles.size};
+  return {times, titles: titles.size};  // the button still held: RELEASE lets go
+}"""
+RELEASE = """(index) => {
+  const plot = document.querySelectorAll('.js-plotly-plot .slider-rail-touch-rect')[index].closest('.js-plotly-plot');
+  plot.dispatchEvent(new MouseEvent('mouseup', {bubbles: true, view: window}));
 }"""
 
 
 def drag_frames(page, sent: list) -> tuple[list[float], int, int]:
-    """Drag every plotly slider on the page (DRAG); (frame times in s, sliders, websocket frames sent
-    during the drags: a client-side slider sends none)."""
+    """Drag every plotly slider on the page (DRAG, then RELEASE); (frame times in s, sliders, websocket
+    frames sent while the button was held: a client-side slider sends none; one the page follows,
+    shrinkage's observations kept, sends one when let go, which is not counted)."""
     sliders = page.locator(".js-plotly-plot .slider-rail-touch-rect").count()
-    frames, before = [], len(sent)
+    frames, during = [], 0
     for i in range(sliders):
+        before = len(sent)
         result = page.evaluate(DRAG, i)
+        page.wait_for_timeout(300)  # anything a move sent has left
+        during += len(sent) - before
+        page.evaluate(RELEASE, i)
+        settle(page, 400)
         frames += [t / 1e3 for t in result["times"]]
         if result["titles"] < 5:
             print(f"warning: slider {i} showed only {result['titles']} titles while dragged")
-    page.wait_for_timeout(500)
-    return frames, sliders, len(sent) - before
+    return frames, sliders, during
 
 
 # Where a press's main-thread time goes (--profile): the sampling profiler's self time, by script.
@@ -257,7 +269,7 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         warm = browser.new_page()  # the server's first run of each page (imports, fits) is not a student's wait
         for name in args.pages:
-            for address in filter(None, (SCENARIOS[name][0], SCENARIOS[name][2])):
+            for address in (SCENARIOS[name][0], *SCENARIOS[name][2]):
                 warm.goto(url + address)
                 warm.wait_for_selector(".js-plotly-plot .main-svg", state="attached", timeout=120_000)
         warm.close()
@@ -265,7 +277,7 @@ def main() -> None:
         # in the background): on a real server it does not share the student's CPU, here it would
         idle = wait_idle(server.pid)
         for name in args.pages:
-            address, label, drag_address = SCENARIOS[name]
+            address, label, drag_addresses = SCENARIOS[name]
             opened, context = [], None
             for _ in range(args.tabs):  # each a fresh tab: nothing cached; the last one is pressed
                 if context is not None:
@@ -283,11 +295,12 @@ def main() -> None:
                 profiles.append((name, *press_profile(context, page, label, args.profile, received)))
             height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
             frames, sliders, frames_sent = [], 0, 0
-            if drag_address:  # the tab with the client-side slider, opened as a link opens it
+            for drag_address in drag_addresses:  # each tab with client-side sliders, opened as a link opens it
                 page.goto(url + drag_address)
                 page.wait_for_selector(".js-plotly-plot .slider-rail-rect", state="attached", timeout=120_000)
                 settle(page, 800)
-                frames, sliders, frames_sent = drag_frames(page, sent)
+                more = drag_frames(page, sent)
+                frames, sliders, frames_sent = frames + more[0], sliders + more[1], frames_sent + more[2]
             rows.append((name, first, presses, replies, frames, sliders, frames_sent, height))
             starts.append((name, loaded, first_message, first, sorted(o[0] for o in opened)))
             context.close()

@@ -21,6 +21,8 @@ from lab.cache import (
                        get_curves,
                        get_curves_figure,
                        get_data,
+                       get_deletion,
+                       get_deletion_figure,
                        get_f_tests,
                        get_figure,
                        get_fit,
@@ -53,7 +55,7 @@ from lab.chart import show
 from lab.checks import quiz
 from lab.code import code_text
 from lab.course import CORE, LESSONS, TUTORIAL, lesson_link, next_up, page_link, url_path
-from lab.links import bind, open_tab_for, presenting
+from lab.links import bind, bound_value, open_tab_for, presenting
 from lab.page import explain, page_end, page_start, scale, sections, side_by_side, steps, stop
 from lab.prefetch import compute_ahead
 from lab.runs import remember, remembered, run_on_click, run_with_progress
@@ -80,11 +82,11 @@ __all__ = [
     "SIMULATE", "UPLOAD", "DataSpec", "get_comparison", "get_components_figure", "get_curves", "get_curves_figure",
     "get_glmm_anova_text", "get_glmm_figure", "get_glmm_fit", "get_methods", "get_attenuation", "get_theory_figure",
     "get_data", "get_figure", "get_fit", "get_anova_text", "compute_ahead", "get_matrices", "get_predictions", "get_shrinkage_table", "register_upload",
-    "get_centring", "get_centring_figure", "get_f_tests", "get_profile", "get_summary_text", "get_t_tests",
+    "get_centring", "get_centring_figure", "get_deletion", "get_deletion_figure", "get_f_tests", "get_profile", "get_summary_text", "get_t_tests",
     "get_zeta_figure", "get_incidence_figure", "get_variance_shares_figure", "get_variance_table",
     "get_pitfall_table", "get_relation", "get_reused_labels", "get_se", "get_truth_sweep_figure", "get_acf", "get_lme",
     "get_lme_anova_text", "get_lme_figure",
-    "quiz", "CORE", "LESSONS", "TUTORIAL", "lesson_link", "next_up", "page_link", "url_path", "bind", "open_tab_for", "presenting",
+    "quiz", "CORE", "LESSONS", "TUTORIAL", "lesson_link", "next_up", "page_link", "url_path", "bind", "bound_value", "open_tab_for", "presenting",
     "page_end", "explain", "page_start", "stop",
     "scale", "sections", "side_by_side", "steps", "remember", "remembered", "run_on_click", "run_with_progress", "INTERCEPT_MODELS", "TRUTHS",
     "intercept_model", "sidebar_data", "anova_table", "code_blocks", "code_export", "data_head", "code_text", "fit_or_stop", "glmm_fit_or_stop", "format_boot_p",

@@ -32,6 +32,7 @@ from mmcore.figures import (
     freeze,
     styled,
 )
+from mmcore.figures.sweeps import draw_deletion_sweep
 from mmcore.glmm.marginal import fit_marginal
 from mmcore.inference.compare import format_anova
 from mmcore.lessons import designs, planning
@@ -43,6 +44,7 @@ from mmcore.lessons.inference_tables import t_tests
 from mmcore.lessons.matrices import marginal
 from mmcore.lessons.pooling import pooling
 from mmcore.lessons.shrinkage import keep_spread, shrinkage_intercepts
+from mmcore.lessons.sweeps import deletion_sweep
 
 SIMULATE, UPLOAD = "simulate", "upload"
 SIMULATORS = {
@@ -247,6 +249,18 @@ CENTRING_ORIGINS = tuple(float(c) for c in range(-10, 21, 2))
 def get_centring(spec: DataSpec, response: str, x: str, group: str):
     """The correlated fit and the uncorrelated model refitted at each origin of x (CENTRING_ORIGINS)."""
     return centring_study(get_data(spec), response, x, group, CENTRING_ORIGINS)
+
+
+@lru_cache(maxsize=64)
+def get_deletion(spec: DataSpec, formula: str, level: str):
+    """The random-intercept fit refitted with 1..n of one group's rows kept (shrinkage's slider)."""
+    return deletion_sweep(get_fit(spec, formula), level)
+
+
+@lru_cache(maxsize=256)
+def get_deletion_figure(spec: DataSpec, formula: str, level: str, active: int, scale: float = 1.0):
+    return freeze(draw_deletion_sweep(get_deletion(spec, formula, level), get_fit(spec, formula).response, active),
+                  scale)
 
 
 @lru_cache(maxsize=128)

@@ -205,6 +205,29 @@ function movedPoints(div, was, fig, now) {
   return Object.keys(ranges).length ? { ...frame, layout: ranges } : frame;
 }
 
+// A figure whose slider the server follows (lab/chart.py: show's on_step) says where the student let go
+// of it: the step's index, as the element's trigger "landed" (an event: the same step twice is said
+// twice; one rerun per release, none while dragging). The server's next figure is the same with that
+// step active (that step's points and title, which the chart played when the step was reached): the
+// chart already shows it, so it is kept as it is, not redrawn.
+const withoutActive = (fig) => JSON.stringify({ ...fig, mmlabReport: undefined, data: (fig.data || []).map(withoutXY),
+  layout: { ...fig.layout, title: undefined } }, (key, value) => (key === "active" ? undefined : value));
+const titleText = (title) => (typeof title === "string" ? title : (title && title.text) || "");
+
+function showsAlready(div, fig) {
+  const drawn = div.layout && Array.isArray(div.layout.sliders) ? div.layout.sliders : null;
+  const wanted = fig.layout && Array.isArray(fig.layout.sliders) ? fig.layout.sliders : null;
+  if (!drawn || !wanted || !div.mmlabSliderText || drawn.length !== wanted.length) return false;
+  return wanted.every((s, i) => (s.active || 0) === (drawn[i].active || 0))
+    && titleText(fig.layout.title) === titleText(div.layout.title) && div.mmlabSliderText === withoutActive(fig);
+}
+
+function report(div, event) {
+  const slider = event && event.slider, step = event && event.step;
+  const index = slider && Number.isInteger(slider.active) ? slider.active : step && step._index;
+  if (div.mmlabReport && Number.isInteger(index)) div.mmlabReport("landed", index);
+}
+
 function draw(div) {
   const fig = div.mmlabFigure;
   if (!fig || div.mmlabDrawn === fig) return;
@@ -215,18 +238,21 @@ function draw(div) {
   const last = div.mmlabChain || Promise.resolve();
   div.mmlabChain = last.then(plotly).then((Plotly) => {
     if (div.mmlabDrawn !== fig) return undefined;  // a newer figure came meanwhile: it is drawn next
+    if (fig.mmlabReport && showsAlready(div, fig)) return undefined;
     const now = outline(fig);
     const moved = movedPoints(div, div.mmlabPlotted, fig, now);  // against what is on screen
     div.mmlabPlotted = now;
     if (moved) return Plotly.animate(div, moved, FRAME);
+    div.mmlabSliderText = fig.mmlabReport ? withoutActive(fig) : null;  // before plotly.js writes into fig
     const layout = themed(fig.layout || {});
     const data = (fig.data || []).map((trace) => ({ ...trace }));  // plotly writes a frame's values into these
     const { frames, titles } = asFrames(layout, data);
     div.mmlabTitles = titles;
     const drawn = Plotly.react(div, { data, layout, frames, config: { displaylogo: false, responsive: true } });
     // one listener per drawn figure: purge (the cleanup) removes plotly's listeners, react keeps them
-    if (div.removeAllListeners) div.removeAllListeners("plotly_sliderchange");
+    if (div.removeAllListeners) ["plotly_sliderchange", "plotly_sliderend"].forEach((e) => div.removeAllListeners(e));
     if (frames.length && div.on) div.on("plotly_sliderchange", (event) => setTitle(Plotly, div, event));
+    if (fig.mmlabReport && div.on) div.on("plotly_sliderend", (event) => report(div, event));
     return drawn;
   }).catch(() => {  // a frame dropped from plotly.js's queue: the next figure is drawn in full
     div.mmlabPlotted = null;
@@ -277,6 +303,7 @@ export default function (component) {
   // again: Streamlit's frontend keeps an element whose message is the same.
   const fig = JSON.parse(decoder.decode(data));
   div.mmlabFigure = fig;
+  div.mmlabReport = fig.mmlabReport ? component.setTriggerValue : null;
   div.style.minHeight = `${(fig.layout && fig.layout.height) || 450}px`;  // its place, drawn or not
   if (!div.mmlabWatched) {
     div.mmlabWatched = true;
@@ -301,6 +328,7 @@ export default function (component) {
     div.mmlabWatched = false;
     div.mmlabDrawn = null;
     div.mmlabPlotted = null;
+    div.mmlabSliderText = null;
     div.mmlabChain = null;  // purge stops a frame in play without settling its promise: start afresh
     if (window.Plotly) window.Plotly.purge(div);
   };

@@ -99,10 +99,23 @@ def spec_json(fig) -> bytes | None:
     return made
 
 
-def show(fig, key: str | None = None) -> None:
-    """The figure on the page: our element if the bundle draws it, else st.plotly_chart."""
+def show(fig, key: str | None = None, on_step=None) -> None:
+    """The figure on the page: our element if the bundle draws it, else st.plotly_chart.
+
+    on_step(index): for a figure with a plotly slider whose landing the page needs (the numbers below
+    the chart, the link to the view): called with the step's index when the student lets go of the
+    slider (one rerun per release, none while dragging; chart.js says it as the element's trigger
+    "landed"). The page then draws the same figure with that step active, which the element keeps as
+    it is. Needs a key."""
     spec = spec_json(fig)
-    if spec is not None:
+    if spec is None:
+        st.plotly_chart(fig, key=key, config={"displaylogo": False})
+    elif on_step is None:
         _ELEMENT(data=spec, key=key, height="content")
     else:
-        st.plotly_chart(fig, key=key, config={"displaylogo": False})
+        def landed() -> None:
+            step = (st.session_state.get(key) or {}).get("landed")
+            if isinstance(step, int):
+                on_step(step)
+
+        _ELEMENT(data=b'{"mmlabReport":true,' + spec[1:], key=key, height="content", on_landed_change=landed)

@@ -66,6 +66,24 @@ def bind(key: str, reset_when=_UNSET, reset_to=_UNSET) -> dict:
     return dict(key=key, bind="query-params")
 
 
+def bound_value(key: str, default: int, valid, reset_when=_UNSET) -> int:
+    """A whole number of the view that no widget holds (where the student let go of a chart's own
+    slider: lab.chart.show's on_step): kept in the link to the view like a widget's value, taken from
+    the link the visit was opened with, back to `default` when `reset_when` changes (bind) or when it
+    is not in `valid`."""
+    bind(key, reset_when=reset_when, reset_to=default)
+    state = st.session_state
+    given = state.get("_link_in", {}).get(key) if state.get("_new_visit") else None
+    if given:
+        try:
+            state[key] = int(float(given[-1]))
+        except ValueError:
+            state[key] = None  # not a number: reported as a setting not valid here
+    if state.get(key) not in valid:
+        state[key] = None if given else default
+    return default if state[key] is None else state[key]
+
+
 def open_tab_for(tab_key: str, tab_of: dict[str, str]) -> None:
     """Pages draw only the open tab, so a tab's widgets exist only while it is open. A link that sets a
     widget of a tab (tab_of: widget key -> tab label), or asks for a run's result shown in it (its key in

@@ -48,27 +48,32 @@ def one_group() -> None:
              r"\qquad \lambda_i = \frac{\sigma_b^2}{\sigma_b^2 + \sigma^2 / n_i}")
     st.caption(r"The group's own deviation is its mean distance from the population's fitted values "
                r"$\mathbf{x}_{ij}^\top\hat{\boldsymbol\beta}$ (the GLS estimate), not from the overall mean.")
-    c1, c2 = st.columns(2)
-    who = c1.selectbox(f"Delete observations from one {group}", levels,
+    who = st.selectbox(f"Delete observations from one {group}", levels,
                        **lab.bind("sh_who", reset_when=tuple(levels), reset_to=farthest))
     n_who = rows_of(who)
-    keep = c2.slider(f"observations of {who} kept (spread over its rows)", 1, n_who, min(2, n_who),
-                     **lab.bind("sh_keep", reset_when=(tuple(levels), who, n_who), reset_to=min(2, n_who)))
+    # where the student let go of the chart's slider (or the link's value): the numbers below are that fit's
+    keep = lab.bound_value("sh_keep", min(2, n_who), range(1, n_who + 1), reset_when=(tuple(levels), who, n_who))
     st.session_state["_sh_deletion"] = (levels, who, keep)  # for the questions, in their own tab
-    edited, fit, table = deletion(who, keep, n_who)
+    _, fit, _ = deletion(who, keep, n_who)
     lab.notes(fit)
-    lab.show(lab.get_figure(figures.fig_shrinkage, edited, formula, scale=lab.scale(), options=(("highlight", who),)),
-             key="sh_axis")
-    row, vb, ve = table.loc[who], float(fit.re_cov[0][2][0, 0]), fit.sigma**2
+    st.markdown(f"**Drag the slider under the chart**: keep 1 to {n_who} of {who}'s observations (spread over its "
+                "rows). Every step is the model refitted to those data, computed once: the chart answers while you drag, "
+                "the numbers below when you let go.")
+    lab.show(lab.get_deletion_figure(spec, formula, who, keep - 1, scale=lab.scale()), key="sh_axis",
+             on_step=lambda step: st.session_state.update(sh_keep=step + 1))
+    sweep = lab.get_deletion(spec, formula, who)
+    row = sweep.tables[keep - 1].loc[who]
+    vb, ve = sweep.sigma_b[keep - 1] ** 2, sweep.sigma[keep - 1] ** 2
     st.markdown(
-        f"**{who}**, with {int(row['n'])} observations: "
-        f"$\\lambda_i$ = {vb:.4g} / ({vb:.4g} + {ve:.4g} / {int(row['n'])}) = "
+        f"**{who}**, with {keep} of its {n_who} observations: "
+        f"$\\lambda_i$ = {vb:.4g} / ({vb:.4g} + {ve:.4g} / {keep}) = "
         f"**{row['lambda']:.3f}**, so its estimate keeps {row['lambda']:.0%} of its own deviation "
-        f"({row['own deviation']:+.4g}) and moves to {row['BLUP']:+.4g}. Fewer observations, smaller $\\lambda_i$: "
-        "move the slider and watch it slide toward the population. (The other groups move a little too: with "
-        "fewer data the estimates of $\\sigma_b$ and $\\sigma$ change.)"
+        f"({row['own deviation']:+.4g}) and moves to {row['BLUP']:+.4g}. Fewer observations, smaller $\\lambda_i$. "
+        "(The other groups move a little too: with fewer data the estimates of $\\sigma_b$ and $\\sigma$ change.)"
     )
-    lab.table(table[["n", "own deviation", "lambda", "BLUP"]], 3, height=250)
+    st.markdown(f"**{who} at every number kept** (each row a fit; the chart's slider moves through them)")
+    lab.table(sweep.steps().rename(columns={"sigma_b": r"$\hat\sigma_b$", "sigma": r"$\hat\sigma$",
+                                            "lambda": r"$\lambda_i$"}), 3, height=250)
 
 
 def all_groups() -> None:

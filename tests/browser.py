@@ -39,6 +39,10 @@ def settle(page, extra_ms: int = 800) -> None:
     page.wait_for_timeout(extra_ms)
 
 
+def main_text(page) -> str:
+    return page.locator("[data-testid=stMain]").inner_text()
+
+
 def view_link(page) -> str:
     return page.locator("[data-testid=stSidebar] .mmlab-code code").last.inner_text().strip()
 

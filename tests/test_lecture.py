@@ -14,6 +14,7 @@ from tests.browser import (
     MEASURE,
     NAV_CLIPPED,
     full_screenshot,
+    main_text,
     need_chromium,
     offline_context,
     open_sidebar,
@@ -33,10 +34,6 @@ def outside():
     sent = []
     yield sent
     assert not sent, sent  # nothing left the machine
-
-
-def main_text(page) -> str:
-    return page.locator("[data-testid=stMain]").inner_text()
 
 
 def test_a_link_with_a_typed_formula_pasted_into_a_fresh_browser_shows_the_same_view(server, browser, outside):

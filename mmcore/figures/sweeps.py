@@ -11,9 +11,19 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ..lessons.sweeps import IccSweep, RhoSweep, ShrinkageSweep, icc_sweep, rho_sweep, shrinkage_sweep
+from ..lessons.sweeps import (
+    DeletionSweep,
+    IccSweep,
+    RhoSweep,
+    ShrinkageSweep,
+    deletion_sweep,
+    icc_sweep,
+    rho_sweep,
+    shrinkage_sweep,
+)
 from ..lmm.results import LmmFit
-from .style import GREY, figure, legend_below
+from .lessons import fig_shrinkage_axis, shrinkage_label_tiers
+from .style import GREY, figure, legend_below, steady_range
 
 OWN, MIXED, POP = "#E69F00", "#0072B2", "#000000"
 
@@ -180,3 +190,37 @@ def draw_rho_sweep(sweep: RhoSweep, active: float, x_name: str = "x", y_name: st
         xaxis=dict(title=dict(text=x_name)), yaxis=dict(title=dict(text=y_name), range=[span.min() - pad, span.max() + pad]),
         legend=legend_below(-0.6), margin=dict(b=170),
         sliders=[slider([f"{v:+.2f}" for v in sweep.rhos], updates, s0, "ρ of the truth = ", [0, 1])]))
+
+
+def fig_deletion_sweep(fit: LmmFit, level: str, active: int | None = None) -> go.Figure:
+    """draw_deletion_sweep of a random-intercept fit and one of its groups (a builder keyed by the fit)."""
+    return draw_deletion_sweep(deletion_sweep(fit, level), fit.response, active)
+
+
+def draw_deletion_sweep(sweep: DeletionSweep, response: str, active: int | None = None) -> go.Figure:
+    """fig_shrinkage_axis with a slider under it: the number of `sweep.level`'s observations kept, from
+    1 to all; each step moves every group's own and mixed-model estimate to that fit's (the edited
+    group most) and gives its shrinkage factor and BLUP in the title. `active`: the step shown first
+    (an index of sweep.kept; None: all kept). One labelling for every step (the full data's), the axes
+    fixed to hold every step: a drag moves points only."""
+    last = len(sweep.kept) - 1
+    start = last if active is None else min(max(int(active), 0), last)
+    tiers = shrinkage_label_tiers(sweep.tables[last], sweep.level)
+    figs = [fig_shrinkage_axis(table, response, sweep.level, tiers=tiers) for table in sweep.tables]
+    n_all = sweep.kept[-1]
+
+    def title(k: int) -> str:
+        row = sweep.tables[k].loc[sweep.level]
+        return (f"{sweep.level}, {sweep.kept[k]} of {n_all} kept: λ = {row['lambda']:.3f}, "
+                f"own deviation {row['own deviation']:+.4g} → BLUP {row['BLUP']:+.4g}")
+
+    updates = [(dict(x=[list(t.x) for t in f.data], y=[list(t.y) for t in f.data]), {"title.text": title(k)})
+               for k, f in enumerate(figs)]
+    fig = figs[start]
+    values = [v for f in figs for t in f.data for v in t.x if v is not None]
+    # the slider under the axis, the legend under the slider (at the figure's foot, whatever its height)
+    fig.update_layout(title=dict(text=title(start)), xaxis=dict(range=steady_range(values, pad=0.06)), height=470,
+                      margin=dict(b=190), legend=dict(orientation="h", yref="container", y=0, yanchor="bottom"),
+                      sliders=[slider([str(k) for k in sweep.kept], updates, start,
+                                      f"observations of {sweep.level} kept: ", list(range(len(fig.data))))])
+    return fig

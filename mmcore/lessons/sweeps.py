@@ -154,6 +154,13 @@ class DeletionSweep:
     sigma: np.ndarray
     messages: tuple  # per number kept: the fit's messages (singular, not converged), as lme4 says them
 
+    def steps(self) -> pd.DataFrame:
+        """The edited group at each number kept: sigma_b and sigma of that fit, its lambda, own
+        deviation and BLUP (one row per step of the slider)."""
+        rows = [table.loc[self.level, ["lambda", "own deviation", "BLUP"]] for table in self.tables]
+        return pd.DataFrame({"sigma_b": self.sigma_b, "sigma": self.sigma}, index=pd.Index(self.kept, name="kept")).join(
+            pd.DataFrame(rows, index=pd.Index(self.kept, name="kept")).astype(float))
+
 
 def deletion_sweep(fit: LmmFit, level: str) -> DeletionSweep:
     """The fit's random-intercept model refitted to its data with k = 1, ..., n of `level`'s n rows kept
