@@ -50,15 +50,16 @@ from lab.server import CHROMIUM, CHROMIUM_ARGS, running  # noqa: E402
 
 # page: (address, the label of the slider to press, the addresses of the tabs with its client-side sliders);
 # simulate mode where the truth's slider is the lesson. Pages open on their first tab (lab.sections).
-# Shrinkage's observations kept is a client-side slider (dragged on its first tab): its server slider is
-# the random-slopes tab's days kept.
+# Shrinkage's observations kept (both tabs) are client-side sliders the page follows on release (dragged);
+# its server slider is the truth's sigma_b / sigma in simulate mode (a KaTeX label: found by its TeX).
 SCENARIOS = {
     "random-intercepts": ("/random-intercepts?ri_dataset=simulate", "between-group SD", ()),
     "icc": ("/icc?ic_dataset=simulate", "ICC (the truth)", ("/icc?ic_dataset=simulate&ic_tab=What%20an%20ICC%20looks%20like",)),
     "random-slopes": ("/random-slopes?rs_dataset=simulate", "correlation",
                       ("/random-slopes?rs_dataset=simulate&rs_tab=Correlation",)),
-    "shrinkage": ("/shrinkage?sh_tab=Random%20slopes", "days of subject",
-                  ("/shrinkage", "/shrinkage?sh_tab=All%20groups%2C%20one%20ratio")),
+    "shrinkage": ("/shrinkage?sh_dataset=simulate", r"\sigma_b / \sigma",
+                  ("/shrinkage", "/shrinkage?sh_tab=All%20groups%2C%20one%20ratio",
+                   "/shrinkage?sh_tab=Random%20slopes")),
 }
 TARGETS = {"first": 2.0, "press": 0.15, "frame": 0.050}
 

@@ -42,7 +42,7 @@ LAST_EXCEPTION: list = []  # what exception elements said (with --details, the s
 # page: (query string, the slider's key, the values it takes)
 SCENARIOS = {
     "random-slopes": ("rs_dataset=simulate", "rs_rho", [round(-0.95 + 0.05 * i, 2) for i in range(39)]),
-    "shrinkage": ("sh_tab=Random%20slopes", "sh_days", list(range(2, 11))),  # a subject's days kept: refits
+    "shrinkage": ("sh_dataset=simulate", "sh_ratio", [round(0.05 * i, 2) for i in range(61)]),  # the truth's sigma_b / sigma
     "random-intercepts": ("ri_dataset=simulate", "ri_sigma_b", [float(v) for v in range(0, 101, 2)]),
 }
 

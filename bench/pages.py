@@ -40,6 +40,8 @@ SCENARIOS = [
      lambda at, i: at.radio(key="rs_model").set_value(["uncorrelated", "intercept only", "correlated"][i % 3])),
     ("shrinkage", "observations kept, let go on the chart's slider (sleepstudy: the sweep's fit)", {},
      lambda at, i: at.session_state.__setitem__("sh_keep", 1 + i % 10)),
+    ("shrinkage", "days kept, let go on the chart's slider (random slopes tab: the sweep's fit)",
+     {"sh_tab": "Random slopes"}, lambda at, i: at.session_state.__setitem__("sh_days", 2 + i % 9)),
     ("shrinkage", "sigma_b / sigma slider (simulate)", {"sh_dataset": "simulate"},
      lambda at, i: at.slider(key="sh_ratio").set_value(round(0.1 + 0.1 * i, 2))),
     ("ml_vs_reml", "sigma_b slider (simulate: curves + fits)", {"mr_dataset": "simulate"},

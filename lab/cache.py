@@ -32,7 +32,7 @@ from mmcore.figures import (
     freeze,
     styled,
 )
-from mmcore.figures.sweeps import draw_deletion_sweep
+from mmcore.figures.sweeps import draw_deletion_sweep, draw_slope_deletion
 from mmcore.glmm.marginal import fit_marginal
 from mmcore.inference.compare import format_anova
 from mmcore.lessons import designs, planning
@@ -44,7 +44,7 @@ from mmcore.lessons.inference_tables import t_tests
 from mmcore.lessons.matrices import marginal
 from mmcore.lessons.pooling import pooling
 from mmcore.lessons.shrinkage import keep_spread, shrinkage_intercepts
-from mmcore.lessons.sweeps import deletion_sweep
+from mmcore.lessons.sweeps import deletion_fits, deletion_sweep
 
 SIMULATE, UPLOAD = "simulate", "upload"
 SIMULATORS = {
@@ -261,6 +261,17 @@ def get_deletion(spec: DataSpec, formula: str, level: str):
 def get_deletion_figure(spec: DataSpec, formula: str, level: str, active: int, scale: float = 1.0):
     return freeze(draw_deletion_sweep(get_deletion(spec, formula, level), get_fit(spec, formula).response, active),
                   scale)
+
+
+@lru_cache(maxsize=64)
+def get_deletion_fits(spec: DataSpec, formula: str, level: str, first: int) -> tuple:
+    """The fit refitted with first..n of one group's rows kept (shrinkage's random-slopes slider)."""
+    return deletion_fits(get_fit(spec, formula), level, first)
+
+
+@lru_cache(maxsize=256)
+def get_slope_deletion_figure(spec: DataSpec, formula: str, level: str, active: int, scale: float = 1.0):
+    return freeze(draw_slope_deletion(get_deletion_fits(spec, formula, level, 2), level, active), scale)
 
 
 @lru_cache(maxsize=128)

@@ -88,17 +88,20 @@ def slopes() -> None:
     if spec.dataset != "sleepstudy":
         st.caption("This tab uses sleepstudy whatever the data chosen: a random slope needs a covariate measured "
                    "within each group (Days, within each Subject).")
-    subjects = [str(s) for s in lab.get_fit(slope_spec, "Reaction ~ Days + (Days | Subject)").ranef["Subject"].index]
-    c1, c2 = st.columns(2)
-    subject = c1.selectbox("Delete days from one subject", subjects, index=subjects.index("335"), **lab.bind("sh_subject"))
-    days = c2.slider(f"days of subject {subject} kept", 2, 10, 10, **lab.bind("sh_days", reset_when=subject, reset_to=10))
-    slope_spec = slope_spec.with_transform(("keep", "Subject", subject, days)) if days < 10 else slope_spec
-    lab.fit_or_stop(slope_spec, "Reaction ~ Days + (Days | Subject)")  # a clear message, not a trace, if it cannot be fitted
-    lab.show(lab.get_figure(figures.fig_shrinkage_lines, slope_spec, "Reaction ~ Days + (Days | Subject)", scale=lab.scale(),
-                          options=(("highlight", subject),)), key="sh_plane")
-    st.caption("Orange: each subject's own least-squares line (intercept, slope); blue: the mixed model's; arrows show "
-               "the move; green: where 95% of subjects' lines should lie. Subjects whose own line is far out, or rests "
-               "on few days, move most: delete days from one and watch its arrow grow.")
+    model = "Reaction ~ Days + (Days | Subject)"
+    subjects = [str(s) for s in lab.get_fit(slope_spec, model).ranef["Subject"].index]
+    subject = st.selectbox("Delete days from one subject", subjects, index=subjects.index("335"), **lab.bind("sh_subject"))
+    # where the student let go of the chart's slider (or the link's value): 2 to 10 days kept
+    days = lab.bound_value("sh_days", 10, range(2, 11), reset_when=subject)
+    kept = slope_spec.with_transform(("keep", "Subject", subject, days)) if days < 10 else slope_spec
+    lab.notes(lab.fit_or_stop(kept, model))  # a clear message, not a trace, if it cannot be fitted
+    st.markdown(f"**Drag the slider under the chart**: keep 2 to 10 of subject {subject}'s days (spread over them). "
+                "Every step is the model refitted to those data: the chart answers while you drag.")
+    lab.show(lab.get_slope_deletion_figure(slope_spec, model, subject, days - 2, scale=lab.scale()), key="sh_plane",
+             on_step=lambda step: st.session_state.update(sh_days=step + 2))
+    st.caption("Orange: each subject's own least-squares line (intercept, slope); blue: the mixed model's; grey: "
+               "the move from one to the other; green: where 95% of subjects' lines should lie. Subjects whose own "
+               "line is far out, or rests on few days, move most: delete days from one and watch its move grow.")
 
 
 def pays() -> None:

@@ -459,19 +459,26 @@ def test_a_chart_whose_points_moved_is_drawn_as_a_fresh_page_draws_it(server, co
     fresh.close()
 
 
-def test_a_chart_slider_the_page_follows_answers_the_drag_and_the_page_the_release(server, context):
+@pytest.mark.parametrize("address, key, fraction, param, text", [
+    # the intercepts tab: steps 1..10 evenly along the rail, 8 at 7/9; lambda_i's numbers under the chart
+    ("/shrinkage?sh_who=309&sh_keep=5", "sh_axis", 7 / 9, "sh_keep", "with {} of its 10 observations"),
+    # the random-slopes tab: steps 2..10, 8 at 6/8
+    ("/shrinkage?sh_tab=Random%20slopes&sh_subject=309&sh_days=5", "sh_plane", 6 / 8, "sh_days", None),
+])
+def test_a_chart_slider_the_page_follows_answers_the_drag_and_the_page_the_release(server, context, address, key,
+                                                                                   fraction, param, text):
     """Shrinkage's observations kept (lab.chart.show's on_step): dragged, the chart answers and nothing
     goes to the server; let go, one rerun gives that fit's numbers under the chart and the link, and the
     chart, which already shows that step, is not drawn again. What is on screen is then what a fresh
-    page at the link draws. Screenshot of the drag in progress: sweep_shrinkage_kept_drag.png."""
+    page at the link draws. Screenshot of the drag in progress: sweep_<key>_drag.png."""
     page = context.new_page()
     page.set_viewport_size({"width": 1400, "height": 1400})
     sent, errors = [], []
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(server + "/shrinkage?sh_who=309&sh_keep=5")
+    page.goto(server + address)
     settle(page, 1500)
-    chart = page.locator(".st-key-sh_axis .js-plotly-plot")
+    chart = page.locator(f".st-key-{key} .js-plotly-plot")
     chart.scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     assert "309, 5 of 10 kept" in chart.locator(".gtitle").text_content()
@@ -483,29 +490,33 @@ def test_a_chart_slider_the_page_follows_answers_the_drag_and_the_page_the_relea
     y, before = grip["y"] + grip["height"] / 2, len(sent)
     page.mouse.move(grip["x"] + grip["width"] / 2, y)
     page.mouse.down()
-    for f in (0.6, 0.75, 7 / 9):  # steps 1..10 evenly along the rail: 8 at 7/9
+    for f in (fraction - 0.15, fraction - 0.05, fraction):
         page.mouse.move(rail["x"] + rail["width"] * f, y, steps=3)
     page.wait_for_timeout(200)
     title = chart.locator(".gtitle").text_content()
-    page.screenshot(path=str(ARTIFACTS / "sweep_shrinkage_kept_drag.png"))  # the button still held
+    page.screenshot(path=str(ARTIFACTS / f"sweep_{key}_drag.png"))  # the button still held
     assert "309, 8 of 10 kept" in title, title
     assert len(sent) == before, "the drag sent a message to the server"
-    assert "with 5 of its 10 observations" in main_text(page)  # the numbers below wait for the release
+    if text:
+        assert text.format(5) in main_text(page)  # the numbers below wait for the release
     dragged = chart.evaluate(picture)
     chart.evaluate("(gd) => { gd.plots = 0; }")  # drawings from here on: the release's
     page.mouse.up()
-    page.get_by_text("with 8 of its 10 observations").first.wait_for(timeout=30_000)
+    if text:
+        page.get_by_text(text.format(8)).first.wait_for(timeout=30_000)
+    page.wait_for_function(f"() => [...document.querySelectorAll('[data-testid=stSidebar] code')]"
+                           f".some((c) => c.textContent.includes('{param}=8'))", timeout=30_000)
     settle(page, 800)
     assert len(sent) > before  # the release: one rerun
     assert chart.evaluate(picture) == dragged and chart.evaluate("(gd) => gd.plots") == 0  # not drawn again
     link = view_link(page)
-    assert "sh_keep=8" in link and "sh_who=309" in link, link
+    assert f"{param}=8" in link and "=309" in link, link
     fresh = context.new_page()
     fresh.set_viewport_size({"width": 1400, "height": 1400})
     fresh.goto(link)
     settle(fresh, 1500)
-    assert fresh.locator(".st-key-sh_axis .js-plotly-plot .gtitle").text_content() == title
-    assert fresh.locator(".st-key-sh_axis .js-plotly-plot").evaluate(picture) == dragged
+    assert fresh.locator(f".st-key-{key} .js-plotly-plot .gtitle").text_content() == title
+    assert fresh.locator(f".st-key-{key} .js-plotly-plot").evaluate(picture) == dragged
     assert not errors, errors
     page.close()
     fresh.close()

@@ -217,9 +217,12 @@ def test_shrinkage_deleting_observations_shrinks_that_group():
     at.session_state["sh_tab"] = "Random slopes"
     at.run()
     before = charts(at)[0]  # the slopes plane
-    at.slider(key="sh_days").set_value(3).run()
+    at.session_state["sh_days"] = 3  # let go at 3 days on the chart's slider
+    at.run()
     clean(at)
-    assert charts(at)[0] != before
+    plane = charts(at)[0]
+    assert plane != before and plane["layout"]["sliders"][0]["active"] == 1  # the step of 3 days, shown first
+    assert plane["layout"]["title"]["text"].startswith("335, 3 of 10 kept: own slope")
 
 
 def test_shrinkage_simulation_runs_with_progress_and_reports():

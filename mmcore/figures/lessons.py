@@ -102,8 +102,10 @@ def label_tiers(x: np.ndarray, labels: list[str], width: float = 0.013, most: in
 
 
 def fig_shrinkage_plane(table: pd.DataFrame, fit: LmmFit, highlight: str | None = None) -> go.Figure:
-    """Intercept-slope plane: arrows from each group's own least-squares line to its mixed-model
-    line, the population estimate and the fitted 95% ellipse around it."""
+    """Intercept-slope plane: a line from each group's own least-squares line (orange) to its mixed-
+    model line (blue), the highlighted group's thick, the population estimate and the fitted 95%
+    ellipse around it. Every group has its points (None where its own line cannot be estimated) and
+    the moves are traces, not annotations: a slider's steps (fig_slope_deletion) move points only."""
     oa, ob, ma, mb = table.columns[1:5]
     group = table.index.name
     idx = [list(fit.fixed_names).index(c) for c in fit.ranef[group].columns[:2]]
@@ -112,26 +114,33 @@ def fig_shrinkage_plane(table: pd.DataFrame, fit: LmmFit, highlight: str | None 
     w, V = np.linalg.eigh(D)
     t = np.linspace(0, 2 * np.pi, 120)
     ell = pop[:, None] + (V * np.sqrt(np.maximum(w, 0))) @ np.vstack([np.cos(t), np.sin(t)]) * np.sqrt(stats.chi2.ppf(0.95, 2))
-    ok = table[oa].notna()
-    annotations = [dict(x=m_a, y=m_b, ax=o_a, ay=o_b, xref="x", yref="y", axref="x", ayref="y", showarrow=True,
-                        arrowhead=2, arrowsize=1.2, arrowwidth=1.5 if g != highlight else 3.5,
-                        arrowcolor="#999999" if g != highlight else "#D55E00", text="")
-                   for g, o_a, o_b, m_a, m_b in zip(table.index[ok], table[oa][ok], table[ob][ok], table[ma][ok], table[mb][ok])]
-    labels = [f"{g} (n={n})" for g, n in zip(table.index, table["n"])]
+    nan = lambda v: [None if not np.isfinite(x) else float(x) for x in v]  # noqa: E731
+    own_a, own_b = nan(table[oa].to_numpy(dtype=float)), nan(table[ob].to_numpy(dtype=float))
+    mix_a, mix_b = table[ma].to_numpy(dtype=float).tolist(), table[mb].to_numpy(dtype=float).tolist()
+    mine = [str(g) == str(highlight) for g in table.index]
+
+    def moves(which: bool) -> tuple[list, list]:
+        keep = [k for k, m in enumerate(mine) if m == which]
+        return ([v for k in keep for v in (own_a[k], mix_a[k], None)], [v for k in keep for v in (own_b[k], mix_b[k], None)])
+
+    labels = [f"{group} {g}" for g in table.index]  # not its n: a slider's steps change points only, not text
+    (oxa, oya), (hxa, hya) = moves(False), moves(True)
     return figure([
         dict(type="scatter", x=ell[0], y=ell[1], mode="lines", line=dict(color="#009E73", width=2),
              name="fitted 95% ellipse"),
-        dict(type="scatter", x=table[oa][ok].to_numpy(), y=table[ob][ok].to_numpy(), mode="markers", name="own line (least squares)",
-             marker=dict(color=OWN, size=9), text=[lb for lb, k in zip(labels, ok) if k],
-             hovertemplate="%{text}<br>%{x:.4g}, %{y:.4g}<extra></extra>"),
-        dict(type="scatter", x=table[ma].to_numpy(), y=table[mb].to_numpy(), mode="markers", name="mixed model",
+        dict(type="scatter", x=oxa, y=oya, mode="lines", line=dict(color="#999999", width=1.5), hoverinfo="skip",
+             name="the move: own line → mixed model"),
+        dict(type="scatter", x=hxa, y=hya, mode="lines", line=dict(color="#D55E00", width=3.5), hoverinfo="skip",
+             name=f"{highlight} (the group you edit)", showlegend=highlight is not None and any(mine)),
+        dict(type="scatter", x=own_a, y=own_b, mode="markers", name="own line (least squares)",
+             marker=dict(color=OWN, size=9), text=labels, hovertemplate="%{text}<br>%{x:.4g}, %{y:.4g}<extra></extra>"),
+        dict(type="scatter", x=mix_a, y=mix_b, mode="markers", name="mixed model",
              marker=dict(color=MIXED, size=9), text=labels, hovertemplate="%{text}<br>%{x:.4g}, %{y:.4g}<extra></extra>"),
         dict(type="scatter", x=[pop[0]], y=[pop[1]], mode="markers", name="population",
              marker=dict(color=POP, size=15, symbol="x")),
     ], dict(title=dict(text="Shrinkage of lines: own fit → mixed model"), height=520,
             xaxis=dict(title=dict(text="intercept")),
-            yaxis=dict(title=dict(text=f"slope on {mb.removeprefix('mixed ')}")), annotations=annotations,
-            legend=legend_below(-0.15)))
+            yaxis=dict(title=dict(text=f"slope on {mb.removeprefix('mixed ')}")), legend=legend_below(-0.15)))
 
 
 def fig_study(results: pd.DataFrame, title: str, yaxis: str) -> go.Figure:

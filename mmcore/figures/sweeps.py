@@ -11,18 +11,20 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from ..lessons.shrinkage import shrinkage_slopes
 from ..lessons.sweeps import (
     DeletionSweep,
     IccSweep,
     RhoSweep,
     ShrinkageSweep,
+    deletion_fits,
     deletion_sweep,
     icc_sweep,
     rho_sweep,
     shrinkage_sweep,
 )
 from ..lmm.results import LmmFit
-from .lessons import fig_shrinkage_axis, shrinkage_label_tiers
+from .lessons import fig_shrinkage_axis, fig_shrinkage_plane, shrinkage_label_tiers
 from .style import GREY, figure, legend_below, steady_range
 
 OWN, MIXED, POP = "#E69F00", "#0072B2", "#000000"
@@ -214,13 +216,47 @@ def draw_deletion_sweep(sweep: DeletionSweep, response: str, active: int | None 
         return (f"{sweep.level}, {sweep.kept[k]} of {n_all} kept: λ = {row['lambda']:.3f}, "
                 f"own deviation {row['own deviation']:+.4g} → BLUP {row['BLUP']:+.4g}")
 
-    updates = [(dict(x=[list(t.x) for t in f.data], y=[list(t.y) for t in f.data]), {"title.text": title(k)})
-               for k, f in enumerate(figs)]
     fig = figs[start]
-    values = [v for f in figs for t in f.data for v in t.x if v is not None]
-    # the slider under the axis, the legend under the slider (at the figure's foot, whatever its height)
-    fig.update_layout(title=dict(text=title(start)), xaxis=dict(range=steady_range(values, pad=0.06)), height=470,
-                      margin=dict(b=190), legend=dict(orientation="h", yref="container", y=0, yanchor="bottom"),
-                      sliders=[slider([str(k) for k in sweep.kept], updates, start,
-                                      f"observations of {sweep.level} kept: ", list(range(len(fig.data))))])
+    fig.update_layout(height=470)
+    return _kept_slider(fig, figs, [title(k) for k in range(len(figs))], [str(k) for k in sweep.kept], start,
+                        f"observations of {sweep.level} kept: ")
+
+
+def _kept_slider(fig: go.Figure, figs: list, titles: list[str], labels: list[str], start: int, prefix: str) -> go.Figure:
+    """fig (figs[start]) with a slider whose steps move every trace to that step's figure's points and
+    set its title; both axes fixed to hold every step; the slider under the plot, the legend under it."""
+    updates = [(dict(x=[list(t.x) for t in f.data], y=[list(t.y) for t in f.data]), {"title.text": title})
+               for f, title in zip(figs, titles)]
+    xs = [v for f in figs for t in f.data for v in t.x if v is not None]
+    ys = [v for f in figs for t in f.data for v in t.y if v is not None]
+    fig.update_layout(title=dict(text=titles[start]), margin=dict(b=190),
+                      legend=dict(orientation="h", yref="container", y=0, yanchor="bottom"),
+                      sliders=[slider(labels, updates, start, prefix, list(range(len(fig.data))))])
+    fig.update_xaxes(range=steady_range(xs, pad=0.06))
+    if fig.layout.yaxis.tickvals is None:  # a numeric y axis (not the shrinkage axis' two rows)
+        fig.update_yaxes(range=steady_range(ys, pad=0.06))
     return fig
+
+
+def fig_slope_deletion(fit: LmmFit, level: str, active: int | None = None) -> go.Figure:
+    """draw_slope_deletion of a random-slope fit and one of its groups (a builder keyed by the fit)."""
+    return draw_slope_deletion(deletion_fits(fit, level, first=2), level, active)
+
+
+def draw_slope_deletion(fits: tuple, level: str, active: int | None = None) -> go.Figure:
+    """fig_shrinkage_plane with a slider under it: 2 to all of `level`'s observations kept (two: the
+    fewest that give it an own line), each step the model refitted to those data (deletion_fits);
+    the title gives the group's own slope and the mixed model's at that step. `active`: the step
+    shown first (an index of the steps; None: all kept)."""
+    last = len(fits) - 1
+    start = last if active is None else min(max(int(active), 0), last)
+    n_all = last + 2
+    tables = [shrinkage_slopes(f) for f in fits]
+    figs = [fig_shrinkage_plane(t, f, level) for t, f in zip(tables, fits)]
+    ob, mb = tables[0].columns[2], tables[0].columns[4]
+    titles = [f"{level}, {k + 2} of {n_all} kept: own slope {t.loc[level, ob]:.3g} → mixed model {t.loc[level, mb]:.3g}"
+              for k, t in enumerate(tables)]
+    fig = figs[start]
+    fig.update_layout(height=600)
+    return _kept_slider(fig, figs, titles, [str(k + 2) for k in range(len(fits))], start,
+                        f"observations of {level} kept: ")

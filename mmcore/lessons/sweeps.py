@@ -162,19 +162,26 @@ class DeletionSweep:
             pd.DataFrame(rows, index=pd.Index(self.kept, name="kept")).astype(float))
 
 
-def deletion_sweep(fit: LmmFit, level: str) -> DeletionSweep:
-    """The fit's random-intercept model refitted to its data with k = 1, ..., n of `level`'s n rows kept
-    (shrinkage.keep_spread); the last is the fit itself. Each a full fit (the variance components change
-    with the data too), so every step is the model as lme4 fits those data."""
-    md = fit.design
-    if len(md.terms) != 1 or md.terms[0].q != 1:
-        raise MixedModelError("The deletion sweep is drawn for models with one random intercept, (1 | group).")
-    group = md.terms[0].group
+def deletion_fits(fit: LmmFit, level: str, first: int = 1) -> tuple:
+    """The fit's model refitted to its data with k = first, ..., n of `level`'s n rows kept
+    (shrinkage.keep_spread), one group factor's level: the last is the fit itself. Each a full fit (the
+    variance components change with the data too), so every step is the model as lme4 fits those data."""
+    group = fit.design.terms[0].group
     data = fit.data
     n = int((data[group].astype(str) == level).sum())
     if n == 0:
         raise MixedModelError(f"{group} has no level {level}.")
-    fits = [fit_lmm(fit.formula, keep_spread(data, group, level, k), reml=fit.reml) for k in range(1, n)] + [fit]
-    return DeletionSweep(group, level, tuple(range(1, n + 1)), tuple(shrinkage_intercepts(f) for f in fits),
+    return tuple(fit_lmm(fit.formula, keep_spread(data, group, level, k), reml=fit.reml)
+                 for k in range(first, n)) + (fit,)
+
+
+def deletion_sweep(fit: LmmFit, level: str) -> DeletionSweep:
+    """deletion_fits of a random-intercept model from one row kept: each step's shrinkage table."""
+    md = fit.design
+    if len(md.terms) != 1 or md.terms[0].q != 1:
+        raise MixedModelError("The deletion sweep is drawn for models with one random intercept, (1 | group).")
+    fits = deletion_fits(fit, level)
+    return DeletionSweep(md.terms[0].group, level, tuple(range(1, len(fits) + 1)),
+                         tuple(shrinkage_intercepts(f) for f in fits),
                          np.array([float(np.sqrt(f.re_cov[0][2][0, 0])) for f in fits]),
                          np.array([f.sigma for f in fits]), tuple(tuple(f.messages) for f in fits))
