@@ -9,6 +9,7 @@ valid for the old data set), which must neither be applied again nor be reported
 """
 from __future__ import annotations
 
+import math
 from urllib.parse import quote, urlencode, urlsplit
 
 import streamlit as st
@@ -76,12 +77,14 @@ def bound_value(key: str, default: int, valid, reset_when=_UNSET) -> int:
     given = state.get("_link_in", {}).get(key) if state.get("_new_visit") else None
     if given:
         try:
-            state[key] = int(float(given[-1]))
+            number = float(given[-1])
         except ValueError:
-            state[key] = None  # not a number: reported as a setting not valid here
-    if state.get(key) not in valid:
-        state[key] = None if given else default
-    return default if state[key] is None else state[key]
+            number = float("nan")
+        # a whole number, else None (5.9, inf, abc are not steps)
+        state[key] = int(number) if math.isfinite(number) and number.is_integer() else None
+    if state.get(key) not in valid:  # the default; a link's value then differs from it: reported as not valid
+        state[key] = default
+    return state[key]
 
 
 def open_tab_for(tab_key: str, tab_of: dict[str, str]) -> None:

@@ -24,7 +24,7 @@ lab.steps([
     r"*One group, fewer observations*: pick a group and delete its observations one by one: its $\lambda$ falls "
     "and its estimate slides inward.",
     r"*All groups, one ratio*: drag $\sigma_b / \sigma$ from 0 upward and watch every group leave the population.",
-    "*Random slopes*: delete days from one subject: its arrow to the population grows.",
+    "*Random slopes*: drag the days kept of one subject: its move from its own line to the mixed model's grows.",
     "*Does shrinkage pay?*: run the lecture notes' simulation: which estimates are closer to the truth on average?",
     "*Check yourself*: what to notice, the questions, and this model in R and Python.",
 ])
@@ -50,7 +50,8 @@ def one_group() -> None:
                r"$\mathbf{x}_{ij}^\top\hat{\boldsymbol\beta}$ (the GLS estimate), not from the overall mean.")
     who = st.selectbox(f"Delete observations from one {group}", levels,
                        **lab.bind("sh_who", reset_when=tuple(levels), reset_to=farthest))
-    n_who = rows_of(who)
+    sweep = lab.get_deletion(spec, formula, who)
+    n_who = len(sweep.kept)  # the group's rows the model uses
     # where the student let go of the chart's slider (or the link's value): the numbers below are that fit's
     keep = lab.bound_value("sh_keep", min(2, n_who), range(1, n_who + 1), reset_when=(tuple(levels), who, n_who))
     st.session_state["_sh_deletion"] = (levels, who, keep)  # for the questions, in their own tab
@@ -61,7 +62,6 @@ def one_group() -> None:
                 "the numbers below when you let go.")
     lab.show(lab.get_deletion_figure(spec, formula, who, keep - 1, scale=lab.scale()), key="sh_axis",
              on_step=lambda step: st.session_state.update(sh_keep=step + 1))
-    sweep = lab.get_deletion(spec, formula, who)
     row = sweep.tables[keep - 1].loc[who]
     vb, ve = sweep.sigma_b[keep - 1] ** 2, sweep.sigma[keep - 1] ** 2
     st.markdown(

@@ -152,7 +152,7 @@ def test_a_chart_is_drawn_near_the_view_and_redrawn_only_when_its_figure_changes
         div.afterplots = 0; const count = () => { div.afterplots += 1; };
         div.on('plotly_afterplot', count); div.on('plotly_animated', count); })""")
     page.get_by_role("radiogroup", name="Model").get_by_text("uncorrelated").click()
-    page.locator("[data-testid=stCaptionContainer]").filter(has_text="(x || group)").wait_for(timeout=60_000)  # ran again
+    page.locator("[data-testid=stMarkdownContainer]").filter(has_text="Fitted: y ~ x + (x || group)").wait_for(timeout=60_000)  # ran again
     settle(page, 1500)
     drawn = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.mmlab-chart')].map((div) => [
         [...div.closest('[class*=st-key-]').classList].find((c) => c.startsWith('st-key-')).slice(7), div.afterplots]))""")

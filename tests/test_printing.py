@@ -105,3 +105,16 @@ def test_formula_line_expands_double_bars_as_lme4(typed, printed):
     (9.9996, "10"), (3.0, "3"), (1e-4, "1e-04"), (7.658, "7.66"), (0.0, "0")])
 def test_signif_text_prints_as_r_prints_signif(value, printed):
     assert signif_text(value) == printed
+
+
+def test_anova_models_lines_expand_double_bars_as_lme4():
+    """lme4's anova() names each model by its call's formula, which lmer stored expanded:
+    m0: Reaction ~ Days + ((1 | Subject) + (0 + Days | Subject)) (R 4.2, lme4 1.1-31)."""
+    from mmcore.inference.compare import format_anova
+
+    sleep = mmcore.load_dataset("sleepstudy")
+    fits = [mmcore.fit(f, sleep, reml=False) for f in ("Reaction ~ Days + (Days || Subject)",
+                                                       "Reaction ~ Days + (Days | Subject)")]
+    lines = format_anova(mmcore.anova(*fits, names=["m0", "m1"])).splitlines()
+    assert lines[1:3] == ["m0: Reaction ~ Days + ((1 | Subject) + (0 + Days | Subject))",
+                          "m1: Reaction ~ Days + (Days | Subject)"]

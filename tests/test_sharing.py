@@ -1,5 +1,7 @@
 """The lecture hall and self-study: links that reproduce a view, presenter mode, the guided course."""
 
+import pytest
+
 import mmcore
 from lab.course import LESSONS
 from tests.shown import codes
@@ -252,3 +254,22 @@ def test_every_page_with_a_model_exports_its_code_and_data():
         code = next((m.value for m in at.markdown if m.value.startswith("**R (lme4)**")), "")
         assert "lmer(" in code and "smf.mixedlm(" in code and "from mmcore import" in code, page
         assert at.get("download_button"), page
+
+
+@pytest.mark.parametrize("given", ["inf", "1e999", "5.9", "abc", "99", "0"])
+def test_a_link_value_no_widget_holds_is_checked_like_a_widgets(given):
+    """sh_keep (where the student let go of the chart's slider, lab.bound_value): a link's value that is
+    not a step (not a whole number, out of range, overflowing) starts the page at its default, 2 kept,
+    and is reported as ignored; the page does not fail."""
+    at = run_url("pages/shrinkage.py", sh_who="335", sh_keep=given)
+    clean(at)
+    assert at.session_state["sh_keep"] == 2
+    assert any("with 2 of its 10 observations" in m.value for m in at.markdown)
+    assert "not valid here: sh_keep" in sidebar_note(at)
+
+
+def test_a_link_value_no_widget_holds_is_taken_when_it_is_a_step():
+    at = run_url("pages/shrinkage.py", sh_who="335", sh_keep="7")
+    clean(at)
+    assert at.session_state["sh_keep"] == 7 and "ignored" not in sidebar_note(at)
+    assert link_params(codes(at.sidebar)[-1])["sh_keep"] == ["7"]

@@ -153,9 +153,25 @@ def test_random_slopes_page_has_its_own_rho_slider():
 
 
 DELETION = json.loads((Path(__file__).parent / "reference" / "deletion.json").read_text())["cases"]
+INTERCEPTS = [c for c in DELETION if "first" not in c]
 
 
-@pytest.mark.parametrize("case", DELETION, ids=lambda c: f"{c['data']}-{c['level']}")
+@pytest.mark.parametrize("case", [c for c in DELETION if "first" in c], ids=lambda c: f"{c['data']}-{c['level']}")
+def test_slope_deletion_fits_equal_lme4_at_every_number_kept(case):
+    """Every step of the random-slopes tab's slider (deletion_fits from 2 rows kept) is lme4's fit of
+    those data: the SDs and the correlation, sigma, the fixed effects and the edited subject's BLUPs."""
+    from mmcore.lessons.sweeps import deletion_fits
+
+    fit = mmcore.fit(case["formula"], mmcore.load_dataset(case["data"]))
+    fits = deletion_fits(fit, case["level"], case["first"])
+    assert len(fits) == len(case["steps"])
+    for f, step in zip(fits, case["steps"]):
+        assert f.varcorr.sdcor.to_numpy() == pytest.approx(step["sdcor"], rel=5e-4, abs=2e-3)
+        assert f.fixef.to_numpy() == pytest.approx(step["fixef"], rel=1e-5)
+        assert f.ranef[case["group"]].loc[case["level"]].to_numpy() == pytest.approx(step["ranef"], rel=5e-4, abs=2e-3)
+
+
+@pytest.mark.parametrize("case", INTERCEPTS, ids=lambda c: f"{c['data']}-{c['level']}")
 def test_deletion_sweep_equals_lme4_at_every_number_kept(case):
     """Every step of the deletion slider is lme4's fit of those data (the better of bobyqa and
     Nelder-Mead): sigma_b, sigma, the fixed effects and the edited group's BLUP."""

@@ -238,25 +238,25 @@ def _kept_slider(fig: go.Figure, figs: list, titles: list[str], labels: list[str
     return fig
 
 
-def fig_slope_deletion(fit: LmmFit, level: str, active: int | None = None) -> go.Figure:
+def fig_slope_deletion(fit: LmmFit, level: str, active: int | None = None, first: int = 2) -> go.Figure:
     """draw_slope_deletion of a random-slope fit and one of its groups (a builder keyed by the fit)."""
-    return draw_slope_deletion(deletion_fits(fit, level, first=2), level, active)
+    return draw_slope_deletion(deletion_fits(fit, level, first), level, active, first)
 
 
-def draw_slope_deletion(fits: tuple, level: str, active: int | None = None) -> go.Figure:
-    """fig_shrinkage_plane with a slider under it: 2 to all of `level`'s observations kept (two: the
-    fewest that give it an own line), each step the model refitted to those data (deletion_fits);
+def draw_slope_deletion(fits: tuple, level: str, active: int | None = None, first: int = 2) -> go.Figure:
+    """fig_shrinkage_plane with a slider under it: `first` to all of `level`'s observations kept (two,
+    the fewest that give it an own line), each step the model refitted to those data (deletion_fits);
     the title gives the group's own slope and the mixed model's at that step. `active`: the step
     shown first (an index of the steps; None: all kept)."""
     last = len(fits) - 1
     start = last if active is None else min(max(int(active), 0), last)
-    n_all = last + 2
+    n_all = last + first
     tables = [shrinkage_slopes(f) for f in fits]
     figs = [fig_shrinkage_plane(t, f, level) for t, f in zip(tables, fits)]
     ob, mb = tables[0].columns[2], tables[0].columns[4]
-    titles = [f"{level}, {k + 2} of {n_all} kept: own slope {t.loc[level, ob]:.3g} → mixed model {t.loc[level, mb]:.3g}"
-              for k, t in enumerate(tables)]
+    titles = [f"{level}, {k + first} of {n_all} kept: own slope {t.loc[level, ob]:.3g} → mixed model "
+              f"{t.loc[level, mb]:.3g}" for k, t in enumerate(tables)]
     fig = figs[start]
     fig.update_layout(height=600)
-    return _kept_slider(fig, figs, titles, [str(k + 2) for k in range(len(fits))], start,
+    return _kept_slider(fig, figs, titles, [str(k + first) for k in range(len(fits))], start,
                         f"observations of {level} kept: ")

@@ -19,6 +19,7 @@ from ..lmm.deviance import ProfiledDeviance
 from ..lmm.lme_results import LmeFit
 from ..lmm.results import LmmFit
 from ..model.design import build_model_data
+from ..model.formula import printed_formula
 from .lme_anova import anova_lme, format_anova_lme
 
 
@@ -87,7 +88,7 @@ def format_anova(table: pd.DataFrame) -> str:
     if table.attrs.get("style") == "nlme":
         return format_anova_lme(table)
     formulas = table.attrs.get("formulas", {})
-    lines = ["Models:"] + [f"{name}: {formulas.get(name, '')}" for name in table.index]
+    lines = ["Models:"] + [f"{name}: {printed_formula(formulas.get(name, ''))}" for name in table.index]
     head = ["", "npar", "AIC", "BIC", "logLik", "deviance", "Chisq", "Df", "Pr(>Chisq)", ""]
     rows = [head]
     for name, r in table.iterrows():

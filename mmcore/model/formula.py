@@ -362,6 +362,18 @@ def _binomial_formula(text: str) -> Formula:
 _SPACED = {"~", "+", "-", "*", "|", "||"}  # R's deparse puts spaces around these, not around ':' and '/'
 
 
+_RESERVED = {"if", "else", "repeat", "while", "function", "for", "next", "break", "TRUE", "FALSE", "NULL", "Inf", "NaN",
+             "NA", "NA_integer_", "NA_real_", "NA_character_", "NA_complex_", "in"}
+
+
+def _r_name(name: str) -> str:
+    """A name as R's deparse writes it: bare if syntactic (a letter, or a dot not followed by a digit,
+    then letters, digits, dots and underscores; not a reserved word), else in backticks."""
+    name = name[1:-1] if len(name) > 2 and name[0] == name[-1] == "`" else name
+    syntactic = re.fullmatch(r"(?:[^\W\d_]|\.(?!\d))[\w.]*", name) and name not in _RESERVED
+    return name if syntactic else f"`{name}`"
+
+
 def _deparse(tokens: list[str]) -> str:
     """Tokens as R's deparse writes them: spaces around binary '~ + - * |', none inside parentheses
     or around ':' and '/'; a sign after an operator or '(' is unary (written without the spaces)."""
@@ -370,6 +382,8 @@ def _deparse(tokens: list[str]) -> str:
         unary = tok == "-" and (i == 0 or tokens[i - 1] in _SPACED | {"(", ":", "/"})
         if tok in _SPACED and not unary:
             out += f" {tok} "
+        elif tok.startswith("`") or re.fullmatch(NAME, tok):
+            out += _r_name(tok)
         else:
             out += tok
     return out
@@ -378,9 +392,11 @@ def _deparse(tokens: list[str]) -> str:
 def printed_formula(text: str) -> str:
     """The formula as lme4's summary() prints it ("Formula:"): with every `(lhs || g)` expanded as
     lme4's expandDoubleVerts does, `((1 | g) + (0 + a | g) + (0 + b | g))` (the intercept's term only
-    when lhs has one; the terms in R's order: tests/test_printing.py against lme4 1.1-31), written as
-    R deparses it. A formula without '||' is printed as it was typed (R would also normalise its
-    spacing); a formula too long for one line is not wrapped as R's deparse wraps it at 60 characters."""
+    when lhs has one; the terms in R's order: tests/test_printing.py against lme4 1.1-31), its right-hand
+    side written as R deparses it (names bare or in backticks as R needs them). A formula without '||'
+    is printed as it was typed (R would also normalise its spacing), and so is the response (a
+    cbind(...) keeps its spacing); a formula too long for one line is not wrapped as R's deparse wraps
+    it at 60 characters."""
     if "||" not in text:
         return text
     response, sep, rhs = text.partition("~")
@@ -403,8 +419,7 @@ def printed_formula(text: str) -> str:
             continue
         lhs = _Parser(f"y ~ {_deparse(tokens[i + 1 : bars])}").formula().fixed
         group = _deparse(tokens[bars + 1 : close])
-        labels = ([] if not lhs.intercept else ["1"]) + [
-            "0 + " + ":".join(v if re.fullmatch(NAME, v) else f"`{v}`" for v in term) for term in lhs.terms]
+        labels = ([] if not lhs.intercept else ["1"]) + ["0 + " + ":".join(_r_name(v) for v in term) for term in lhs.terms]
         out.append("(" + " + ".join(f"({label} | {group})" for label in labels) + ")")
         i = close + 1
-    return f"{response.rstrip()} {sep} {_deparse(out)}".strip() if sep else text
+    return f"{response.strip()} {sep} {_deparse(out)}".strip() if sep else text

@@ -8,7 +8,12 @@ typed <- c("Reaction ~ Days + (Days || Subject)",
            "y ~ (x*z || g:h)",
            "y~x+(x || a/b)",
            "y ~ x + (Days||Subject) + (1|item)",
-           "y ~ x + (1 + x || g)")
+           "y ~ x + (1 + x || g)",
+           "y ~ `x` + (`x` || g)",
+           "y ~ (`_a` || g)",
+           "y ~ (`TRUE` || g)",
+           "y ~ (`my col` || g)",
+           "y ~ (.x || g)")
 printed <- vapply(typed, function(f) {
   out <- capture.output(lme4:::.prt.call(list(formula = lme4:::expandDoubleVerts(as.formula(f)))))
   sub("^Formula: ", "", paste(out, collapse = "\n"))
