@@ -43,6 +43,7 @@ import numpy as np
 import plotly.io as pio
 import streamlit as st
 
+from lab.links import bound_value
 from mmcore.figures.style import PALETTE_MANY, FrozenFigure
 
 TRACES = frozenset({"bar", "box", "contour", "heatmap", "histogram", "scatter"})  # scripts/plotly/entry.js's
@@ -119,3 +120,39 @@ def show(fig, key: str | None = None, on_step=None) -> None:
                 on_step(step)
 
         _ELEMENT(data=b'{"mmlabReport":true,' + spec[1:], key=key, height="content", on_landed_change=landed)
+
+
+def at_step(fig: FrozenFigure, step: int) -> FrozenFigure:
+    """The figure as its first slider shows it at `step` (an `update` step: its traces' new values and
+    title applied, the slider there): what the chart shows once the student has moved the slider there.
+    Made once per step and kept on the figure."""
+    made = fig.__dict__.get("_frozen_steps")
+    if made is None:
+        made = {}
+        object.__setattr__(fig, "_frozen_steps", made)
+    if step not in made:
+        spec = fig.to_dict()
+        sliders = spec["layout"]["sliders"]
+        values, layout_update, traces = sliders[0]["steps"][step]["args"]
+        data = list(spec["data"])
+        for j, k in enumerate(traces):
+            data[k] = {**data[k], **{key: column[j] for key, column in values.items()}}
+        layout = {**spec["layout"], "sliders": [{**sliders[0], "active": step}, *sliders[1:]]}
+        if (layout_update or {}).get("title.text") is not None:
+            layout["title"] = {**(layout.get("title") or {}), "text": layout_update["title.text"]}
+        made[step] = FrozenFigure({**spec, "data": data, "layout": layout})
+    return made[step]
+
+
+def show_followed(fig: FrozenFigure, key: str, reset_when=None) -> int:
+    """A figure with a plotly slider that the page follows: shown at the step where the student last let
+    go of it (kept as f"{key}_step": in the link and the address bar, lab.bound_value; back to the
+    figure's own start when its steps change or `reset_when` does), so a link or a reload shows the
+    chart as it was left. The step (an index of the slider's steps)."""
+    slider = fig.to_dict()["layout"]["sliders"][0]
+    start = int(slider.get("active") or 0)
+    state = f"{key}_step"
+    step = bound_value(state, start, range(len(slider["steps"])),
+                       reset_when=(tuple(s.get("label") for s in slider["steps"]), reset_when))
+    show(fig if step == start else at_step(fig, step), key=key, on_step=lambda i: st.session_state.update({state: i}))
+    return step

@@ -69,9 +69,9 @@ def bind(key: str, reset_when=_UNSET, reset_to=_UNSET) -> dict:
 
 def bound_value(key: str, default: int, valid, reset_when=_UNSET) -> int:
     """A whole number of the view that no widget holds (where the student let go of a chart's own
-    slider: lab.chart.show's on_step): kept in the link to the view like a widget's value, taken from
-    the link the visit was opened with, back to `default` when `reset_when` changes (bind) or when it
-    is not in `valid`."""
+    slider: lab.chart.show's on_step): kept in the link to the view and in the address bar like a
+    widget's value, taken from the link the visit was opened with, back to `default` when
+    `reset_when` changes (bind) or when it is not in `valid`."""
     bind(key, reset_when=reset_when, reset_to=default)
     state = st.session_state
     given = state.get("_link_in", {}).get(key) if state.get("_new_visit") else None
@@ -84,6 +84,8 @@ def bound_value(key: str, default: int, valid, reset_when=_UNSET) -> int:
         state[key] = int(number) if math.isfinite(number) and number.is_integer() else None
     if state.get(key) not in valid:  # the default; a link's value then differs from it: reported as not valid
         state[key] = default
+    if st.query_params.get(key) != str(state[key]):  # the address bar follows, as a bound widget's: a reload keeps it
+        st.query_params[key] = str(state[key])
     return state[key]
 
 

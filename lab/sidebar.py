@@ -36,8 +36,9 @@ TRUTHS = {
     },
     "shrinkage": {
         "n_groups": ("number of groups", 2, 40, 10, 1),
-        "n_per_group": ("observations per group", 1, 30, 3, 1),
-        "ratio": ("$\\sigma_b / \\sigma$", 0.0, 3.0, 0.5, 0.05),
+        # defaults that show shrinkage: 3 per group at ratio 0.5 drew a singular fit (every lambda 0) at seed 1
+        "n_per_group": ("observations per group", 1, 30, 5, 1),
+        "ratio": ("$\\sigma_b / \\sigma$", 0.0, 3.0, 1.0, 0.05),
         "sigma": ("residual SD $\\sigma$", 1.0, 50.0, 20.0, 1.0),
     },
     "icc": {

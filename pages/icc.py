@@ -66,7 +66,7 @@ def looks_like() -> None:
         sweep = lab.get_truth_sweep_figure("icc", tuple(p for p in spec.params if p[0] != "icc"), 0.5, lab.scale())
     else:
         sweep = lab.get_figure(figures.fig_icc_sweep, spec, formula, scale=lab.scale())
-    lab.show(sweep, key="ic_sweep")
+    lab.show_followed(sweep, key="ic_sweep")  # where it was let go: in the link, shown again on a reload
 
 
 def bootstrap() -> None:
@@ -104,7 +104,7 @@ def boundary_test() -> None:
         st.markdown(f"Bootstrap p-value **{p_text}**. "
                     f"{zero:.0%} of the simulated statistics are exactly 0: with few groups even more than the "
                     "asymptotic half.")
-        lab.show(lab.styled(fig_bootstrap(boot_test.statistics, boot_test.observed, "LRT statistic under H0: σ_b² = 0",
+        lab.show(lab.styled(fig_bootstrap(boot_test.statistics, boot_test.observed, "LRT statistic under H0: σ<sub>b</sub>² = 0",
                                         "LRT statistic", reference="mixture"), lab.scale()), key="ic_test_fig")
 
 
@@ -148,5 +148,6 @@ def check_yourself() -> None:
 lab.sections("ic_tab", {"Variance split": split, "What an ICC looks like": looks_like,
                         "Bootstrap interval": bootstrap, "Variance test": boundary_test, "ANOVA": anova,
                         "Design effect": design_effect, "Check yourself": check_yourself},
-             moved={"ic_nsim": "Bootstrap interval", "ic_boot": "Bootstrap interval", "ic_test": "Variance test"})
+             moved={"ic_nsim": "Bootstrap interval", "ic_boot": "Bootstrap interval", "ic_test": "Variance test",
+                    "ic_sweep_step": "What an ICC looks like"})
 lab.page_end()

@@ -111,7 +111,7 @@ def correlation_dragged() -> None:
         sweep = lab.get_truth_sweep_figure("rho", tuple(p for p in spec.params if p[0] != "rho"), 0.0, lab.scale())
     else:
         sweep = lab.get_figure(figures.fig_rho_sweep, spec, MODELS["correlated"], scale=lab.scale())
-    lab.show(sweep, key="rs_rho_sweep")
+    lab.show_followed(sweep, key="rs_rho_sweep")  # where it was let go: in the link, shown again on a reload
 
 
 def three_models() -> None:
@@ -206,5 +206,5 @@ lab.sections("rs_tab", {"Lines and plane": lines_and_plane, "Correlation": corre
                         f"Rescaling {x}": rescaling, "Predictions": predictions, "Diagnostics": diagnostics,
                         "Check yourself": check_yourself},
              moved={"rs_show": "Lines and plane", "rs_origin": f"Centring {x}", "rs_who": "Predictions",
-                    "rs_panels": "Diagnostics"})
+                    "rs_panels": "Diagnostics", "rs_rho_sweep_step": "Correlation"})
 lab.page_end()

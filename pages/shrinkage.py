@@ -48,6 +48,8 @@ def one_group() -> None:
              r"\qquad \lambda_i = \frac{\sigma_b^2}{\sigma_b^2 + \sigma^2 / n_i}")
     st.caption(r"The group's own deviation is its mean distance from the population's fitted values "
                r"$\mathbf{x}_{ij}^\top\hat{\boldsymbol\beta}$ (the GLS estimate), not from the overall mean.")
+    if "sh_who" not in st.session_state and "sh_who" not in st.session_state.get("_link_in", {}):
+        st.session_state["sh_who"] = farthest  # the first visit starts where shrinkage shows (not the first group)
     who = st.selectbox(f"Delete observations from one {group}", levels,
                        **lab.bind("sh_who", reset_when=tuple(levels), reset_to=farthest))
     sweep = lab.get_deletion(spec, formula, who)
@@ -72,15 +74,16 @@ def one_group() -> None:
         "(The other groups move a little too: with fewer data the estimates of $\\sigma_b$ and $\\sigma$ change.)"
     )
     st.markdown(f"**{who} at every number kept** (each row a fit; the chart's slider moves through them)")
-    lab.table(sweep.steps().rename(columns={"sigma_b": r"$\hat\sigma_b$", "sigma": r"$\hat\sigma$",
-                                            "lambda": r"$\lambda_i$"}), 3, height=250)
+    lab.table(sweep.steps().reset_index().rename(columns={"sigma_b": r"$\hat\sigma_b$", "sigma": r"$\hat\sigma$",
+                                                          "lambda": r"$\lambda_i$"}), 3, hide_index=True)
 
 
 def all_groups() -> None:
     st.markdown(r"**Drag the slider under the chart**: $\sigma_b / \sigma$ from 0 (every group at the population) "
                 "upward; each group's estimate slides from the population toward its own mean. The slider starts at "
                 "the fit's estimate; every step is the model solved exactly with the ratio held there.")
-    lab.show(lab.get_figure(figures.fig_shrinkage_sweep, spec, formula, scale=lab.scale()), key="sh_sweep")
+    lab.show_followed(lab.get_figure(figures.fig_shrinkage_sweep, spec, formula, scale=lab.scale()), key="sh_sweep",
+                      reset_when=spec)  # where it was let go: in the link, shown again on a reload
 
 
 def slopes() -> None:
@@ -133,11 +136,18 @@ def check_yourself() -> None:
                 r"- $\lambda_i$ is near 0 when $\sigma_b^2$ is small against $\sigma^2 / n_i$: the group is pulled "
                 "almost to the population.\n- Shrinkage trades a little bias for much less variance: on average the "
                 "estimates are closer to the truth.")
-    # the deletion set in its tab (the start if none, or if it was made on other data)
-    shown_levels, who, keep = st.session_state.get("_sh_deletion", (levels, farthest, 2))
+    # the deletion set in its tab; else the link's (a link to this tab), else the start. Both go into this
+    # tab's link too, so that it reproduces these questions
+    shown_levels, who, keep = st.session_state.get("_sh_deletion", (None, None, None))
     if shown_levels != levels or who not in levels:
-        who, keep = farthest, 2
+        given = st.session_state.get("_link_in", {}).get("sh_who", [None])[-1]
+        who, keep = (given if given in levels else farthest), None
     n_who = rows_of(who)
+    st.session_state["sh_who"] = who  # its widget (in its own tab) is not drawn in this run
+    lab.bind("sh_who")
+    if keep is not None:
+        st.session_state["sh_keep"] = keep
+    keep = lab.bound_value("sh_keep", min(2, n_who), range(1, n_who + 1))
     edited, _, table = deletion(who, keep, n_who)
     st.caption(f"The questions are about the data as *One group, fewer observations* left them: {who} with "
                f"{min(keep, n_who)} of its {n_who} observations.")
@@ -151,5 +161,6 @@ lab.sections("sh_tab", {"One group, fewer observations": one_group, "All groups,
              moved={"sh_who": "One group, fewer observations", "sh_keep": "One group, fewer observations",
                     "sh_subject": "Random slopes", "sh_days": "Random slopes", "sh_n_ind": "Does shrinkage pay?",
                     "sh_n_rep": "Does shrinkage pay?", "sh_sd_b": "Does shrinkage pay?", "sh_sd_w": "Does shrinkage pay?",
-                    "sh_nsim": "Does shrinkage pay?", "sh_study": "Does shrinkage pay?"})
+                    "sh_nsim": "Does shrinkage pay?", "sh_study": "Does shrinkage pay?",
+                    "sh_sweep_step": "All groups, one ratio"})
 lab.page_end()

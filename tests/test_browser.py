@@ -366,7 +366,8 @@ SHRINKAGE_SWEEP, ICC_SWEEP = "/shrinkage?sh_tab=All%20groups%2C%20one%20ratio", 
 def test_dragging_a_client_side_slider_redraws_without_asking_the_server(server, context, path, name):
     """The plotly slider of a sweep (mmcore/figures/sweeps.py) dragged with the mouse: the chart's
     title and points change while the button is held, and the page sends nothing over its websocket
-    (no Streamlit rerun). Screenshots of the drag in progress: sweep_<name>_drag.png."""
+    (no Streamlit rerun) until the button is let go; then the address bar has the step, and a reload
+    shows the chart as it was left. Screenshots of the drag in progress: sweep_<name>_drag.png."""
     page = context.new_page()
     page.set_viewport_size({"width": 1400, "height": 900})
     sent = []
@@ -403,10 +404,17 @@ def test_dragging_a_client_side_slider_redraws_without_asking_the_server(server,
         const active = gd._fullLayout.sliders[0].active;
         const [data, , traces] = gd.mmlabFigure.layout.sliders[0].steps[active].args;
         return traces.every((k, j) => JSON.stringify(gd.data[k].y) === JSON.stringify(data.y[j])); }""")
-    page.mouse.up()
-    page.wait_for_timeout(500)
+    page.wait_for_timeout(300)
     assert len(sent) == before_sent, "the drag sent a message to the server"
     assert page.locator("[data-testid=stStatusWidget]").count() == 0
+    dragged = title()
+    page.mouse.up()  # let go: the page follows (lab.show_followed), the chart stays as it is
+    page.wait_for_function("() => /_step=\\d+/.test(location.search)", timeout=30_000)
+    settle(page, 800)
+    assert title() == dragged
+    page.reload()  # the address bar keeps where it was let go
+    settle(page, 1500)
+    assert chart.locator(".gtitle").text_content() == dragged
     assert not errors, errors
     page.close()
 
@@ -469,8 +477,9 @@ def test_a_chart_slider_the_page_follows_answers_the_drag_and_the_page_the_relea
                                                                                    fraction, param, text):
     """Shrinkage's observations kept (lab.chart.show's on_step): dragged, the chart answers and nothing
     goes to the server; let go, one rerun gives that fit's numbers under the chart and the link, and the
-    chart, which already shows that step, is not drawn again. What is on screen is then what a fresh
-    page at the link draws. Screenshot of the drag in progress: sweep_<key>_drag.png."""
+    chart, which already shows that step, is not drawn again. The address bar follows (a reload keeps the
+    view), and what is on screen is what a fresh page at the link draws. Screenshot of the drag in
+    progress: sweep_<key>_drag.png."""
     page = context.new_page()
     page.set_viewport_size({"width": 1400, "height": 1400})
     sent, errors = [], []
@@ -511,6 +520,10 @@ def test_a_chart_slider_the_page_follows_answers_the_drag_and_the_page_the_relea
     assert chart.evaluate(picture) == dragged and chart.evaluate("(gd) => gd.plots") == 0  # not drawn again
     link = view_link(page)
     assert f"{param}=8" in link and "=309" in link, link
+    assert f"{param}=8" in page.url, page.url  # the address bar too: a reload keeps the view
+    page.reload()
+    settle(page, 1500)
+    assert chart.locator(".gtitle").text_content() == title
     fresh = context.new_page()
     fresh.set_viewport_size({"width": 1400, "height": 1400})
     fresh.goto(link)

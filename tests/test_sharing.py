@@ -273,3 +273,41 @@ def test_a_link_value_no_widget_holds_is_taken_when_it_is_a_step():
     clean(at)
     assert at.session_state["sh_keep"] == 7 and "ignored" not in sidebar_note(at)
     assert link_params(codes(at.sidebar)[-1])["sh_keep"] == ["7"]
+
+
+def test_the_check_yourself_link_reproduces_its_questions():
+    """The questions of shrinkage's Check yourself tab are about the data as the first tab left them (a
+    group, the observations kept): that tab's link carries both, and opened afresh it asks the same."""
+    at = run_url("pages/shrinkage.py", sh_who="335", sh_keep="6")
+    clean(at)
+    at.session_state["sh_tab"] = "Check yourself"
+    at.run()
+    clean(at)
+    said = "335 with 6 of its 10 observations"
+    assert any(said in c.value for c in at.caption)
+    params = link_params(codes(at.sidebar)[-1])
+    assert params["sh_who"] == ["335"] and params["sh_keep"] == ["6"] and params["sh_tab"] == ["Check yourself"]
+    again = run_url("pages/shrinkage.py", **params)
+    clean(again)
+    assert any(said in c.value for c in again.caption) and "ignored" not in sidebar_note(again)
+
+
+@pytest.mark.parametrize("page, params, key", [
+    ("pages/icc.py", {"ic_tab": "What an ICC looks like", "ic_sweep_step": "3"}, "ic_sweep"),
+    ("pages/random_slopes.py", {"rs_tab": "Correlation", "rs_rho_sweep_step": "5"}, "rs_rho_sweep"),
+    ("pages/shrinkage.py", {"sh_tab": "All groups, one ratio", "sh_sweep_step": "4"}, "sh_sweep"),
+])
+def test_a_link_shows_a_chart_slider_where_it_was_let_go(page, params, key):
+    """lab.show_followed: a link's step of a chart's own slider is the step the chart starts at, its
+    points and title those of the step (as the student saw them after dragging), and the step is in
+    this view's link again."""
+    at = run_url(page, **params)
+    clean(at)
+    step = int(params[f"{key}_step"])
+    spec = next(c for c in charts(at) if c["layout"].get("sliders"))
+    slider = spec["layout"]["sliders"][0]
+    values, title, traces = slider["steps"][step]["args"]
+    assert slider["active"] == step and spec["layout"]["title"]["text"] == title["title.text"]
+    for j, k in enumerate(traces):
+        assert list(spec["data"][k]["y"]) == list(values["y"][j])
+    assert link_params(codes(at.sidebar)[-1])[f"{key}_step"] == [str(step)] and "ignored" not in sidebar_note(at)

@@ -73,7 +73,7 @@ def draw_shrinkage_sweep(sweep: ShrinkageSweep, response: str, highlight: str | 
         spread = f"{lam.min():.2f}" if np.ptp(lam) < 5e-3 else f"{lam.min():.2f} to {lam.max():.2f}"
         fitted = (" (the fit's estimate)" if s == sweep.estimate
                   else f" (criterion {sweep.criterion[s] - best:+.1f} from the fit's minimum)")
-        title = f"σ_b / σ = {sweep.ratios[s]:.2f}{fitted}: λ = {spread}"
+        title = f"σ<sub>b</sub> / σ = {sweep.ratios[s]:.2f}{fitted}: λ = {spread}"
         return (dict(y=[list(own[s]), list(mixed[s]), _segments(x, own[s], mixed[s]), [sweep.level[s]] * len(x)]),
                 {"title.text": title})
 
@@ -99,7 +99,7 @@ def draw_shrinkage_sweep(sweep: ShrinkageSweep, response: str, highlight: str | 
                    ticktext=names, showticklabels=len(x) <= 40),
         yaxis=dict(title=dict(text=f"{response}: the group's intercept"), range=[span.min() - pad, span.max() + pad]),
         legend=legend_below(-0.6), margin=dict(b=170),
-        sliders=[slider(labels, updates, s0, "σ_b / σ = ", [0, 1, 2, 3])]))
+        sliders=[slider(labels, updates, s0, "σ<sub>b</sub> / σ = ", [0, 1, 2, 3])]))
 
 
 def draw_icc_sweep(sweep: IccSweep, active: float | None = None) -> go.Figure:
@@ -203,11 +203,17 @@ def draw_deletion_sweep(sweep: DeletionSweep, response: str, active: int | None 
     """fig_shrinkage_axis with a slider under it: the number of `sweep.level`'s observations kept, from
     1 to all; each step moves every group's own and mixed-model estimate to that fit's (the edited
     group most) and gives its shrinkage factor and BLUP in the title. `active`: the step shown first
-    (an index of sweep.kept; None: all kept). One labelling for every step (the full data's), the axes
-    fixed to hold every step: a drag moves points only."""
+    (an index of sweep.kept; None: all kept). One labelling for every step, the axes fixed to hold
+    every step: a drag moves points only."""
     last = len(sweep.kept) - 1
     start = last if active is None else min(max(int(active), 0), last)
-    tiers = shrinkage_label_tiers(sweep.tables[last], sweep.level)
+    # one labelling for every step: the others' rows from the full data, the edited group's label on a row
+    # of its own above them (it moves along the axis as its rows go; on the others' rows it ran into them)
+    table = sweep.tables[last]
+    others = [str(i) != sweep.level for i in table.index]
+    tiers = np.full(len(table), -1)
+    tiers[others] = shrinkage_label_tiers(table[others], None)
+    tiers[~np.array(others)] = tiers.max(initial=0) + 1
     figs = [fig_shrinkage_axis(table, response, sweep.level, tiers=tiers) for table in sweep.tables]
     n_all = sweep.kept[-1]
 
