@@ -92,7 +92,7 @@ def test_summary_is_laid_out_as_lme4_prints_it(name):
 DOUBLE_VERTS = json.loads((Path(__file__).parent / "reference" / "double_verts.json").read_text())
 
 
-@pytest.mark.parametrize("typed, printed", zip(DOUBLE_VERTS["typed"], DOUBLE_VERTS["printed"]))
+@pytest.mark.parametrize("typed, printed", list(zip(DOUBLE_VERTS["typed"], DOUBLE_VERTS["printed"])))
 def test_formula_line_expands_double_bars_as_lme4(typed, printed):
     """lme4's "Formula:" line: (a + b || g) written out as expandDoubleVerts does, deparsed as R does
     (scripts/references/double_verts.R)."""
