@@ -139,11 +139,10 @@ function setTitle(Plotly, div, event) {
   if (title && Object.keys(title).length) Plotly.relayout(div, title);
 }
 
-// A new figure that differs from the drawn one only in the x and y values of its scatter traces, in the
-// ranges of axes the figure fixes (mmcore/figures/style.py: steady_range) and in the words of its title
-// and notes is the same picture with the points moved: played as one animation frame without redraw,
-// new ranges in the frame (plotly.js then redraws the axes and what is drawn in data units, not the
-// legend and titles), the words set after it by a relayout of them alone. A slider press on random
+// A new figure that differs from the drawn one only in the x and y values of its scatter traces and in
+// the ranges of axes the figure fixes (mmcore/figures/style.py: steady_range) is the same picture with the
+// points moved: played as one animation frame without redraw, new ranges in the frame (plotly.js then
+// redraws the axes and what is drawn in data units, not the legend and titles). A slider press on random
 // intercepts, whose pooling chart of ten panels Plotly.react redrew at 85-170 ms of the page's main
 // thread. Anything else (another layout, another trace, an axis that autoranges or is not linear, a
 // figure with sliders, a view the student zoomed or whose legend they clicked) is drawn by Plotly.react,
@@ -178,20 +177,14 @@ function outline(fig) {
                          && fixedRange(layout, t.xaxis || "x", "x") && fixedRange(layout, t.yaxis || "y", "y"))) {
     return null;
   }
-  const ranges = {}, rest = {}, texts = {};
+  const ranges = {}, rest = {};
   for (const [key, value] of Object.entries(layout)) {
     if (/^[xy]axis\d*$/.test(key) && isObject(value)) {
       ranges[key] = value.range;
       rest[key] = { ...value, range: null };
-    } else if (key === "title" && isObject(value)) {  // a title's words, set apart (a fitted number in it)
-      texts["title.text"] = value.text;
-      rest[key] = { ...value, text: null };
-    } else if (key === "annotations" && Array.isArray(value)) {  // so are a note's
-      value.forEach((a, i) => { texts[`annotations[${i}].text`] = isObject(a) ? a.text : undefined; });
-      rest[key] = value.map((a) => (isObject(a) ? { ...a, text: null } : a));
     } else rest[key] = value;
   }
-  return { text: JSON.stringify([rest, data.map(withoutXY)]), ranges, texts };
+  return { text: JSON.stringify([rest, data.map(withoutXY)]), ranges };
 }
 
 // The frame that turns the drawn figure (its outline `was`) into `fig`, or null if it is another picture
@@ -209,11 +202,7 @@ function movedPoints(div, was, fig, now) {
   for (const [key, range] of Object.entries(now.ranges)) {
     if (!sameJSON(range, was.ranges[key])) ranges[`${key}.range`] = range;
   }
-  const words = {};  // set by a relayout of those words alone after the frame
-  for (const [key, text] of Object.entries(now.texts)) {
-    if (text !== was.texts[key]) words[key] = text;
-  }
-  return { frame: Object.keys(ranges).length ? { ...frame, layout: ranges } : frame, words };
+  return Object.keys(ranges).length ? { ...frame, layout: ranges } : frame;
 }
 
 // A figure whose slider the server follows (lab/chart.py: show's on_step) says where the student let go
@@ -253,10 +242,7 @@ function draw(div) {
     const now = outline(fig);
     const moved = movedPoints(div, div.mmlabPlotted, fig, now);  // against what is on screen
     div.mmlabPlotted = now;
-    if (moved) {
-      const played = Plotly.animate(div, moved.frame, FRAME);
-      return Object.keys(moved.words).length ? played.then(() => Plotly.relayout(div, moved.words)) : played;
-    }
+    if (moved) return Plotly.animate(div, moved, FRAME);
     div.mmlabSliderText = fig.mmlabReport ? withoutActive(fig) : null;  // before plotly.js writes into fig
     const layout = themed(fig.layout || {});
     const data = (fig.data || []).map((trace) => ({ ...trace }));  // plotly writes a frame's values into these

@@ -30,13 +30,6 @@ ORDER = ("intercept only", "uncorrelated", "correlated")
 PAIR = tuple(MODELS[k] for k in ("intercept only", "correlated"))
 
 
-def plane_options(s: lab.DataSpec) -> tuple:
-    """The plane's box scale in simulate mode: the truth's sigma_b0 / sigma_b1, so that a press of rho (a
-    new data set, the same truth's scales) moves its points only (played as a frame, not redrawn)."""
-    t = s.truth if s.simulated else {}
-    return (("aspect", t["sigma_b0"] / t["sigma_b1"]),) if t.get("sigma_b0", 0) > 0 and t.get("sigma_b1", 0) > 0 else ()
-
-
 def warm(s: lab.DataSpec, scale: float = lab.scale()) -> None:
     """What a new truth costs this page (the fits, the charts as they open, the tests): computed ahead
     for the other values of rho (lab/prefetch.py), so a class moving rho finds them ready. It runs in a
@@ -44,7 +37,7 @@ def warm(s: lab.DataSpec, scale: float = lab.scale()) -> None:
     levels = tuple(lab.get_fit(s, MODELS["correlated"]).ranef[g].index[:8])
     lab.get_figure(figures.fig_lines, s, MODELS["correlated"], scale=scale,
                    options=(("groups", levels), ("show", ("partial", "population"))))
-    lab.get_figure(figures.fig_ranef_plane, s, MODELS["correlated"], scale=scale, options=plane_options(s))
+    lab.get_figure(figures.fig_ranef_plane, s, MODELS["correlated"], scale=scale)
     lab.get_components_figure(s, tuple(MODELS.values()), tuple(MODELS), scale)
     lab.get_anova_text(s, tuple(MODELS[k] for k in ORDER), tuple(MODELS[k].split("+ ", 1)[1] for k in ORDER))
     lab.get_comparison(s, PAIR, ("m0", "m1"))
@@ -91,8 +84,7 @@ def lines_and_plane() -> None:
             st.info("This model has no random slope: every line is parallel to the population line. "
                     "Choose a model with a slope to see the intercept-slope plane.")
         else:
-            lab.show(lab.get_figure(figures.fig_ranef_plane, spec, formula, scale=lab.scale(),
-                                    options=plane_options(spec)), key="rs_plane")
+            lab.show(lab.get_figure(figures.fig_ranef_plane, spec, formula, scale=lab.scale()), key="rs_plane")
             st.caption("Each point is one group's predicted (intercept, slope) deviation, its BLUP. The ellipse is the "
                        "fitted distribution of the groups' *true* deviations: 95% of them lie inside it under the model. "
                        "The points are shrunken toward 0, so they cluster well inside it: they are not a sample to "

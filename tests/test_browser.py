@@ -422,9 +422,6 @@ def test_dragging_a_client_side_slider_redraws_without_asking_the_server(server,
 @pytest.mark.parametrize("address, slider, key, moved_to, lines, points", [
     # the truth's sigma_b from 38 to 41: ten panels of points and lines move, the y range widens at 40
     ("/random-intercepts?ri_dataset=simulate&ri_sigma_b=38", "between-group SD", "ri_pooling", "ri_sigma_b=41", 30, 80),
-    # the truth's rho from 0.2 to 0.35: the plane's ellipse, 18 BLUPs and their labels move, the fitted
-    # correlation in its note changes (set after the frame), the box keeps its scale (the truth's)
-    ("/random-slopes?rs_dataset=simulate&rs_rho=0.2", "correlation", "rs_plane", "rs_rho=0.35", 1, 18),
 ])
 def test_a_chart_whose_points_moved_is_drawn_as_a_fresh_page_draws_it(server, context, address, slider, key,
                                                                     moved_to, lines, points):
@@ -439,7 +436,6 @@ def test_a_chart_whose_points_moved_is_drawn_as_a_fresh_page_draws_it(server, co
             labels: [...gd.querySelectorAll('.scatterlayer .textpoint text')].map((t) =>
                 `${t.textContent} ${t.getAttribute('x')} ${t.getAttribute('y')}`),
             ticks: [...gd.querySelectorAll('.xaxislayer-above text, .yaxislayer-above text')].map((t) => t.textContent),
-            words: [...gd.querySelectorAll('.gtitle, .annotation-text')].map((t) => t.textContent),
             range: [gd._fullLayout.xaxis.range, gd._fullLayout.yaxis.range]})""")
 
     def numbers(picture):
@@ -462,7 +458,6 @@ def test_a_chart_whose_points_moved_is_drawn_as_a_fresh_page_draws_it(server, co
     fresh, errors2 = open_page(context, page.url, height=1400)
     drawn = picture(fresh)
     assert moved["ticks"] == drawn["ticks"] and moved["range"] == drawn["range"]
-    assert moved["words"] == drawn["words"]  # a title's or note's number, set after the frame
     assert len(moved["lines"]) == len(drawn["lines"]) == lines and len(moved["points"]) == len(drawn["points"]) == points
     assert [t.split()[0] for t in moved["labels"]] == [t.split()[0] for t in drawn["labels"]]
     a, b = numbers(moved), numbers(drawn)

@@ -337,29 +337,3 @@ def test_matrices_are_read_by_colour_bar_sign_and_number():
     assert not z["showscale"]  # 0 and 1 only
     negative = fig_matrix(np.array([[1.0, -0.5], [-0.5, 2.0]]), ["a", "b"], "C").to_dict()["data"][0]
     assert negative["colorscale"] == SCALE_SIGNED and negative["zmin"] == -2.0 and negative["text"][0][1] == "-0.5"
-
-
-def test_the_plane_of_another_rho_moves_points_and_words_only():
-    """Random slopes' truth rho pressed: the plane of the new data set must differ from the old one only
-    in what lab/chart.js plays as a frame (traces' x and y, axis ranges) or sets after it (the note's
-    words): its labels are a text trace placed as points, its box scale the truth's (aspect)."""
-    import json
-
-    from lab.cache import SIMULATORS
-
-    def outline(fig):
-        spec = json.loads(fig.to_json())
-        layout = {k: v for k, v in spec["layout"].items() if k != "template"}
-        for axis in ("xaxis", "yaxis"):
-            layout[axis] = {**layout[axis], "range": None}
-        layout["annotations"] = [{**a, "text": None} for a in layout["annotations"]]
-        return json.dumps([layout, [{k: v for k, v in t.items() if k not in ("x", "y")} for t in spec["data"]]])
-
-    truth = dict(n_groups=18, n_per_group=10, beta0=250.0, beta1=10.0, sigma_b0=25.0, sigma_b1=6.0, sigma=25.0)
-    figs = [FM.fig_ranef_plane(fit("y ~ x + (x | group)", SIMULATORS["slopes"](**truth, rho=rho, seed=1)),
-                               aspect=25.0 / 6.0) for rho in (0.2, 0.35)]
-    assert outline(figs[0]) == outline(figs[1])
-    assert [a.text for a in figs[0].layout.annotations] != [a.text for a in figs[1].layout.annotations]
-    labels = figs[0].data[2]
-    assert labels.mode == "text" and labels.textposition == "middle center" and len(labels.text) == 18
-    assert figs[0].layout.yaxis.scaleratio == figs[1].layout.yaxis.scaleratio == pytest.approx(25.0 / 6.0)

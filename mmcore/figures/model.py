@@ -9,7 +9,7 @@ from scipy import stats
 from ..lmm.fit import model_data
 from ..lmm.results import LmmFit
 from ..model.design import z_columns
-from .style import SCALE_ORANGE, SCALE_SIGNED, SCALE_VALUES, figure, label_points, legend_below, note, steady_range
+from .style import SCALE_ORANGE, SCALE_SIGNED, SCALE_VALUES, figure, legend_below, place_labels
 
 MAX_ROWS = 120  # rows of a matrix heatmap; more cannot be read on a screen
 TEXT_CELLS = 12  # a matrix of at most this many rows and columns has its values written in its cells
@@ -67,17 +67,10 @@ def random_covariance(fit: LmmFit, group: str) -> np.ndarray:
     return D
 
 
-def fig_ranef_plane(fit: LmmFit, group: str | None = None, aspect: float | None = None) -> go.Figure:
+def fig_ranef_plane(fit: LmmFit, group: str | None = None) -> go.Figure:
     """Random intercept against random slope, one point per group (its BLUPs, labelled where a
     label fits), with the fitted covariance's 95% ellipse: where 95% of the groups' true deviations
-    lie under the fitted model; the fitted correlation in a note above. A square plot box (the units
-    of the axes differ); legend below.
-
-    Drawn so that another fit of the same shape changes points only, which lab/chart.js plays as an
-    animation frame instead of a new plot (random slopes' truth rho: ~30 ms of each press): the labels
-    are a text trace of their own, placed as points (style.label_points), the correlation is the
-    note's text, and `aspect` (x units per y unit of the box, e.g. the truth's sigma_b0 / sigma_b1)
-    fixes the box's scale ratio, the ranges widened to it; without it the ratio is the data's."""
+    lie under the fitted model. A square plot box (the units of the axes differ); legend below."""
     group = group or next(iter(fit.ranef))
     re = fit.ranef[group]
     if re.shape[1] < 2:
@@ -89,33 +82,23 @@ def fig_ranef_plane(fit: LmmFit, group: str | None = None, aspect: float | None 
     ellipse = (V * np.sqrt(np.maximum(w, 0))) @ np.vstack([np.cos(t), np.sin(t)]) * np.sqrt(stats.chi2.ppf(0.95, 2))
     corr = D[0, 1] / np.sqrt(D[0, 0] * D[1, 1]) if D[0, 0] * D[1, 1] > 0 else float("nan")
     xs, ys = re[a].to_numpy(), re[b].to_numpy()
-    rx = steady_range(np.concatenate([xs, ellipse[0]]), pad=0.08)
-    ry = steady_range(np.concatenate([ys, ellipse[1]]), pad=0.08)
-    if aspect is not None and np.isfinite(aspect) and aspect > 0:  # widen one range to the fixed ratio
-        sx, sy = rx[1] - rx[0], ry[1] - ry[0]
-        if sx < aspect * sy:
-            rx = [(rx[0] + rx[1]) / 2 - aspect * sy / 2, (rx[0] + rx[1]) / 2 + aspect * sy / 2]
-        else:
-            ry = [(ry[0] + ry[1]) / 2 - sx / aspect / 2, (ry[0] + ry[1]) / 2 + sx / aspect / 2]
-    ratio = float(aspect) if aspect is not None and np.isfinite(aspect) and aspect > 0 else \
-        float((rx[1] - rx[0]) / (ry[1] - ry[0]))
+    allx, ally = np.concatenate([xs, ellipse[0]]), np.concatenate([ys, ellipse[1]])
+    pad = lambda v: [v.min() - 0.08 * (np.ptp(v) or 1), v.max() + 0.08 * (np.ptp(v) or 1)]  # noqa: E731
+    rx, ry = pad(allx), pad(ally)
     labels = [str(i) for i in re.index]
-    lx, ly = label_points(xs, ys, labels, rx, ry)
-    shown = "" if np.isnan(corr) else f"{corr:.2f}"
+    positions = place_labels(xs, ys, labels, rx, ry)
     return figure([
         dict(type="scatter", x=ellipse[0], y=ellipse[1], mode="lines", hoverinfo="skip",
-             line=dict(color="#E69F00", width=2.5), name="fitted 95% ellipse of the true effects"),
-        dict(type="scatter", x=xs, y=ys, mode="markers", name="BLUPs (shrunken), one per group",
-             marker=dict(color="#0072B2", size=9), customdata=labels,
+             line=dict(color="#E69F00", width=2.5), name=f"fitted 95% ellipse of the true effects (corr {corr:.2f})"),
+        dict(type="scatter", x=xs, y=ys, mode="markers+text", name="BLUPs (shrunken), one per group",
+             text=[lab if pos else "" for lab, pos in zip(labels, positions)],
+             textposition=[pos or "top center" for pos in positions], marker=dict(color="#0072B2", size=9),
+             textfont=dict(size=11, color="#444444"), customdata=labels,
              hovertemplate=f"{group} %{{customdata}}<br>{a}: %{{x:.4g}}<br>{b}: %{{y:.4g}}<extra></extra>"),
-        dict(type="scatter", x=lx, y=ly, mode="text", text=labels, textposition="middle center", showlegend=False,
-             hoverinfo="skip", textfont=dict(size=11, color="#444444")),
     ], dict(title=dict(text=f"Random effects of {group}: {a} against {b}"), height=520, legend=legend_below(-0.2),
-            annotations=[note(f"fitted correlation of the true effects: {shown}" if shown else
-                              "fitted correlation: none (a variance is zero)")],
             xaxis=dict(title=dict(text=f"{a} deviation"), range=rx, constrain="domain"),
-            yaxis=dict(title=dict(text=f"{b} deviation"), range=ry, scaleanchor="x", scaleratio=ratio,
-                       constrain="domain")))
+            yaxis=dict(title=dict(text=f"{b} deviation"), range=ry, scaleanchor="x",
+                       scaleratio=float((rx[1] - rx[0]) / (ry[1] - ry[0])), constrain="domain")))
 
 
 def fig_variance_components(fits: dict) -> go.Figure:

@@ -261,49 +261,32 @@ def panel_axes(k: int, n: int, cols: int, gap_x: float = 0.03, gap_y: float = 0.
     return ax, axes, label
 
 
-_LABEL_OFFSETS = {"top center": (0.0, 0.6), "bottom center": (0.0, -0.6), "middle right": (0.6, 0.0),
-                  "middle left": (-0.6, 0.0)}
-
-
-def _placed(x, y, texts, x_range, y_range, char: float, height: float) -> list[tuple[str, float, float]]:
-    """For each label: (its textposition, or "" where none fits; its centre in the plot's 0-1 box)."""
+def place_labels(x, y, texts, x_range, y_range, char: float = 0.022, height: float = 0.05) -> list[str]:
+    """A textposition for each point's label so that no two labels overlap (greedy: above, below,
+    right, left, in that order, in the plot's 0-1 box given by the axis ranges; "" where none fits:
+    the hover label remains). char and height: a character's width and a label's height as shares
+    of the box (for a box of about 400 px)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     u = (x - x_range[0]) / (x_range[1] - x_range[0])
     v = (y - y_range[0]) / (y_range[1] - y_range[0])
     boxes, out = [], []
+    offsets = {"top center": (0.0, 0.6), "bottom center": (0.0, -0.6), "middle right": (0.6, 0.0),
+               "middle left": (-0.6, 0.0)}
     for i, label in enumerate(texts):
         w = char * len(str(label))
-        chosen = ("", 0.0, 0.0)
-        for pos, (dx, dy) in _LABEL_OFFSETS.items():
+        chosen = ""
+        for pos, (dx, dy) in offsets.items():
             cx = u[i] + dx * (w + 0.02)
             cy = v[i] + dy * (height + 0.01) * 1.2
             box = (cx - w / 2, cx + w / 2, cy - height / 2, cy + height / 2)
             clear = all(box[1] < b[0] or box[0] > b[1] or box[3] < b[2] or box[2] > b[3] for b in boxes)
             points_clear = not np.any((u > box[0]) & (u < box[1]) & (v > box[2]) & (v < box[3]))
             if clear and points_clear:
-                chosen = (pos, cx, cy)
+                chosen = pos
                 boxes.append(box)
                 break
         out.append(chosen)
     return out
-
-
-def place_labels(x, y, texts, x_range, y_range, char: float = 0.022, height: float = 0.05) -> list[str]:
-    """A textposition for each point's label so that no two labels overlap (greedy: above, below,
-    right, left, in that order, in the plot's 0-1 box given by the axis ranges; "" where none fits:
-    the hover label remains). char and height: a character's width and a label's height as shares
-    of the box (for a box of about 400 px)."""
-    return [pos for pos, _, _ in _placed(x, y, texts, x_range, y_range, char, height)]
-
-
-def label_points(x, y, texts, x_range, y_range, char: float = 0.022, height: float = 0.05) -> tuple[list, list]:
-    """Where place_labels puts each label, as the label's centre in data units (None where none fits),
-    for a text trace of its own: a new fit then moves the labels as points (lab/chart.js plays it as an
-    animation frame), where changing a trace's textposition or text redraws the chart."""
-    sx, sy = x_range[1] - x_range[0], y_range[1] - y_range[0]
-    placed = _placed(x, y, texts, x_range, y_range, char, height)
-    return ([x_range[0] + cx * sx if pos else None for pos, cx, _ in placed],
-            [y_range[0] + cy * sy if pos else None for pos, _, cy in placed])
 
 
 def steady_range(values, pad: float = 0.04, steps: int | None = 12) -> list[float]:
