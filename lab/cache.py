@@ -251,7 +251,7 @@ def get_centring(spec: DataSpec, response: str, x: str, group: str):
     return centring_study(get_data(spec), response, x, group, CENTRING_ORIGINS)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=256)
 def get_deletion(spec: DataSpec, formula: str, level: str):
     """The random-intercept fit refitted with 1..n of one group's rows kept (shrinkage's slider)."""
     return deletion_sweep(get_fit(spec, formula), level)

@@ -32,6 +32,23 @@ base_table = lab.get_shrinkage_table(spec, formula)
 farthest = str(base_table["own deviation"].abs().idxmax())  # start where shrinkage shows: the group farthest out
 
 
+def warm(s: lab.DataSpec, scale: float = lab.scale()) -> None:
+    """What a new truth costs the first tab as it opens (the fit, the group farthest out refitted with 1..n
+    of its rows, the chart, the fit at 2 kept): computed ahead for the other values of sigma_b / sigma
+    (lab/prefetch.py), so a class moving that slider finds them ready (bench/load.py --page shrinkage:
+    p95 4.2 s without). A thread of its own: no Streamlit in it (the scale is this run's)."""
+    table = lab.get_shrinkage_table(s, formula)
+    far = str(table["own deviation"].abs().idxmax())
+    n = len(lab.get_deletion(s, formula, far).kept)
+    lab.get_deletion_figure(s, formula, far, min(2, n) - 1, scale=scale)
+    if min(2, n) < n:
+        kept = s.with_transform(("keep", next(iter(lab.get_fit(s, formula).ranef)), far, 2))
+        lab.get_shrinkage_table(kept, formula)
+
+
+lab.compute_ahead(spec, "ratio", warm, key=("shrinkage", lab.scale()))
+
+
 def rows_of(who: str) -> int:
     return int((lab.get_data(spec)[group].astype(str) == who).sum())
 
