@@ -53,7 +53,7 @@ from lab.cache import (
                        get_zeta_figure,
                        register_upload,
 )
-from lab.chart import show, show_followed
+from lab.chart import at_step, show, show_followed
 from lab.checks import quiz
 from lab.code import code_text
 from lab.course import CORE, LESSONS, TUTORIAL, lesson_link, next_up, page_link, url_path
@@ -92,5 +92,5 @@ __all__ = [
     "page_end", "explain", "page_start", "stop",
     "scale", "sections", "side_by_side", "steps", "remember", "remembered", "run_on_click", "run_with_progress", "INTERCEPT_MODELS", "TRUTHS",
     "intercept_model", "sidebar_data", "anova_table", "code_blocks", "code_export", "data_head", "code_text", "fit_or_stop", "glmm_fit_or_stop", "format_boot_p",
-    "format_p", "notes", "plural", "pooling_pills", "response_advice", "show", "show_followed", "styled", "table", "truth_table",
+    "format_p", "notes", "plural", "pooling_pills", "response_advice", "at_step", "show", "show_followed", "styled", "table", "truth_table",
 ]

@@ -258,9 +258,9 @@ def get_deletion(spec: DataSpec, formula: str, level: str):
 
 
 @lru_cache(maxsize=256)
-def get_deletion_figure(spec: DataSpec, formula: str, level: str, active: int, scale: float = 1.0):
-    return freeze(draw_deletion_sweep(get_deletion(spec, formula, level), get_fit(spec, formula).response, active),
-                  scale)
+def get_deletion_figure(spec: DataSpec, formula: str, level: str, scale: float = 1.0):
+    """Its chart, the slider at all kept (lab.chart.at_step: at another step)."""
+    return freeze(draw_deletion_sweep(get_deletion(spec, formula, level), get_fit(spec, formula).response), scale)
 
 
 @lru_cache(maxsize=64)
@@ -270,8 +270,9 @@ def get_deletion_fits(spec: DataSpec, formula: str, level: str, first: int) -> t
 
 
 @lru_cache(maxsize=256)
-def get_slope_deletion_figure(spec: DataSpec, formula: str, level: str, active: int, scale: float = 1.0):
-    return freeze(draw_slope_deletion(get_deletion_fits(spec, formula, level, 2), level, active), scale)
+def get_slope_deletion_figure(spec: DataSpec, formula: str, level: str, scale: float = 1.0):
+    """Its chart from 2 rows kept, the slider at all kept (lab.chart.at_step: at another step)."""
+    return freeze(draw_slope_deletion(get_deletion_fits(spec, formula, level, 2), level), scale)
 
 
 @lru_cache(maxsize=128)

@@ -164,9 +164,10 @@ def glmm_fit_or_stop(spec: DataSpec, formula: str, family: str, nagq: int = 1, l
     return _fitted_or_stop(lambda: get_glmm_fit(spec, formula, family, nagq, link))
 
 
-def notes(fit: mmcore.LmmFit) -> None:
-    """Singular fits, convergence, dropped rows and columns, in plain words."""
-    for message in fit.messages:
+def notes(fit) -> None:
+    """Singular fits, convergence, dropped rows and columns, in plain words: a fit's messages (or the
+    messages themselves, e.g. a step of a deletion sweep's)."""
+    for message in getattr(fit, "messages", fit):
         (st.warning if "Singular" in message or "converge" in message or "separated" in message else st.info)(message)
 
 

@@ -34,23 +34,15 @@ farthest = str(base_table["own deviation"].abs().idxmax())  # start where shrink
 
 def warm(s: lab.DataSpec, scale: float = lab.scale()) -> None:
     """What a new truth costs the first tab as it opens (the fit, the group farthest out refitted with 1..n
-    of its rows, the chart, the fit at 2 kept): computed ahead for the other values of sigma_b / sigma
+    of its rows, its chart): computed ahead for the other values of sigma_b / sigma
     (lab/prefetch.py), so a class moving that slider finds them ready (bench/load.py --page shrinkage:
     p95 4.2 s without). A thread of its own: no Streamlit in it (the scale is this run's)."""
     table = lab.get_shrinkage_table(s, formula)
     far = str(table["own deviation"].abs().idxmax())
-    n = len(lab.get_deletion(s, formula, far).kept)
-    lab.get_deletion_figure(s, formula, far, min(2, n) - 1, scale=scale)
-    if min(2, n) < n:
-        kept = s.with_transform(("keep", next(iter(lab.get_fit(s, formula).ranef)), far, 2))
-        lab.get_shrinkage_table(kept, formula)
+    lab.get_deletion_figure(s, formula, far, scale=scale)
 
 
 lab.compute_ahead(spec, "ratio", warm, key=("shrinkage", lab.scale()))
-
-
-def rows_of(who: str) -> int:
-    return int((lab.get_data(spec)[group].astype(str) == who).sum())
 
 
 def deletion(who: str, keep: int, n_who: int):
@@ -74,12 +66,11 @@ def one_group() -> None:
     # where the student let go of the chart's slider (or the link's value): the numbers below are that fit's
     keep = lab.bound_value("sh_keep", min(2, n_who), range(1, n_who + 1), reset_when=(tuple(levels), who, n_who))
     st.session_state["_sh_deletion"] = (levels, who, keep)  # for the questions, in their own tab
-    _, fit, _ = deletion(who, keep, n_who)
-    lab.notes(fit)
+    lab.notes(sweep.messages[keep - 1])  # that fit's (singular, not converged)
     st.markdown(f"**Drag the slider under the chart**: keep 1 to {n_who} of {who}'s observations (spread over its "
                 "rows). Every step is the model refitted to those data, computed once: the chart answers while you drag, "
                 "the numbers below when you let go.")
-    lab.show(lab.get_deletion_figure(spec, formula, who, keep - 1, scale=lab.scale()), key="sh_axis",
+    lab.show(lab.at_step(lab.get_deletion_figure(spec, formula, who, scale=lab.scale()), keep - 1), key="sh_axis",
              on_step=lambda step: st.session_state.update(sh_keep=step + 1))
     row = sweep.tables[keep - 1].loc[who]
     vb, ve = sweep.sigma_b[keep - 1] ** 2, sweep.sigma[keep - 1] ** 2
@@ -113,11 +104,11 @@ def slopes() -> None:
     subject = st.selectbox("Delete days from one subject", subjects, index=subjects.index("335"), **lab.bind("sh_subject"))
     # where the student let go of the chart's slider (or the link's value): 2 to 10 days kept
     days = lab.bound_value("sh_days", 10, range(2, 11), reset_when=subject)
-    kept = slope_spec.with_transform(("keep", "Subject", subject, days)) if days < 10 else slope_spec
-    lab.notes(lab.fit_or_stop(kept, model))  # a clear message, not a trace, if it cannot be fitted
+    lab.notes(lab.get_deletion_fits(slope_spec, model, subject, 2)[days - 2])  # that fit's (singular, not converged)
     st.markdown(f"**Drag the slider under the chart**: keep 2 to 10 of subject {subject}'s days (spread over them). "
                 "Every step is the model refitted to those data: the chart answers while you drag.")
-    lab.show(lab.get_slope_deletion_figure(slope_spec, model, subject, days - 2, scale=lab.scale()), key="sh_plane",
+    lab.show(lab.at_step(lab.get_slope_deletion_figure(slope_spec, model, subject, scale=lab.scale()), days - 2),
+             key="sh_plane",
              on_step=lambda step: st.session_state.update(sh_days=step + 2))
     st.caption("Orange: each subject's own least-squares line (intercept, slope); blue: the mixed model's; grey: "
                "the move from one to the other; green: where 95% of subjects' lines should lie. Subjects whose own "
@@ -159,7 +150,7 @@ def check_yourself() -> None:
     if shown_levels != levels or who not in levels:
         given = st.session_state.get("_link_in", {}).get("sh_who", [None])[-1]
         who, keep = (given if given in levels else farthest), None
-    n_who = rows_of(who)
+    n_who = len(lab.get_deletion(spec, formula, who).kept)  # the group's rows the model uses, as in its tab
     st.session_state["sh_who"] = who  # its widget (in its own tab) is not drawn in this run
     lab.bind("sh_who")
     if keep is not None:

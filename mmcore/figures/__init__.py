@@ -30,12 +30,10 @@ from .model import fig_design, fig_matrix, fig_ranef_plane, fig_variance_compone
 from .pooling import covariate_kind, fig_pooling
 from .style import freeze, styled
 from .sweeps import (
-                      fig_deletion_sweep,
-                      fig_icc_sweep,
+                                            fig_icc_sweep,
                       fig_rho_sweep,
                       fig_shrinkage_sweep,
-                      fig_slope_deletion,
-                      fig_truth_sweep,
+                                            fig_truth_sweep,
 )
 from .views import fig_caterpillar, fig_lines, fig_panels, fig_qq, fig_qq_ranef, fig_qq_residuals, fig_residuals
 
@@ -48,5 +46,5 @@ __all__ = [
     "fig_variance_shares", "fig_planning_theory",
     "fig_binned_residuals", "fig_cell_profiles", "fig_count_frequencies", "fig_method_study", "fig_methods",
     "fig_odds_ratios", "fig_simulated_residuals", "fig_subject_curves", "fig_theory",
-    "fig_deletion_sweep", "fig_slope_deletion", "fig_icc_sweep", "fig_rho_sweep", "fig_shrinkage_sweep", "fig_truth_sweep", "MATRIX_ROWS",
+    "fig_icc_sweep", "fig_rho_sweep", "fig_shrinkage_sweep", "fig_truth_sweep", "MATRIX_ROWS",
 ]

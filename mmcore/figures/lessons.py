@@ -105,7 +105,7 @@ def fig_shrinkage_plane(table: pd.DataFrame, fit: LmmFit, highlight: str | None 
     """Intercept-slope plane: a line from each group's own least-squares line (orange) to its mixed-
     model line (blue), the highlighted group's thick, the population estimate and the fitted 95%
     ellipse around it. Every group has its points (None where its own line cannot be estimated) and
-    the moves are traces, not annotations: a slider's steps (fig_slope_deletion) move points only."""
+    the moves are traces, not annotations: a slider's steps (draw_slope_deletion) move points only."""
     oa, ob, ma, mb = table.columns[1:5]
     group = table.index.name
     idx = [list(fit.fixed_names).index(c) for c in fit.ranef[group].columns[:2]]

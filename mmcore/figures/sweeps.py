@@ -17,8 +17,6 @@ from ..lessons.sweeps import (
     IccSweep,
     RhoSweep,
     ShrinkageSweep,
-    deletion_fits,
-    deletion_sweep,
     icc_sweep,
     rho_sweep,
     shrinkage_sweep,
@@ -194,19 +192,12 @@ def draw_rho_sweep(sweep: RhoSweep, active: float, x_name: str = "x", y_name: st
         sliders=[slider([f"{v:+.2f}" for v in sweep.rhos], updates, s0, "ρ of the truth = ", [0, 1])]))
 
 
-def fig_deletion_sweep(fit: LmmFit, level: str, active: int | None = None) -> go.Figure:
-    """draw_deletion_sweep of a random-intercept fit and one of its groups (a builder keyed by the fit)."""
-    return draw_deletion_sweep(deletion_sweep(fit, level), fit.response, active)
-
-
-def draw_deletion_sweep(sweep: DeletionSweep, response: str, active: int | None = None) -> go.Figure:
+def draw_deletion_sweep(sweep: DeletionSweep, response: str) -> go.Figure:
     """fig_shrinkage_axis with a slider under it: the number of `sweep.level`'s observations kept, from
     1 to all; each step moves every group's own and mixed-model estimate to that fit's (the edited
-    group most) and gives its shrinkage factor and BLUP in the title. `active`: the step shown first
-    (an index of sweep.kept; None: all kept). One labelling for every step, the axes fixed to hold
-    every step: a drag moves points only."""
-    last = len(sweep.kept) - 1
-    start = last if active is None else min(max(int(active), 0), last)
+    group most) and gives its shrinkage factor and BLUP in the title. The slider starts at all kept (lab.chart.at_step shows another step). One labelling for every step,
+    the axes fixed to hold every step: a drag moves points only."""
+    last = start = len(sweep.kept) - 1
     # one labelling for every step: the others' rows from the full data, the edited group's label on a row
     # of its own above them (it moves along the axis as its rows go; on the others' rows it ran into them)
     table = sweep.tables[last]
@@ -244,18 +235,12 @@ def _kept_slider(fig: go.Figure, figs: list, titles: list[str], labels: list[str
     return fig
 
 
-def fig_slope_deletion(fit: LmmFit, level: str, active: int | None = None, first: int = 2) -> go.Figure:
-    """draw_slope_deletion of a random-slope fit and one of its groups (a builder keyed by the fit)."""
-    return draw_slope_deletion(deletion_fits(fit, level, first), level, active, first)
-
-
-def draw_slope_deletion(fits: tuple, level: str, active: int | None = None, first: int = 2) -> go.Figure:
+def draw_slope_deletion(fits: tuple, level: str, first: int = 2) -> go.Figure:
     """fig_shrinkage_plane with a slider under it: `first` to all of `level`'s observations kept (two,
     the fewest that give it an own line), each step the model refitted to those data (deletion_fits);
-    the title gives the group's own slope and the mixed model's at that step. `active`: the step
-    shown first (an index of the steps; None: all kept)."""
-    last = len(fits) - 1
-    start = last if active is None else min(max(int(active), 0), last)
+    the title gives the group's own slope and the mixed model's at that step. The slider starts at all
+    kept (lab.chart.at_step shows another step)."""
+    last = start = len(fits) - 1
     n_all = last + first
     tables = [shrinkage_slopes(f) for f in fits]
     figs = [fig_shrinkage_plane(t, f, level) for t, f in zip(tables, fits)]
