@@ -27,9 +27,9 @@ Per page:
   a press by script (plotly.js, React, Streamlit's markdown, native style/layout/paint...): shares
   that move less with the machine's load than the press's wall time.
 Printed as one table with the targets beside it (issue 16), and the load average. Then the peer:
-the first chart of a Streamlit page holding one three-point plotly chart and nothing else, served by
-the same Streamlit with the app's settings (what Streamlit and its plotly.js cost before any page of
-ours; `--no-floor` skips it).
+a Streamlit page holding one sidebar slider and a three-point plotly chart it moves, served by the same
+Streamlit with the app's settings: its first chart, and its slider pressed as a lesson's is (what
+Streamlit and its plotly.js cost before any page of ours; `--no-floor` skips it).
 """
 from __future__ import annotations
 
@@ -63,13 +63,19 @@ SCENARIOS = {
 }
 TARGETS = {"first": 2.0, "press": 0.15, "frame": 0.050}
 
-# Installed before any script of the page runs: the time of the first chart and of the last change.
+# Installed before any script of the page runs: the time of the first chart and of the last change, the
+# page's clock at each message from the server, and the messages the page has sent, counted in the page.
+# Not with Playwright's websocket events: listening to them sends every frame of the socket to Playwright,
+# and a page's first chart came ~0.1 s later (medians of 6 fresh tabs: random slopes 2.02 s against 1.90,
+# random intercepts 1.88 against 1.79).
 WATCH = """
-window.__firstChart = null; window.__lastChange = 0;
-const OwnSocket = window.WebSocket;  // the page's clock at each message from the server
+window.__firstChart = null; window.__lastChange = 0; window.__sent = 0;
+const OwnSocket = window.WebSocket;
 window.WebSocket = function (...args) {
   const ws = new OwnSocket(...args);
   ws.addEventListener('message', () => window.__received && window.__received(performance.now()));
+  const send = ws.send.bind(ws);
+  ws.send = (data) => { window.__sent += 1; return send(data); };
   return ws;
 };
 window.WebSocket.prototype = OwnSocket.prototype;
@@ -173,17 +179,17 @@ RELEASE = """(index) => {
 }"""
 
 
-def drag_frames(page, sent: list) -> tuple[list[float], int, int]:
+def drag_frames(page) -> tuple[list[float], int, int]:
     """Drag every plotly slider on the page (DRAG, then RELEASE); (frame times in s, sliders, websocket
     frames sent while the button was held: a client-side slider sends none; one the page follows,
     shrinkage's observations kept, sends one when let go, which is not counted)."""
     sliders = page.locator(".js-plotly-plot .slider-rail-touch-rect").count()
     frames, during = [], 0
     for i in range(sliders):
-        before = len(sent)
+        before = page.evaluate("() => window.__sent")
         result = page.evaluate(DRAG, i)
         page.wait_for_timeout(300)  # anything a move sent has left
-        during += len(sent) - before
+        during += page.evaluate("() => window.__sent") - before
         page.evaluate(RELEASE, i)
         settle(page, 400)
         frames += [t / 1e3 for t in result["times"]]
@@ -226,25 +232,31 @@ FLOOR_APP = """import plotly.graph_objects as go
 import streamlit as st
 
 st.title("One chart")
-st.plotly_chart(go.Figure(go.Scatter(x=[1, 2, 3], y=[1, 3, 2])))
+middle = st.sidebar.slider("middle point", 0, 20, 3)
+st.plotly_chart(go.Figure(go.Scatter(x=[1, 2, 3], y=[1, middle, 2])))
 """
 
 
-def floor(p, repeats: int = 3) -> list[float]:
-    """First chart (s) of the one-chart page, in `repeats` fresh tabs: the floor under every page."""
+def floor(p, repeats: int = 3, presses: int = 0) -> tuple[list[float], list[float]]:
+    """The floor under every page, a Streamlit page with one sidebar slider and a three-point chart it
+    moves: (first chart in s, in `repeats` fresh tabs; `presses` presses of the slider, each settled as
+    a lesson's press is: what Streamlit costs a press before any element of ours)."""
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "app.py").write_text(FLOOR_APP)
         shutil.copytree(ROOT / ".streamlit", Path(tmp) / ".streamlit")
         with running(root=tmp) as (url, _):
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            out = []
-            for _ in range(repeats + 1):  # the first warms the server
+            out, pressed = [], []
+            for i in range(repeats + 1):  # the first warms the server
                 context = browser.new_context(viewport={"width": 1400, "height": 900})
                 context.add_init_script(WATCH)
-                out.append(first_chart(context.new_page(), url, [])[0])
+                page = context.new_page()
+                out.append(first_chart(page, url, [])[0])
+                if i == repeats and presses:
+                    pressed = slider_presses(page, "middle point", presses, [])[0]
                 context.close()
             browser.close()
-    return out[1:]
+    return out[1:], pressed
 
 
 def pct(values, q) -> str:
@@ -286,8 +298,7 @@ def main() -> None:
                 context = browser.new_context(viewport={"width": 1400, "height": 900})
                 context.add_init_script(WATCH)
                 page = context.new_page()
-                sent, received = [], []
-                page.on("websocket", lambda ws, sent=sent: ws.on("framesent", lambda _: sent.append(time.time())))
+                received = []
                 context.expose_function("__received", lambda t, received=received: received.append(t))
                 opened.append(first_chart(page, url + address, received))
             first, loaded, first_message = sorted(opened)[(len(opened) - 1) // 2]  # the median tab's
@@ -300,13 +311,13 @@ def main() -> None:
                 page.goto(url + drag_address)
                 page.wait_for_selector(".js-plotly-plot .slider-rail-rect", state="attached", timeout=120_000)
                 settle(page, 800)
-                more = drag_frames(page, sent)
+                more = drag_frames(page)
                 frames, sliders, frames_sent = frames + more[0], sliders + more[1], frames_sent + more[2]
             rows.append((name, first, presses, replies, frames, sliders, frames_sent, height))
             starts.append((name, loaded, first_message, first, sorted(o[0] for o in opened)))
             context.close()
         browser.close()
-        floors = [] if args.no_floor else floor(p)
+        floors, floor_presses = ([], []) if args.no_floor else floor(p, presses=args.presses)
     load_after = os.getloadavg()
     print(f"Chromium, one user, {args.presses} presses per page; load average "
           f"{load_before[0]:.2f} before, {load_after[0]:.2f} after (2 cores); the server idle "
@@ -323,8 +334,9 @@ def main() -> None:
         print(f"  {name:18} {loaded:6.2f} {first_message:6.2f} {first:6.2f}   {', '.join(f'{v:.2f}' for v in each)}")
     print(f"{'target':18} {TARGETS['first']:13.2f} {'':>9} {TARGETS['press']:6.3f} {'':>9} {'':>9} {TARGETS['frame']:6.3f}")
     if floors:
-        print(f"the floor: a Streamlit page with one three-point plotly chart, first chart "
-              f"{', '.join(f'{v:.2f}' for v in floors)} s")
+        print(f"the floor: a Streamlit page with one sidebar slider and the three-point plotly chart it moves, "
+              f"first chart {', '.join(f'{v:.2f}' for v in floors)} s; press p50 {pct(floor_presses, 50).strip()} "
+              f"p95 {pct(floor_presses, 95).strip()} s")
     if profiles:
         print(f"main thread per press under the profiler ({args.profile} presses; ms of self time by script):")
         for name, busy, parts in profiles:
