@@ -127,6 +127,17 @@ def test_presenter_fonts_reach_every_axis_and_heights_fit_a_screen(model):
         assert fig.layout.height <= 640, build  # one 1280x720 screen, a grid of panels too
 
 
+def test_no_axis_asks_plotly_to_measure_its_tick_labels(model):
+    """plotly.js's default on a numeric axis ("hide past div") measures every tick label's box at every
+    draw; the house style sets "allow" on every axis, panels included, at both scales (issue 16)."""
+    _, f = model
+    for scale in (1.0, 1.6):
+        for build in (F.fig_lines, F.fig_panels, F.fig_caterpillar, F.fig_residuals):
+            layout = styled(build(f), scale).to_dict()["layout"]
+            axes = [layout[k] for k in layout if k.startswith(("xaxis", "yaxis"))]
+            assert len(axes) >= 2 and all(a["ticklabeloverflow"] == "allow" for a in axes), build
+
+
 def test_presenter_caterpillar_has_room_for_every_group_label():
     f = fit("Reaction ~ Days + (1|Subject)", load_dataset("sleepstudy"))
     fig = styled(F.fig_caterpillar(f), 1.6)

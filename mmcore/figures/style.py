@@ -123,6 +123,10 @@ def style_dict(spec: dict, scale: float) -> None:
     for ax in axes:
         _sub(layout, ax, "tickfont")["size"] = round(TICK * scale)
         _sub(layout, ax, "title", "font")["size"] = round(AXIS_TITLE * scale)
+        # plotly.js's default for a numeric axis, "hide past div", measures every tick label's box at
+        # every draw to hide those past the chart's edge (automargin leaves none there): in Chromium,
+        # Plotly.react of random slopes' lines chart took 17-25 ms with it, 12-16 ms without (issue 16)
+        layout[ax].setdefault("ticklabeloverflow", "allow")
     if scale == 1.0:
         return
     legend = layout["legend"]
