@@ -16,6 +16,7 @@ PAGES = {"home": ("/", 1), "random_intercepts": ("/random-intercepts", 1), "rand
          "random_intercepts_model": ("/random-intercepts?ri_tab=The%20model", 2),
          "random_intercepts_diagnostics": ("/random-intercepts?ri_tab=Diagnostics&ri_dataset=penicillin", 3),
          "icc_sweep": ("/icc?ic_tab=What%20an%20ICC%20looks%20like&ic_dataset=simulate", 1),
+         "random_intercepts_sweep": ("/random-intercepts?ri_tab=From%20complete%20to%20no%20pooling", 1),
          "random_slopes_three": ("/random-slopes?rs_tab=Three%20models", 1),
          "random_slopes_diagnostics": ("/random-slopes?rs_tab=Diagnostics", 4),
          "shrinkage_sweep": ("/shrinkage?sh_tab=All%20groups%2C%20one%20ratio", 1),
@@ -356,11 +357,14 @@ def test_new_lessons_in_presenter_mode(server, context, name, path):
 
 
 SHRINKAGE_SWEEP, ICC_SWEEP = "/shrinkage?sh_tab=All%20groups%2C%20one%20ratio", "/icc?ic_tab=What%20an%20ICC%20looks%20like"
+RI_SWEEP = "/random-intercepts?ri_tab=From%20complete%20to%20no%20pooling"
 
 
 @pytest.mark.parametrize("path, name", [(SHRINKAGE_SWEEP, "shrinkage"), (ICC_SWEEP + "&ic_dataset=simulate", "icc"),
                                         ("/random-slopes?rs_dataset=simulate&rs_tab=Correlation",
                                          "random_slopes"),
+                                        (RI_SWEEP + "&ri_dataset=simulate", "random_intercepts"),
+                                        (RI_SWEEP + "&present=1", "random_intercepts_presenter"),
                                         (SHRINKAGE_SWEEP + "&present=1", "shrinkage_presenter"),
                                         (ICC_SWEEP + "&present=1", "icc_presenter")])
 def test_dragging_a_client_side_slider_redraws_without_asking_the_server(server, context, path, name):

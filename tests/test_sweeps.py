@@ -1,14 +1,16 @@
 """The client-side sliders (mmcore/lessons/sweeps.py, mmcore/figures/sweeps.py): every step a
 student can drag to carries exact numbers. The shrinkage sweep against an independent GLS/BLUP
 computation at each ratio and against the fit at its estimate; the ICC sweep's estimates against a
-fit of each step's data; the deletion sweep against lme4 at every number kept
-(scripts/references/deletion.R); the pages show them (AppTest)."""
+fit of each step's data; the deletion sweep and random intercepts' sigma_b sweep against lme4 at every
+step (scripts/references/deletion.R, sigma_b_sweep.R); the pages show them (AppTest)."""
 
+import importlib.util
 import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -186,3 +188,91 @@ def test_deletion_sweep_equals_lme4_at_every_number_kept(case):
         assert table.loc[case["level"], "BLUP"] == pytest.approx(step["blup"], rel=2e-4, abs=1e-3)
         level = float(table["population"].iloc[0])
         assert level == pytest.approx(np.atleast_1d(step["fixef"])[0], rel=1e-5)  # jsonlite unboxes one number
+
+
+SIGMA_B = json.loads((Path(__file__).parent / "reference" / "sigma_b_sweep.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize("name", sorted(SIGMA_B))
+def test_sigma_b_sweep_equals_lme4_at_every_step(name):
+    """Random intercepts' sigma_b slider: every step's data (the CSV R fitted: the sweep still draws
+    them) fitted as lme4 fits them (the better of bobyqa and Nelder-Mead, scripts/references/
+    sigma_b_sweep.R): sigma_b, sigma, the intercept, every group's partial-pooling estimate, and a
+    singular fit exactly where lme4's is."""
+    script = ROOT / "scripts" / "references" / "sigma_b_sweep_data.py"
+    loader = importlib.util.spec_from_file_location("sigma_b_sweep_data", script)
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    sweep = module.sweep(name)  # the cases as the data script draws them
+    data = pd.read_csv(Path(__file__).parent / "reference" / "sigma_b_sweep" / f"{name}.csv")
+    steps = sorted(SIGMA_B[name].values(), key=lambda s: s["step"])
+    assert len(steps) == len(sweep.sigmas_b) == data["step"].nunique()
+    assert np.allclose(sweep.y.ravel(), data["y"].to_numpy(), rtol=1e-13, atol=1e-11)
+    assert sweep.converged.all()
+    for k, step in enumerate(steps):
+        assert sweep.sigmas_b[k] == pytest.approx(step["sigma_b_truth"])
+        scale = step["sigma"]  # tolerances in the data's units: an SD at 0 is matched absolutely
+        assert sweep.sigma_b_hat[k] == pytest.approx(step["sigma_b"], rel=2e-4, abs=1e-3 * scale), k
+        assert sweep.sigma_hat[k] == pytest.approx(step["sigma"], rel=2e-4), k
+        assert sweep.population[k] == pytest.approx(step["intercept"], rel=1e-5, abs=1e-6 * scale), k
+        assert sweep.partial[k] == pytest.approx(np.atleast_1d(step["partial"]), rel=1e-5, abs=1e-4 * scale), k
+        assert (sweep.sigma_b_hat[k] < 1e-8 * scale) == step["singular"], k
+
+
+def test_sigma_b_figure_starts_at_the_truth_and_its_steps_carry_the_sweep():
+    """The chart's slider starts at the nearest step to the truth (the fit's own sigma_b for a data set);
+    each step's title gives that step's estimates, its traces that step's data, means and estimates; the
+    y axis holds every step's points (frames cannot move it)."""
+    from mmcore.figures import fig_sigma_b_sweep, fig_truth_sweep
+    from mmcore.lessons.sweeps import sigma_b_grid, sigma_b_sweep
+
+    truth = (("beta0", 250.0), ("n_groups", 10), ("n_per_group", 8), ("sigma", 25.0))
+    spec = fig_truth_sweep("sigma_b", truth, 30.0).to_dict()
+    go.Figure(spec)  # plotly's full validator: raises on any invalid property
+    sweep = sigma_b_sweep(10, 8, 25.0, 250.0, sigma_b_grid(25.0, 8, reach=45.0))
+    slider = spec["layout"]["sliders"][0]
+    assert slider["steps"][slider["active"]]["label"] == "30.0"
+    assert [s["label"] for s in slider["steps"]][:4] == ["0.0", "2.5", "5.0", "7.5"]
+    lo, hi = spec["layout"]["yaxis"]["range"]
+    assert lo < sweep.y.min() and sweep.y.max() < hi
+    order = np.argsort(sweep.deviation)
+    for k, step in enumerate(slider["steps"]):
+        values, layout, traces = step["args"]
+        assert f"{sweep.sigma_b_hat[k]:.3g}" in layout["title.text"] and f"λ = {sweep.lam[k]:.2f}" in layout["title.text"]
+        assert ("singular" in layout["title.text"]) == (sweep.sigma_b_hat[k] < 1e-8)  # at 0 and 2.5 here
+        assert np.allclose(values["y"][0], sweep.y[k]) and np.allclose(values["y"][2], sweep.partial[k][order])
+        assert np.allclose(values["y"][1], sweep.own[k][order]) and traces == [0, 1, 2, 3, 4]
+    fit = mmcore.fit("Yield ~ 1 + (1 | Batch)", mmcore.load_dataset("dyestuff"))
+    slider = fig_sigma_b_sweep(fit).to_dict()["layout"]["sliders"][0]
+    sb = float(fit.varcorr.sdcor.iloc[0])
+    labels = [float(s["label"]) for s in slider["steps"]]
+    assert abs(labels[slider["active"]] - sb) <= (labels[1] - labels[0]) / 2 and labels[-1] >= 1.5 * sb
+
+
+def test_random_intercepts_page_drags_sigma_b_and_keeps_its_step_in_the_link():
+    """The tab's chart in both modes; the sidebar's sigma_b leaves it (and its step) alone; a link's step
+    opens the tab at that step."""
+    tab = "From complete to no pooling"
+    at = AppTest.from_file(str(ROOT / "pages/random_intercepts.py"), default_timeout=60)
+    at.session_state["ri_dataset"] = "simulate"
+    at.session_state["ri_tab"] = tab
+    at.run()
+
+    def active_label():
+        spec = next(s for s in chart_specs(at) if s["layout"].get("sliders"))
+        slider = spec["layout"]["sliders"][0]
+        return slider["steps"][slider["active"]]["label"]
+
+    assert not at.exception and active_label() == "30.0"
+    at.slider(key="ri_sigma_b").set_value(70.0).run()
+    assert not at.exception and active_label() == "30.0"
+    for dataset in ("sleepstudy", "penicillin", "estrone", "dyestuff"):
+        at = AppTest.from_file(str(ROOT / "pages/random_intercepts.py"), default_timeout=60)
+        at.session_state["ri_dataset"] = dataset
+        at.session_state["ri_tab"] = tab
+        at.run()
+        assert not at.exception and active_label(), dataset
+    at = AppTest.from_file(str(ROOT / "pages/random_intercepts.py"), default_timeout=60)
+    at.query_params["ri_sigma_b_sweep_step"] = "3"  # a shared link: no tab named, the step's tab opens
+    at.run()
+    assert not at.exception and active_label() == "7.5"  # only the open tab is drawn: this one

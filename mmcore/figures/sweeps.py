@@ -17,9 +17,12 @@ from ..lessons.sweeps import (
     IccSweep,
     RhoSweep,
     ShrinkageSweep,
+    SigmaBSweep,
     icc_sweep,
     rho_sweep,
     shrinkage_sweep,
+    sigma_b_grid,
+    sigma_b_sweep,
 )
 from ..lmm.results import LmmFit
 from .lessons import fig_shrinkage_axis, fig_shrinkage_plane, shrinkage_label_tiers
@@ -150,13 +153,85 @@ def fig_rho_sweep(fit: LmmFit, active: float | None = None, truth: tuple = ()) -
     return draw_rho_sweep(sweep, start, columns[1] if len(columns) > 1 else "x", fit.response)
 
 
+def fig_sigma_b_sweep(fit: LmmFit, active: float | None = None) -> go.Figure:
+    """draw_sigma_b_sweep for data shaped as a random-intercept fit's (its number of groups, its average
+    group size, its residual SD and intercept), sigma_b on sigma_b_grid (past 1.5 times the fit's own),
+    the slider starting at the fit's own sigma_b."""
+    group = next(iter(fit.ngroups))
+    n_groups = int(fit.ngroups[group])
+    n_per_group = max(2, round(fit.nobs / n_groups))
+    sb = float(np.sqrt(fit.re_cov[0][2][0, 0]))
+    sweep = sigma_b_sweep(n_groups, n_per_group, float(fit.sigma), float(fit.beta[0]),
+                          sigma_b_grid(float(fit.sigma), n_per_group, reach=1.5 * sb))
+    return draw_sigma_b_sweep(sweep, sb if active is None else active, f"{fit.response} (simulated)")
+
+
+def draw_sigma_b_sweep(sweep: SigmaBSweep, active: float, response: str = "y") -> go.Figure:
+    """The same draws at each sigma_b of the truth: the observations by group, each group's own mean
+    (no pooling), the mixed model's estimate (partial pooling) and the move between them, the fitted
+    population mean (complete pooling's line); the groups in the order of their true deviations. The
+    title gives the truth, the REML estimates and lambda. The groups are the sweep's own (simulated, not a
+    data set's), so the axis names none."""
+    G = len(sweep.own[0])
+    order = np.argsort(sweep.deviation)
+    pos = np.empty(G, dtype=int)
+    pos[order] = np.arange(G)
+    n = len(sweep.group)
+    per = max(n // G, 1)
+    jitter = (np.arange(n) % per) / per * 0.36 - 0.18
+    x_obs = pos[sweep.group] + jitter
+    x = list(range(G))
+    xs = [v for g in x for v in (g, g, None)]
+    own, partial = sweep.own[:, order], sweep.partial[:, order]
+    size = float(np.min(np.diff(sweep.sigmas_b))) if len(sweep.sigmas_b) > 1 else 1.0
+    places = max(1, next(d for d in range(12) if abs(round(size, d) - size) < 1e-9 * max(size, 1)))
+    labels = [f"{v:.{places}f}" for v in sweep.sigmas_b]  # 30.0, 2.5; 0.25: as many places as the step needs
+
+    def state(s: int) -> tuple[dict, dict]:
+        singular = " (singular: every group at the population)" if sweep.sigma_b_hat[s] < 1e-8 else ""
+        title = (f"σ<sub>b</sub> of the truth {labels[s]}: REML σ̂<sub>b</sub> = {sweep.sigma_b_hat[s]:.3g}, "
+                 f"σ̂ = {sweep.sigma_hat[s]:.3g}{singular}<br>each group keeps λ = {sweep.lam[s]:.2f} of its own deviation")
+        return (dict(y=[list(sweep.y[s]), list(own[s]), list(partial[s]), _segments(x, own[s], partial[s]),
+                        [sweep.population[s]] * 2]), {"title.text": title})
+
+    updates = [state(s) for s in range(len(sweep.sigmas_b))]
+    s0 = int(np.argmin(np.abs(sweep.sigmas_b - active)))
+    traces = [
+        dict(type="scatter", mode="markers", x=x_obs, y=sweep.y[s0], name="observations",
+             marker=dict(color=GREY, size=5, opacity=0.45), hoverinfo="skip"),
+        dict(type="scatter", mode="markers", x=x, y=own[s0], name="own mean (no pooling)",
+             marker=dict(color=OWN, symbol="circle-open", size=10, line=dict(width=2))),
+        dict(type="scatter", mode="markers", x=x, y=partial[s0], name="mixed model (partial pooling)",
+             marker=dict(color=MIXED, size=9)),
+        dict(type="scatter", mode="lines", x=xs, y=_segments(x, own[s0], partial[s0]), name="the move",
+             line=dict(color=GREY, width=1), hoverinfo="skip", showlegend=False),
+        dict(type="scatter", mode="lines", x=[-0.5, G - 0.5], y=[sweep.population[s0]] * 2,
+             name="population (complete pooling)", line=dict(color=POP, dash="dot", width=1.5)),
+    ]
+    span = sweep.y.ravel()
+    pad = 0.05 * (span.max() - span.min() + 1e-9)
+    return figure(traces, dict(
+        title=dict(text=updates[s0][1]["title.text"]), height=520, margin=dict(t=90, b=170),
+        xaxis=dict(title=dict(text=f"{G} simulated groups, in the order of their true deviations"), tickmode="array",
+                   tickvals=x, showticklabels=False, range=[-0.7, G - 0.3]),
+        yaxis=dict(title=dict(text=response), range=[span.min() - pad, span.max() + pad]),
+        legend=legend_below(-0.6),
+        sliders=[slider(labels, updates, s0, "σ<sub>b</sub> of the truth = ",
+                        [0, 1, 2, 3, 4])]))
+
+
 def fig_truth_sweep(kind: str, truth: tuple, active: float) -> go.Figure:
     """The sweep of simulate mode, from the truth alone (`truth`: the sidebar's pairs without the swept
-    parameter, so moving that parameter leaves this figure, and its cache entry, as it is): 'icc' or
-    'rho', starting at `active`."""
+    parameter, so moving that parameter leaves this figure, and its cache entry, as it is): 'icc',
+    'sigma_b' (sigma_b_grid: past `active`) or 'rho', starting at `active`."""
     given = dict(truth)
     if kind == "icc":
         return draw_icc_sweep(icc_sweep(int(given["n_groups"]), int(given["n_per_group"])), active)
+    if kind == "sigma_b":
+        n, sigma = int(given["n_per_group"]), float(given["sigma"])
+        sweep = sigma_b_sweep(int(given["n_groups"]), n, sigma, float(given["beta0"]),
+                              sigma_b_grid(sigma, n, reach=1.5 * active))
+        return draw_sigma_b_sweep(sweep, active)
     params = {k: float(given[k]) for k in ("beta0", "beta1", "sigma_b0", "sigma_b1", "sigma")}
     return draw_rho_sweep(rho_sweep(int(given["n_groups"]), int(given["n_per_group"]), **params), active)
 

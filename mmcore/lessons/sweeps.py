@@ -9,6 +9,9 @@ drags (the figures in mmcore/figures/sweeps.py carry every step; no server round
   rescaled (between-group part sqrt(ICC), within-group part sqrt(1 - ICC), total variance 1), and
   the REML estimate of the ICC of each data set, all refitted together by the batched engine
   (batch.fit_many: one design, many responses).
+- `sigma_b_sweep`: what partial pooling does as the truth's between-group SD runs from 0 up: the same
+  random draws, the groups' part scaled by sigma_b, every data set refitted by REML together (fit_many),
+  each group's own mean, its partial-pooling estimate and the population's at each value.
 - `deletion_sweep`: a random-intercept model refitted with 1, 2, ... of one group's observations
   kept (spread over its rows), each a full REML (or ML) fit: that group's shrinkage factor, own
   deviation and BLUP, and every group's estimates, at each number kept.
@@ -101,6 +104,60 @@ def icc_sweep(n_groups: int, n_per_group: int, iccs: np.ndarray | None = None, s
     fits = fit_many(dev, Y)
     r2 = fits.theta[:, 0] ** 2
     return IccSweep(iccs, group, Y, r2 / (1 + r2), fits.converged)
+
+
+@dataclass(frozen=True)
+class SigmaBSweep:
+    sigmas_b: np.ndarray  # S values of the truth's between-group SD
+    sigma: float  # the truth's residual SD (the same at every step)
+    group: np.ndarray  # n: each observation's group (0 .. G-1)
+    deviation: np.ndarray  # G: each group's true deviation in SDs (z: sigma_b z_i at each step)
+    y: np.ndarray  # S x n: the data at each sigma_b (the same draws)
+    own: np.ndarray  # S x G: each group's own mean (no pooling)
+    partial: np.ndarray  # S x G: the mixed model's estimate of each group's mean (the fitted intercept + BLUP)
+    population: np.ndarray  # S: the fitted intercept (beta0 hat)
+    lam: np.ndarray  # S: lambda = sigma_b^2 / (sigma_b^2 + sigma^2 / n) of the fit, the share of its own deviation a group keeps
+    sigma_b_hat: np.ndarray  # S: the REML estimates of sigma_b
+    sigma_hat: np.ndarray  # S: ... and of sigma
+    converged: np.ndarray  # S, bool
+
+
+def sigma_b_grid(sigma: float, n_per_group: int, reach: float = 0.0, steps: int = 24) -> np.ndarray:
+    """0 to about six times sigma / sqrt(n) (where a group keeps lambda = 0.97 of its own deviation; half
+    at sigma / sqrt(n)), and at least to `reach`, in about `steps` equal steps of a round size (1, 2, 2.5
+    or 5 times a power of ten): the slider's labels read as numbers."""
+    top = max(6.0 * sigma / np.sqrt(n_per_group), reach, 1e-9)
+    power = 10.0 ** np.floor(np.log10(top / steps))
+    size = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= top / steps)
+    return np.round(size * np.arange(int(np.ceil(top / size - 1e-9)) + 1), 10)
+
+
+def sigma_b_sweep(n_groups: int, n_per_group: int, sigma: float, beta0: float = 0.0,
+                  sigmas_b: np.ndarray | None = None, seed: int = 1) -> SigmaBSweep:
+    """Balanced data, n_groups groups of n_per_group, drawn once: y = beta0 + sigma_b z_i + sigma e_ij
+    at each sigma_b of the truth (z and e the same at every step, each standardised to mean 0 and SD 1
+    in the sample: the groups' true deviations have SD sigma_b exactly), each fitted by REML,
+    y ~ 1 + (1 | group), all at once. With one intercept and equal groups the mixed model's estimate of group i's mean is
+    beta0 hat + lambda (mean_i - beta0 hat), lambda = theta^2 n / (theta^2 n + 1) (theta = sigma_b / sigma
+    as fitted): the conditional mode, exactly."""
+    if n_groups < 2 or n_per_group < 2:
+        raise MixedModelError("The sigma_b sweep needs at least 2 groups of at least 2 observations.")
+    sigmas_b = sigma_b_grid(sigma, n_per_group) if sigmas_b is None else np.asarray(sigmas_b, dtype=float)
+    rng = np.random.default_rng(seed)
+    group = np.repeat(np.arange(n_groups), n_per_group)
+    between, within = rng.standard_normal(n_groups), rng.standard_normal(len(group))
+    between = (between - between.mean()) / between.std(ddof=1)  # the groups' deviations: SD sigma_b exactly
+    within = (within - within.mean()) / within.std(ddof=1)
+    Y = beta0 + sigmas_b[:, None] * between[group] + sigma * within
+    frame = pd.DataFrame({"y": Y[0], "group": group.astype(str)})
+    dev = ProfiledDeviance(build_model_data("y ~ 1 + (1 | group)", frame), reml=True)
+    fits = fit_many(dev, Y)
+    theta, level = np.abs(fits.theta[:, 0]), fits.beta[:, 0]
+    own = Y.reshape(len(Y), n_groups, n_per_group).mean(axis=2)
+    lam = theta**2 * n_per_group / (theta**2 * n_per_group + 1)
+    partial = level[:, None] + lam[:, None] * (own - level[:, None])
+    return SigmaBSweep(sigmas_b, float(sigma), group, between, Y, own, partial, level, lam, theta * fits.sigma, fits.sigma,
+                       fits.converged)
 
 
 @dataclass(frozen=True)
