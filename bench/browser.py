@@ -53,7 +53,8 @@ from lab.server import CHROMIUM, CHROMIUM_ARGS, running  # noqa: E402
 # Shrinkage's observations kept (both tabs) are client-side sliders the page follows on release (dragged);
 # its server slider is the truth's sigma_b / sigma in simulate mode (a KaTeX label: found by its TeX).
 SCENARIOS = {
-    "random-intercepts": ("/random-intercepts?ri_dataset=simulate", "between-group SD", ()),
+    "random-intercepts": ("/random-intercepts?ri_dataset=simulate", "between-group SD",
+                          ("/random-intercepts?ri_dataset=simulate&ri_tab=From%20complete%20to%20no%20pooling",)),
     "icc": ("/icc?ic_dataset=simulate", "ICC (the truth)", ("/icc?ic_dataset=simulate&ic_tab=What%20an%20ICC%20looks%20like",)),
     "random-slopes": ("/random-slopes?rs_dataset=simulate", "correlation",
                       ("/random-slopes?rs_dataset=simulate&rs_tab=Correlation",)),

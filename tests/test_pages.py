@@ -71,8 +71,8 @@ def test_random_intercepts_draws_only_the_open_tab():
     """One idea per tab (lab.sections): what is in a closed tab is not sent at all (a slider does not
     wait for it); opened, it is; a link that sets a tab's widget opens that tab."""
     at = run("pages/random_intercepts.py")
-    assert [t.label for t in at.tabs] == ["Three ways to estimate", "The model", "The fit", "BLUPs", "Diagnostics",
-                                          "Check yourself"]
+    assert [t.label for t in at.tabs] == ["Three ways to estimate", "From complete to no pooling", "The model", "The fit",
+                                          "BLUPs", "Diagnostics", "Check yourself"]
     assert len(charts(at)) == 1 and not quiz_radios(at)  # the pooling view alone
     assert not any("Linear mixed model" in c for c in codes(at))
     at = run("pages/random_intercepts.py", ri_tab="The model")
