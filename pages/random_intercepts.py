@@ -31,8 +31,8 @@ lab.notes(fit)
 lab.steps([
     "*Three ways to estimate*: each group's own estimate (no pooling), the mixed model's (partial pooling) and "
     "one estimate for all (complete pooling).",
-    r"*What $\sigma_b$ does*: drag $\sigma_b$ of the truth and watch partial pooling move from complete pooling "
-    "(at 0) toward no pooling.",
+    r"*From complete to no pooling*: drag $\sigma_b$ of the truth and watch partial pooling move from complete "
+    "pooling toward no pooling.",
     "*The model*: the equation, and its picture: each row of $Z$ has a single 1, in its group's column.",
     r"*The fit*: $\sigma_b$ (between groups) against $\sigma$ (within), and the ICC computed from them.",
     "*BLUPs*: each group's predicted intercept with its interval; *Diagnostics*: are the residuals and the "
@@ -63,19 +63,22 @@ def pooling_view() -> None:
 
 
 def sigma_b_dragged() -> None:
-    sizes = (f"{spec.truth['n_groups']} groups of {spec.truth['n_per_group']}, residual SD {spec.truth['sigma']:g}"
-             if spec.simulated else f"{fit.ngroups[group]} groups of {max(2, round(fit.nobs / fit.ngroups[group]))} "
-             r"with this fit's $\hat\sigma$ and intercept")
-    st.markdown(r"**What $\sigma_b$ does.** Drag the slider under the chart: $\sigma_b$ of the truth from 0 up, "
-                f"{sizes}, the same random draws at every step, each data set fitted by REML (the estimates are in "
-                "the title). Near 0 the groups' own means differ by noise alone and the mixed model pulls them all "
-                r"the way to the population (complete pooling; the fit is often singular, as the title says). As $\sigma_b$ grows, each group "
-                r"keeps more of its own deviation ($\lambda$ toward 1): partial pooling comes close to no pooling."
-                + (r" This chart's slider is its own; the sidebar's $\sigma_b$ draws a new data set, and the numbers "
-                   "on the other tabs are its exact fit." if spec.simulated else ""))
+    sizes = (f"{spec.truth['n_groups']} groups of {spec.truth['n_per_group']} with the truth's residual SD "
+             f"{spec.truth['sigma']:g} and intercept" if spec.simulated else
+             f"{fit.ngroups[group]} groups of {max(2, round(fit.nobs / fit.ngroups[group]))} with this fit's "
+             r"$\hat\sigma$ and intercept")
+    st.markdown(
+        r"**What $\sigma_b$ does.** Drag the slider under the chart: $\sigma_b$ of the truth from 0 up, data of "
+        f"{sizes} and no covariate, drawn once and scaled at every step so that the groups' true deviations "
+        r"have SD $\sigma_b$ exactly; each data set fitted by REML (the estimates are in the title). Near 0 the "
+        "groups' own means differ by noise alone, and the mixed model pulls them toward the population: all the "
+        r"way when the fit is singular (the title says so), most of the way otherwise. As $\sigma_b$ grows, each "
+        r"group keeps more of its own deviation ($\lambda$ toward 1): partial pooling comes close to no pooling."
+        + (r" This chart's slider is its own; the sidebar's $\sigma_b$ draws a new data set, and the numbers on "
+           "the other tabs are its exact fit." if spec.simulated else ""))
     if spec.simulated:  # keyed by what the chart uses: the sidebar's sigma_b leaves it as it is
         shape = tuple(p for p in spec.params if p[0] in ("n_groups", "n_per_group", "sigma", "beta0"))
-        sweep = lab.get_truth_sweep_figure("sigma_b", shape, 30.0, lab.scale())
+        sweep = lab.get_truth_sweep_figure("sigma_b", shape, None, lab.scale())
     else:
         sweep = lab.get_figure(figures.fig_sigma_b_sweep, spec, formula, scale=lab.scale())
     lab.show_followed(sweep, key="ri_sigma_b_sweep")  # where it was let go: in the link, shown again on a reload

@@ -184,11 +184,12 @@ def draw_sigma_b_sweep(sweep: SigmaBSweep, active: float, response: str = "y") -
     xs = [v for g in x for v in (g, g, None)]
     own, partial = sweep.own[:, order], sweep.partial[:, order]
     size = float(np.min(np.diff(sweep.sigmas_b))) if len(sweep.sigmas_b) > 1 else 1.0
-    places = max(1, next(d for d in range(12) if abs(round(size, d) - size) < 1e-9 * max(size, 1)))
-    labels = [f"{v:.{places}f}" for v in sweep.sigmas_b]  # 30.0, 2.5; 0.25: as many places as the step needs
+    power = int(np.floor(np.log10(size) + 1e-9))
+    places = max(1, -power + (1 if f"{size / 10.0**power:.6g}" == "2.5" else 0))  # 30.0, 2.5, 0.25, 0.002
+    labels = [f"{v:.{places}f}" for v in sweep.sigmas_b]
 
     def state(s: int) -> tuple[dict, dict]:
-        singular = " (singular: every group at the population)" if sweep.sigma_b_hat[s] < 1e-8 else ""
+        singular = " (singular: every group at the population)" if sweep.singular[s] else ""
         title = (f"σ<sub>b</sub> of the truth {labels[s]}: REML σ̂<sub>b</sub> = {sweep.sigma_b_hat[s]:.3g}, "
                  f"σ̂ = {sweep.sigma_hat[s]:.3g}{singular}<br>each group keeps λ = {sweep.lam[s]:.2f} of its own deviation")
         return (dict(y=[list(sweep.y[s]), list(own[s]), list(partial[s]), _segments(x, own[s], partial[s]),
@@ -212,7 +213,7 @@ def draw_sigma_b_sweep(sweep: SigmaBSweep, active: float, response: str = "y") -
     pad = 0.05 * (span.max() - span.min() + 1e-9)
     return figure(traces, dict(
         title=dict(text=updates[s0][1]["title.text"]), height=520, margin=dict(t=90, b=170),
-        xaxis=dict(title=dict(text=f"{G} simulated groups, in the order of their true deviations"), tickmode="array",
+        xaxis=dict(title=dict(text=f"{G} simulated groups, in the order of their random draws"), tickmode="array",
                    tickvals=x, showticklabels=False, range=[-0.7, G - 0.3]),
         yaxis=dict(title=dict(text=response), range=[span.min() - pad, span.max() + pad]),
         legend=legend_below(-0.6),
@@ -220,18 +221,18 @@ def draw_sigma_b_sweep(sweep: SigmaBSweep, active: float, response: str = "y") -
                         [0, 1, 2, 3, 4])]))
 
 
-def fig_truth_sweep(kind: str, truth: tuple, active: float) -> go.Figure:
+def fig_truth_sweep(kind: str, truth: tuple, active: float | None) -> go.Figure:
     """The sweep of simulate mode, from the truth alone (`truth`: the sidebar's pairs without the swept
     parameter, so moving that parameter leaves this figure, and its cache entry, as it is): 'icc',
-    'sigma_b' (sigma_b_grid: past `active`) or 'rho', starting at `active`."""
+    'sigma_b' (on sigma_b_grid; `active` None: where a group keeps lambda = 0.8 of its own deviation) or
+    'rho', starting at `active`."""
     given = dict(truth)
     if kind == "icc":
         return draw_icc_sweep(icc_sweep(int(given["n_groups"]), int(given["n_per_group"])), active)
-    if kind == "sigma_b":
+    if kind == "sigma_b":  # the grid and the start from sigma and n alone: where lambda = 0.8 (None)
         n, sigma = int(given["n_per_group"]), float(given["sigma"])
-        sweep = sigma_b_sweep(int(given["n_groups"]), n, sigma, float(given["beta0"]),
-                              sigma_b_grid(sigma, n, reach=1.5 * active))
-        return draw_sigma_b_sweep(sweep, active)
+        sweep = sigma_b_sweep(int(given["n_groups"]), n, sigma, float(given["beta0"]), sigma_b_grid(sigma, n))
+        return draw_sigma_b_sweep(sweep, 2 * sigma / np.sqrt(n) if active is None else active)
     params = {k: float(given[k]) for k in ("beta0", "beta1", "sigma_b0", "sigma_b1", "sigma")}
     return draw_rho_sweep(rho_sweep(int(given["n_groups"]), int(given["n_per_group"]), **params), active)
 

@@ -10,8 +10,9 @@ drags (the figures in mmcore/figures/sweeps.py carry every step; no server round
   the REML estimate of the ICC of each data set, all refitted together by the batched engine
   (batch.fit_many: one design, many responses).
 - `sigma_b_sweep`: what partial pooling does as the truth's between-group SD runs from 0 up: the same
-  random draws, the groups' part scaled by sigma_b, every data set refitted by REML together (fit_many),
-  each group's own mean, its partial-pooling estimate and the population's at each value.
+  random draws (standardised: the groups' true deviations have SD sigma_b exactly), the groups' part
+  scaled by sigma_b, every data set refitted by REML together (fit_many), each group's own mean, its
+  partial-pooling estimate and the population's at each value.
 - `deletion_sweep`: a random-intercept model refitted with 1, 2, ... of one group's observations
   kept (spread over its rows), each a full REML (or ML) fit: that group's shrinkage factor, own
   deviation and BLUP, and every group's estimates, at each number kept.
@@ -27,6 +28,7 @@ from ..errors import MixedModelError
 from ..lmm.batch import fit_many
 from ..lmm.deviance import ProfiledDeviance
 from ..lmm.fit import fit as fit_lmm
+from ..lmm.optimize import ZERO
 from ..lmm.results import LmmFit
 from ..model.design import build_model_data
 from .shrinkage import keep_spread, shrinkage_intercepts
@@ -119,6 +121,7 @@ class SigmaBSweep:
     lam: np.ndarray  # S: lambda = sigma_b^2 / (sigma_b^2 + sigma^2 / n) of the fit, the share of its own deviation a group keeps
     sigma_b_hat: np.ndarray  # S: the REML estimates of sigma_b
     sigma_hat: np.ndarray  # S: ... and of sigma
+    singular: np.ndarray  # S, bool: theta at the boundary (lme4's isSingular: below optimize.ZERO)
     converged: np.ndarray  # S, bool
 
 
@@ -126,10 +129,13 @@ def sigma_b_grid(sigma: float, n_per_group: int, reach: float = 0.0, steps: int 
     """0 to about six times sigma / sqrt(n) (where a group keeps lambda = 0.97 of its own deviation; half
     at sigma / sqrt(n)), and at least to `reach`, in about `steps` equal steps of a round size (1, 2, 2.5
     or 5 times a power of ten): the slider's labels read as numbers."""
-    top = max(6.0 * sigma / np.sqrt(n_per_group), reach, 1e-9)
+    top = max(6.0 * sigma / np.sqrt(n_per_group), reach)
+    if not np.isfinite(top) or top <= 0:
+        raise MixedModelError("The sigma_b sweep needs a positive residual SD.")
     power = 10.0 ** np.floor(np.log10(top / steps))
-    size = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= top / steps)
-    return np.round(size * np.arange(int(np.ceil(top / size - 1e-9)) + 1), 10)
+    size = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= top / steps * (1 - 1e-9))
+    k = np.arange(int(np.ceil(top / size - 1e-9)) + 1)
+    return np.array([float(f"{v:.12g}") for v in k * size])  # 0.30000000000000004 -> 0.3: one label per value
 
 
 def sigma_b_sweep(n_groups: int, n_per_group: int, sigma: float, beta0: float = 0.0,
@@ -157,7 +163,7 @@ def sigma_b_sweep(n_groups: int, n_per_group: int, sigma: float, beta0: float = 
     lam = theta**2 * n_per_group / (theta**2 * n_per_group + 1)
     partial = level[:, None] + lam[:, None] * (own - level[:, None])
     return SigmaBSweep(sigmas_b, float(sigma), group, between, Y, own, partial, level, lam, theta * fits.sigma, fits.sigma,
-                       fits.converged)
+                       theta < ZERO, fits.converged)
 
 
 @dataclass(frozen=True)
