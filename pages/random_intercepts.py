@@ -63,19 +63,25 @@ def pooling_view() -> None:
 
 
 def sigma_b_dragged() -> None:
-    sizes = (f"{spec.truth['n_groups']} groups of {spec.truth['n_per_group']} with the truth's residual SD "
-             f"{spec.truth['sigma']:g} and intercept" if spec.simulated else
-             f"{fit.ngroups[group]} groups of {max(2, round(fit.nobs / fit.ngroups[group]))} with this fit's "
-             r"$\hat\sigma$ and intercept")
+    if spec.simulated:
+        shape = f"{spec.truth['n_groups']} groups of {spec.truth['n_per_group']} with the truth's residual SD"
+    else:
+        shape = (f"{fit.ngroups[group]} groups of {max(2, round(fit.nobs / fit.ngroups[group]))} like the {spec.dataset} "
+                 f"data's, with its residual SD")
     st.markdown(
-        r"**What $\sigma_b$ does.** Drag the slider under the chart: $\sigma_b$ of the truth from 0 up, data of "
-        f"{sizes} and no covariate, drawn once and scaled at every step so that the groups' true deviations "
-        r"have SD $\sigma_b$ exactly; each data set fitted by REML (the estimates are in the title). Near 0 the "
-        "groups' own means differ by noise alone, and the mixed model pulls them toward the population: all the "
-        r"way when the fit is singular (the title says so), most of the way otherwise. As $\sigma_b$ grows, each "
-        r"group keeps more of its own deviation ($\lambda$ toward 1): partial pooling comes close to no pooling."
+        f"**From complete to no pooling.** This chart simulates its own data: {shape}, no covariate, the same "
+        r"random draws at every $\sigma_b$ of the truth (scaled so that the groups' true deviations have SD "
+        r"$\sigma_b$ exactly), each data set fitted by REML." + ("" if spec.simulated else
+        f" It does not show the {spec.dataset} data themselves.") + "\n\n"
+        r"**Do:** drag the slider under the chart from 0 to the right. **Notice:** at 0 the groups' own means "
+        "(orange circles) differ by noise alone, and the mixed model's estimates (blue dots) sit on the population "
+        r"line (complete pooling; the title says when the fit is singular). As $\sigma_b$ grows, each group keeps "
+        r"more of its own deviation, $\lambda = \sigma_b^2 / (\sigma_b^2 + \sigma^2/n)$, and the blue dots move "
+        "out onto the orange circles: partial pooling comes close to no pooling."
         + (r" This chart's slider is its own; the sidebar's $\sigma_b$ draws a new data set, and the numbers on "
-           "the other tabs are its exact fit." if spec.simulated else ""))
+           "the other tabs are its exact fit." if spec.simulated else
+           rf" The {spec.dataset} fit's own estimates (*The fit*): $\hat\sigma_b$ = "
+           rf"{float(fit.varcorr.sdcor.iloc[0]):.3g}, $\hat\sigma$ = {fit.sigma:.3g}."))
     if spec.simulated:  # keyed by what the chart uses: the sidebar's sigma_b leaves it as it is
         shape = tuple(p for p in spec.params if p[0] in ("n_groups", "n_per_group", "sigma", "beta0"))
         sweep = lab.get_truth_sweep_figure("sigma_b", shape, None, lab.scale())

@@ -153,45 +153,50 @@ def fig_rho_sweep(fit: LmmFit, active: float | None = None, truth: tuple = ()) -
     return draw_rho_sweep(sweep, start, columns[1] if len(columns) > 1 else "x", fit.response)
 
 
-def fig_sigma_b_sweep(fit: LmmFit, active: float | None = None) -> go.Figure:
-    """draw_sigma_b_sweep for data shaped as a random-intercept fit's (its number of groups, its average
-    group size, its residual SD and intercept), sigma_b on sigma_b_grid (past 1.5 times the fit's own),
-    the slider starting at the fit's own sigma_b."""
+def fig_sigma_b_sweep(fit: LmmFit) -> go.Figure:
+    """sigma_b_figure for data shaped as a random-intercept fit's: its number of groups, its average group
+    size, its residual SD and intercept (the page says the fit's own sigma_b beside it)."""
     group = next(iter(fit.ngroups))
     n_groups = int(fit.ngroups[group])
-    n_per_group = max(2, round(fit.nobs / n_groups))
-    sb = float(np.sqrt(fit.re_cov[0][2][0, 0]))
-    sweep = sigma_b_sweep(n_groups, n_per_group, float(fit.sigma), float(fit.beta[0]),
-                          sigma_b_grid(float(fit.sigma), n_per_group, reach=1.5 * sb))
-    return draw_sigma_b_sweep(sweep, sb if active is None else active, f"{fit.response} (simulated)")
+    return sigma_b_figure(n_groups, max(2, round(fit.nobs / n_groups)), float(fit.sigma), float(fit.beta[0]),
+                          f"{fit.response} (simulated)")
+
+
+def sigma_b_figure(n_groups: int, n_per_group: int, sigma: float, beta0: float, response: str = "y") -> go.Figure:
+    """draw_sigma_b_sweep on sigma_b_grid (to where a group keeps lambda = 0.97 of its own deviation),
+    the slider starting where it keeps 0.8 (sigma_b = 2 sigma / sqrt(n)): the move from complete to no
+    pooling takes the slider's whole length, whatever sigma and n."""
+    sweep = sigma_b_sweep(n_groups, n_per_group, sigma, beta0, sigma_b_grid(sigma, n_per_group))
+    return draw_sigma_b_sweep(sweep, 2 * sigma / np.sqrt(n_per_group), response)
 
 
 def draw_sigma_b_sweep(sweep: SigmaBSweep, active: float, response: str = "y") -> go.Figure:
     """The same draws at each sigma_b of the truth: the observations by group, each group's own mean
     (no pooling), the mixed model's estimate (partial pooling) and the move between them, the fitted
-    population mean (complete pooling's line); the groups in the order of their true deviations. The
-    title gives the truth, the REML estimates and lambda. The groups are the sweep's own (simulated, not a
-    data set's), so the axis names none."""
+    population mean (complete pooling's line); the groups sorted by their drawn deviations. The title
+    gives the truth, the REML estimates and lambda, on two short lines (a 440 px chart shows them). The
+    groups are the sweep's own (simulated, not a data set's), so the axis names none."""
     G = len(sweep.own[0])
     order = np.argsort(sweep.deviation)
     pos = np.empty(G, dtype=int)
     pos[order] = np.arange(G)
     n = len(sweep.group)
     per = max(n // G, 1)
-    jitter = (np.arange(n) % per) / per * 0.36 - 0.18
+    jitter = (np.arange(n) % per + 0.5) / per * 0.36 - 0.18  # centred on the group
     x_obs = pos[sweep.group] + jitter
     x = list(range(G))
     xs = [v for g in x for v in (g, g, None)]
     own, partial = sweep.own[:, order], sweep.partial[:, order]
     size = float(np.min(np.diff(sweep.sigmas_b))) if len(sweep.sigmas_b) > 1 else 1.0
     power = int(np.floor(np.log10(size) + 1e-9))
-    places = max(1, -power + (1 if f"{size / 10.0**power:.6g}" == "2.5" else 0))  # 30.0, 2.5, 0.25, 0.002
+    places = max(0, -power + (1 if f"{size / 10.0**power:.6g}" == "2.5" else 0))  # 30, 2.5, 0.25, 0.002
     labels = [f"{v:.{places}f}" for v in sweep.sigmas_b]
 
     def state(s: int) -> tuple[dict, dict]:
-        singular = " (singular: every group at the population)" if sweep.singular[s] else ""
-        title = (f"σ<sub>b</sub> of the truth {labels[s]}: REML σ̂<sub>b</sub> = {sweep.sigma_b_hat[s]:.3g}, "
-                 f"σ̂ = {sweep.sigma_hat[s]:.3g}{singular}<br>each group keeps λ = {sweep.lam[s]:.2f} of its own deviation")
+        keeps = ("singular fit: every group at the population" if sweep.singular[s]
+                 else f"each group keeps λ = {sweep.lam[s]:.2f} of its own deviation")
+        title = (f"σ<sub>b</sub> of the truth {labels[s]}: σ̂<sub>b</sub> = {sweep.sigma_b_hat[s]:.3g}, "
+                 f"σ̂ = {sweep.sigma_hat[s]:.3g}<br>{keeps}")
         return (dict(y=[list(sweep.y[s]), list(own[s]), list(partial[s]), _segments(x, own[s], partial[s]),
                         [sweep.population[s]] * 2]), {"title.text": title})
 
@@ -212,27 +217,27 @@ def draw_sigma_b_sweep(sweep: SigmaBSweep, active: float, response: str = "y") -
     span = sweep.y.ravel()
     pad = 0.05 * (span.max() - span.min() + 1e-9)
     return figure(traces, dict(
-        title=dict(text=updates[s0][1]["title.text"]), height=520, margin=dict(t=90, b=170),
-        xaxis=dict(title=dict(text=f"{G} simulated groups, in the order of their random draws"), tickmode="array",
-                   tickvals=x, showticklabels=False, range=[-0.7, G - 0.3]),
+        title=dict(text=updates[s0][1]["title.text"]), height=560, margin=dict(t=90, b=190),
+        xaxis=dict(title=dict(text=f"{G} groups, sorted by their drawn deviations (the same order at every step)"),
+                   tickmode="array", tickvals=x, showticklabels=False, range=[-0.7, G - 0.3]),
         yaxis=dict(title=dict(text=response), range=[span.min() - pad, span.max() + pad]),
-        legend=legend_below(-0.6),
-        sliders=[slider(labels, updates, s0, "σ<sub>b</sub> of the truth = ",
-                        [0, 1, 2, 3, 4])]))
+        # the legend at the chart's foot, placed in the chart's own height: placed in the plot area's (as
+        # legend_below does) the slider's labels ran into it where that area was short (a narrow window,
+        # presenter mode: a two-line title)
+        legend=dict(orientation="h", yref="container", y=0.0, yanchor="bottom", x=0.0),
+        sliders=[slider(labels, updates, s0, "σ<sub>b</sub> of the truth = ", [0, 1, 2, 3, 4])]))
 
 
 def fig_truth_sweep(kind: str, truth: tuple, active: float | None) -> go.Figure:
     """The sweep of simulate mode, from the truth alone (`truth`: the sidebar's pairs without the swept
     parameter, so moving that parameter leaves this figure, and its cache entry, as it is): 'icc',
-    'sigma_b' (on sigma_b_grid; `active` None: where a group keeps lambda = 0.8 of its own deviation) or
-    'rho', starting at `active`."""
+    'sigma_b' (sigma_b_figure: `active` unused) or 'rho', starting at `active`."""
     given = dict(truth)
     if kind == "icc":
         return draw_icc_sweep(icc_sweep(int(given["n_groups"]), int(given["n_per_group"])), active)
-    if kind == "sigma_b":  # the grid and the start from sigma and n alone: where lambda = 0.8 (None)
-        n, sigma = int(given["n_per_group"]), float(given["sigma"])
-        sweep = sigma_b_sweep(int(given["n_groups"]), n, sigma, float(given["beta0"]), sigma_b_grid(sigma, n))
-        return draw_sigma_b_sweep(sweep, 2 * sigma / np.sqrt(n) if active is None else active)
+    if kind == "sigma_b":  # from the group sizes, sigma and beta0 alone (sigma_b_figure: its own start)
+        return sigma_b_figure(int(given["n_groups"]), int(given["n_per_group"]), float(given["sigma"]),
+                              float(given["beta0"]))
     params = {k: float(given[k]) for k in ("beta0", "beta1", "sigma_b0", "sigma_b1", "sigma")}
     return draw_rho_sweep(rho_sweep(int(given["n_groups"]), int(given["n_per_group"]), **params), active)
 
