@@ -150,6 +150,9 @@ def check_yourself() -> None:
     lab.explain(
         "- The partial-pooling estimate of every group lies between its own estimate and the population.\n"
         "- Groups far from the average, with few or noisy measurements, are pulled in most.\n"
+        r"- As $\sigma_b$ grows (*From complete to no pooling*), each group keeps more of its own deviation: "
+        r"$\lambda = \sigma_b^2 / (\sigma_b^2 + \sigma^2/n)$ runs from 0 (complete pooling) toward 1 (no pooling), "
+        "faster the more measurements a group has.\n"
         r"- In simulate mode, set $\sigma_b$ to 0: the fit is often singular ($\hat\sigma_b = 0$, every group pulled "
         "all the way to the population), and the model says the data cannot tell the between-group variance from "
         r"zero. Not always: by chance the groups' means can differ more than $\sigma^2/n$ explains."

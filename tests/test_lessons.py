@@ -171,3 +171,15 @@ def test_tests_and_intervals_quiz_follows_the_numbers():
     assert below[2].answer.startswith("its lower end is below zero")
     above = quiz.tests_and_intervals("Days", 6.8, 17.0, 178, 5.0, 35.0, "Subject")
     assert above[2].answer.startswith("it is symmetric")
+
+
+def test_random_intercepts_quiz_says_larger_groups_keep_more_of_their_deviation():
+    """The group-size question's answer is the study whose lambda = sigma_b^2 / (sigma_b^2 + sigma^2 / n)
+    is larger, at any sigma_b and sigma (its options name the group sizes)."""
+    from mmcore.lessons import quiz
+
+    dyestuff = fit("Yield ~ 1 + (1 | Batch)", load_dataset("dyestuff"))
+    question = next(q for q in quiz.random_intercepts(dyestuff) if q.key == "ri_size")
+    for sb, sigma in ((1.0, 2.0), (30.0, 25.0), (0.1, 50.0)):
+        lam = {n: sb**2 / (sb**2 + sigma**2 / n) for n in (4, 16)}
+        assert question.answer == f"in the study with groups of {max(lam, key=lam.get)}" in question.options

@@ -42,6 +42,12 @@ def random_intercepts(fit: LmmFit) -> list[Question]:
                  ("match each group's own line", "all coincide with the population line", "disappear"),
                  "all coincide with the population line",
                  "With no between-group variance every BLUP is 0: complete pooling. The fit is then singular."),
+        Question("ri_size", r"Two studies have the same $\sigma_b$ and $\sigma$: groups of 4 observations in one, of 16 "
+                 r"in the other. In which does each group keep more of its own deviation (a larger $\lambda$)?",
+                 ("in the study with groups of 4", "in the study with groups of 16", "the same in both"),
+                 "in the study with groups of 16",
+                 r"$\lambda = \sigma_b^2 / (\sigma_b^2 + \sigma^2/n)$: a group's own mean is less noisy with more "
+                 r"observations ($\sigma^2/n$ smaller), so the model pulls it less toward the population."),
     ]
 
 
