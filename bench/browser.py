@@ -5,7 +5,7 @@
     python bench/browser.py --root DIR      # the app found in DIR (e.g. an older checkout)
     python bench/browser.py --profile 12    # and where each press's main-thread time goes, by script
 
-Before measuring, each page is opened once (the server's first run of a page, its imports and fits,
+Before measuring a page, it is opened once (the server's first run of a page, its imports and fits,
 is not a student's wait) and the server is let go idle: what those runs queued in the background
 (lab/prefetch.py) would otherwise share this machine's two cores with Chromium, which on a real server
 it does not (the student's browser runs elsewhere). The wait is printed.
@@ -281,17 +281,20 @@ def main() -> None:
     rows, starts, profiles = [], [], []
     with running(root=args.root) as (url, server), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        warm = browser.new_page()  # the server's first run of each page (imports, fits) is not a student's wait
-        for name in args.pages:
-            for address in (SCENARIOS[name][0], *SCENARIOS[name][2]):
-                warm.goto(url + address)
-                warm.wait_for_selector(".js-plotly-plot .main-svg", state="attached", timeout=120_000)
-        warm.close()
-        # and neither is what those runs queued (lab/prefetch.py: a truth slider's other values, computed
-        # in the background): on a real server it does not share the student's CPU, here it would
-        idle = wait_idle(server.pid)
+        idle = []
         for name in args.pages:
             address, label, drag_addresses = SCENARIOS[name]
+            # the server's first run of the page (imports, fits) is not a student's wait, and neither is
+            # what it queued (lab/prefetch.py: a truth slider's other values, computed in the background):
+            # on a real server that does not share the student's CPU, here it would. Page by page, just
+            # before it is measured: warmed all at once first, random slopes' first chart depended on the
+            # pages measured before it (1.84 s measured first, 2.28 s after ICC's presses and drags)
+            warm = browser.new_page()
+            for warm_address in (address, *drag_addresses):
+                warm.goto(url + warm_address)
+                warm.wait_for_selector(".js-plotly-plot .main-svg", state="attached", timeout=120_000)
+            warm.close()
+            idle.append(wait_idle(server.pid))
             opened, context = [], None
             for _ in range(args.tabs):  # each a fresh tab: nothing cached; the last one is pressed
                 if context is not None:
@@ -322,7 +325,7 @@ def main() -> None:
     load_after = os.getloadavg()
     print(f"Chromium, one user, {args.presses} presses per page; load average "
           f"{load_before[0]:.2f} before, {load_after[0]:.2f} after (2 cores); the server idle "
-          f"{idle:.1f} s after the first runs")
+          f"{', '.join(f'{v:.1f}' for v in idle)} s after each page's first runs")
     print(f"{'page':18} {'first chart s':>13} {'press p50':>9} {'p95':>6} {'reply p50':>9} {'drag p50':>9} "
           f"{'p95':>6} {'sliders':>7} {'ws sent':>7} {'page px':>7}")
     for name, first, presses, replies, frames, sliders, frames_sent, height in rows:
