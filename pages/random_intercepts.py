@@ -83,8 +83,8 @@ def sigma_b_dragged() -> None:
            rf" The {spec.dataset} fit's own estimates (*The fit*): $\hat\sigma_b$ = "
            rf"{float(fit.varcorr.sdcor.iloc[0]):.3g}, $\hat\sigma$ = {fit.sigma:.3g}."))
     if spec.simulated:  # keyed by what the chart uses: the sidebar's sigma_b leaves it as it is
-        shape = tuple(p for p in spec.params if p[0] in ("n_groups", "n_per_group", "sigma", "beta0"))
-        sweep = lab.get_truth_sweep_figure("sigma_b", shape, None, lab.scale())
+        used = tuple(p for p in spec.params if p[0] in ("n_groups", "n_per_group", "sigma", "beta0"))
+        sweep = lab.get_truth_sweep_figure("sigma_b", used, None, lab.scale())
     else:
         sweep = lab.get_figure(figures.fig_sigma_b_sweep, spec, formula, scale=lab.scale())
     lab.show_followed(sweep, key="ri_sigma_b_sweep")  # where it was let go: in the link, shown again on a reload

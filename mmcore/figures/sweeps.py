@@ -195,6 +195,8 @@ def draw_sigma_b_sweep(sweep: SigmaBSweep, active: float, response: str = "y") -
     def state(s: int) -> tuple[dict, dict]:
         keeps = ("singular fit: every group at the population" if sweep.singular[s]
                  else f"each group keeps λ = {sweep.lam[s]:.2f} of its own deviation")
+        if not sweep.converged[s]:  # said, not hidden (none of the tested cases)
+            keeps += " (the fit did not converge)"
         title = (f"σ<sub>b</sub> of the truth {labels[s]}: σ̂<sub>b</sub> = {sweep.sigma_b_hat[s]:.3g}, "
                  f"σ̂ = {sweep.sigma_hat[s]:.3g}<br>{keeps}")
         return (dict(y=[list(sweep.y[s]), list(own[s]), list(partial[s]), _segments(x, own[s], partial[s]),
