@@ -276,7 +276,7 @@ def get_slope_deletion_figure(spec: DataSpec, formula: str, level: str, scale: f
 
 
 @lru_cache(maxsize=128)
-def get_truth_sweep_figure(kind: str, truth: tuple, active: float, scale: float = 1.0):
+def get_truth_sweep_figure(kind: str, truth: tuple, active: float | None, scale: float = 1.0):
     """A client-side slider's figure in simulate mode, keyed by the truth without the swept parameter
     (mmcore.figures.fig_truth_sweep): the sidebar's own slider for that parameter leaves it alone."""
     return freeze(fig_truth_sweep(kind, truth, active), scale)

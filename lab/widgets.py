@@ -33,7 +33,6 @@ def table(df: pd.DataFrame, digits: int = 4, hide_index: bool = False, height: i
         st.markdown(text)
 
 
-
 def data_head(df: pd.DataFrame, rows: int = 10, columns: int = 12) -> None:
     """The first rows of a user's table, to read: a Markdown table (the page's font, the presenter's
     larger one; st.dataframe's canvas keeps a small font) of at most `columns` columns, the rest named

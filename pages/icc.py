@@ -56,8 +56,8 @@ def split() -> None:
 
 
 def looks_like() -> None:
-    st.markdown(f"Drag the slider under the chart: {fit.ngroups[group]} groups of "
-                f"{max(2, round(fit.nobs / fit.ngroups[group]))}, the same random draws at every ICC of the truth, "
+    st.markdown("Drag the slider under the chart: {} groups of {}".format(*figures.sweep_shape(fit)) +
+                ", the same random draws at every ICC of the truth, "
                 "each data set fitted by REML (the estimate is in the title). Low ICC: the group means huddle "
                 "together; high: the groups separate and the points of one group close up."
                 + (" This chart's slider is its own; the sidebar's ICC draws a new data set, and the numbers on the "

@@ -66,8 +66,7 @@ def sigma_b_dragged() -> None:
     if spec.simulated:
         shape = f"{spec.truth['n_groups']} groups of {spec.truth['n_per_group']} with the truth's residual SD"
     else:
-        shape = (f"{fit.ngroups[group]} groups of {max(2, round(fit.nobs / fit.ngroups[group]))} like the {spec.dataset} "
-                 f"data's, with its residual SD")
+        shape = "{} groups of {}".format(*figures.sweep_shape(fit)) + f" like the {spec.dataset} data's, with its residual SD"
     st.markdown(
         f"**From complete to no pooling.** This chart simulates its own data: {shape}, no covariate, the same "
         r"random draws at every $\sigma_b$ of the truth (scaled so that the groups' true deviations have SD "

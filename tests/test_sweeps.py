@@ -221,15 +221,14 @@ def test_sigma_b_sweep_equals_lme4_at_every_step(name):
 
 
 def test_sigma_b_grid_runs_in_round_steps_past_where_pooling_stops_mattering():
-    """About 24 steps of a round size from 0 to six times sigma / sqrt(n) (lambda 0.97 there), further when
-    a fit's own sigma_b lies beyond (estrone: 6 sigma / sqrt(n) is 7.1, its sigma_b 11.5); one label each."""
-    from mmcore.lessons.sweeps import sigma_b_grid
+    """About 24 steps of a round size from 0 to six times sigma / sqrt(n) (lambda 0.97 there); one label each."""
+    from mmcore.figures.sweeps import sigma_b_grid
 
-    for sigma, n, reach in ((25.0, 8, 0.0), (1.0, 2, 0.0), (100.0, 30, 0.0), (3e-7, 8, 0.0), (1.99, 16, 17.3)):
-        grid = sigma_b_grid(sigma, n, reach)
+    for sigma, n in ((25.0, 8), (1.0, 2), (100.0, 30), (3e-7, 8), (1.99, 16)):
+        grid = sigma_b_grid(sigma, n)
         size = grid[1]
         assert grid[0] == 0 and 12 <= len(grid) <= 26 and np.allclose(np.diff(grid), size)
-        assert grid[-1] >= max(6 * sigma / np.sqrt(n), reach) > grid[-2]
+        assert grid[-1] >= 6 * sigma / np.sqrt(n) > grid[-2]
         mantissa = size / 10 ** np.floor(np.log10(size) + 1e-9)
         assert any(np.isclose(mantissa, m) for m in (1, 2, 2.5, 5)), size
     assert sigma_b_grid(25.0, 8).tolist()[:4] == [0.0, 2.5, 5.0, 7.5] and sigma_b_grid(1.0, 8)[3] == 0.3
@@ -244,7 +243,8 @@ def test_sigma_b_figure_starts_where_lambda_is_four_fifths_and_its_steps_carry_t
     population); its traces carry that step's data, means and estimates; the y axis holds every step's
     points (frames cannot move it)."""
     from mmcore.figures import fig_sigma_b_sweep, fig_truth_sweep
-    from mmcore.lessons.sweeps import sigma_b_grid, sigma_b_sweep
+    from mmcore.figures.sweeps import sigma_b_grid
+    from mmcore.lessons.sweeps import sigma_b_sweep
 
     truth = (("beta0", 250.0), ("n_groups", 10), ("n_per_group", 8), ("sigma", 25.0))
     spec = fig_truth_sweep("sigma_b", truth, None).to_dict()

@@ -30,18 +30,19 @@ from .model import fig_design, fig_matrix, fig_ranef_plane, fig_variance_compone
 from .pooling import covariate_kind, fig_pooling
 from .style import freeze, styled
 from .sweeps import (
-                                            fig_icc_sweep,
+                      fig_icc_sweep,
                       fig_rho_sweep,
                       fig_shrinkage_sweep,
                       fig_sigma_b_sweep,
-                                            fig_truth_sweep,
+                      fig_truth_sweep,
+                      sweep_shape,
 )
 from .views import fig_caterpillar, fig_lines, fig_panels, fig_qq, fig_qq_ranef, fig_qq_residuals, fig_residuals
 
 __all__ = [
     "fig_bootstrap", "fig_decomposition", "fig_estimates", "fig_profiles", "fig_shrinkage", "fig_shrinkage_axis",
     "fig_shrinkage_lines", "fig_shrinkage_plane", "fig_study", "fig_surface", "fig_design", "fig_matrix",
-    "fig_ranef_plane", "fig_variance_components", "fig_sigma_b_sweep", "fig_caterpillar", "fig_lines", "fig_panels", "fig_qq",
+    "fig_ranef_plane", "fig_variance_components", "fig_sigma_b_sweep", "sweep_shape", "fig_caterpillar", "fig_lines", "fig_panels", "fig_qq",
     "fig_qq_ranef", "fig_qq_residuals", "fig_residuals", "freeze", "styled", "fig_pooling", "covariate_kind",
     "fig_centring", "fig_intervals", "fig_null_rejections", "fig_zeta", "fig_incidence", "fig_planning",
     "fig_variance_shares", "fig_planning_theory",

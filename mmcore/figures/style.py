@@ -308,10 +308,15 @@ def steady_range(values, pad: float = 0.04, steps: int | None = 12) -> list[floa
     lo, hi = lo - pad * span, hi + pad * span
     if steps is None:
         return [lo, hi]
-    raw = span / steps
-    power = 10.0 ** np.floor(np.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    step = round_step(span / steps)
     return [float(np.floor(lo / step) * step), float(np.ceil(hi / step) * step)]
+
+
+def round_step(raw: float) -> float:
+    """The smallest round step (1, 2, 2.5 or 5 times a power of ten) at least `raw` (to 1e-9 of it): an
+    axis's steady range, a slider's grid whose labels read as numbers."""
+    power = 10.0 ** np.floor(np.log10(raw))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw * (1 - 1e-9))
 
 
 def traces_range(traces: list[dict], key: str, **kw) -> list[float]:

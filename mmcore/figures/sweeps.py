@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from ..errors import MixedModelError
 from ..lessons.shrinkage import shrinkage_slopes
 from ..lessons.sweeps import (
     DeletionSweep,
@@ -21,12 +22,11 @@ from ..lessons.sweeps import (
     icc_sweep,
     rho_sweep,
     shrinkage_sweep,
-    sigma_b_grid,
     sigma_b_sweep,
 )
 from ..lmm.results import LmmFit
 from .lessons import fig_shrinkage_axis, fig_shrinkage_plane, shrinkage_label_tiers
-from .style import GREY, figure, legend_below, steady_range
+from .style import GREY, figure, legend_below, round_step, steady_range
 
 OWN, MIXED, POP = "#E69F00", "#0072B2", "#000000"
 
@@ -48,14 +48,19 @@ def fig_shrinkage_sweep(fit: LmmFit, highlight: str | None = None) -> go.Figure:
     return draw_shrinkage_sweep(shrinkage_sweep(fit), fit.response, highlight)
 
 
+def sweep_shape(fit: LmmFit) -> tuple[int, int]:
+    """The balanced data a sweep draws in a data set's likeness: (its number of groups, its average group
+    size, at least 2). The pages say it beside the chart."""
+    n_groups = int(fit.ngroups[next(iter(fit.ngroups))])
+    return n_groups, max(2, round(fit.nobs / n_groups))
+
+
 def fig_icc_sweep(fit: LmmFit, active: float | None = None) -> go.Figure:
-    """draw_icc_sweep for data shaped as the fit's (its number of groups, its average group size),
-    the slider starting at `active` (the truth in simulate mode) or the fit's own ICC."""
-    group = next(iter(fit.ngroups))
-    n_groups = int(fit.ngroups[group])
+    """draw_icc_sweep for data shaped as the fit's (sweep_shape), the slider starting at `active` (the
+    truth in simulate mode) or the fit's own ICC."""
     vb = float(fit.re_cov[0][2][0, 0])
     start = vb / (vb + fit.sigma**2) if active is None else active
-    return draw_icc_sweep(icc_sweep(n_groups, max(2, round(fit.nobs / n_groups))), start)
+    return draw_icc_sweep(icc_sweep(*sweep_shape(fit)), start)
 
 
 def draw_shrinkage_sweep(sweep: ShrinkageSweep, response: str, highlight: str | None = None) -> go.Figure:
@@ -154,12 +159,21 @@ def fig_rho_sweep(fit: LmmFit, active: float | None = None, truth: tuple = ()) -
 
 
 def fig_sigma_b_sweep(fit: LmmFit) -> go.Figure:
-    """sigma_b_figure for data shaped as a random-intercept fit's: its number of groups, its average group
-    size, its residual SD and intercept (the page says the fit's own sigma_b beside it)."""
-    group = next(iter(fit.ngroups))
-    n_groups = int(fit.ngroups[group])
-    return sigma_b_figure(n_groups, max(2, round(fit.nobs / n_groups)), float(fit.sigma), float(fit.beta[0]),
-                          f"{fit.response} (simulated)")
+    """sigma_b_figure for data shaped as a random-intercept fit's (sweep_shape), with its residual SD and
+    intercept (the page says the fit's own sigma_b beside it)."""
+    return sigma_b_figure(*sweep_shape(fit), float(fit.sigma), float(fit.beta[0]), f"{fit.response} (simulated)")
+
+
+def sigma_b_grid(sigma: float, n_per_group: int, steps: int = 24) -> np.ndarray:
+    """0 to about six times sigma / sqrt(n) (where a group keeps lambda = 0.97 of its own deviation; half
+    at sigma / sqrt(n)) in about `steps` equal steps of a round size (round_step): the slider's labels
+    read as numbers."""
+    top = 6.0 * sigma / np.sqrt(n_per_group)
+    if not np.isfinite(top) or top <= 0:
+        raise MixedModelError("The sigma_b sweep needs a positive residual SD.")
+    size = round_step(top / steps)
+    k = np.arange(int(np.ceil(top / size - 1e-9)) + 1)
+    return np.array([float(f"{v:.12g}") for v in k * size])  # 0.30000000000000004 -> 0.3: one label per value
 
 
 def sigma_b_figure(n_groups: int, n_per_group: int, sigma: float, beta0: float, response: str = "y") -> go.Figure:

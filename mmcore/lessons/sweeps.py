@@ -125,21 +125,8 @@ class SigmaBSweep:
     converged: np.ndarray  # S, bool
 
 
-def sigma_b_grid(sigma: float, n_per_group: int, reach: float = 0.0, steps: int = 24) -> np.ndarray:
-    """0 to about six times sigma / sqrt(n) (where a group keeps lambda = 0.97 of its own deviation; half
-    at sigma / sqrt(n)), and at least to `reach`, in about `steps` equal steps of a round size (1, 2, 2.5
-    or 5 times a power of ten): the slider's labels read as numbers."""
-    top = max(6.0 * sigma / np.sqrt(n_per_group), reach)
-    if not np.isfinite(top) or top <= 0:
-        raise MixedModelError("The sigma_b sweep needs a positive residual SD.")
-    power = 10.0 ** np.floor(np.log10(top / steps))
-    size = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= top / steps * (1 - 1e-9))
-    k = np.arange(int(np.ceil(top / size - 1e-9)) + 1)
-    return np.array([float(f"{v:.12g}") for v in k * size])  # 0.30000000000000004 -> 0.3: one label per value
-
-
-def sigma_b_sweep(n_groups: int, n_per_group: int, sigma: float, beta0: float = 0.0,
-                  sigmas_b: np.ndarray | None = None, seed: int = 1) -> SigmaBSweep:
+def sigma_b_sweep(n_groups: int, n_per_group: int, sigma: float, beta0: float, sigmas_b: np.ndarray,
+                  seed: int = 1) -> SigmaBSweep:
     """Balanced data, n_groups groups of n_per_group, drawn once: y = beta0 + sigma_b z_i + sigma e_ij
     at each sigma_b of the truth (z and e the same at every step, each standardised to mean 0 and SD 1
     in the sample: the groups' true deviations have SD sigma_b exactly), each fitted by REML,
@@ -148,7 +135,7 @@ def sigma_b_sweep(n_groups: int, n_per_group: int, sigma: float, beta0: float = 
     as fitted): the conditional mode, exactly."""
     if n_groups < 2 or n_per_group < 2:
         raise MixedModelError("The sigma_b sweep needs at least 2 groups of at least 2 observations.")
-    sigmas_b = sigma_b_grid(sigma, n_per_group) if sigmas_b is None else np.asarray(sigmas_b, dtype=float)
+    sigmas_b = np.asarray(sigmas_b, dtype=float)
     rng = np.random.default_rng(seed)
     group = np.repeat(np.arange(n_groups), n_per_group)
     between, within = rng.standard_normal(n_groups), rng.standard_normal(len(group))

@@ -16,22 +16,23 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from mmcore.lessons.sweeps import sigma_b_grid, sigma_b_sweep  # noqa: E402
+from mmcore.figures.sweeps import sigma_b_grid  # noqa: E402
+from mmcore.lessons.sweeps import sigma_b_sweep  # noqa: E402
 
 OUT = ROOT / "tests" / "reference" / "sigma_b_sweep"
 
-# name: (groups, per group, sigma, beta0, reach): the simulate page's default truth; a small data set
-# shaped as dyestuff's; three groups of two (singular steps beyond the first)
+# name: (groups, per group, sigma, beta0): the simulate page's default truth; a small data set shaped as
+# dyestuff's; three groups of two (singular steps beyond the first)
 CASES = {
-    "default": (10, 8, 25.0, 250.0, 45.0),
-    "dyestuff_shape": (6, 5, 50.0, 1500.0, 75.0),
-    "three_of_two": (3, 2, 1.0, 0.0, 0.0),
+    "default": (10, 8, 25.0, 250.0),
+    "dyestuff_shape": (6, 5, 50.0, 1500.0),
+    "three_of_two": (3, 2, 1.0, 0.0),
 }
 
 
 def sweep(name: str):
-    groups, per, sigma, beta0, reach = CASES[name]
-    return sigma_b_sweep(groups, per, sigma, beta0, sigma_b_grid(sigma, per, reach=reach))
+    groups, per, sigma, beta0 = CASES[name]
+    return sigma_b_sweep(groups, per, sigma, beta0, sigma_b_grid(sigma, per))
 
 
 if __name__ == "__main__":
