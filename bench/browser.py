@@ -29,7 +29,8 @@ Per page:
 Printed as one table with the targets beside it (issue 16), and the load average. Then the peer:
 a Streamlit page holding one sidebar slider and a three-point plotly chart it moves, served by the same
 Streamlit with the app's settings: its first chart, and its slider pressed as a lesson's is (what
-Streamlit and its plotly.js cost before any page of ours; `--no-floor` skips it).
+Streamlit and its plotly.js cost before any page of ours; `--no-floor` skips it). Twice: as
+`streamlit run` serves it with st.plotly_chart, and as this app is served (lab.server, lab.chart).
 """
 from __future__ import annotations
 
@@ -236,16 +237,21 @@ st.title("One chart")
 middle = st.sidebar.slider("middle point", 0, 20, 3)
 st.plotly_chart(go.Figure(go.Scatter(x=[1, 2, 3], y=[1, middle, 2])))
 """
+# The same page as this app serves it: lab.server (its changes to Streamlit's serving) and lab.chart
+FLOOR_APP_SERVED = FLOOR_APP.replace("import streamlit as st\n", "import streamlit as st\n\nfrom lab import chart\n").replace(
+    "st.plotly_chart(", "chart.show(")
 
 
-def floor(p, repeats: int = 3, presses: int = 0) -> tuple[list[float], list[float]]:
+def floor(p, repeats: int = 3, presses: int = 0, served: bool = False) -> tuple[list[float], list[float]]:
     """The floor under every page, a Streamlit page with one sidebar slider and a three-point chart it
     moves: (first chart in s, in `repeats` fresh tabs; `presses` presses of the slider, each settled as
-    a lesson's press is: what Streamlit costs a press before any element of ours)."""
+    a lesson's press is: what Streamlit costs a press before any element of ours). Served by
+    `streamlit run` with st.plotly_chart, or (served) as this app is served, its chart our element."""
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "app.py").write_text(FLOOR_APP)
+        (Path(tmp) / "app.py").write_text(FLOOR_APP_SERVED if served else FLOOR_APP)
         shutil.copytree(ROOT / ".streamlit", Path(tmp) / ".streamlit")
-        with running(root=tmp) as (url, _):
+        shutil.copytree(ROOT / "static", Path(tmp) / "static")  # the chart element's plotly.js
+        with running(**({"script": Path(tmp) / "app.py"} if served else {"root": tmp})) as (url, _):
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             out, pressed = [], []
             for i in range(repeats + 1):  # the first warms the server
@@ -321,7 +327,7 @@ def main() -> None:
             starts.append((name, loaded, first_message, first, sorted(o[0] for o in opened)))
             context.close()
         browser.close()
-        floors, floor_presses = ([], []) if args.no_floor else floor(p, presses=args.presses)
+        floors = [] if args.no_floor else [floor(p, presses=args.presses, served=served) for served in (False, True)]
     load_after = os.getloadavg()
     print(f"Chromium, one user, {args.presses} presses per page; load average "
           f"{load_before[0]:.2f} before, {load_after[0]:.2f} after (2 cores); the server idle "
@@ -337,16 +343,17 @@ def main() -> None:
     for name, loaded, first_message, first, each in starts:
         print(f"  {name:18} {loaded:6.2f} {first_message:6.2f} {first:6.2f}   {', '.join(f'{v:.2f}' for v in each)}")
     print(f"{'target':18} {TARGETS['first']:13.2f} {'':>9} {TARGETS['press']:6.3f} {'':>9} {'':>9} {TARGETS['frame']:6.3f}")
-    if floors:
-        print(f"the floor: a Streamlit page with one sidebar slider and the three-point plotly chart it moves, "
-              f"first chart {', '.join(f'{v:.2f}' for v in floors)} s; press p50 {pct(floor_presses, 50).strip()} "
-              f"p95 {pct(floor_presses, 95).strip()} s")
+    for (firsts, pressed), how in zip(floors, ("`streamlit run`, st.plotly_chart", "as this app serves it, our chart element")):
+        print(f"the floor ({how}): a Streamlit page with one sidebar slider and the three-point plotly chart it "
+              f"moves, first chart {', '.join(f'{v:.2f}' for v in firsts)} s; press p50 {pct(pressed, 50).strip()} "
+              f"p95 {pct(pressed, 95).strip()} s")
     if profiles:
         print(f"main thread per press under the profiler ({args.profile} presses; ms of self time by script):")
         for name, busy, parts in profiles:
             print(f"  {name:18} busy {busy:4.0f}: " + ", ".join(f"{part} {ms:.0f}" for part, ms in parts.items() if ms >= 1))
-    worst = max((max(r[2]) for r in rows), default=float("nan"))
-    print(f"slowest press {worst:.3f} s; median of all presses {statistics.median(sum((r[2] for r in rows), [])):.3f} s")
+    if rows:
+        worst = max(max(r[2]) for r in rows)
+        print(f"slowest press {worst:.3f} s; median of all presses {statistics.median(sum((r[2] for r in rows), [])):.3f} s")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Starting the app: `python -m lab.server [streamlit options]` (make run, make class), and `running()`,
+"""Starting the app: `python -m lab.server [script.py] [streamlit options]` (make run, make class; the
+script is app.py unless named), and `running()`,
 the app on a free local port for the browser tests and the benchmarks.
 
 `python -m lab.server` is `streamlit run app.py [options]`, with one Streamlit relic switched off,
@@ -38,13 +39,19 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running(extra: list[str] | None = None, env: dict | None = None, root: str | Path | None = None):
+def running(extra: list[str] | None = None, env: dict | None = None, root: str | Path | None = None,
+            script: str | Path | None = None):
     """The app server for the duration of a with-block; yields (url, process). `root`: run the app
-    in another checkout (an older one is started as it was: serve.py, or `streamlit run app.py`)."""
+    in another checkout (an older one is started as it was: serve.py, or `streamlit run app.py`).
+    `script`: serve this script instead of the app, as the app is served (its folder holds its
+    .streamlit settings; bench/browser.py's floor page)."""
     port = free_port()
     root = Path(root or ROOT)
     start = (["-m", "lab.server"] if (root / "lab" / "server.py").exists()
              else ["serve.py"] if (root / "serve.py").exists() else ["-m", "streamlit", "run", "app.py"])
+    if script is not None:
+        start, root = ["-m", "lab.server", str(script)], Path(script).parent
+        env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])), **(env or {})}
     log = open(os.environ["MMLAB_SERVER_LOG"], "ab") if os.environ.get("MMLAB_SERVER_LOG") else subprocess.DEVNULL
     proc = subprocess.Popen(
         [sys.executable, *start, "--server.port", str(port), "--server.headless", "true",
@@ -114,10 +121,13 @@ def main() -> int:
     from streamlit.web import cli
 
     PagesManager.uses_pages_directory = False
-    sys.argv = ["streamlit", "run", str(ROOT / "app.py"), *sys.argv[1:]]
+    args = sys.argv[1:]
+    script = args.pop(0) if args and args[0].endswith(".py") else str(ROOT / "app.py")  # running(script=)
+    sys.argv = ["streamlit", "run", script, *args]
     if os.environ.get(COLLECTIONS_LOG):
         log_collections(os.environ[COLLECTIONS_LOG])
     load_plotly_with_the_page()
+    answer_without_delay()
     freeze_heap()
     return cli.main()
 
@@ -138,7 +148,9 @@ def load_plotly_with_the_page() -> None:
     -56, -125 and -54 ms. Tried and not kept: the bundle run by index.html (`defer` or `async`), which
     delayed the server's first message by ~0.4 s (its ~0.3 s of evaluation in the way) and the first
     chart with it; modulepreload links for the lazy chunks of the lessons' widgets (slider, select box,
-    ...), which delayed the first message by ~0.2 s and gained nothing.
+    ...), which delayed the first message by ~0.2 s and gained nothing (tried again once the chunks
+    came without Nagle's delay, answer_without_delay: the first message 0.11 s later, the first chart
+    within noise, 8 fresh tabs of three lessons).
 
     Pinned streamlit==1.67.0: its static handler is made by
     starlette_static_routes.create_streamlit_static_handler, whose get_response is wrapped here (a
@@ -175,6 +187,32 @@ def load_plotly_with_the_page() -> None:
         return static
 
     routes.create_streamlit_static_handler = handler
+
+
+def answer_without_delay() -> None:
+    """Send every reply at once: TCP_NODELAY on the server's connections (issue 16).
+
+    Streamlit 1.67 binds its listening socket itself (starlette_server._bind_socket) as
+    socket.socket(family), whose protocol number is 0; asyncio sets TCP_NODELAY only on a connection
+    whose socket says IPPROTO_TCP (base_events._set_nodelay), so every connection kept Nagle's
+    algorithm. A reply written in two parts (an HTTP response's head and body, or a run's websocket
+    messages one after another) then waited for the browser's delayed acknowledgement of the first:
+    40 ms. Measured: a static file on a kept-alive connection in 44 ms instead of 2; Streamlit's
+    ~110 JavaScript chunks, fetched 6 at a time as Chromium does, in 780 ms. The listening socket is
+    handed on as the same file with its protocol said, so asyncio sets the option on each connection."""
+    import socket
+
+    from streamlit.web.server.starlette import starlette_server
+
+    bind = starlette_server._bind_socket
+
+    def bind_socket(address: str, port: int, backlog: int) -> socket.socket:
+        sock = bind(address, port, backlog)
+        tcp = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+        tcp.setblocking(False)
+        return tcp
+
+    starlette_server._bind_socket = bind_socket
 
 
 def freeze_heap() -> None:
