@@ -52,6 +52,22 @@ def test_every_shrinkage_step_is_the_model_solved_at_that_ratio(dataset, formula
     assert np.all(sweep.blup[0] == 0) and sweep.ratios[0] == 0  # ratio 0: complete pooling
 
 
+def test_a_steps_numbers_are_sent_to_seven_significant_digits_of_its_largest():
+    from lab.chart import spec_json
+    from mmcore.figures.sweeps import compact, sigma_b_figure, sigma_b_grid
+    from mmcore.lessons.sweeps import sigma_b_sweep
+
+    assert compact([1234.56789012, -0.0123456789, None, 3.0]) == [1234.568, -0.012, None, 3.0]
+    assert compact(np.array([0.000123456789, 1e-12])) == [0.0001234568, 0.0]
+    assert compact(["a", "b"]) == ["a", "b"] and compact([None, None]) == [None, None] and compact(7.5) == 7.5
+    fig = sigma_b_figure(60, 30, 10.0, 50.0)  # the largest simulate truth: 0.92 MB with every digit
+    assert len(spec_json(fig)) < 500_000
+    sweep = sigma_b_sweep(60, 30, 10.0, 50.0, sigma_b_grid(10.0, 30))
+    for k, step in enumerate(fig.layout.sliders[0].steps):
+        sent = np.array(step.args[0]["y"][0])
+        assert np.abs(sent - sweep.y[k]).max() <= 5e-7 * np.abs(sweep.y[k]).max() and not np.array_equal(sent, sweep.y[k])
+
+
 def test_shrinkage_figure_steps_carry_the_sweep():
     fit = mmcore.fit("Reaction ~ Days + (1 | Subject)", mmcore.load_dataset("sleepstudy"))
     sweep, fig = shrinkage_sweep(fit), fig_shrinkage_sweep(fit, highlight="308")
@@ -87,7 +103,8 @@ def test_icc_figure_starts_at_the_truth_and_titles_give_the_estimates():
     assert slider.steps[slider.active].label == "0.80"
     for s, step in enumerate(slider.steps):
         assert f"{sweep.estimate[s]:.3f}" in step.args[1]["title.text"]
-        assert np.allclose(step.args[0]["y"][0], sweep.y[s])
+        # the steps' numbers are sent to 7 significant digits of the largest (sweeps.compact)
+        assert np.allclose(step.args[0]["y"][0], sweep.y[s], rtol=0, atol=1e-6 * np.abs(sweep.y[s]).max())
 
 
 def test_the_shrinkage_and_icc_pages_draw_their_sweeps():

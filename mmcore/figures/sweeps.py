@@ -32,10 +32,33 @@ OWN, MIXED, POP = "#E69F00", "#0072B2", "#000000"
 
 
 def slider(labels: list[str], updates: list[tuple[dict, dict]], active: int, prefix: str, traces: list[int]) -> dict:
-    """A plotly slider: one step per (trace update, layout update); dragging restyles in the browser."""
-    steps = [dict(label=label, method="update", args=[data, lay, traces]) for label, (data, lay) in zip(labels, updates)]
+    """A plotly slider: one step per (trace update, layout update); dragging restyles in the browser.
+    The steps' arrays of numbers are sent to SIGNIFICANT digits (compact)."""
+    steps = [dict(label=label, method="update", args=[{k: [compact(v) for v in per_trace] for k, per_trace in data.items()},
+                                                       lay, traces])
+             for label, (data, lay) in zip(labels, updates)]
     return dict(active=active, steps=steps, currentvalue=dict(prefix=prefix, xanchor="left"),
                 pad=dict(t=50, b=10), x=0.02, len=0.95, transition=dict(duration=0))  # room for the last label
+
+
+SIGNIFICANT = 7  # digits of a step's numbers, of the array's largest: below a pixel and below what a hover shows
+
+
+def compact(values):
+    """A step's array of numbers (None for a gap) as the page gets it: rounded to SIGNIFICANT digits of
+    its largest value. Kept whole, a float's JSON text is ~18 characters: a 60 x 30 truth's sigma_b sweep
+    sent 0.9 MB, most of it digits no chart or hover shows. Anything else (text, a single value) as it is."""
+    if not isinstance(values, (list, tuple, np.ndarray)) or not len(values):
+        return values
+    try:
+        a = np.asarray(values, dtype=float)  # None -> nan
+    except (TypeError, ValueError):
+        return values
+    finite = np.abs(a[np.isfinite(a)]) if a.ndim == 1 else np.empty(0)
+    if not finite.size or not finite.max():
+        return values
+    rounded = np.round(a, SIGNIFICANT - 1 - int(np.floor(np.log10(finite.max())))).tolist()
+    return [None if v != v else v for v in rounded] if finite.size < a.size else rounded
 
 
 def _segments(x: list, a: np.ndarray, b: np.ndarray) -> list:
@@ -80,7 +103,7 @@ def draw_shrinkage_sweep(sweep: ShrinkageSweep, response: str, highlight: str | 
         fitted = (" (the fit's estimate)" if s == sweep.estimate
                   else f" (criterion {sweep.criterion[s] - best:+.1f} from the fit's minimum)")
         title = f"σ<sub>b</sub> / σ = {sweep.ratios[s]:.2f}{fitted}: λ = {spread}"
-        return (dict(y=[list(own[s]), list(mixed[s]), _segments(x, own[s], mixed[s]), [sweep.level[s]] * len(x)]),
+        return (dict(y=[own[s], mixed[s], _segments(x, own[s], mixed[s]), [sweep.level[s]] * len(x)]),
                 {"title.text": title})
 
     updates = [state(s) for s in range(len(sweep.ratios))]
@@ -119,7 +142,7 @@ def draw_icc_sweep(sweep: IccSweep, active: float | None = None) -> go.Figure:
 
     def state(s: int) -> tuple[dict, dict]:
         title = f"ICC of the truth {sweep.iccs[s]:.2f}: the REML estimate from these data {sweep.estimate[s]:.3f}"
-        return dict(y=[list(sweep.y[s]), [v for m in means[s] for v in (m, m, None)]]), {"title.text": title}
+        return dict(y=[sweep.y[s], [v for m in means[s] for v in (m, m, None)]]), {"title.text": title}
 
     updates = [state(s) for s in range(len(sweep.iccs))]
     s0 = int(np.argmin(np.abs(sweep.iccs - (0.5 if active is None else active))))
@@ -213,7 +236,7 @@ def draw_sigma_b_sweep(sweep: SigmaBSweep, active: float, response: str = "y") -
             keeps += " (the fit did not converge)"
         title = (f"σ<sub>b</sub> of the truth {labels[s]}: σ̂<sub>b</sub> = {sweep.sigma_b_hat[s]:.3g}, "
                  f"σ̂ = {sweep.sigma_hat[s]:.3g}<br>{keeps}")
-        return (dict(y=[list(sweep.y[s]), list(own[s]), list(partial[s]), _segments(x, own[s], partial[s]),
+        return (dict(y=[sweep.y[s], own[s], partial[s], _segments(x, own[s], partial[s]),
                         [sweep.population[s]] * 2]), {"title.text": title})
 
     updates = [state(s) for s in range(len(sweep.sigmas_b))]
@@ -270,7 +293,7 @@ def draw_rho_sweep(sweep: RhoSweep, active: float, x_name: str = "x", y_name: st
 
     def state(s: int) -> tuple[dict, dict]:
         title = f"ρ of the truth {sweep.rhos[s]:+.2f}: the REML estimate from these data {sweep.estimate[s]:+.3f}"
-        return dict(y=[list(sweep.y[s]), lines(s)]), {"title.text": title}
+        return dict(y=[sweep.y[s], lines(s)]), {"title.text": title}
 
     updates = [state(s) for s in range(len(sweep.rhos))]
     s0 = int(np.argmin(np.abs(sweep.rhos - active)))
