@@ -1,6 +1,7 @@
 """lab.server's changes to how Streamlit serves: each connection sends without Nagle's delay."""
 import asyncio
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 from streamlit.web.server.starlette import starlette_server
 
@@ -26,7 +27,8 @@ def nodelay_of_a_connection(bind) -> int:
             writer.close()
             server.close()
             await server.wait_closed()
-    return asyncio.run(main())
+    with ThreadPoolExecutor(1) as thread:  # a loop of its own (Playwright's may be running in this one)
+        return thread.submit(asyncio.run, main()).result()
 
 
 def test_each_connection_of_the_server_sends_without_delay():
