@@ -250,7 +250,8 @@ def floor(p, repeats: int = 3, presses: int = 0, served: bool = False) -> tuple[
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "app.py").write_text(FLOOR_APP_SERVED if served else FLOOR_APP)
         shutil.copytree(ROOT / ".streamlit", Path(tmp) / ".streamlit")
-        shutil.copytree(ROOT / "static", Path(tmp) / "static")  # the chart element's plotly.js
+        if served:
+            shutil.copytree(ROOT / "static", Path(tmp) / "static")  # the chart element's plotly.js
         with running(**({"script": Path(tmp) / "app.py"} if served else {"root": tmp})) as (url, _):
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             out, pressed = [], []

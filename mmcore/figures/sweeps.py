@@ -31,16 +31,6 @@ from .style import GREY, figure, legend_below, round_step, steady_range
 OWN, MIXED, POP = "#E69F00", "#0072B2", "#000000"
 
 
-def slider(labels: list[str], updates: list[tuple[dict, dict]], active: int, prefix: str, traces: list[int]) -> dict:
-    """A plotly slider: one step per (trace update, layout update); dragging restyles in the browser.
-    The steps' arrays of numbers are sent to SIGNIFICANT digits (compact)."""
-    steps = [dict(label=label, method="update", args=[{k: [compact(v) for v in per_trace] for k, per_trace in data.items()},
-                                                       lay, traces])
-             for label, (data, lay) in zip(labels, updates)]
-    return dict(active=active, steps=steps, currentvalue=dict(prefix=prefix, xanchor="left"),
-                pad=dict(t=50, b=10), x=0.02, len=0.95, transition=dict(duration=0))  # room for the last label
-
-
 SIGNIFICANT = 7  # digits of a step's numbers, of the array's largest: below a pixel and below what a hover shows
 
 
@@ -59,6 +49,16 @@ def compact(values):
         return values
     rounded = np.round(a, SIGNIFICANT - 1 - int(np.floor(np.log10(finite.max())))).tolist()
     return [None if v != v else v for v in rounded] if finite.size < a.size else rounded
+
+
+def slider(labels: list[str], updates: list[tuple[dict, dict]], active: int, prefix: str, traces: list[int]) -> dict:
+    """A plotly slider: one step per (trace update, layout update); dragging restyles in the browser.
+    The steps' arrays of numbers are sent to SIGNIFICANT digits (compact)."""
+    steps = [dict(label=label, method="update", args=[{k: [compact(v) for v in per_trace] for k, per_trace in data.items()},
+                                                       lay, traces])
+             for label, (data, lay) in zip(labels, updates)]
+    return dict(active=active, steps=steps, currentvalue=dict(prefix=prefix, xanchor="left"),
+                pad=dict(t=50, b=10), x=0.02, len=0.95, transition=dict(duration=0))  # room for the last label
 
 
 def _segments(x: list, a: np.ndarray, b: np.ndarray) -> list:
