@@ -90,10 +90,10 @@ def bound_value(key: str, default: int, valid, reset_when=_UNSET) -> int:
 
 
 def open_tab_for(tab_key: str, tab_of: dict[str, str]) -> None:
-    """Pages draw only the open tab, so a tab's widgets exist only while it is open. A link that sets a
-    widget of a tab (tab_of: widget key -> tab label), or asks for a run's result shown in it (its key in
-    `run=`), without naming the tab opens that tab, at the visit's first run; a link that names the tab
-    keeps it."""
+    """Lessons draw only the part chosen (lab.sections; a tab here), so a tab's widgets exist only while it
+    is open. A link that sets a widget of a tab (tab_of: widget key -> tab label), or asks for a run's
+    result shown in it (its key in `run=`), without naming the tab opens that tab, at the visit's first
+    run; a link that names the tab keeps it."""
     state = st.session_state
     incoming = state.get("_link_in", {})
     if state.get("_new_visit") and tab_key not in incoming:

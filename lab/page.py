@@ -49,7 +49,7 @@ PRESENTER_CSS = """<style>
 }
 </style>"""
 # Both modes: a long word (a formula, a column name) wraps inside its message box instead of running off it;
-# a lesson's tabs (lab.sections) wrap onto a second row instead of scrolling out of sight; a radio's
+# tabs (under the hood) wrap onto a second row instead of scrolling out of sight; a radio's
 # empty circles drawn dark enough to see on a projector (Streamlit's 20% grey washed out).
 COMMON_CSS = """<style>
 [data-testid="stAlertContainer"] p { overflow-wrap: anywhere; }
@@ -126,23 +126,29 @@ def steps(items: list[str]) -> None:
 
 
 def sections(key: str, parts: dict[str, Callable[[], None]], moved: dict[str, str] | None = None) -> str:
-    """A lesson as tabs, one idea in each, and only the open tab drawn (bound tabs know which is open,
-    streamlit 1.67); returns the open tab's label. The tab is in the URL (key): a link opens it.
+    """A lesson in parts, one idea in each, chosen in a row of buttons above them (a segmented control),
+    and only the chosen part drawn; returns its label. The part is in the URL (key): a link opens it.
 
-    Why (issue 16): a slider press reruns the page, and the browser redraws every element the run
-    sends, seen or not. A long page of ~50 elements (text, equations, printouts, a quiz) cost ~0.1 s of
-    each press beyond its charts; one tab's worth keeps a press near Streamlit's own floor, and a
-    lecturer shows one idea at a time. moved: the key of every bound widget in a tab -> the tab's
-    label: a link that sets the widget without naming its tab opens that tab (links.open_tab_for), and
-    a link's value for a widget of a closed tab waits for it (links.defer), not reported as ignored."""
+    Why one part (issue 16): a slider press reruns the page, and the browser redraws every element the
+    run sends, seen or not. A long page of ~50 elements (text, equations, printouts, a quiz) cost ~0.1 s
+    of each press beyond its charts; one part's worth keeps a press near Streamlit's own floor, and a
+    lecturer shows one idea at a time.
+
+    Why not st.tabs, which drew only the open tab too: a tab panel costs every press.
+    Streamlit's tab panel (react-aria's useHasTabbableChild) walks its whole subtree on each render and
+    each change of the DOM in it, and the run sends a message for every tab. bench/browser.py, the same
+    20 presses in three interleaved runs each way, press p50 tabs -> this row: random intercepts 0.19-0.24
+    -> 0.17-0.21 s, ICC 0.15-0.17 -> 0.14-0.15 s, random slopes 0.24-0.25 -> 0.18-0.25 s, shrinkage
+    0.20-0.23 -> 0.18-0.20 s.
+
+    moved: the key of every bound widget in a part -> the part's label: a link that sets the widget
+    without naming its part opens that part (links.open_tab_for), and a link's value for a widget of a
+    part not drawn waits for it (links.defer), not reported as ignored."""
     moved = moved or {}
     links.open_tab_for(key, moved)
-    tabs = st.tabs(list(parts), **bind(key))
-    shown = next(iter(parts))
-    for (label, draw), tab in zip(parts.items(), tabs):
-        with tab:
-            if tab.open:
-                shown = label
-                draw()
+    labels = list(parts)
+    shown = st.segmented_control("Part of the lesson", labels, default=labels[0], required=True,
+                                 label_visibility="collapsed", **bind(key))
+    parts[shown]()
     links.defer(k for k, label in moved.items() if label != shown)
     return shown

@@ -61,7 +61,7 @@ def looks_like() -> None:
                 "each data set fitted by REML (the estimate is in the title). Low ICC: the group means huddle "
                 "together; high: the groups separate and the points of one group close up."
                 + (" This chart's slider is its own; the sidebar's ICC draws a new data set, and the numbers on the "
-                   "other tabs are its exact fit." if spec.simulated else ""))
+                   "other parts of the lesson are its exact fit." if spec.simulated else ""))
     if spec.simulated:  # keyed by the group sizes alone: the sidebar's ICC leaves this chart as it is
         sweep = lab.get_truth_sweep_figure("icc", tuple(p for p in spec.params if p[0] != "icc"), 0.5, lab.scale())
     else:
@@ -144,7 +144,7 @@ def check_yourself() -> None:
     lab.code_export(formula, spec)
 
 
-# One idea per tab, only the open one drawn (lab.sections): a press of the sidebar's ICC redraws one tab.
+# One idea per part, only the chosen one drawn (lab.sections): a press of the sidebar's ICC redraws one part.
 lab.sections("ic_tab", {"Variance split": split, "What an ICC looks like": looks_like,
                         "Bootstrap interval": bootstrap, "Variance test": boundary_test, "ANOVA": anova,
                         "Design effect": design_effect, "Check yourself": check_yourself},

@@ -78,7 +78,7 @@ def sigma_b_dragged() -> None:
         r"more of its own deviation, $\lambda = \sigma_b^2 / (\sigma_b^2 + \sigma^2/n)$, and the blue dots move "
         "out onto the orange circles: partial pooling comes close to no pooling."
         + (r" This chart's slider is its own; the sidebar's $\sigma_b$ draws a new data set, and the numbers on "
-           "the other tabs are its exact fit." if spec.simulated else
+           "the other parts of the lesson are its exact fit." if spec.simulated else
            rf" The {spec.dataset} fit's own estimates (*The fit*): $\hat\sigma_b$ = "
            rf"{float(fit.varcorr.sdcor.iloc[0]):.3g}, $\hat\sigma$ = {fit.sigma:.3g}."))
     if spec.simulated:  # keyed by what the chart uses: the sidebar's sigma_b leaves it as it is
@@ -160,7 +160,7 @@ def check_yourself() -> None:
     lab.code_export(formula, spec)
 
 
-# One idea per tab, only the open one drawn (lab.sections): a press of the sidebar's sigma_b redraws one tab.
+# One idea per part, only the chosen one drawn (lab.sections): a press of the sidebar's sigma_b redraws one part.
 lab.sections("ri_tab", {"Three ways to estimate": pooling_view, "From complete to no pooling": sigma_b_dragged,
                         "The model": model, "The fit": the_fit,
                         "BLUPs": blups, "Diagnostics": diagnostics, "Check yourself": check_yourself},

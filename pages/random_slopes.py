@@ -15,7 +15,7 @@ st.markdown(
     + f"A random intercept lets each {g} start at its own level; a **random slope** also lets each {g} change "
     f"with {x} at its own rate. Do the data need it, and are start and rate related?"
 )
-c_unit, c_model = st.columns(2)  # the page's two choices side by side: the tabs start within the first screen
+c_unit, c_model = st.columns(2)  # the page's two choices side by side: the parts start within the first screen
 unit = c_unit.radio(f"Measure {x} in", ["its own units", "tens of its units"], horizontal=True, **lab.bind("rs_unit"),
                 help=f"Rescale {x} to {x}/10: the slope's variance changes by a factor 100, the model does not.")
 if unit != "its own units":
@@ -105,8 +105,8 @@ def correlation_dragged() -> None:
                 "-0.95 to 0.95, the same random draws at every step, each data set fitted by REML (the estimate is "
                 "in the title). Positive: groups that start high climb faster, the lines fan out; negative: they "
                 "converge and cross. " + ("This chart's slider is its own, from the truth's other settings; the "
-                "sidebar's $\\rho$ draws a new data set, and the numbers on the other tabs are its exact fit."
-                if spec.simulated else "The SDs are this fit's; the numbers on the other tabs are the fit of the data."))
+                "sidebar's $\\rho$ draws a new data set, and the numbers in the other parts of the lesson are its exact fit."
+                if spec.simulated else "The SDs are this fit's; the numbers in the other parts of the lesson are the fit of the data."))
     if spec.simulated:  # keyed by the truth without rho: the sidebar's rho leaves this chart as it is
         sweep = lab.get_truth_sweep_figure("rho", tuple(p for p in spec.params if p[0] != "rho"), 0.0, lab.scale())
     else:
@@ -155,7 +155,7 @@ def rescaling() -> None:
     slope_var = fits["correlated"].varcorr.vcov.iloc[1]
     ml_fit = lab.fit_or_stop(spec, MODELS["correlated"], reml=False)
     st.markdown(
-        f"With {x} in **{unit}** (*Measure {x} in*, above the tabs), the slope variance is **{slope_var:.4g}**, the ML "
+        f"With {x} in **{unit}** (*Measure {x} in*, above the lesson's parts), the slope variance is **{slope_var:.4g}**, the ML "
         f"deviance **{ml_fit.deviance:.4f}** and the REML criterion **{fits['correlated'].reml_criterion:.4f}**. "
         "Switch the unit: the slope variance changes by a factor 100 (a slope per ten units is ten times a slope "
         "per unit); the fitted values, the ML deviance and every likelihood-ratio test stay the same. The REML "
@@ -199,7 +199,7 @@ def check_yourself() -> None:
     lab.code_export(formula, spec)
 
 
-# One idea per tab, only the open one drawn (lab.sections): a slider above does not wait for charts and refits
+# One idea per part, only the chosen one drawn (lab.sections): a slider above does not wait for charts and refits
 # nobody sees (bench/browser.py, bench/load.py).
 lab.sections("rs_tab", {"Lines and plane": lines_and_plane, "Correlation": correlation_dragged,
                         "Three models": three_models, f"Centring {x}": centring,

@@ -97,7 +97,7 @@ def all_groups() -> None:
 def slopes() -> None:
     slope_spec = lab.DataSpec("sleepstudy")
     if spec.dataset != "sleepstudy":
-        st.caption("This tab uses sleepstudy whatever the data chosen: a random slope needs a covariate measured "
+        st.caption("This part uses sleepstudy whatever the data chosen: a random slope needs a covariate measured "
                    "within each group (Days, within each Subject).")
     model = "Reaction ~ Days + (Days | Subject)"
     subjects = [str(s) for s in lab.get_fit(slope_spec, model).ranef["Subject"].index]
@@ -163,7 +163,7 @@ def check_yourself() -> None:
     lab.code_export(formula, edited)
 
 
-# One idea per tab, only the open one drawn (lab.sections): a press of a slider redraws one tab.
+# One idea per part, only the chosen one drawn (lab.sections): a press of a slider redraws one part.
 lab.sections("sh_tab", {"One group, fewer observations": one_group, "All groups, one ratio": all_groups,
                         "Random slopes": slopes, "Does shrinkage pay?": pays, "Check yourself": check_yourself},
              moved={"sh_who": "One group, fewer observations", "sh_keep": "One group, fewer observations",

@@ -120,10 +120,11 @@ def test_every_page_preloads_the_charts_plotly_and_uses_it(server, context):
 
 
 def test_a_folded_tab_is_drawn_when_opened(server, context):
-    """Random intercepts draws its closed tabs only when opened (lab.sections: bound tabs, streamlit 1.67)."""
+    """Random intercepts draws a part of the lesson only when it is chosen (lab.sections: a bound segmented
+    control above the part drawn)."""
     page, errors = open_page(context, server + "/random-intercepts")
     before = page.locator(".js-plotly-plot").count()
-    page.get_by_role("tab", name="Diagnostics").click()
+    page.get_by_role("radiogroup", name="Part of the lesson").get_by_role("radio", name="Diagnostics").click()
     page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {before + 2}",
                            timeout=60_000)
     assert page.locator("[data-testid=stException]").count() == 0 and not errors
