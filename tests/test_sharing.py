@@ -144,6 +144,24 @@ def test_presenter_mode_enlarges_figures_and_folds_explanations():
     assert len(folded[1].expander) > len(folded[0].expander)  # explanations folded away
 
 
+SWEEP_PARTS = {"pages/random_intercepts.py": {"ri_tab": "From complete to no pooling"},
+               "pages/icc.py": {"ic_tab": "What an ICC looks like"}, "pages/random_slopes.py": {"rs_tab": "Correlation"}}
+
+
+@pytest.mark.parametrize("page", sorted(SWEEP_PARTS))
+def test_presenter_mode_folds_what_a_dragged_chart_shows(page):
+    """On a projector the chart with its slider comes first: what to do and notice is folded (lab.explain);
+    in normal mode it is text above the chart."""
+    note = "About this chart: what to do, what to notice"
+    normal, present = run(page, **SWEEP_PARTS[page]), run_url(page, present="1", **SWEEP_PARTS[page])
+    clean(present)
+    folded = next(e for e in present.expander if e.label == note).markdown[0].value
+    assert "slider under the chart" in folded
+    assert note not in [e.label for e in normal.expander]
+    assert folded in [m.value for m in normal.markdown]  # the same text, in the open
+    assert folded not in [m.value for e in normal.expander for m in e.markdown]
+
+
 def test_a_wrong_answer_asks_for_another_try_before_the_answer_is_shown():
     at = run("pages/random_intercepts.py", ri_tab="Check yourself")
     question = lambda: next(r for r in at.radio if "highest level" in r.label)  # noqa: E731
