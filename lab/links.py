@@ -58,7 +58,7 @@ def bind(key: str, reset_when=_UNSET, reset_to=_UNSET) -> dict:
     if reset_when is not _UNSET:
         depends = st.session_state.setdefault("_depends", {})
         if key in depends and depends[key] != reset_when:
-            _forget_link_value(key)
+            forget_link_value(key)
             if reset_to is _UNSET:
                 st.session_state.pop(key, None)
             else:
@@ -122,9 +122,10 @@ def _initial_link_values() -> dict | None:
         return None
 
 
-def _forget_link_value(key: str) -> None:
+def forget_link_value(key: str) -> None:
     """A bound widget that is new (a slider whose range changed is a new widget) is seeded from the
-    URL the visit opened with: after a reset, that old value must not come back."""
+    URL the visit opened with: after a reset, or when the link's value is not one the widget can take,
+    that value must not come back (the link's note still reports it: ignored_settings)."""
     initial = _initial_link_values()
     if initial is not None:
         initial.pop(key, None)

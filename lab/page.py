@@ -147,8 +147,12 @@ def sections(key: str, parts: dict[str, Callable[[], None]], moved: dict[str, st
     moved = moved or {}
     links.open_tab_for(key, moved)
     labels = list(parts)
+    given = st.session_state.get("_link_in", {}).get(key) if st.session_state.get("_new_visit") else None
+    if given and given[-1] not in parts:  # a link cut short (?ri_tab=) or mistyped: the first part, selected
+        links.forget_link_value(key)
     shown = st.segmented_control("Part of the lesson", labels, default=labels[0], required=True,
                                  label_visibility="collapsed", **bind(key))
+    shown = shown if shown in parts else labels[0]  # under AppTest (no URL to forget) an empty link gives None
     parts[shown]()
     links.defer(k for k, label in moved.items() if label != shown)
     return shown

@@ -144,6 +144,16 @@ def test_presenter_mode_enlarges_figures_and_folds_explanations():
     assert len(folded[1].expander) > len(folded[0].expander)  # explanations folded away
 
 
+@pytest.mark.parametrize("value", ["", "Nonsense"])
+def test_a_link_to_no_part_opens_the_first_and_says_so(value):
+    """A link cut short after ri_tab= or with a mistyped part: the lesson's first part, not an error,
+    and the link's note says the value was not used."""
+    at = run_url("pages/random_intercepts.py", ri_tab=value)
+    clean(at)
+    assert at.session_state["ri_tab"] == "Three ways to estimate" and len(charts(at)) == 1  # the pooling view
+    assert "not valid here" in sidebar_note(at) and "ri_tab" in sidebar_note(at)
+
+
 SWEEP_PARTS = {"pages/random_intercepts.py": {"ri_tab": "From complete to no pooling"},
                "pages/icc.py": {"ic_tab": "What an ICC looks like"}, "pages/random_slopes.py": {"rs_tab": "Correlation"}}
 
