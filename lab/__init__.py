@@ -58,7 +58,7 @@ from lab.checks import quiz
 from lab.code import code_text
 from lab.course import CORE, LESSONS, TUTORIAL, lesson_link, next_up, page_link, url_path
 from lab.links import bind, bound_value, open_tab_for, presenting
-from lab.page import explain, page_end, page_start, scale, sections, side_by_side, steps, stop
+from lab.page import about_chart, explain, page_end, page_start, scale, sections, side_by_side, steps, stop
 from lab.prefetch import compute_ahead
 from lab.runs import remember, remembered, run_on_click, run_with_progress
 from lab.sidebar import INTERCEPT_MODELS, TRUTHS, intercept_model, sidebar_data
@@ -89,7 +89,7 @@ __all__ = [
     "get_pitfall_table", "get_relation", "get_reused_labels", "get_se", "get_truth_sweep_figure", "get_acf", "get_lme",
     "get_lme_anova_text", "get_lme_figure",
     "quiz", "CORE", "LESSONS", "TUTORIAL", "lesson_link", "next_up", "page_link", "url_path", "bind", "bound_value", "open_tab_for", "presenting",
-    "page_end", "explain", "page_start", "stop",
+    "page_end", "about_chart", "explain", "page_start", "stop",
     "scale", "sections", "side_by_side", "steps", "remember", "remembered", "run_on_click", "run_with_progress", "INTERCEPT_MODELS", "TRUTHS",
     "intercept_model", "sidebar_data", "anova_table", "code_blocks", "code_export", "data_head", "code_text", "fit_or_stop", "glmm_fit_or_stop", "format_boot_p",
     "format_p", "notes", "plural", "pooling_pills", "response_advice", "at_step", "show", "show_followed", "styled", "table", "truth_table",

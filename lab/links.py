@@ -131,6 +131,15 @@ def forget_link_value(key: str) -> None:
         initial.pop(key, None)
 
 
+def forget_unless(key: str, valid) -> None:
+    """At a visit's first run, a link's value for the bound widget `key` that is not in `valid` is
+    forgotten before the widget is made: it starts at its default (a segmented control would read an
+    empty value as nothing chosen, even when a choice is required); the link's note reports the value."""
+    given = st.session_state.get("_link_in", {}).get(key) if st.session_state.get("_new_visit") else None
+    if given and given[-1] not in valid:
+        forget_link_value(key)
+
+
 def show_in_address_bar(key: str, value: bool) -> None:
     """Put a bound toggle's value into the address bar now (Streamlit does it only at the next rerun),
     so that a reload right after opening a page keeps it. Only at a visit's first run, when Streamlit's

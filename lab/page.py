@@ -103,6 +103,12 @@ def scale() -> float:
     return 1.6 if links.presenting() else 1.0
 
 
+def about_chart(text: str) -> None:
+    """What a chart with its own slider shows, what to do and notice: above it, folded in presenter mode
+    (the chart and its slider then start within a projector's first screen)."""
+    explain(text, title="About this chart: what to do, what to notice")
+
+
 def explain(text: str, title: str = "Explanation") -> None:
     """A long explanation: shown, or folded in presenter mode."""
     if links.presenting():
@@ -147,12 +153,9 @@ def sections(key: str, parts: dict[str, Callable[[], None]], moved: dict[str, st
     moved = moved or {}
     links.open_tab_for(key, moved)
     labels = list(parts)
-    given = st.session_state.get("_link_in", {}).get(key) if st.session_state.get("_new_visit") else None
-    if given and given[-1] not in parts:  # a link cut short (?ri_tab=) or mistyped: the first part, selected
-        links.forget_link_value(key)
+    links.forget_unless(key, labels)  # a link cut short (?ri_tab=) or mistyped opens the first part
     shown = st.segmented_control("Part of the lesson", labels, default=labels[0], required=True,
                                  label_visibility="collapsed", **bind(key))
-    shown = shown if shown in parts else labels[0]  # under AppTest (no URL to forget) an empty link gives None
     parts[shown]()
     links.defer(k for k, label in moved.items() if label != shown)
     return shown

@@ -56,12 +56,12 @@ def split() -> None:
 
 
 def looks_like() -> None:
-    lab.explain("Drag the slider under the chart: {} groups of {}".format(*figures.sweep_shape(fit)) +
+    lab.about_chart("Drag the slider under the chart: {} groups of {}".format(*figures.sweep_shape(fit)) +
                 ", the same random draws at every ICC of the truth, "
                 "each data set fitted by REML (the estimate is in the title). Low ICC: the group means huddle "
                 "together; high: the groups separate and the points of one group close up."
                 + (" This chart's slider is its own; the sidebar's ICC draws a new data set, and the numbers on the "
-                   "other parts of the lesson are its exact fit." if spec.simulated else ""), title="About this chart: what to do, what to notice")
+                   "other parts of the lesson are its exact fit." if spec.simulated else ""))
     if spec.simulated:  # keyed by the group sizes alone: the sidebar's ICC leaves this chart as it is
         sweep = lab.get_truth_sweep_figure("icc", tuple(p for p in spec.params if p[0] != "icc"), 0.5, lab.scale())
     else:

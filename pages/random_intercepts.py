@@ -67,7 +67,7 @@ def sigma_b_dragged() -> None:
         shape = f"{spec.truth['n_groups']} groups of {spec.truth['n_per_group']} with the truth's residual SD"
     else:
         shape = "{} groups of {}".format(*figures.sweep_shape(fit)) + f" like the {spec.dataset} data's, with its residual SD"
-    lab.explain(
+    lab.about_chart(
         f"**From complete to no pooling.** This chart simulates its own data: {shape}, no covariate, the same "
         r"random draws at every $\sigma_b$ of the truth (scaled so that the groups' true deviations have SD "
         r"$\sigma_b$ exactly), each data set fitted by REML." + ("" if spec.simulated else
@@ -80,7 +80,7 @@ def sigma_b_dragged() -> None:
         + (r" This chart's slider is its own; the sidebar's $\sigma_b$ draws a new data set, and the numbers on "
            "the other parts of the lesson are its exact fit." if spec.simulated else
            rf" The {spec.dataset} fit's own estimates (*The fit*): $\hat\sigma_b$ = "
-           rf"{float(fit.varcorr.sdcor.iloc[0]):.3g}, $\hat\sigma$ = {fit.sigma:.3g}."), title="About this chart: what to do, what to notice")
+           rf"{float(fit.varcorr.sdcor.iloc[0]):.3g}, $\hat\sigma$ = {fit.sigma:.3g}."))
     if spec.simulated:  # keyed by what the chart uses: the sidebar's sigma_b leaves it as it is
         used = tuple(p for p in spec.params if p[0] in ("n_groups", "n_per_group", "sigma", "beta0"))
         sweep = lab.get_truth_sweep_figure("sigma_b", used, None, lab.scale())
