@@ -126,12 +126,14 @@ def side_by_side(key: str):
 
 
 def steps(items: list[str]) -> None:
-    """The guided path: numbered steps, what to do and what to notice."""
+    """The guided path of a page in one piece: numbered steps, what to do and what to notice. (A lesson
+    in parts has its path walk through them: lab.sections' steps.)"""
     with st.expander("Guided path: what to do, what to notice", expanded=not links.presenting()):
         st.markdown("\n".join(f"{i}. {item}" for i, item in enumerate(items, 1)))
 
 
-def sections(key: str, parts: dict[str, Callable[[], None]], moved: dict[str, str] | None = None) -> str:
+def sections(key: str, parts: dict[str, Callable[[], None]], steps: dict[str, str],
+             moved: dict[str, str] | None = None) -> str:
     """A lesson in parts, one idea in each, chosen in a row of buttons above them (a segmented control),
     and only the chosen part drawn; returns its label. The part is in the URL (key): a link opens it.
 
@@ -147,6 +149,12 @@ def sections(key: str, parts: dict[str, Callable[[], None]], moved: dict[str, st
     -> 0.17-0.21 s, ICC 0.15-0.17 -> 0.14-0.15 s, random slopes 0.24-0.25 -> 0.18-0.25 s, shrinkage
     0.20-0.23 -> 0.18-0.20 s.
 
+    steps: the guided path, walking through the parts: a part's label -> what to do and what to notice
+    there, the first line of the part ("Step 2 of 7."), and a button to the next part at its end. Why
+    not the whole path in one list above the parts: at 1280 x 800 that list pushed a lesson's first chart
+    below the first screen, and every press redrew it (bench/browser.py, ICC: first chart 1.35-1.52 s
+    without it against 1.48-1.75 s, three interleaved runs each).
+
     moved: the key of every bound widget in a part -> the part's label: a link that sets the widget
     without naming its part opens that part (links.open_tab_for), and a link's value for a widget of a
     part not drawn waits for it (links.defer), not reported as ignored."""
@@ -154,8 +162,15 @@ def sections(key: str, parts: dict[str, Callable[[], None]], moved: dict[str, st
     links.open_tab_for(key, moved)
     labels = list(parts)
     links.forget_unless(key, labels)  # a link cut short (?ri_tab=) or mistyped opens the first part
+    if set(steps) != set(labels):
+        raise ValueError(f"the guided path names other parts than the lesson's: {sorted(set(steps) ^ set(labels))}")
     shown = st.segmented_control("Part of the lesson", labels, default=labels[0], required=True,
                                  label_visibility="collapsed", **bind(key))
+    at = labels.index(shown)
+    st.markdown(f"**Step {at + 1} of {len(labels)}.** {steps[shown]}")
     parts[shown]()
+    if at + 1 < len(labels):
+        st.button(f"Next: {labels[at + 1]}", icon=":material/arrow_forward:", key=f"{key}_next",
+                  on_click=st.session_state.__setitem__, args=(key, labels[at + 1]))
     links.defer(k for k, label in moved.items() if label != shown)
     return shown

@@ -36,17 +36,6 @@ icc = mmcore.icc(fit)[group]
 a = anova_oneway(lab.get_data(spec), fit.response, group)  # n0, the group size: the design effect and the quiz
 n0 = a["n0"]
 
-lab.steps([
-    "*Variance split*: how much of the variance lies between groups?",
-    "*What an ICC looks like*: drag the slider under the chart from low to high ICC.",
-    "*Bootstrap interval*: compute it. How wide is it with this few groups?",
-    r"*Variance test*: why must the chi-square p-value of the test of $\sigma_b^2 = 0$ be halved?",
-    "*Design effect*: what are the measurements worth? With *simulate* as the data (sidebar), move the ICC and the "
-    "group size and watch it change.",
-    "*Check yourself*: the questions, and this model in R and Python.",
-])
-
-
 def split() -> None:
     st.latex(r"y_{ij} = \mu + b_i + \varepsilon_{ij},\quad \operatorname{Var}(y_{ij}) = \sigma_b^2 + \sigma^2,\quad "
              r"\text{ICC} = \frac{\sigma_b^2}{\sigma_b^2 + \sigma^2} = \operatorname{Corr}(y_{ij}, y_{ik})")
@@ -148,6 +137,16 @@ def check_yourself() -> None:
 lab.sections("ic_tab", {"Variance split": split, "What an ICC looks like": looks_like,
                         "Bootstrap interval": bootstrap, "Variance test": boundary_test, "ANOVA": anova,
                         "Design effect": design_effect, "Check yourself": check_yourself},
+             steps={"Variance split": "How much of the variance lies between groups?",
+                    "What an ICC looks like": "From low ICC to high (the slider under the chart): what happens to the group "
+                                              "means, and to the points of one group?",
+                    "Bootstrap interval": "Compute a 95% interval of the ICC. How wide is it with this few groups?",
+                    "Variance test": r"Why must the chi-square p-value of the test of $\sigma_b^2 = 0$ be halved?",
+                    "ANOVA": "The one-way ANOVA's estimates of the two variances beside REML's: when are they the "
+                             "same, and when does REML stop at 0?",
+                    "Design effect": "What are the measurements worth? With *simulate* as the data (sidebar), move "
+                                     "the ICC and the group size and watch it change.",
+                    "Check yourself": "Answer the questions; then take this model to R or Python."},
              moved={"ic_nsim": "Bootstrap interval", "ic_boot": "Bootstrap interval", "ic_test": "Variance test",
                     "ic_sweep_step": "What an ICC looks like"})
 lab.page_end()

@@ -28,19 +28,6 @@ fit = lab.fit_or_stop(spec, formula)
 group = next(iter(fit.ranef))
 lab.notes(fit)
 
-lab.steps([
-    "*Three ways to estimate*: each group's own estimate (no pooling), the mixed model's (partial pooling) and "
-    "one estimate for all (complete pooling).",
-    r"*From complete to no pooling*: drag $\sigma_b$ of the truth and watch partial pooling move from complete "
-    "pooling toward no pooling.",
-    "*The model*: the equation, and its picture: each row of $Z$ has a single 1, in its group's column.",
-    r"*The fit*: $\sigma_b$ (between groups) against $\sigma$ (within), and the ICC computed from them.",
-    "*BLUPs*: each group's predicted intercept with its interval; *Diagnostics*: are the residuals and the "
-    "random effects normal?",
-    r"Choose *Simulate*, set $\sigma_b$ to 0 and press *New sample* a few times, watching *The fit*: it is often "
-    r"singular ($\hat\sigma_b = 0$), not always (about 6 samples in 10 with 10 groups of 8).",
-    "*Check yourself*: what to notice, the questions, and this model in R and Python.",
-])
 levels = list(fit.ranef[group].index)
 kind, covariate = figures.covariate_kind(fit)
 
@@ -164,6 +151,18 @@ def check_yourself() -> None:
 lab.sections("ri_tab", {"Three ways to estimate": pooling_view, "From complete to no pooling": sigma_b_dragged,
                         "The model": model, "The fit": the_fit,
                         "BLUPs": blups, "Diagnostics": diagnostics, "Check yourself": check_yourself},
+             steps={"Three ways to estimate": "Compare each group's own estimate (no pooling), the mixed model's "
+                                              "(partial pooling) and one estimate for all (complete pooling).",
+                    "From complete to no pooling": r"Drag $\sigma_b$ of the truth and watch partial pooling move from "
+                                                   "complete pooling toward no pooling.",
+                    "The model": "The equation, and its picture: each row of $Z$ has a single 1, in its group's column.",
+                    "The fit": r"$\sigma_b$ (between groups) against $\sigma$ (within), and the ICC computed from them. "
+                               r"Then choose *simulate*, set $\sigma_b$ to 0 and press *New sample* a few times: the fit "
+                               r"is often singular ($\hat\sigma_b = 0$), not always (about 6 samples in 10 with 10 groups "
+                               "of 8).",
+                    "BLUPs": "Each group's predicted intercept with its interval.",
+                    "Diagnostics": "Are the residuals and the random effects normal?",
+                    "Check yourself": "What to notice; answer the questions; then take this model to R or Python."},
              moved={"ri_show": "Three ways to estimate", "ri_groups": "Three ways to estimate", "ri_panels": "BLUPs",
                     "ri_sigma_b_sweep_step": "From complete to no pooling"})
 lab.page_end()

@@ -49,16 +49,6 @@ formula, fit = MODELS[chosen], fits[chosen]
 st.markdown(f"Fitted: `{formula}`")  # not a caption: its 60% grey washed the formula out
 lab.notes(fit)
 
-lab.steps([
-    "Switch between the three models: watch the lines and the plane (*Lines and plane*) and the variance "
-    "components (*Three models*).",
-    f"In the plane, each point is one {g}'s (intercept, slope) deviation; the ellipse is the fitted covariance.",
-    "*Three models*: does adding the slope variance improve the fit? Does the correlation matter?",
-    f"*Rescaling {x}*: measure {x} in tens of its units: the slope variance changes by 100, the fitted lines do not.",
-    r"*Correlation*: drag $\rho$ of the truth and watch the lines fan out or cross. In simulate mode, set $\rho$ to "
-    "0.8 in the sidebar and see the ellipse tilt.",
-    "*Check yourself*: the questions, and this model in R and Python.",
-])
 LATEX = {
     "correlated": r"y_{ij} = (\beta_0 + b_{0i}) + (\beta_1 + b_{1i})\,x_{ij} + \varepsilon_{ij},\quad "
                   r"\begin{pmatrix} b_{0i}\\ b_{1i}\end{pmatrix} \sim N\!\left(\mathbf{0}, "
@@ -205,6 +195,21 @@ lab.sections("rs_tab", {"Lines and plane": lines_and_plane, "Correlation": corre
                         "Three models": three_models, f"Centring {x}": centring,
                         f"Rescaling {x}": rescaling, "Predictions": predictions, "Diagnostics": diagnostics,
                         "Check yourself": check_yourself},
+             steps={"Lines and plane": f"Switch between the three models (*Model*, above) and watch the lines and the "
+                                       f"plane. In the plane each point is one {g}'s (intercept, slope) deviation; the "
+                                       "ellipse is the fitted covariance.",
+                    "Correlation": r"Drag $\rho$ of the truth and watch the lines fan out or cross. In simulate mode, "
+                                   r"set $\rho$ to 0.8 in the sidebar and see the ellipse tilt (*Lines and plane*).",
+                    "Three models": "Does adding the slope variance improve the fit? Does the correlation matter?",
+                    f"Centring {x}": f"Move the origin of {x}: the intercept-slope correlation moves with it, the "
+                                     "correlated model's fit does not, the uncorrelated model's does. Where is the "
+                                     "correlation 0?",
+                    f"Rescaling {x}": f"Measure {x} in tens of its units: the slope variance changes by 100, the fitted "
+                                      "lines do not.",
+                    "Predictions": f"Choose {lab.plural(g)}: how far is each prediction with random effects pulled from "
+                                   "the group's own line toward the population line?",
+                    "Diagnostics": "Are the random effects and the residuals normal?",
+                    "Check yourself": "Answer the questions; then take this model to R or Python."},
              moved={"rs_show": "Lines and plane", "rs_origin": f"Centring {x}", "rs_who": "Predictions",
                     "rs_panels": "Diagnostics", "rs_rho_sweep_step": "Correlation"})
 lab.page_end()

@@ -20,14 +20,6 @@ base = lab.fit_or_stop(spec, formula)
 group = next(iter(base.ranef))
 levels = list(base.ranef[group].index)
 
-lab.steps([
-    r"*One group, fewer observations*: pick a group and delete its observations one by one: its $\lambda$ falls "
-    "and its estimate slides inward.",
-    r"*All groups, one ratio*: drag $\sigma_b / \sigma$ from 0 upward and watch every group leave the population.",
-    "*Random slopes*: drag the days kept of one subject: its move from its own line to the mixed model's grows.",
-    "*Does shrinkage pay?*: run the lecture notes' simulation: which estimates are closer to the truth on average?",
-    "*Check yourself*: what to notice, the questions, and this model in R and Python.",
-])
 base_table = lab.get_shrinkage_table(spec, formula)
 farthest = str(base_table["own deviation"].abs().idxmax())  # start where shrinkage shows: the group farthest out
 
@@ -166,6 +158,15 @@ def check_yourself() -> None:
 # One idea per part, only the chosen one drawn (lab.sections): a press of a slider redraws one part.
 lab.sections("sh_tab", {"One group, fewer observations": one_group, "All groups, one ratio": all_groups,
                         "Random slopes": slopes, "Does shrinkage pay?": pays, "Check yourself": check_yourself},
+             steps={"One group, fewer observations": r"Pick a group and delete its observations one by one: its "
+                                                     r"$\lambda$ falls and its estimate slides inward.",
+                    "All groups, one ratio": r"Drag $\sigma_b / \sigma$ from 0 upward and watch every group leave the "
+                                             "population.",
+                    "Random slopes": "Drag the days kept of one subject: its move from its own line to the mixed "
+                                     "model's grows.",
+                    "Does shrinkage pay?": "Run the lecture notes' simulation: which estimates are closer to the truth "
+                                           "on average?",
+                    "Check yourself": "What to notice; answer the questions; then take this model to R or Python."},
              moved={"sh_who": "One group, fewer observations", "sh_keep": "One group, fewer observations",
                     "sh_subject": "Random slopes", "sh_days": "Random slopes", "sh_n_ind": "Does shrinkage pay?",
                     "sh_n_rep": "Does shrinkage pay?", "sh_sd_b": "Does shrinkage pay?", "sh_sd_w": "Does shrinkage pay?",

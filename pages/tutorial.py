@@ -8,8 +8,9 @@ from lab import progress
 
 lab.page_start()
 st.title("The course, step by step")
-st.markdown("Work through the lessons in order. Each has a guided path (what to do, what to notice) and a few "
-            "questions about the data on screen; a lesson is done when all its questions are answered right.")
+st.markdown("Work through the lessons in order. Each has a guided path (what to do, what to notice; in the core "
+            "lessons a step at the top of each part) and a few questions about the data on screen; a lesson is done "
+            "when all its questions are answered right.")
 up = lab.next_up()
 done_count = sum(progress.done(lab.course.name(path)) for path, *_ in lab.LESSONS)
 st.progress(done_count / len(lab.LESSONS), text=f"{done_count} of {len(lab.LESSONS)} lessons done")

@@ -1,11 +1,13 @@
 """The lecture hall and self-study: links that reproduce a view, presenter mode, the guided course."""
 
+from pathlib import Path
+
 import pytest
 
 import mmcore
 from lab.course import LESSONS
 from tests.shown import codes
-from tests.test_pages import CHECK_TAB, charts, clean, markdown_with, run, truth
+from tests.test_pages import CHECK_TAB, SECTIONED, charts, clean, markdown_with, parts, run, truth
 
 
 def sidebar_note(at) -> str:
@@ -249,12 +251,40 @@ def test_every_lesson_ends_with_the_way_on():
             assert "Back to the course" in text, path
 
 
+IN_PARTS = {Path(page).stem: key for page, key in SECTIONED.items()}
+
+
 def test_every_lesson_has_a_guided_path_and_questions():
     for page in ["random_intercepts", "icc", "random_slopes", "shrinkage", "ml_vs_reml", "model_comparison"]:
         at = run(f"pages/{page}.py", **CHECK_TAB.get(page, {}))
         clean(at)
-        assert any(e.label.startswith("Guided path") for e in at.expander), page
+        if page in IN_PARTS:  # the path walks through the parts: the chosen part's step opens it
+            labels = parts(at, IN_PARTS[page])
+            assert markdown_with(at, f"Step {len(labels)} of {len(labels)}.")  # CHECK_TAB opens the last part
+            assert not at.expander or not any(e.label.startswith("Guided path") for e in at.expander), page
+        else:
+            assert any(e.label.startswith("Guided path") for e in at.expander), page
         assert 2 <= sum(1 for r in at.radio if r.key and r.key.startswith("quiz_")) <= 4, page
+
+
+@pytest.mark.parametrize("page", list(IN_PARTS))
+def test_the_guided_path_walks_through_the_parts(page):
+    """Each part opens with its step of the path; its Next button opens the next part, in the link too,
+    and the last part has none."""
+    key = IN_PARTS[page]
+    at = run(f"pages/{page}.py")
+    labels = parts(at, key)
+    for i, label in enumerate(labels):
+        clean(at)
+        assert next(w for w in at.segmented_control if w.key == key).value == label, page
+        assert markdown_with(at, f"Step {i + 1} of {len(labels)}.")
+        nexts = [b for b in at.button if b.key == f"{key}_next"]
+        if i + 1 == len(labels):
+            assert not nexts, page
+            break
+        assert nexts[0].label == f"Next: {labels[i + 1]}"
+        nexts[0].click().run()
+        assert at.query_params[key] == labels[i + 1], page
 
 
 def run_url(page: str, **params):
