@@ -139,15 +139,20 @@ function setTitle(Plotly, div, event) {
   if (title && Object.keys(title).length) Plotly.relayout(div, title);
 }
 
-// A new figure that differs from the drawn one only in the x and y values of its scatter traces and in
-// the ranges of axes the figure fixes (mmcore/figures/style.py: steady_range) is the same picture with the
-// points moved: played as one animation frame without redraw, new ranges in the frame (plotly.js then
-// redraws the axes and what is drawn in data units, not the legend and titles). A slider press on random
-// intercepts, whose pooling chart of ten panels Plotly.react redrew at 85-170 ms of the page's main
-// thread. Anything else (another layout, another trace, an axis that autoranges or is not linear, a
-// figure with sliders, a view the student zoomed or whose legend they clicked) is drawn by Plotly.react,
-// which also puts the view back to the figure's.
+// A new figure that differs from the drawn one only in its scatter traces' x and y values and point
+// labels (text, textposition), in the ranges of axes the figure fixes (mmcore/figures/style.py:
+// steady_range) and in its title is the same picture with the points moved: played as one animation
+// frame without redraw, new ranges in the frame (plotly.js then redraws the axes and what is drawn in
+// data units, not the legend), the title set apart by a relayout of the title alone. A slider press on
+// random intercepts, whose pooling chart of ten panels Plotly.react redrew at 85-170 ms of the page's
+// main thread; random slopes' intercept-slope plane, whose labels move with its points. Anything else
+// (another layout, another trace, a trace that gains or loses labels, an axis that autoranges or is not
+// linear, a figure with sliders, a view the student zoomed or whose legend they clicked) is drawn by
+// Plotly.react, which also puts the view back to the figure's.
 const withoutXY = ({ x, y, ...rest }) => rest;
+const POINTWISE = ["x", "y", "text", "textposition"];  // what a frame moves
+const withoutPoints = ({ x, y, text, textposition, ...rest }) =>
+  ({ ...rest, text: text !== undefined, textposition: textposition !== undefined });
 const isNumbers = (v) => (isObject(v) && typeof v.bdata === "string")  // plotly's typed-array spec
   || (Array.isArray(v) && v.every((e) => e === null || typeof e === "number"));
 
@@ -182,9 +187,9 @@ function outline(fig) {
     if (/^[xy]axis\d*$/.test(key) && isObject(value)) {
       ranges[key] = value.range;
       rest[key] = { ...value, range: null };
-    } else rest[key] = value;
+    } else if (key !== "title") rest[key] = value;
   }
-  return { text: JSON.stringify([rest, data.map(withoutXY)]), ranges };
+  return { text: JSON.stringify([rest, data.map(withoutPoints)]), ranges, title: JSON.stringify(layout.title || null) };
 }
 
 // The frame that turns the drawn figure (its outline `was`) into `fig`, or null if it is another picture
@@ -197,12 +202,15 @@ function movedPoints(div, was, fig, now) {
                                  || !sameJSON(shown[key].range, range))) return null;
   }
   if (fig.data.some((t, k) => !traces[k] || (traces[k].visible ?? true) !== (t.visible ?? true))) return null;
-  const frame = { data: fig.data.map((t) => ({ x: t.x, y: t.y })), traces: fig.data.map((_, k) => k) };
+  const frame = { data: fig.data.map((t) => Object.fromEntries(POINTWISE.filter((key) => t[key] !== undefined)
+                                                                  .map((key) => [key, t[key]]))),
+                  traces: fig.data.map((_, k) => k) };
   const ranges = {};
   for (const [key, range] of Object.entries(now.ranges)) {
     if (!sameJSON(range, was.ranges[key])) ranges[`${key}.range`] = range;
   }
-  return Object.keys(ranges).length ? { ...frame, layout: ranges } : frame;
+  const title = now.title === was.title ? null : themed({ title: fig.layout.title || { text: "" } }).title;
+  return { frame: Object.keys(ranges).length ? { ...frame, layout: ranges } : frame, title };
 }
 
 // A figure whose slider the server follows (lab/chart.py: show's on_step) says where the student let go
@@ -242,7 +250,10 @@ function draw(div) {
     const now = outline(fig);
     const moved = movedPoints(div, div.mmlabPlotted, fig, now);  // against what is on screen
     div.mmlabPlotted = now;
-    if (moved) return Plotly.animate(div, moved, FRAME);
+    if (moved) {
+      const played = Plotly.animate(div, moved.frame, FRAME);
+      return moved.title ? played.then(() => Plotly.relayout(div, { title: moved.title })) : played;
+    }
     div.mmlabSliderText = fig.mmlabReport ? withoutActive(fig) : null;  // before plotly.js writes into fig
     const layout = themed(fig.layout || {});
     const data = (fig.data || []).map((trace) => ({ ...trace }));  // plotly writes a frame's values into these

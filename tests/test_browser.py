@@ -425,16 +425,20 @@ def test_dragging_a_client_side_slider_redraws_without_asking_the_server(server,
     page.close()
 
 
-@pytest.mark.parametrize("address, slider, key, moved_to, lines, points", [
+@pytest.mark.parametrize("address, slider, key, moved_to, lines, points, range_moves, relabelled", [
     # the truth's sigma_b from 38 to 41: ten panels of points and lines move, the y range widens at 40
-    ("/random-intercepts?ri_dataset=simulate&ri_sigma_b=38", "between-group SD", "ri_pooling", "ri_sigma_b=41", 30, 80),
+    ("/random-intercepts?ri_dataset=simulate&ri_sigma_b=38", "between-group SD", "ri_pooling", "ri_sigma_b=41", 30, 80,
+     True, False),
+    # the truth's rho from 0.35 to 0.5: the plane's points, their labels (shown where they fit, placed
+    # around the point) and the ellipse move, its correlation in the subtitle; the square box's ranges stay
+    ("/random-slopes?rs_dataset=simulate&rs_rho=0.35", "correlation", "rs_plane", "rs_rho=0.5", 1, 18, False, True),
 ])
 def test_a_chart_whose_points_moved_is_drawn_as_a_fresh_page_draws_it(server, context, address, slider, key,
-                                                                    moved_to, lines, points):
-    """lab/chart.js plays a figure that differs from the drawn one only in its points (and fixed axis
-    ranges) as an animation frame, not a new plot. What is then on screen must be what a fresh page
-    draws for the same view: every line's path, every point's and label's place, the axes' ranges and
-    tick labels."""
+                                                                    moved_to, lines, points, range_moves, relabelled):
+    """lab/chart.js plays a figure that differs from the drawn one only in its points, their labels, its
+    title and fixed axis ranges as an animation frame, not a new plot. What is then on screen must be
+    what a fresh page draws for the same view: every line's path, every point's and label's place and
+    text, the title, the axes' ranges and tick labels."""
     def picture(page):
         return page.locator(f".st-key-{key} .js-plotly-plot").evaluate("""(gd) => ({
             lines: [...gd.querySelectorAll('.scatterlayer path.js-line')].map((p) => p.getAttribute('d')),
@@ -442,6 +446,7 @@ def test_a_chart_whose_points_moved_is_drawn_as_a_fresh_page_draws_it(server, co
             labels: [...gd.querySelectorAll('.scatterlayer .textpoint text')].map((t) =>
                 `${t.textContent} ${t.getAttribute('x')} ${t.getAttribute('y')}`),
             ticks: [...gd.querySelectorAll('.xaxislayer-above text, .yaxislayer-above text')].map((t) => t.textContent),
+            title: [...gd.querySelectorAll('.gtitle, .gtitle-subtitle')].map((t) => t.textContent),
             range: [gd._fullLayout.xaxis.range, gd._fullLayout.yaxis.range]})""")
 
     def numbers(picture):
@@ -460,10 +465,11 @@ def test_a_chart_whose_points_moved_is_drawn_as_a_fresh_page_draws_it(server, co
     moved = picture(page)
     assert chart.evaluate("(gd) => gd.frames") == 3  # every press played as a frame
     assert moved_to in page.url, page.url
-    assert moved["range"] != before["range"]  # a range moved on the way, set in a frame
+    assert (moved["range"] != before["range"]) == range_moves  # a range moved on the way, set in a frame
+    assert (moved["labels"] != before["labels"]) == (moved["title"] != before["title"]) == relabelled
     fresh, errors2 = open_page(context, page.url, height=1400)
     drawn = picture(fresh)
-    assert moved["ticks"] == drawn["ticks"] and moved["range"] == drawn["range"]
+    assert moved["ticks"] == drawn["ticks"] and moved["range"] == drawn["range"] and moved["title"] == drawn["title"]
     assert len(moved["lines"]) == len(drawn["lines"]) == lines and len(moved["points"]) == len(drawn["points"]) == points
     assert [t.split()[0] for t in moved["labels"]] == [t.split()[0] for t in drawn["labels"]]
     a, b = numbers(moved), numbers(drawn)

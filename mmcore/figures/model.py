@@ -9,7 +9,7 @@ from scipy import stats
 from ..lmm.fit import model_data
 from ..lmm.results import LmmFit
 from ..model.design import z_columns
-from .style import SCALE_ORANGE, SCALE_SIGNED, SCALE_VALUES, figure, legend_below, place_labels
+from .style import SCALE_ORANGE, SCALE_SIGNED, SCALE_VALUES, figure, legend_below, place_labels, steady_range
 
 MAX_ROWS = 120  # rows of a matrix heatmap; more cannot be read on a screen
 TEXT_CELLS = 12  # a matrix of at most this many rows and columns has its values written in its cells
@@ -70,7 +70,10 @@ def random_covariance(fit: LmmFit, group: str) -> np.ndarray:
 def fig_ranef_plane(fit: LmmFit, group: str | None = None) -> go.Figure:
     """Random intercept against random slope, one point per group (its BLUPs, labelled where a
     label fits), with the fitted covariance's 95% ellipse: where 95% of the groups' true deviations
-    lie under the fitted model. A square plot box (the units of the axes differ); legend below."""
+    lie under the fitted model, its correlation in the subtitle. A square plot box (the units of the
+    axes differ); legend below. The axes' ranges are steady (steady_range) and the legend's names do
+    not change with the fit: a slider that moves the fit (random slopes' truth, the origin of x) then
+    mostly moves the points and labels, which lab/chart.js plays as a frame instead of a new plot."""
     group = group or next(iter(fit.ranef))
     re = fit.ranef[group]
     if re.shape[1] < 2:
@@ -83,19 +86,21 @@ def fig_ranef_plane(fit: LmmFit, group: str | None = None) -> go.Figure:
     corr = D[0, 1] / np.sqrt(D[0, 0] * D[1, 1]) if D[0, 0] * D[1, 1] > 0 else float("nan")
     xs, ys = re[a].to_numpy(), re[b].to_numpy()
     allx, ally = np.concatenate([xs, ellipse[0]]), np.concatenate([ys, ellipse[1]])
-    pad = lambda v: [v.min() - 0.08 * (np.ptp(v) or 1), v.max() + 0.08 * (np.ptp(v) or 1)]  # noqa: E731
-    rx, ry = pad(allx), pad(ally)
+    rx, ry = steady_range(allx, pad=0.08), steady_range(ally, pad=0.08)
     labels = [str(i) for i in re.index]
     positions = place_labels(xs, ys, labels, rx, ry)
     return figure([
         dict(type="scatter", x=ellipse[0], y=ellipse[1], mode="lines", hoverinfo="skip",
-             line=dict(color="#E69F00", width=2.5), name=f"fitted 95% ellipse of the true effects (corr {corr:.2f})"),
+             line=dict(color="#E69F00", width=2.5), name="fitted 95% ellipse of the true effects"),
         dict(type="scatter", x=xs, y=ys, mode="markers+text", name="BLUPs (shrunken), one per group",
              text=[lab if pos else "" for lab, pos in zip(labels, positions)],
              textposition=[pos or "top center" for pos in positions], marker=dict(color="#0072B2", size=9),
              textfont=dict(size=11, color="#444444"), customdata=labels,
              hovertemplate=f"{group} %{{customdata}}<br>{a}: %{{x:.4g}}<br>{b}: %{{y:.4g}}<extra></extra>"),
-    ], dict(title=dict(text=f"Random effects of {group}: {a} against {b}"), height=520, legend=legend_below(-0.2),
+    ], dict(title=dict(text=f"Random effects of {group}: {a} against {b}",
+                       subtitle=dict(text="the ellipse's correlation (fitted): " + (f"{corr:.2f}" if np.isfinite(corr)
+                                                                                   else "none (a variance is 0)"))),
+            height=520, legend=legend_below(-0.2), margin=dict(t=90),  # the title, its subtitle below it
             xaxis=dict(title=dict(text=f"{a} deviation"), range=rx, constrain="domain"),
             yaxis=dict(title=dict(text=f"{b} deviation"), range=ry, scaleanchor="x",
                        scaleratio=float((rx[1] - rx[0]) / (ry[1] - ry[0])), constrain="domain")))

@@ -118,6 +118,8 @@ def style_dict(spec: dict, scale: float) -> None:
     _sub(layout, "font")["size"] = round(BASE * scale)
     _sub(layout, "legend", "font")["size"] = round(LEGEND * scale)
     _sub(layout, "title", "font")["size"] = round(TITLE * scale)
+    if (layout["title"].get("subtitle") or {}).get("text"):
+        _sub(layout, "title", "subtitle", "font")["size"] = round(LEGEND * scale)
     layout["height"] = height
     margin["t"] = round(top * (1 + (scale - 1) * 0.9))  # the title above a note, not on it
     for ax in axes:
