@@ -48,10 +48,12 @@ PRESENTER_CSS = """<style>
   [data-testid="stMain"] [class*="st-key-side-by-side"] [data-testid="stHorizontalBlock"] > [data-testid="stColumn"] { width: auto; flex: 1 1 0; }
 }
 </style>"""
-# Both modes: a long word (a formula, a column name) wraps inside its message box instead of running off it;
+# Both modes: the page starts under Streamlit's header (4rem, not its 6rem: a lesson's first chart
+# within a 1280 x 800 screen); a long word (a formula, a column name) wraps inside its message box instead of running off it;
 # tabs (under the hood) wrap onto a second row instead of scrolling out of sight; a radio's
 # empty circles drawn dark enough to see on a projector (Streamlit's 20% grey washed out).
 COMMON_CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 4rem; }
 [data-testid="stAlertContainer"] p { overflow-wrap: anywhere; }
 [data-testid="stTabs"] [role="tablist"] { flex-wrap: wrap; overflow-x: visible; }
 [data-testid="stTabsScrollLeft"], [data-testid="stTabsScrollRight"] { display: none; }
@@ -152,8 +154,8 @@ def sections(key: str, parts: dict[str, Callable[[], None]], steps: dict[str, st
     steps: the guided path, walking through the parts: a part's label -> what to do and what to notice
     there, the first line of the part ("Step 2 of 7."), and a button to the next part at its end. Why
     not the whole path in one list above the parts: at 1280 x 800 that list pushed a lesson's first chart
-    below the first screen, and every press redrew it (bench/browser.py, ICC: first chart 1.35-1.52 s
-    without it against 1.48-1.75 s, three interleaved runs each).
+    below the first screen. (A press sends as many elements either way: the step and the button instead
+    of the list's expander and its text; bench/browser.py saw no change beyond its noise.)
 
     moved: the key of every bound widget in a part -> the part's label: a link that sets the widget
     without naming its part opens that part (links.open_tab_for), and a link's value for a widget of a
