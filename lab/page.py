@@ -168,11 +168,14 @@ def sections(key: str, parts: dict[str, Callable[[], None]], steps: dict[str, st
         raise ValueError(f"the guided path names other parts than the lesson's: {sorted(set(steps) ^ set(labels))}")
     shown = st.segmented_control("Part of the lesson", labels, default=labels[0], required=True,
                                  label_visibility="collapsed", **bind(key))
+    if st.session_state.pop("_next_part", False):  # Next pressed at the end of a long part: its row in view
+        st.html(f"<script>document.querySelector('.st-key-{key}')?.scrollIntoView({{block: 'nearest'}});</script>",
+                unsafe_allow_javascript=True)
     at = labels.index(shown)
     st.markdown(f"**Step {at + 1} of {len(labels)}.** {steps[shown]}")
     parts[shown]()
     if at + 1 < len(labels):
         st.button(f"Next: {labels[at + 1]}", icon=":material/arrow_forward:", key=f"{key}_next",
-                  on_click=st.session_state.__setitem__, args=(key, labels[at + 1]))
+                  on_click=st.session_state.update, args=({key: labels[at + 1], "_next_part": True},))
     links.defer(k for k, label in moved.items() if label != shown)
     return shown

@@ -121,13 +121,23 @@ def test_every_page_preloads_the_charts_plotly_and_uses_it(server, context):
 
 def test_a_folded_tab_is_drawn_when_opened(server, context):
     """Random intercepts draws a part of the lesson only when it is chosen (lab.sections: a bound segmented
-    control above the part drawn)."""
+    control above the part drawn). The guided path's Next, at the end of a long part, opens the next part,
+    in the address bar, with the row of parts and the new step in view (not left scrolled down the page)."""
     page, errors = open_page(context, server + "/random-intercepts")
     before = page.locator(".js-plotly-plot").count()
     page.get_by_role("radiogroup", name="Part of the lesson").get_by_role("radio", name="Diagnostics").click()
     page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {before + 2}",
                            timeout=60_000)
     assert page.locator("[data-testid=stException]").count() == 0 and not errors
+    page.set_viewport_size({"width": 1280, "height": 800})  # Diagnostics is then longer than the screen
+    page.get_by_role("button", name="Next: Check yourself").click()  # scrolled to, below the Q-Q plots
+    page.wait_for_function("() => /ri_tab=Check/.test(location.search)", timeout=30_000)
+    settle(page, 800)
+    step = page.get_by_text("Step 7 of 7.", exact=False)
+    assert 0 <= step.bounding_box()["y"] < page.viewport_size["height"], step.bounding_box()
+    assert page.get_by_role("radiogroup", name="Part of the lesson").get_by_role("radio", checked=True).inner_text() == \
+        "Check yourself"
+    assert not errors
     page.close()
 
 
