@@ -36,6 +36,7 @@ icc = mmcore.icc(fit)[group]
 a = anova_oneway(lab.get_data(spec), fit.response, group)  # n0, the group size: the design effect and the quiz
 n0 = a["n0"]
 
+
 def split() -> None:
     st.latex(r"y_{ij} = \mu + b_i + \varepsilon_{ij},\quad \operatorname{Var}(y_{ij}) = \sigma_b^2 + \sigma^2,\quad "
              r"\text{ICC} = \frac{\sigma_b^2}{\sigma_b^2 + \sigma^2} = \operatorname{Corr}(y_{ij}, y_{ik})")

@@ -201,11 +201,11 @@ lab.sections("rs_tab", {"Lines and plane": lines_and_plane, "Correlation": corre
                     "Correlation": r"Drag $\rho$ of the truth and watch the lines fan out or cross. In simulate mode, "
                                    r"set $\rho$ to 0.8 in the sidebar and see the ellipse tilt (*Lines and plane*).",
                     "Three models": "Does adding the slope variance improve the fit? Does the correlation matter?",
-                    f"Centring {x}": f"Move the origin of {x}: the intercept-slope correlation moves with it, the "
-                                     "correlated model's fit does not, the uncorrelated model's does. Where is the "
-                                     "correlation 0?",
-                    f"Rescaling {x}": f"Measure {x} in tens of its units: the slope variance changes by 100, the fitted "
-                                      "lines do not.",
+                    f"Centring {x}": f"Move the origin of {x}: the intercept-slope correlation moves with it; the "
+                                     "correlated model's REML criterion stays the same, the uncorrelated model's does "
+                                     "not. Where is the correlation 0?",
+                    f"Rescaling {x}": f"Measure {x} in tens of its units (*Measure {x} in*, above): the slope variance "
+                                      "changes by a factor of 100; the fitted values and the ML deviance do not.",
                     "Predictions": f"Choose {lab.plural(g)}: how far is each prediction with random effects pulled from "
                                    "the group's own line toward the population line?",
                     "Diagnostics": "Are the random effects and the residuals normal?",

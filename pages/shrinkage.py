@@ -158,8 +158,9 @@ def check_yourself() -> None:
 # One idea per part, only the chosen one drawn (lab.sections): a press of a slider redraws one part.
 lab.sections("sh_tab", {"One group, fewer observations": one_group, "All groups, one ratio": all_groups,
                         "Random slopes": slopes, "Does shrinkage pay?": pays, "Check yourself": check_yourself},
-             steps={"One group, fewer observations": r"Pick a group and delete its observations one by one: its "
-                                                     r"$\lambda$ falls and its estimate slides inward.",
+             steps={"One group, fewer observations": "Pick a group, then drag the slider under the chart from all "
+                                                     r"its observations down to one: its $\lambda$ falls and its "
+                                                     "estimate slides inward.",
                     "All groups, one ratio": r"Drag $\sigma_b / \sigma$ from 0 upward and watch every group leave the "
                                              "population.",
                     "Random slopes": "Drag the days kept of one subject: its move from its own line to the mixed "

@@ -241,5 +241,9 @@ def test_the_intercept_slope_plane_is_square_with_its_legend_below_and_no_label_
     assert lay.yaxis.scaleanchor == "x" and lay.legend.orientation == "h"
     ratio = (lay.xaxis.range[1] - lay.xaxis.range[0]) / (lay.yaxis.range[1] - lay.yaxis.range[0])
     assert lay.yaxis.scaleratio == pytest.approx(ratio)
+    # the correlation in the subtitle: lme4's 0.066 for sleepstudy; an uncorrelated model's is not fitted
+    assert lay.title.subtitle.text.endswith(": 0.07 (fitted)")
+    apart = fig_ranef_plane(mmcore.fit("Reaction ~ Days + (Days || Subject)", mmcore.load_dataset("sleepstudy")))
+    assert apart.layout.title.subtitle.text.endswith(": 0, fixed by the uncorrelated model")
     pos = place_labels([0, 0.01, 5], [0, 0, 5], ["aaa", "bbb", "ccc"], (0, 5), (0, 5))
     assert pos[0] != pos[1] or "" in pos[:2]

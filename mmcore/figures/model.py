@@ -84,6 +84,14 @@ def fig_ranef_plane(fit: LmmFit, group: str | None = None) -> go.Figure:
     w, V = np.linalg.eigh(D)
     ellipse = (V * np.sqrt(np.maximum(w, 0))) @ np.vstack([np.cos(t), np.sin(t)]) * np.sqrt(stats.chi2.ppf(0.95, 2))
     corr = D[0, 1] / np.sqrt(D[0, 0] * D[1, 1]) if D[0, 0] * D[1, 1] > 0 else float("nan")
+    # a and b in separate terms ((x || g)): their correlation is 0 by the model, not estimated
+    apart = not any(grp.split(".")[0] == group and a in cols and b in cols for grp, cols, _ in fit.re_cov)
+    if apart:
+        about = "0, fixed by the uncorrelated model"
+    elif np.isfinite(corr):
+        about = f"{corr:.2f} (fitted)" if round(corr, 2) != 0 else "0.00 (fitted)"  # not -0.00
+    else:
+        about = "none (a variance is 0)"
     xs, ys = re[a].to_numpy(), re[b].to_numpy()
     allx, ally = np.concatenate([xs, ellipse[0]]), np.concatenate([ys, ellipse[1]])
     rx, ry = steady_range(allx, pad=0.08), steady_range(ally, pad=0.08)
@@ -98,8 +106,7 @@ def fig_ranef_plane(fit: LmmFit, group: str | None = None) -> go.Figure:
              textfont=dict(size=11, color="#444444"), customdata=labels,
              hovertemplate=f"{group} %{{customdata}}<br>{a}: %{{x:.4g}}<br>{b}: %{{y:.4g}}<extra></extra>"),
     ], dict(title=dict(text=f"Random effects of {group}: {a} against {b}",
-                       subtitle=dict(text="the ellipse's correlation (fitted): " + (f"{corr:.2f}" if np.isfinite(corr)
-                                                                                   else "none (a variance is 0)"))),
+                       subtitle=dict(text=f"the ellipse's correlation: {about}")),
             height=520, legend=legend_below(-0.2), margin=dict(t=90),  # the title, its subtitle below it
             xaxis=dict(title=dict(text=f"{a} deviation"), range=rx, constrain="domain"),
             yaxis=dict(title=dict(text=f"{b} deviation"), range=ry, scaleanchor="x",
