@@ -120,9 +120,10 @@ def test_centring_moves_the_correlation_exactly_as_a_refit_does():
 def test_centring_batch_equals_a_refit_of_the_uncorrelated_model_at_each_origin(seed, rho):
     """The batched (x || g) at every origin (on the correlated design) against one fit per origin: its
     criterion is the uncorrelated model's own at its theta (the mapping is exact), and never worse
-    than the refit's. (seed 1, origin 20: (x || g) has two distant local minima, 1769.46 and 1763.26 with
-    the slope SD 0; from one start each, the single fit and the batch stopped at different ones. Both now
-    start twice, lmm/fit.py.)"""
+    than the refit's. ((x || g) far from the data has two distant local minima. Seed 1, origin 17: the
+    batch's two starts both stopped at 1766.77, the single fit at 1765.73 with the slope SD 0, which the
+    batch found at origin 20; each origin now also starts from its neighbours' optima, lessons/centring.py.
+    The same seed's old draws, before simulate_slopes became continuous in rho: test_optimizer.py.)"""
     import mmcore
     from mmcore.lessons.centring import uncorrelated_criteria
     from mmcore.lmm.deviance import ProfiledDeviance
