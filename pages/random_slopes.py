@@ -94,8 +94,9 @@ def correlation_dragged() -> None:
     lab.about_chart(r"**What a correlation looks like.** Drag the slider under the chart: $\rho$ of the truth from "
                 "-0.95 to 0.95, the same random draws at every step, each data set fitted by REML (the estimate is "
                 "in the title). Positive: groups that start high climb faster, the lines fan out; negative: they "
-                "converge and cross. " + ("This chart's slider is its own, from the truth's other settings; the "
-                "sidebar's $\\rho$ draws a new data set, and the numbers in the other parts of the lesson are its exact fit."
+                "converge and cross. " + ("This chart's slider is its own, from the truth's other settings and seed 1: "
+                "with seed 1, the sidebar's $\\rho$ draws these same data at the same $\\rho$. The numbers in the "
+                "other parts of the lesson are the exact fit of the sidebar's data."
                 if spec.simulated else "The SDs are this fit's; the numbers in the other parts of the lesson are the fit of the data."))
     if spec.simulated:  # keyed by the truth without rho: the sidebar's rho leaves this chart as it is
         sweep = lab.get_truth_sweep_figure("rho", tuple(p for p in spec.params if p[0] != "rho"), 0.0, lab.scale())

@@ -86,3 +86,18 @@ def test_simulated_estimates_approach_the_truth():
     corr = f.varcorr.sdcor[2]
     assert corr == pytest.approx(0.6, abs=0.12)
     assert f.fixef["x"] == pytest.approx(10, abs=1.0) and f.sigma == pytest.approx(25, rel=0.05)
+
+
+def test_the_truths_rho_moves_one_sample_continuously_and_is_the_sweeps():
+    """simulate_slopes draws b0 = s0 z0, b1 = s1 (rho z0 + sqrt(1 - rho^2) z1): the sidebar's rho moves one
+    sample, through 0 too (numpy's eigenvector factor drew another sample at rho = 0), and at seed 1 its
+    data are the correlation sweep's at the same rho (random slopes' Correlation part says so)."""
+    from mmcore.lessons.sweeps import rho_sweep
+
+    near = [simulate_slopes(seed=1, rho=r)["y"].to_numpy() for r in (-0.05, 0.0, 0.05)]
+    # a step of 0.05 moves a slope by ~0.05 sd_b1 z: y by a few units at x = 9 (sigma 25); the old draw jumped by tens
+    assert max(np.abs(near[1] - near[0]).max(), np.abs(near[2] - near[1]).max()) < 5.0
+    sweep = rho_sweep(seed=1)
+    for r in (-0.95, 0.0, 0.35):
+        step = int(np.argmin(np.abs(sweep.rhos - r)))
+        assert np.array_equal(simulate_slopes(seed=1, rho=r)["y"].to_numpy(), sweep.y[step])

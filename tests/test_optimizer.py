@@ -14,13 +14,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mmcore import DataError, fit, load_dataset, simulate_intercepts, simulate_slopes
+from mmcore import DataError, fit, load_dataset, simulate_intercepts
 from mmcore.inference.variance import anova_oneway
 from mmcore.lmm.batch import fit_many, simulate_responses
 from mmcore.lmm.deviance import ProfiledDeviance
 from mmcore.model.design import build_model_data
 from tests.conftest import ROOT
 from tests.designs import SHAPES, random_design, worst_descent
+
+
+def reference_slopes(name: str) -> pd.DataFrame:
+    """A random-slopes data set kept as drawn (tests/reference): a hard case found on it, with lme4's answer."""
+    return pd.read_csv(ROOT / "tests" / "reference" / name, dtype={"group": str})
+
 
 SWEEP = json.loads((ROOT / "tests" / "reference" / "sweep" / "lme4_sweep.json").read_text())["cases"]
 
@@ -71,9 +77,10 @@ def test_no_feasible_descent_at_the_answer(shape):
 
 
 def test_a_local_maximum_at_zero_is_left():
-    """Random slopes, simulate mode, seed 69: the old optimizer stopped at an intercept SD of 0
-    (a local maximum along it) and called the fit singular; lme4 finds 14.19."""
-    m = fit("y ~ x + (x | group)", simulate_slopes(seed=69))
+    """Random slopes, simulate mode, seed 69 (as simulate_slopes drew it until its draws became continuous
+    in rho: kept as data): the old optimizer stopped at an intercept SD of 0 (a local maximum along it)
+    and called the fit singular; lme4 finds 14.19."""
+    m = fit("y ~ x + (x | group)", reference_slopes("slopes_seed69.csv"))
     assert not m.is_singular and m.converged
     assert m.varcorr.sdcor.iloc[0] == pytest.approx(14.188, abs=2e-3)
 
@@ -173,7 +180,7 @@ def test_a_far_origin_slope_model_reaches_the_lower_of_two_distant_minima():
     """(x || g) with x measured 20 units beyond its data has two local minima far apart: the moment
     start alone stopped, verified, at 1769.46 (intercept and slope variances), while lme4 (bobyqa and
     Nelder-Mead) finds 1763.255 with the slope's variance zero (theta 0.9493, 0)."""
-    d = simulate_slopes(seed=1, rho=-0.5)
+    d = reference_slopes("slopes_seed1_rho-0.5.csv")  # simulate_slopes(seed=1, rho=-0.5) as it drew until 2026-12
     m = fit("y ~ x + (x || group)", d.assign(x=d["x"] - 20))
     assert m.converged and m.reml_criterion == pytest.approx(1763.255, abs=1e-3)
     assert m.theta == pytest.approx([0.9493229, 0.0], abs=1e-4) and m.is_singular

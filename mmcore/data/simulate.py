@@ -45,16 +45,22 @@ def simulate_slopes(n_groups: int = 18, n_per_group: int = 10, beta0: float = 25
                     sigma_b0: float = 25.0, sigma_b1: float = 6.0, rho: float = 0.0, sigma: float = 25.0,
                     seed: int | None = 0) -> pd.DataFrame:
     """Random intercepts and slopes with correlation rho:
-    y_ij = (beta0 + b0_i) + (beta1 + b1_i) x_ij + e_ij, (b0_i, b1_i) ~ N(0, [[s0^2, r s0 s1], [r s0 s1, s1^2]])."""
+    y_ij = (beta0 + b0_i) + (beta1 + b1_i) x_ij + e_ij, (b0_i, b1_i) ~ N(0, [[s0^2, r s0 s1], [r s0 s1, s1^2]]).
+
+    Drawn as b0 = s0 z0, b1 = s1 (rho z0 + sqrt(1 - rho^2) z1) from one set of standard normals (z0,
+    z1, then the residuals): the data move continuously with rho, as the truth's slider moves it, and
+    are the draws of mmcore.lessons.sweeps.rho_sweep at the same seed. (numpy's multivariate_normal,
+    used before, factors the covariance by eigenvectors whose order and signs jump at rho = 0: the
+    sample there was another one than at rho = +-0.05.)"""
     _check(n_groups, n_per_group)
     if not -1 <= rho <= 1:
         raise DataError("The correlation rho must lie between -1 and 1.")
     rng = np.random.default_rng(seed)
-    cov = np.array([[sigma_b0**2, rho * sigma_b0 * sigma_b1], [rho * sigma_b0 * sigma_b1, sigma_b1**2]])
-    b = rng.multivariate_normal([0.0, 0.0], cov, n_groups, method="eigh")
+    z0, z1 = rng.standard_normal(n_groups), rng.standard_normal(n_groups)
+    b0, b1 = sigma_b0 * z0, sigma_b1 * (rho * z0 + np.sqrt(1 - rho**2) * z1)
     group = np.repeat(np.arange(n_groups), n_per_group)
     x = np.tile(np.arange(n_per_group, dtype=float), n_groups)
-    y = beta0 + b[group, 0] + (beta1 + b[group, 1]) * x + rng.normal(0.0, sigma, len(x))
+    y = beta0 + b0[group] + (beta1 + b1[group]) * x + sigma * rng.standard_normal(len(x))
     labels = _group_labels(n_groups, "G")
     df = pd.DataFrame({"y": y, "x": x, "group": pd.Categorical.from_codes(group, labels)})
     df.attrs.update(truth={"beta0": beta0, "beta1": beta1, "sigma_b0": sigma_b0, "sigma_b1": sigma_b1,

@@ -50,7 +50,7 @@ def _minimize_from_two_starts(dev) -> OptResult:
     measured far from its data, so the intercept's column and the slope's are almost the same) can have
     two local minima far apart: a large intercept variance with a slope variance, or the intercept alone
     with the slope's variance zero. Every check of optimality is local: from the moment start alone,
-    (x || g) on simulate_slopes(seed=1, rho=-0.5) with x - 20 stopped, verified, at 1769.46 where lme4
+    (x || g) on tests/reference/slopes_seed1_rho-0.5.csv with x - 20 stopped, verified, at 1769.46 where lme4
     finds 1763.26. So such a model, when its evaluations are cheap, is minimised from two starts at once,
     the moment estimate (start.py) and lme4's identity in the scaled units, and the lower optimum is kept.
     Other models, and costly ones (Structure.lean), start from the moment estimate only: a second start
