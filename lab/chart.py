@@ -31,8 +31,9 @@ and 56-82 ms at p95.
 A new figure that moves only the points of a drawn one (its scatter traces' x and y and their labels'
 text and place; linear axes whose ranges the figure fixes, mmcore.figures.style.steady_range; its
 title) is played the same way: random intercepts' pooling chart of ten panels, which Plotly.react
-redrew at each press of the truth's sigma_b, and random slopes' intercept-slope plane. bench/browser.py press on random intercepts p50 / p95: 0.24-0.25 / 0.29-0.32 s, from
-0.31 / 0.37-0.38 s (interleaved runs).
+redrew at each press of the truth's sigma_b, and random slopes' intercept-slope plane.
+bench/browser.py press on random intercepts p50 / p95: 0.24-0.25 / 0.29-0.32 s, from 0.31 / 0.37-0.38 s
+(interleaved runs).
 """
 from __future__ import annotations
 

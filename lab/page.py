@@ -50,9 +50,10 @@ PRESENTER_CSS = """<style>
 </style>"""
 # Both modes: the page starts under Streamlit's header (4rem, not its 6rem: a lesson's first chart
 # within a 1280 x 800 screen); a displayed equation wider than the page wraps between its terms (random
-# slopes' uncorrelated model ran off the page at 1280 px, its end out of sight); a long word (a formula, a column name) wraps inside its message box instead of running off it;
-# tabs (under the hood) wrap onto a second row instead of scrolling out of sight; a radio's
-# empty circles drawn dark enough to see on a projector (Streamlit's 20% grey washed out).
+# slopes' uncorrelated model ran off the page at 1280 px, its end out of sight); a long word (a formula,
+# a column name) wraps inside its message box instead of running off it; tabs (under the hood) wrap
+# onto a second row instead of scrolling out of sight; a radio's empty circles drawn dark enough to see
+# on a projector (Streamlit's 20% grey washed out).
 COMMON_CSS = """<style>
 [data-testid="stMainBlockContainer"] { padding-top: 4rem; }
 [data-testid="stMain"] .katex-display > .katex, [data-testid="stMain"] .katex-display > .katex > .katex-html { white-space: normal; }
