@@ -242,13 +242,15 @@ FLOOR_APP_SERVED = FLOOR_APP.replace("import streamlit as st\n", "import streaml
     "st.plotly_chart(", "chart.show(")
 
 
-def floor(p, repeats: int = 3, presses: int = 0, served: bool = False) -> tuple[list[float], list[float]]:
+def floor(p, repeats: int = 3, presses: int = 0, served: bool = False,
+          source: str | None = None) -> tuple[list[float], list[float]]:
     """The floor under every page, a Streamlit page with one sidebar slider and a three-point chart it
     moves: (first chart in s, in `repeats` fresh tabs; `presses` presses of the slider, each settled as
     a lesson's press is: what Streamlit costs a press before any element of ours). Served by
-    `streamlit run` with st.plotly_chart, or (served) as this app is served, its chart our element."""
+    `streamlit run` with st.plotly_chart, or (served) as this app is served, its chart our element.
+    source: another page with that slider and chart (bench/elements.py: the floor with more elements)."""
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "app.py").write_text(FLOOR_APP_SERVED if served else FLOOR_APP)
+        (Path(tmp) / "app.py").write_text(source or (FLOOR_APP_SERVED if served else FLOOR_APP))
         shutil.copytree(ROOT / ".streamlit", Path(tmp) / ".streamlit")
         if served:
             shutil.copytree(ROOT / "static", Path(tmp) / "static")  # the chart element's plotly.js

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from browser import FLOOR_APP_SERVED, WATCH, first_chart, slider_presses  # noqa: E402
-
-from lab.server import CHROMIUM, CHROMIUM_ARGS, running  # noqa: E402
+from browser import FLOOR_APP_SERVED, floor  # noqa: E402
 
 # kind -> the lines added to the floor page (N of them); each as a lesson uses it
 KINDS = {
@@ -60,23 +56,6 @@ live()
 """
 
 
-def measure(browser, source: str, presses: int) -> list[float]:
-    """The press times of a floor page with `source` added, on a fresh server and a fresh tab."""
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "app.py").write_text(source)
-        shutil.copytree(ROOT / ".streamlit", Path(tmp) / ".streamlit")
-        shutil.copytree(ROOT / "static", Path(tmp) / "static")
-        with running(script=Path(tmp) / "app.py") as (url, _):
-            context = browser.new_context(viewport={"width": 1400, "height": 900})
-            context.add_init_script(WATCH)
-            page = context.new_page()
-            first_chart(page, url, [])
-            slider_presses(page, "middle point", 4, [])  # warm: the first presses of a tab are slower
-            times = slider_presses(page, "middle point", presses, [])[0]
-            context.close()
-    return times
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=10, help="elements of each kind added")
@@ -90,20 +69,18 @@ def main() -> None:
     load_before = os.getloadavg()
     runs: dict[str, list[list[float]]] = {k: [] for k in kinds}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for _ in range(args.repeats):
-            for kind in kinds:
+            for kind in kinds:  # each on a fresh server and in a fresh tab (bench/browser.py's floor)
                 source = (FRAGMENT_APP.format(n=args.n) if kind == FRAGMENT
                           else FLOOR_APP_SERVED + f"N = {args.n}\n" + KINDS[kind] + "\n")
-                runs[kind].append(measure(browser, source, args.presses))
-        browser.close()
+                runs[kind].append(floor(p, repeats=0, presses=args.presses, served=True, source=source)[1])
     print(f"Chromium, one user; the floor page plus {args.n} elements of one kind; {args.presses} presses a run, "
           f"{args.repeats} runs each; load average {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after (2 cores)")
-    floor = np.median([np.percentile(t, 50) for t in runs["floor"]])
+    base = np.median([np.percentile(t, 50) for t in runs["floor"]])
     print(f"{'kind':24} {'press p50 / p95 s, each run':>40} {'ms a press per element':>24}")
     for kind in kinds:
         each = ", ".join(f"{np.percentile(t, 50):.3f} / {np.percentile(t, 95):.3f}" for t in runs[kind])
-        extra = (np.median([np.percentile(t, 50) for t in runs[kind]]) - floor) * 1e3 / args.n
+        extra = (np.median([np.percentile(t, 50) for t in runs[kind]]) - base) * 1e3 / args.n
         print(f"{kind:24} {each:>40} {'' if kind == 'floor' else f'{extra:+.1f}':>24}")
 
 
