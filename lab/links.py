@@ -43,7 +43,18 @@ def start_visit() -> dict[str, list[str]]:
     state["_bound"] = []
     state["_deferred"] = []
     state["_runs_shown"] = []
+    state["_link_place"] = None
+    state["_link_shown"] = False
     return state["_link_in"]
+
+
+def fragment_rerun() -> None:
+    """Called first when a lesson's fragment reruns alone (lab.page._part): the visit is no longer new
+    (a link's values are not read again), and what the part shows is counted afresh."""
+    state = st.session_state
+    state["_new_visit"] = False
+    state["_runs_shown"] = []
+    state["_link_shown"] = False
 
 
 def bind(key: str, reset_when=_UNSET, reset_to=_UNSET) -> dict:
@@ -235,11 +246,17 @@ def ignored_settings() -> str | None:
     return state["_link_note"]
 
 
+def link_here(place) -> None:
+    """Where this run's link to the view goes (a container in the sidebar), instead of the sidebar's end."""
+    st.session_state["_link_place"] = place
+
+
 def show_link() -> None:
     """The sidebar's note on ignored settings and the link to this view."""
     note = ignored_settings()
-    if note:
-        st.sidebar.caption(note)
-    st.sidebar.caption("Link to this view (it reproduces what is on screen):")
-    with st.sidebar:
+    with st.session_state.get("_link_place") or st.sidebar:
+        if note:
+            st.caption(note)
+        st.caption("Link to this view (it reproduces what is on screen):")
         code_text(view_link(), wrap=True)
+    st.session_state["_link_shown"] = True

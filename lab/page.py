@@ -6,9 +6,12 @@ from __future__ import annotations
 from typing import Callable, NoReturn
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from lab import course, links, prefetch, progress
+from lab.cache import DataSpec
 from lab.links import bind
+from lab.sidebar import live_slider
 
 # Presenter mode: the main area only (the sidebar keeps its size, so its navigation names fit when a
 # lecturer opens it). Body text 1.45rem (23 px); equations larger than the text around them (KaTeX
@@ -68,6 +71,7 @@ def page_start() -> None:
     """Call first on every page: the visit's link parameters, presenter mode (a sidebar toggle, or
     ?present=1 in a link), and the learner's progress kept in this browser."""
     incoming = links.start_visit()
+    st.session_state.pop("_live_slider", None)  # a live slider's place is this run's (lab.sidebar_data)
     progress.load()
     # ?present=1, as a lecturer types it: the toggle's own URL form is 'true', and Streamlit would drop '1'
     asked = incoming.get("present", [""])[-1].lower()
@@ -91,7 +95,8 @@ def page_start() -> None:
 def page_end() -> None:
     """Call last on every page: the next lesson, the link to this view, and the progress kept."""
     course.next_lesson()
-    links.show_link()
+    if not st.session_state.get("_link_shown"):  # a lesson's fragment (_part) drew it
+        links.show_link()
     progress.save()
     prefetch.page_sent()  # one value computed ahead here, the rest by the background thread (lab/prefetch.py)
 
@@ -137,8 +142,9 @@ def steps(items: list[str]) -> None:
         st.markdown("\n".join(f"{i}. {item}" for i, item in enumerate(items, 1)))
 
 
-def sections(key: str, parts: dict[str, Callable[[], None]], steps: dict[str, str],
-             moved: dict[str, str] | None = None) -> str:
+def sections(key: str, parts: dict[str, Callable], steps: dict[str, str],
+             moved: dict[str, str] | None = None, spec: DataSpec | None = None,
+             prepare: Callable[[DataSpec], object] | None = None) -> str:
     """A lesson in parts, one idea in each, chosen in a row of buttons above them (a segmented control),
     and only the chosen part drawn; returns its label. The part is in the URL (key): a link opens it.
 
@@ -162,7 +168,13 @@ def sections(key: str, parts: dict[str, Callable[[], None]], steps: dict[str, st
 
     moved: the key of every bound widget in a part -> the part's label: a link that sets the widget
     without naming its part opens that part (links.open_tab_for), and a link's value for a widget of a
-    part not drawn waits for it (links.defer), not reported as ignored."""
+    part not drawn waits for it (links.defer), not reported as ignored.
+
+    spec and prepare: the lesson's data (lab.sidebar_data) and what its parts need from them,
+    prepare(spec) -> n (a fit and its numbers; it may write notes, lab.notes); each part is then a
+    function of n, and the chosen part is drawn in a fragment (_part) with the truth's live slider
+    (sidebar_data's live) and the link to the view: a move of that slider, or of a widget in the part,
+    reruns the fragment alone, not the page (issue 16)."""
     moved = moved or {}
     links.open_tab_for(key, moved)
     labels = list(parts)
@@ -176,9 +188,46 @@ def sections(key: str, parts: dict[str, Callable[[], None]], steps: dict[str, st
                 unsafe_allow_javascript=True)
     at = labels.index(shown)
     st.markdown(f"**Step {at + 1} of {len(labels)}.** {steps[shown]}")
-    parts[shown]()
+    links.defer(k for k, label in moved.items() if label != shown)
+    if prepare is None:
+        parts[shown]()
+    else:
+        links.link_here(st.sidebar.container())  # where the fragment draws the link, below the data's widgets
+        _part(parts[shown], spec, prepare, st.session_state.pop("_live_slider", None))
     if at + 1 < len(labels):
         st.button(f"Next: {labels[at + 1]}", icon=":material/arrow_forward:", key=f"{key}_next",
                   on_click=st.session_state.update, args=({key: labels[at + 1], "_next_part": True},))
-    links.defer(k for k, label in moved.items() if label != shown)
     return shown
+
+
+@st.fragment
+def _part(part: Callable, spec: DataSpec, prepare: Callable, slider) -> None:
+    """A lesson's chosen part, with the truth's live slider and the link to the view: the page's run
+    draws it, and a move of a widget in it reruns it alone (a fragment).
+
+    Why (issue 16): a press of the truth's slider redraws this part, the slider, the link and the
+    address bar, not the title, the question, the row of parts, the sidebar's other widgets and the
+    app's navigation. bench/browser.py, ICC press p50 / p95, interleaved runs against the whole page's
+    rerun: see README.
+
+    The slider (lab.sidebar.live_slider) and the link (links.show_link) are in the sidebar, in places
+    the page's run made there (Streamlit >= 1.52 lets a fragment write into a container made outside
+    it, and reruns the fragment when a widget it put there moves). Only the part's widgets and the
+    slider are in the fragment: a widget outside it (the data set, the other truth sliders, presenter
+    mode, the row of parts, Next) reruns the page, which draws the fragment again."""
+    again = _fragment_rerun()
+    if again:
+        links.fragment_rerun()
+    if slider is not None:
+        spec = live_slider(spec, slider)
+    part(prepare(spec))
+    links.show_link()
+    if again:  # what page_end does after a page's run
+        progress.save()
+        prefetch.page_sent()
+
+
+def _fragment_rerun() -> bool:
+    """This run reruns a fragment alone (streamlit==1.67.0, pinned: the run's context names it)."""
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)

@@ -2,6 +2,8 @@
 with sliders), and each dataset's random-intercept model."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 import mmcore
@@ -114,10 +116,23 @@ def on_grid(value, lo, step):
     return round(lo + round((value - lo) / step) * step, 10)
 
 
-def sidebar_data(page: str, datasets: list[str], simulator: str | dict) -> DataSpec:
+@dataclass(frozen=True)
+class LiveSlider:
+    """A truth slider that a lesson's fragment draws (lab.page._part), in its place in the sidebar."""
+
+    place: object  # the sidebar's container where it goes
+    name: str
+    key: str
+
+
+def sidebar_data(page: str, datasets: list[str], simulator: str | dict, live: str | None = None) -> DataSpec:
     """The shared sidebar: dataset (or simulate), and the truth's sliders, seed and new sample.
     simulator: one simulator's name, or {label: name} for a choice of designs to simulate (their
-    sliders are then keyed by page and simulator, f"{page}_{simulator}_{name}")."""
+    sliders are then keyed by page and simulator, f"{page}_{simulator}_{name}").
+
+    live: the truth slider that carries the lesson (the ICC): not drawn here but kept a place, and
+    drawn by the lesson's fragment (lab.sections with prepare), so that its moves rerun the part alone.
+    The spec returned then lacks its value: only the parts see it (live_slider)."""
     sb = st.sidebar
     options = datasets + [SIMULATE]
     key = f"{page}_dataset"
@@ -135,9 +150,22 @@ def sidebar_data(page: str, datasets: list[str], simulator: str | dict) -> DataS
     sb.markdown("**The truth** (what the simulation draws from)")
     params = {}
     for name, (label, lo, hi, default, step) in TRUTHS[simulator].items():
+        if name == live:
+            bind(f"{prefix}_{name}")  # in the link in the sidebar's order
+            st.session_state["_live_slider"] = LiveSlider(sb.container(), name, f"{prefix}_{name}")
+            continue
         params[name] = on_grid(sb.slider(label, lo, hi, default, step, **bind(f"{prefix}_{name}")), lo, step)
     seed_key = f"{page}_seed"
     if sb.button("New sample", key=f"{page}_new", help="Draw new data from the same truth"):
         st.session_state[seed_key] = int(st.session_state.get(seed_key, 1)) + 1
     seed = sb.number_input("seed", 0, 10**6, 1, step=1, **bind(seed_key))
     return DataSpec(SIMULATE, simulator, tuple(sorted(params.items())), int(seed))
+
+
+def live_slider(spec: DataSpec, slider: LiveSlider) -> DataSpec:
+    """Draw the live truth slider in its place (sidebar_data's live); the spec with its value."""
+    label, lo, hi, default, step = TRUTHS[spec.simulator][slider.name]
+    with slider.place:
+        value = on_grid(st.slider(label, lo, hi, default, step, **bind(slider.key)), lo, step)
+    return DataSpec(spec.dataset, spec.simulator, tuple(sorted({**spec.truth, slider.name: value}.items())),
+                    spec.seed, spec.transform)

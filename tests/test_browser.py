@@ -183,6 +183,81 @@ def test_moving_a_widget_in_the_browser_reruns_the_page(server, context):
     page.close()
 
 
+# Every message the server sends the page, counted in the page (installed before the page's scripts run).
+COUNT_MESSAGES = """
+window.__messages = 0;
+const OwnSocket = window.WebSocket;
+window.WebSocket = function (...args) {
+  const ws = new OwnSocket(...args);
+  ws.addEventListener('message', () => { window.__messages += 1; });
+  return ws;
+};
+window.WebSocket.prototype = OwnSocket.prototype;
+Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+"""
+
+
+def test_a_lesson_s_truth_slider_and_its_part_s_widgets_rerun_the_part_alone(server, context):
+    """lab.sections' fragment: a press of the truth's ICC redraws the part, the slider and the link, in far
+    fewer messages than a press of another truth slider (the page's rerun); the slider stays in its place;
+    the numbers, the link and the address bar are those a fresh page shows for the view; a widget in the
+    part and a run started there rerun the fragment too, and the link follows them."""
+    page = context.new_page()
+    page.add_init_script(COUNT_MESSAGES)
+    page.set_viewport_size({"width": 1400, "height": 1400})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server + "/icc?ic_dataset=simulate&ic_icc=0.3")
+    settle(page, 1500)
+    sidebar = page.locator("[data-testid=stSidebar]")
+
+    def press(label: str) -> int:
+        before = page.evaluate("() => window.__messages")
+        sidebar.locator("[data-testid=stSlider]").filter(has_text=label).locator("input[type=range]").focus()
+        page.keyboard.press("ArrowRight")
+        settle(page, 800)
+        return page.evaluate("() => window.__messages") - before
+
+    def numbers() -> str:
+        return page.get_by_text(re.compile(r"^ICC = .* \(REML estimates\)")).inner_text()
+
+    part_press, page_press = press("ICC (the truth)"), press("number of groups")
+    assert part_press < page_press / 2, (part_press, page_press)
+    assert "ic_icc=0.35" in page.url and "ic_n_groups=11" in page.url, page.url
+    assert "The truth: ICC = 0.35" in numbers()
+    for _ in range(2):
+        press("ICC (the truth)")
+    shown, link = numbers(), view_link(page)
+    assert "The truth: ICC = 0.45" in shown and "ic_icc=0.45" in link and "ic_n_groups=11" in link, (shown, link)
+    labels = [t for t in sidebar.locator("[data-testid=stSlider] [data-testid=stWidgetLabel]").all_inner_texts()]
+    assert labels[:2] == ["ICC (the truth)", "number of groups"], labels  # in its place, above the others
+    fresh, errors2 = open_page(context, link, height=1400)
+    assert fresh.get_by_text(re.compile(r"^ICC = .* \(REML estimates\)")).inner_text() == shown
+    assert view_link(fresh) == link
+    fresh.close()
+
+    page.get_by_role("radiogroup", name="Part of the lesson").get_by_role("radio", name="Bootstrap interval").click()
+    settle(page, 800)
+    before = page.evaluate("() => window.__messages")
+    page.locator("[data-testid=stMain] [data-testid=stSlider]").filter(has_text="bootstrap replicates") \
+        .locator("input[type=range]").focus()
+    page.keyboard.press("ArrowLeft")
+    settle(page, 800)
+    assert page.evaluate("() => window.__messages") - before < page_press / 2
+    assert "ic_nsim=500" in view_link(page) and "ic_nsim=500" in page.url
+    page.get_by_role("button", name="Compute the 95% interval").click()
+    page.get_by_text("95% parametric-bootstrap interval for the ICC").wait_for(timeout=60_000)
+    settle(page, 800)
+    assert "run=ic_boot" in view_link(page), view_link(page)
+    press("ICC (the truth)")  # new data: the interval shown was of the old ones, and goes
+    assert page.get_by_text("95% parametric-bootstrap interval for the ICC").count() == 0
+    assert "run=ic_boot" not in view_link(page)
+    page.screenshot(path=str(ARTIFACTS / "icc_fragment.png"))
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert not errors and not errors2, errors + errors2
+    page.close()
+
+
 def test_upload_bad_then_good_then_too_big(server, context, tmp_path):
     corpus = ROOT / "tests" / "corpus"
     page = context.new_page()
