@@ -1,4 +1,6 @@
 """Lesson 2: random intercepts. Repeated measures, y = X beta + Z b + e, pooling, BLUPs."""
+from types import SimpleNamespace
+
 import streamlit as st
 
 import lab
@@ -18,120 +20,124 @@ CONTEXT = {
 
 lab.page_start()
 st.title("Random intercepts")
-spec = lab.sidebar_data("ri", ["sleepstudy", "penicillin", "estrone", "dyestuff"], "intercepts")
+spec = lab.sidebar_data("ri", ["sleepstudy", "penicillin", "estrone", "dyestuff"], "intercepts", live="sigma_b")
 st.markdown(
     f"**The question.** Here: {CONTEXT[spec.dataset]} How do we use that likeness, without pretending the "
     "measurements are independent and without fitting a separate model to each group?"
 )
 formula = lab.intercept_model(spec)
-fit = lab.fit_or_stop(spec, formula)
-group = next(iter(fit.ranef))
-lab.notes(fit)
-
-levels = list(fit.ranef[group].index)
-kind, covariate = figures.covariate_kind(fit)
 
 
-def pooling_view() -> None:
+def prepare(spec: lab.DataSpec) -> SimpleNamespace:
+    """The fit and its groups, for the data with the truth's sigma_b where the slider is (lab.sections)."""
+    fit = lab.fit_or_stop(spec, formula)
+    lab.notes(fit)
+    group = next(iter(fit.ranef))
+    kind, covariate = figures.covariate_kind(fit)
+    return SimpleNamespace(spec=spec, fit=fit, group=group, levels=list(fit.ranef[group].index), kind=kind,
+                           covariate=covariate)
+
+
+def pooling_view(n: SimpleNamespace) -> None:
     shown = lab.pooling_pills("ri_show", default=("complete pooling", "no pooling", "partial pooling"))
-    if kind != "none" and len(levels) > 18:  # a panel per group: a screenful of them
-        chosen = st.multiselect(f"{lab.plural(group)} shown", levels, default=levels[:12],
-                                **lab.bind("ri_groups", reset_when=tuple(levels), reset_to=levels[:12]))
+    if n.kind != "none" and len(n.levels) > 18:  # a panel per group: a screenful of them
+        chosen = st.multiselect(f"{lab.plural(n.group)} shown", n.levels, default=n.levels[:12],
+                                **lab.bind("ri_groups", reset_when=tuple(n.levels), reset_to=n.levels[:12]))
     else:
-        chosen = levels
-    lab.show(lab.get_figure(figures.fig_pooling, spec, formula, scale=lab.scale(),
+        chosen = n.levels
+    lab.show(lab.get_figure(figures.fig_pooling, n.spec, formula, scale=lab.scale(),
                             options=(("groups", tuple(chosen)), ("show", tuple(shown)))), key="ri_pooling")
-    own = ("its own mean, from its data alone" if kind == "none" else
-           f"its own intercept; the effect of {covariate} is still estimated from all groups together "
-           f"(lm({fit.response} ~ {covariate} + {group}))")
-    st.caption(f"**Complete pooling** ignores the groups: one estimate for all. **No pooling** gives each {group} "
-               f"{own}. **Partial pooling** (the mixed model) sits in between: each {group} is pulled toward the "
+    own = ("its own mean, from its data alone" if n.kind == "none" else
+           f"its own intercept; the effect of {n.covariate} is still estimated from all groups together "
+           f"(lm({n.fit.response} ~ {n.covariate} + {n.group}))")
+    st.caption(f"**Complete pooling** ignores the groups: one estimate for all. **No pooling** gives each {n.group} "
+               f"{own}. **Partial pooling** (the mixed model) sits in between: each {n.group} is pulled toward the "
                "population, more so the fewer or noisier its measurements.")
 
 
-def sigma_b_dragged() -> None:
-    if spec.simulated:
-        shape = f"{spec.truth['n_groups']} groups of {spec.truth['n_per_group']} with the truth's residual SD"
+def sigma_b_dragged(n: SimpleNamespace) -> None:
+    if n.spec.simulated:
+        shape = f"{n.spec.truth['n_groups']} groups of {n.spec.truth['n_per_group']} with the truth's residual SD"
     else:
-        shape = "{} groups of {}".format(*figures.sweep_shape(fit)) + f" like the {spec.dataset} data's, with its residual SD"
+        shape = "{} groups of {}".format(*figures.sweep_shape(n.fit)) + f" like the {n.spec.dataset} data's, with its residual SD"
     lab.about_chart(
         f"**From complete to no pooling.** This chart simulates its own data: {shape}, no covariate, the same "
         r"random draws at every $\sigma_b$ of the truth (scaled so that the groups' true deviations have SD "
-        r"$\sigma_b$ exactly), each data set fitted by REML." + ("" if spec.simulated else
-        f" It does not show the {spec.dataset} data themselves.") + "\n\n"
+        r"$\sigma_b$ exactly), each data set fitted by REML." + ("" if n.spec.simulated else
+        f" It does not show the {n.spec.dataset} data themselves.") + "\n\n"
         r"**Do:** drag the slider under the chart from 0 to the right. **Notice:** at 0 the groups' own means "
         "(orange circles) differ by noise alone, and the mixed model's estimates (blue dots) sit on the population "
         r"line (complete pooling; the title says when the fit is singular). As $\sigma_b$ grows, each group keeps "
         r"more of its own deviation, $\lambda = \sigma_b^2 / (\sigma_b^2 + \sigma^2/n)$, and the blue dots move "
         "out onto the orange circles: partial pooling comes close to no pooling."
         + (r" This chart's slider is its own; the sidebar's $\sigma_b$ draws a new data set, and the numbers on "
-           "the other parts of the lesson are its exact fit." if spec.simulated else
-           rf" The {spec.dataset} fit's own estimates (*The fit*): $\hat\sigma_b$ = "
-           rf"{float(fit.varcorr.sdcor.iloc[0]):.3g}, $\hat\sigma$ = {fit.sigma:.3g}."))
-    if spec.simulated:  # keyed by what the chart uses: the sidebar's sigma_b leaves it as it is
-        used = tuple(p for p in spec.params if p[0] in ("n_groups", "n_per_group", "sigma", "beta0"))
+           "the other parts of the lesson are its exact fit." if n.spec.simulated else
+           rf" The {n.spec.dataset} fit's own estimates (*The fit*): $\hat\sigma_b$ = "
+           rf"{float(n.fit.varcorr.sdcor.iloc[0]):.3g}, $\hat\sigma$ = {n.fit.sigma:.3g}."))
+    if n.spec.simulated:  # keyed by what the chart uses: the sidebar's sigma_b leaves it as it is
+        used = tuple(p for p in n.spec.params if p[0] in ("n_groups", "n_per_group", "sigma", "beta0"))
         sweep = lab.get_truth_sweep_figure("sigma_b", used, None, lab.scale())
     else:
-        sweep = lab.get_figure(figures.fig_sigma_b_sweep, spec, formula, scale=lab.scale())
+        sweep = lab.get_figure(figures.fig_sigma_b_sweep, n.spec, formula, scale=lab.scale())
     lab.show_followed(sweep, key="ri_sigma_b_sweep")  # where it was let go: in the link, shown again on a reload
 
 
-def model() -> None:
+def model(n: SimpleNamespace) -> None:
     st.latex(r"y_{ij} = \mathbf{x}_{ij}^\top\boldsymbol\beta + b_i + \varepsilon_{ij},\qquad "
              r"b_i \sim N(0, \sigma_b^2),\quad \varepsilon_{ij} \sim N(0, \sigma^2)")
     st.latex(r"\mathbf{y} = X\boldsymbol\beta + Z\mathbf{b} + \boldsymbol\varepsilon")
-    st.markdown(f"Group $i$ is a level of **{group}**, $j$ counts its measurements. Every group gets its own "
+    st.markdown(f"Group $i$ is a level of **{n.group}**, $j$ counts its measurements. Every group gets its own "
                 r"intercept $b_i$, a draw from one normal distribution: the model estimates its spread $\sigma_b$, "
                 f"not a separate number per group. Fitted here: `{formula}`.")
     cx, cz = st.columns(2)
     for col, which in ((cx, "X"), (cz, "Z")):
         with col:
-            lab.show(lab.get_figure(figures.fig_design, spec, formula, scale=lab.scale(), options=(("which", which),)),
+            lab.show(lab.get_figure(figures.fig_design, n.spec, formula, scale=lab.scale(), options=(("which", which),)),
                      key=which)
-    shown = (f" Only the first {figures.MATRIX_ROWS} of the {fit.nobs} rows are drawn (more cannot be told apart on "
+    shown = (f" Only the first {figures.MATRIX_ROWS} of the {n.fit.nobs} rows are drawn (more cannot be told apart on "
              "a screen): a group whose rows all come later has an empty column here, and the pattern goes on the "
-             "same way." if fit.nobs > figures.MATRIX_ROWS else "")
+             "same way." if n.fit.nobs > figures.MATRIX_ROWS else "")
     st.caption("The picture of it: each row is one measurement. X holds the fixed-effect columns (lme4's names); Z "
                "has one column per group with a 1 where the row belongs to that group: Z b adds the row's group "
                "effect." + shown)
 
 
-def the_fit() -> None:
-    lab.code_text(fit.summary())
-    sb, s = float(fit.varcorr.sdcor.iloc[0]), fit.sigma
+def the_fit(n: SimpleNamespace) -> None:
+    lab.code_text(n.fit.summary())
+    sb, s = float(n.fit.varcorr.sdcor.iloc[0]), n.fit.sigma
     lab.explain(
-        f"- **{group} (Intercept) Std.Dev. {sb:.4g}**: groups' own levels spread around the population with "
+        f"- **{n.group} (Intercept) Std.Dev. {sb:.4g}**: groups' own levels spread around the population with "
         rf"SD $\hat\sigma_b$ = {sb:.4g}." "\n"
         rf"- **Residual Std.Dev. {s:.4g}**: measurements spread around their group's level with SD $\hat\sigma$ = {s:.4g}." "\n"
         "- **Fixed effects**: the population; their standard errors allow for the grouping.\n"
         rf"- **ICC** = $\hat\sigma_b^2 / (\hat\sigma_b^2 + \hat\sigma^2)$ = {sb**2:.4g} / ({sb**2:.4g} + {s**2:.4g}) = "
         f"**{sb**2 / (sb**2 + s**2):.3f}**: the share of the variance that lies between groups."
     )
-    if spec.simulated:
+    if n.spec.simulated:
         st.markdown("**Estimates beside the truth**")
-        lab.truth_table(spec.truth, {r"$\beta_0$": ("beta0", fit.fixef.iloc[0]), r"$\beta_1$": ("beta1", fit.fixef.get("x")),
+        lab.truth_table(n.spec.truth, {r"$\beta_0$": ("beta0", n.fit.fixef.iloc[0]), r"$\beta_1$": ("beta1", n.fit.fixef.get("x")),
                                      r"$\sigma_b$": ("sigma_b", sb), r"$\sigma$": ("sigma", s)})
 
 
-def blups() -> None:
-    lab.show(lab.get_figure(figures.fig_caterpillar, spec, formula, scale=lab.scale()), key="ri_cat")
+def blups(n: SimpleNamespace) -> None:
+    lab.show(lab.get_figure(figures.fig_caterpillar, n.spec, formula, scale=lab.scale()), key="ri_cat")
     st.caption("Each group's predicted intercept (conditional mode, BLUP) with a 95% interval from its "
                "conditional SD. Groups with intervals crossing 0 are not clearly different from average.")
     if st.toggle("Draw every group's partial-pooling line in one chart", **lab.bind("ri_panels")):
-        lab.show(lab.get_figure(figures.fig_lines, spec, formula, scale=lab.scale(),
+        lab.show(lab.get_figure(figures.fig_lines, n.spec, formula, scale=lab.scale(),
                                 options=(("show", ("partial", "population")),)), key="ri_lines")
 
 
-def diagnostics() -> None:
+def diagnostics(n: SimpleNamespace) -> None:
     with lab.side_by_side("ri_diagnostics"):
         for col, builder in zip(st.columns(3), (figures.fig_qq_residuals, figures.fig_qq_ranef, figures.fig_residuals)):
             with col:
-                lab.show(lab.get_figure(builder, spec, formula, scale=lab.scale()), key=f"ri_{builder.__name__}")
+                lab.show(lab.get_figure(builder, n.spec, formula, scale=lab.scale()), key=f"ri_{builder.__name__}")
     st.caption("Q-Q plots, standardised: the dotted line is the normal, and points inside the shaded simulation "
                "envelope are what normal values of this many look like.")
 
 
-def check_yourself() -> None:
+def check_yourself(n: SimpleNamespace) -> None:
     st.subheader("What to notice")
     lab.explain(
         "- The partial-pooling estimate of every group lies between its own estimate and the population.\n"
@@ -143,11 +149,12 @@ def check_yourself() -> None:
         "all the way to the population), and the model says the data cannot tell the between-group variance from "
         r"zero. Not always: by chance the groups' means can differ more than $\sigma^2/n$ explains."
     )
-    lab.quiz("random_intercepts", quiz.random_intercepts(fit))
-    lab.code_export(formula, spec)
+    lab.quiz("random_intercepts", quiz.random_intercepts(n.fit))
+    lab.code_export(formula, n.spec)
 
 
-# One idea per part, only the chosen one drawn (lab.sections): a press of the sidebar's sigma_b redraws one part.
+# One idea per part, only the chosen one drawn (lab.sections), in a fragment with the truth's sigma_b: a press of
+# that slider, or of a widget in the part, reruns the part alone.
 lab.sections("ri_tab", {"Three ways to estimate": pooling_view, "From complete to no pooling": sigma_b_dragged,
                         "The model": model, "The fit": the_fit,
                         "BLUPs": blups, "Diagnostics": diagnostics, "Check yourself": check_yourself},
@@ -164,5 +171,6 @@ lab.sections("ri_tab", {"Three ways to estimate": pooling_view, "From complete t
                     "Diagnostics": "Are the residuals and the random effects normal?",
                     "Check yourself": "What to notice; answer the questions; then take this model to R or Python."},
              moved={"ri_show": "Three ways to estimate", "ri_groups": "Three ways to estimate", "ri_panels": "BLUPs",
-                    "ri_sigma_b_sweep_step": "From complete to no pooling"})
+                    "ri_sigma_b_sweep_step": "From complete to no pooling"},
+             spec=spec, prepare=prepare)
 lab.page_end()

@@ -1,4 +1,6 @@
 """Lesson 5: shrinkage (partial pooling) for random intercepts and slopes, and why it pays."""
+from types import SimpleNamespace
+
 import streamlit as st
 
 import lab
@@ -14,14 +16,8 @@ st.markdown(
     "model answers *partly*: each group's estimate is its own mean pulled toward the population, more so the less "
     "its own data can say. This is **shrinkage**, and it makes the estimates better on average."
 )
-spec = lab.sidebar_data("sh", ["sleepstudy", "dyestuff", "estrone", "penicillin"], "shrinkage")
+spec = lab.sidebar_data("sh", ["sleepstudy", "dyestuff", "estrone", "penicillin"], "shrinkage", live="ratio")
 formula = lab.intercept_model(spec, covariate=False)
-base = lab.fit_or_stop(spec, formula)
-group = next(iter(base.ranef))
-levels = list(base.ranef[group].index)
-
-base_table = lab.get_shrinkage_table(spec, formula)
-farthest = str(base_table["own deviation"].abs().idxmax())  # start where shrinkage shows: the group farthest out
 
 
 def warm(s: lab.DataSpec, scale: float = lab.scale()) -> None:
@@ -34,35 +30,42 @@ def warm(s: lab.DataSpec, scale: float = lab.scale()) -> None:
     lab.get_deletion_figure(s, formula, far, scale=scale)
 
 
-lab.compute_ahead(spec, "ratio", warm, key=("shrinkage", lab.scale()))
+def prepare(spec: lab.DataSpec) -> SimpleNamespace:
+    """The fit and its groups, for the data with the truth's ratio where the slider is (lab.sections)."""
+    base = lab.fit_or_stop(spec, formula)
+    group = next(iter(base.ranef))
+    lab.compute_ahead(spec, "ratio", warm, key=("shrinkage", lab.scale()))
+    table = lab.get_shrinkage_table(spec, formula)
+    # start where shrinkage shows: the group farthest out
+    return SimpleNamespace(spec=spec, group=group, levels=list(base.ranef[group].index),
+                           farthest=str(table["own deviation"].abs().idxmax()))
 
-
-def deletion(who: str, keep: int, n_who: int):
+def deletion(n: SimpleNamespace, who: str, keep: int, n_who: int):
     """The data with `keep` of `who`'s n_who rows kept (spread over them): (data, fit, table)."""
     keep = min(keep, n_who)
-    edited = spec.with_transform(("keep", group, who, keep)) if keep < n_who else spec
+    edited = n.spec.with_transform(("keep", n.group, who, keep)) if keep < n_who else n.spec
     return edited, lab.fit_or_stop(edited, formula), lab.get_shrinkage_table(edited, formula)
 
 
-def one_group() -> None:
+def one_group(n: SimpleNamespace) -> None:
     st.latex(r"\hat b_i = \lambda_i\,\frac{1}{n_i}\sum_j \left(y_{ij} - \mathbf{x}_{ij}^\top\hat{\boldsymbol\beta}\right),"
              r"\qquad \lambda_i = \frac{\sigma_b^2}{\sigma_b^2 + \sigma^2 / n_i}")
     st.caption(r"The group's own deviation is its mean distance from the population's fitted values "
                r"$\mathbf{x}_{ij}^\top\hat{\boldsymbol\beta}$ (the GLS estimate), not from the overall mean.")
     if "sh_who" not in st.session_state and "sh_who" not in st.session_state.get("_link_in", {}):
-        st.session_state["sh_who"] = farthest  # the first visit starts where shrinkage shows (not the first group)
-    who = st.selectbox(f"Delete observations from one {group}", levels,
-                       **lab.bind("sh_who", reset_when=tuple(levels), reset_to=farthest))
-    sweep = lab.get_deletion(spec, formula, who)
+        st.session_state["sh_who"] = n.farthest  # the first visit starts where shrinkage shows (not the first group)
+    who = st.selectbox(f"Delete observations from one {n.group}", n.levels,
+                       **lab.bind("sh_who", reset_when=tuple(n.levels), reset_to=n.farthest))
+    sweep = lab.get_deletion(n.spec, formula, who)
     n_who = len(sweep.kept)  # the group's rows the model uses
     # where the student let go of the chart's slider (or the link's value): the numbers below are that fit's
-    keep = lab.bound_value("sh_keep", min(2, n_who), range(1, n_who + 1), reset_when=(tuple(levels), who, n_who))
-    st.session_state["_sh_deletion"] = (levels, who, keep)  # for the questions, in their own tab
+    keep = lab.bound_value("sh_keep", min(2, n_who), range(1, n_who + 1), reset_when=(tuple(n.levels), who, n_who))
+    st.session_state["_sh_deletion"] = (n.levels, who, keep)  # for the questions, in their own tab
     lab.notes(sweep.messages[keep - 1])  # that fit's (singular, not converged)
     st.markdown(f"**Drag the slider under the chart**: keep 1 to {n_who} of {who}'s observations (spread over its "
                 "rows). Every step is the model refitted to those data, computed once: the chart answers while you drag, "
                 "the numbers below when you let go.")
-    lab.show(lab.at_step(lab.get_deletion_figure(spec, formula, who, scale=lab.scale()), keep - 1), key="sh_axis",
+    lab.show(lab.at_step(lab.get_deletion_figure(n.spec, formula, who, scale=lab.scale()), keep - 1), key="sh_axis",
              on_step=lambda step: st.session_state.update(sh_keep=step + 1))
     row = sweep.tables[keep - 1].loc[who]
     vb, ve = sweep.sigma_b[keep - 1] ** 2, sweep.sigma[keep - 1] ** 2
@@ -78,17 +81,17 @@ def one_group() -> None:
                                                           "lambda": r"$\lambda_i$"}), 3, hide_index=True)
 
 
-def all_groups() -> None:
+def all_groups(n: SimpleNamespace) -> None:
     st.markdown(r"**Drag the slider under the chart**: $\sigma_b / \sigma$ from 0 (every group at the population) "
                 "upward; each group's estimate slides from the population toward its own mean. The slider starts at "
                 "the fit's estimate; every step is the model solved exactly with the ratio held there.")
-    lab.show_followed(lab.get_figure(figures.fig_shrinkage_sweep, spec, formula, scale=lab.scale()), key="sh_sweep",
-                      reset_when=spec)  # where it was let go: in the link, shown again on a reload
+    lab.show_followed(lab.get_figure(figures.fig_shrinkage_sweep, n.spec, formula, scale=lab.scale()), key="sh_sweep",
+                      reset_when=n.spec)  # where it was let go: in the link, shown again on a reload
 
 
-def slopes() -> None:
+def slopes(n: SimpleNamespace) -> None:
     slope_spec = lab.DataSpec("sleepstudy")
-    if spec.dataset != "sleepstudy":
+    if n.spec.dataset != "sleepstudy":
         st.caption("This part uses sleepstudy whatever the data chosen: a random slope needs a covariate measured "
                    "within each group (Days, within each Subject).")
     model = "Reaction ~ Days + (Days | Subject)"
@@ -107,7 +110,7 @@ def slopes() -> None:
                "line is far out, or rests on few days, move most: delete days from one and watch its move grow.")
 
 
-def pays() -> None:
+def pays(n: SimpleNamespace) -> None:
     st.markdown("10 individuals, 3 measurements each, SD 10 between and 20 within. Each individual's effect is estimated "
                 "as a **fixed** effect (its own mean) and as a **random** effect (its BLUP); we add up the squared errors "
                 "against the true effects, over many simulated data sets.")
@@ -129,7 +132,7 @@ def pays() -> None:
                     f"(One data set in the lecture notes: 1099 fixed, 562 random.)")
 
 
-def check_yourself() -> None:
+def check_yourself(n: SimpleNamespace) -> None:
     st.subheader("What to notice")
     lab.explain(r"- $\lambda_i$ is near 1 when a group has many observations or groups differ a lot ($\sigma_b$ large): "
                 "little shrinkage.\n"
@@ -139,23 +142,24 @@ def check_yourself() -> None:
     # the deletion set in its tab; else the link's (a link to this tab), else the start. Both go into this
     # tab's link too, so that it reproduces these questions
     shown_levels, who, keep = st.session_state.get("_sh_deletion", (None, None, None))
-    if shown_levels != levels or who not in levels:
+    if shown_levels != n.levels or who not in n.levels:
         given = st.session_state.get("_link_in", {}).get("sh_who", [None])[-1]
-        who, keep = (given if given in levels else farthest), None
-    n_who = len(lab.get_deletion(spec, formula, who).kept)  # the group's rows the model uses, as in its tab
+        who, keep = (given if given in n.levels else n.farthest), None
+    n_who = len(lab.get_deletion(n.spec, formula, who).kept)  # the group's rows the model uses, as in its tab
     st.session_state["sh_who"] = who  # its widget (in its own tab) is not drawn in this run
     lab.bind("sh_who")
     if keep is not None:
         st.session_state["sh_keep"] = keep
     keep = lab.bound_value("sh_keep", min(2, n_who), range(1, n_who + 1))
-    edited, _, table = deletion(who, keep, n_who)
+    edited, _, table = deletion(n, who, keep, n_who)
     st.caption(f"The questions are about the data as *One group, fewer observations* left them: {who} with "
                f"{min(keep, n_who)} of its {n_who} observations.")
     lab.quiz("shrinkage", quiz.shrinkage(table, who, min(keep, n_who), n_who))
     lab.code_export(formula, edited)
 
 
-# One idea per part, only the chosen one drawn (lab.sections): a press of a slider redraws one part.
+# One idea per part, only the chosen one drawn (lab.sections), in a fragment with the truth's ratio: a press of
+# that slider, or of a widget in the part, reruns the part alone.
 lab.sections("sh_tab", {"One group, fewer observations": one_group, "All groups, one ratio": all_groups,
                         "Random slopes": slopes, "Does shrinkage pay?": pays, "Check yourself": check_yourself},
              steps={"One group, fewer observations": "Pick a group, then drag the slider under the chart from all "
@@ -172,5 +176,6 @@ lab.sections("sh_tab", {"One group, fewer observations": one_group, "All groups,
                     "sh_subject": "Random slopes", "sh_days": "Random slopes", "sh_n_ind": "Does shrinkage pay?",
                     "sh_n_rep": "Does shrinkage pay?", "sh_sd_b": "Does shrinkage pay?", "sh_sd_w": "Does shrinkage pay?",
                     "sh_nsim": "Does shrinkage pay?", "sh_study": "Does shrinkage pay?",
-                    "sh_sweep_step": "All groups, one ratio"})
+                    "sh_sweep_step": "All groups, one ratio"},
+             spec=spec, prepare=prepare)
 lab.page_end()
