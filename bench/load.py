@@ -86,11 +86,14 @@ class MessageCache:
 
 
 def rerun(page: str, query: str, widget_id: str | None = None, value: float | None = None,
-          cache: MessageCache | None = None) -> bytes:
+          cache: MessageCache | None = None, fragment_id: str = "") -> bytes:
+    """A rerun request, as the browser sends it when a widget moves: of the fragment that holds the
+    widget if it is in one (lab.sections' fragment: the truth's core slider), else of the page."""
     msg = BackMsg()
     state = msg.rerun_script
     state.query_string = query
     state.page_name = page
+    state.fragment_id = fragment_id
     if cache is not None:
         state.cached_message_hashes.extend(cache.hashes())
     if widget_id is not None:
@@ -102,7 +105,8 @@ def rerun(page: str, query: str, widget_id: str | None = None, value: float | No
 
 async def run_once(ws, payload: bytes, timeout: float = 120.0, shown: list | None = None,
                    cache: MessageCache | None = None) -> tuple[float, int, dict]:
-    """Send one rerun; return (seconds to script_finished, exception elements, widget ids by key). shown:
+    """Send one rerun; return (seconds to script_finished, exception elements, (widget id, the id of the
+    fragment that drew it or "") by key). shown:
     gets the seconds to the run's last element (the page is on screen; the script may go on after it).
     cache: the session's MessageCache (the payload listed its hashes), told what this run used."""
     t0 = time.perf_counter()
@@ -128,7 +132,7 @@ async def run_once(ws, payload: bytes, timeout: float = 120.0, shown: list | Non
                                       f"{' | '.join(x.strip()[:150] for x in element.exception.stack_trace)}")
             elif etype and hasattr(getattr(element, etype), "id"):
                 wid = getattr(element, etype).id
-                widgets[wid.rsplit("-", 1)[-1]] = wid
+                widgets[wid.rsplit("-", 1)[-1]] = (wid, msg.delta.fragment_id)
         elif kind == "script_finished":
             if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 continue
@@ -162,14 +166,15 @@ async def student(url: str, page: str, moves: int, interval: float, seed: int, o
             first, errors, widgets = await run_once(ws, rerun(page, query), shown=out["shown"], cache=cache)
             out["first"].append(first)
             out["errors"] += errors
-            wid = next((w for k, w in widgets.items() if k == key), None)
+            wid, fragment = next((w for k, w in widgets.items() if k == key), (None, ""))
             await ready.wait()  # every session has had its first run: now the class starts moving
             if wid is None:
                 out["errors"] += 1
                 return
             await asyncio.sleep(rng.uniform(0, interval))  # students do not move in step
             for i in range(moves):
-                seconds, errors, _ = await run_once(ws, rerun(page, query, wid, rng.choice(values), cache), cache=cache)
+                seconds, errors, _ = await run_once(ws, rerun(page, query, wid, rng.choice(values), cache, fragment),
+                                                  cache=cache)
                 out["rerun"].append(seconds)
                 out["by_move"].setdefault(i * 3 // moves, []).append(seconds)
                 out["errors"] += errors
@@ -195,9 +200,9 @@ async def soak(url: str, page: str, reruns: int) -> tuple[list, list]:
     async with websockets.connect(ws_url, subprotocols=["streamlit"], origin=url, max_size=None,
                                   ping_interval=None) as ws:
         _, _, widgets = await run_once(ws, rerun(page, query))
-        wid = widgets[key]
+        wid, fragment = widgets[key]
         for i in range(reruns):
-            seconds, errors, _ = await run_once(ws, rerun(page, query, wid, values[i % 10]))
+            seconds, errors, _ = await run_once(ws, rerun(page, query, wid, values[i % 10], fragment_id=fragment))
             times.append(seconds)
             if i in (49, reruns - 1):
                 marks.append(i + 1)

@@ -24,10 +24,12 @@ YOUR_DATA = ("your-data", "yd_source=an+example&yd_example=insteval")
 SLOPES = ("random-slopes", "rs_dataset=simulate")
 
 
-def rerun(page: str, query: str, widgets: dict) -> bytes:
+def rerun(page: str, query: str, widgets: dict, fragment: str = "") -> bytes:
+    """A rerun of the page, or of the fragment that holds the widgets (as the browser asks)."""
     msg = BackMsg()
     msg.rerun_script.query_string = query
     msg.rerun_script.page_name = page
+    msg.rerun_script.fragment_id = fragment
     for wid, value in widgets.items():
         w = msg.rerun_script.widget_states.widgets.add()
         w.id = wid
@@ -66,12 +68,13 @@ async def scenario(url: str) -> dict:
     kw = dict(subprotocols=["streamlit"], origin=url, max_size=None, open_timeout=60, ping_interval=None)
     async with websockets.connect(ws_url, **kw) as other, websockets.connect(ws_url, **kw) as student:
         _, errors, widgets = await run_once(other, rerun(*SLOPES, {}))
-        rho = widgets["rs_rho"]
+        rho, fragment = widgets["rs_rho"]
+        assert fragment  # the truth's rho is drawn by lab.sections' fragment: a move reruns it alone
 
         async def reruns(count: int) -> list[float]:
             times = []
             for i in range(count):
-                seconds, errs, _ = await run_once(other, rerun(*SLOPES, {rho: [-0.5, 0.3, 0.7][i % 3]}))
+                seconds, errs, _ = await run_once(other, rerun(*SLOPES, {rho: [-0.5, 0.3, 0.7][i % 3]}, fragment))
                 assert errs == 0
                 times.append(seconds)
                 await asyncio.sleep(0.2)
@@ -81,7 +84,7 @@ async def scenario(url: str) -> dict:
         before = await reruns(9)
         # the student's first run fits the example's default model (one factor) ...
         _, errors, widgets = await run_once(student, rerun(*YOUR_DATA, {}), timeout=300)
-        box = next(w for k, w in widgets.items() if k.startswith("yd_formula_"))
+        box = next(w for k, (w, _) in widgets.items() if k.startswith("yd_formula_"))
         # ... then asks for one past the budget, and for InstEval's crossed model, while the other reruns
         refused = asyncio.create_task(texts_of(student, rerun(*YOUR_DATA, {box: TOO_LARGE})))
         during_refusal = await reruns(3)
