@@ -101,9 +101,17 @@ def page_end() -> None:
     prefetch.page_sent()  # one value computed ahead here, the rest by the background thread (lab/prefetch.py)
 
 
+class _PartStopped(Exception):
+    """stop() inside a lesson's part (_part): the part ends there, the page goes on."""
+
+
 def stop() -> NoReturn:
     """End a page's run early (after saying why): its end still comes first, so the link, the way on
-    and the progress are there on every page. Pages call this, never st.stop()."""
+    and the progress are there on every page. Pages call this, never st.stop(). Inside a lesson's part
+    (a fit of the data that fails, lab.sections' fragment) it ends the part alone: what it said stays in
+    the part, and the page's Next button and end come after it as on any run."""
+    if st.session_state.get("_in_part"):
+        raise _PartStopped
     page_end()
     st.stop()
 
@@ -220,7 +228,13 @@ def _part(part: Callable, spec: DataSpec, prepare: Callable, slider) -> None:
         links.fragment_rerun()
     if slider is not None:
         spec = live_slider(spec, slider)
-    part(prepare(spec))
+    st.session_state["_in_part"] = True
+    try:
+        part(prepare(spec))
+    except _PartStopped:
+        pass
+    finally:
+        st.session_state["_in_part"] = False
     links.show_link()
     if again:  # what page_end does after a page's run
         progress.save()

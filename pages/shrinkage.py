@@ -40,6 +40,7 @@ def prepare(spec: lab.DataSpec) -> SimpleNamespace:
     return SimpleNamespace(spec=spec, group=group, levels=list(base.ranef[group].index),
                            farthest=str(table["own deviation"].abs().idxmax()))
 
+
 def deletion(n: SimpleNamespace, who: str, keep: int, n_who: int):
     """The data with `keep` of `who`'s n_who rows kept (spread over them): (data, fit, table)."""
     keep = min(keep, n_who)

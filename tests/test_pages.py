@@ -546,3 +546,20 @@ def test_under_the_hood_matrices_show_their_values():
     clean(at)
     lam = next(c["data"][0] for c in charts(at) if c["layout"]["title"]["text"].startswith("Lambda"))
     assert len(lam["x"]) == 30 and "text" not in lam and lam["showscale"]  # two terms: all columns, values on hover
+
+
+def test_a_fit_that_fails_in_a_lesson_s_part_ends_the_part_not_the_page():
+    """lab.stop() inside lab.sections' fragment (shrinkage's data drawn with one observation per group:
+    no variance within a group to fit): the message in the part, then the page's Next button, the way
+    on and the link, as on any run."""
+    at = AppTest.from_file(str(ROOT / "pages/shrinkage.py"), default_timeout=60)
+    at.query_params["sh_dataset"] = "simulate"
+    at.query_params["sh_n_per_group"] = "1"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == ["This model cannot be fitted: Every group of 'group' has a single "
+                                          "observation (10 groups for 10 rows), so the group effect cannot be told "
+                                          "apart from the residual. Each group needs repeated measurements."]
+    assert [b.label for b in at.button if b.key == "sh_tab_next"] == ["Next: All groups, one ratio"]
+    assert sum("Link to this view" in c.value for c in at.sidebar.caption) == 1
+    assert at.session_state["_in_part"] is False
