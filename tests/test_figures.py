@@ -8,6 +8,7 @@ import pytest
 from mmcore import fit, load_dataset, simulate_intercepts
 from mmcore.figures import model as FM
 from mmcore.figures import views as F
+from mmcore.figures.pooling import fig_pooling
 from mmcore.figures.style import styled
 
 MODELS = {
@@ -125,6 +126,22 @@ def test_presenter_fonts_reach_every_axis_and_heights_fit_a_screen(model):
         assert axes and all(a.tickfont.size >= 18 and a.title.font.size >= 22 for a in axes), build
         assert fig.layout.title.font.size >= 22
         assert fig.layout.height <= 640, build  # one 1280x720 screen, a grid of panels too
+
+
+def test_presenter_scale_enlarges_each_trace_once(model):
+    """A marker or line style shared by several traces (random intercepts' ten panels of data points
+    share pooling.DATA) is enlarged once per trace, not once for every trace that shares it: the data
+    points had grown to 6 x 1.3^10 = 83 px, blobs over the panels in presenter mode."""
+    _, f = model
+    builders = [fig_pooling, F.fig_lines, F.fig_panels, F.fig_caterpillar, F.fig_residuals]
+    for build in builders if len(f.ranef) == 1 and f.ranef[next(iter(f.ranef))].shape[1] == 1 else builders[1:]:
+        for plain, large in zip(styled(build(f), 1.0).to_dict()["data"], styled(build(f), 1.6).to_dict()["data"]):
+            size = (plain.get("marker") or {}).get("size")
+            if isinstance(size, (int, float)):
+                assert large["marker"]["size"] == round(size * 1.3), (build, plain.get("name"))
+            width = (plain.get("line") or {}).get("width")
+            if width and plain.get("type", "scatter") == "scatter":
+                assert large["line"]["width"] == pytest.approx(width * 1.6), (build, plain.get("name"))
 
 
 def test_no_axis_asks_plotly_to_measure_its_tick_labels(model):

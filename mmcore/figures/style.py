@@ -131,7 +131,16 @@ def style_dict(spec: dict, scale: float) -> None:
         layout[ax].setdefault("ticklabeloverflow", "allow")
     if scale == 1.0:
         return
-    legend = layout["legend"]
+    # what is scaled below is multiplied, not set: a dict a builder shares between figures (a module's
+    # marker style, pooling.DATA) is copied first, or each presenter figure made it larger for every one
+    # after it (random intercepts' data points grew into blobs over the panels)
+    layout["legend"] = legend = dict(layout.get("legend") or {})
+    if layout.get("annotations"):
+        layout["annotations"] = [{**a, "font": dict(a.get("font") or {})} for a in layout["annotations"]]
+    for trace in data:
+        for key in ("marker", "line", "textfont"):
+            if isinstance(trace.get(key), dict):
+                trace[key] = dict(trace[key])
     if legend.get("orientation") == "h" and legend.get("y") is not None and legend["y"] < 0:  # below the axis title
         legend["y"] = legend["y"] * (1 + (scale - 1) * 0.75)
     for annotation in layout.get("annotations") or []:  # notes, panel titles
