@@ -215,8 +215,8 @@ def _part(part: Callable, spec: DataSpec, prepare: Callable, slider) -> None:
 
     Why (issue 16): a press of the truth's slider redraws this part, the slider, the link and the
     address bar, not the title, the question, the row of parts, the sidebar's other widgets and the
-    app's navigation. bench/browser.py, ICC press p50 / p95, interleaved runs against the whole page's
-    rerun: see README.
+    app's navigation (ICC: 13 messages a press against 33). bench/browser.py, 20 presses, press p50
+    against the page's rerun: 30-90 ms less on the four lessons (README, the twelfth session).
 
     The slider (lab.sidebar.live_slider) and the link (links.show_link) are in the sidebar, in places
     the page's run made there (Streamlit >= 1.52 lets a fragment write into a container made outside
