@@ -219,7 +219,7 @@ def _part(part: Callable, spec: DataSpec, prepare: Callable, slider) -> None:
     against the page's rerun: 30-90 ms less on the four lessons (README, the twelfth session).
 
     The slider (lab.sidebar.live_slider) and the link (links.show_link) are in the sidebar, in places
-    the page's run made there (Streamlit >= 1.52 lets a fragment write into a container made outside
+    the page's run made there (Streamlit 1.67, pinned, lets a fragment write into a container made outside
     it, and reruns the fragment when a widget it put there moves). Only the part's widgets and the
     slider are in the fragment: a widget outside it (the data set, the other truth sliders, presenter
     mode, the row of parts, Next) reruns the page, which draws the fragment again."""
