@@ -87,6 +87,11 @@ class DataSpec:
     def with_transform(self, *ops: tuple) -> DataSpec:
         return DataSpec(self.dataset, self.simulator, self.params, self.seed, self.transform + tuple(ops))
 
+    def with_truth(self, name: str, value) -> DataSpec:
+        """The same data drawn with the truth's `name` at `value` (its parameters kept sorted: one cache key)."""
+        return DataSpec(self.dataset, self.simulator, tuple(sorted({**self.truth, name: value}.items())), self.seed,
+                        self.transform)
+
 
 # Users' tables, by key; bounded, newest kept. A session whose table was evicted registers it again
 # from its own upload on its next rerun.

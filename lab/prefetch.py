@@ -80,8 +80,7 @@ def _jobs(key: tuple, spec: DataSpec, name: str) -> tuple:
     of a page asks again)."""
     truth = spec.truth
     values = sorted(slider_values(spec.simulator, name), key=lambda v: abs(v - truth[name]), reverse=True)
-    return tuple((key, DataSpec(spec.dataset, spec.simulator, tuple(sorted({**truth, name: v}.items())), spec.seed,
-                                spec.transform)) for v in values if v != truth[name])
+    return tuple((key, spec.with_truth(name, v)) for v in values if v != truth[name])
 
 
 def help_once() -> bool:

@@ -167,5 +167,4 @@ def live_slider(spec: DataSpec, slider: LiveSlider) -> DataSpec:
     label, lo, hi, default, step = TRUTHS[spec.simulator][slider.name]
     with slider.place:
         value = on_grid(st.slider(label, lo, hi, default, step, **bind(slider.key)), lo, step)
-    return DataSpec(spec.dataset, spec.simulator, tuple(sorted({**spec.truth, slider.name: value}.items())),
-                    spec.seed, spec.transform)
+    return spec.with_truth(slider.name, value)

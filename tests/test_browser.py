@@ -229,7 +229,7 @@ def test_a_lesson_s_truth_slider_and_its_part_s_widgets_rerun_the_part_alone(ser
         press("ICC (the truth)")
     shown, link = numbers(), view_link(page)
     assert "The truth: ICC = 0.45" in shown and "ic_icc=0.45" in link and "ic_n_groups=11" in link, (shown, link)
-    labels = [t for t in sidebar.locator("[data-testid=stSlider] [data-testid=stWidgetLabel]").all_inner_texts()]
+    labels = sidebar.locator("[data-testid=stSlider] [data-testid=stWidgetLabel]").all_inner_texts()
     assert labels[:2] == ["ICC (the truth)", "number of groups"], labels  # in its place, above the others
     fresh, errors2 = open_page(context, link, height=1400)
     assert fresh.get_by_text(re.compile(r"^ICC = .* \(REML estimates\)")).inner_text() == shown
