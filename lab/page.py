@@ -8,7 +8,7 @@ from typing import Callable, NoReturn
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from lab import course, links, prefetch, progress
+from lab import code, course, links, prefetch, progress
 from lab.cache import DataSpec
 from lab.links import bind
 from lab.sidebar import live_slider
@@ -85,7 +85,7 @@ def page_start() -> None:
     st.session_state["_presenting"] = on
     if on and was_on and st.session_state["_new_visit"]:
         links.show_in_address_bar("present", True)
-    st.html(COMMON_CSS)
+    st.html(COMMON_CSS + f"<style>{code.CSS}</style>")  # lab/code.py says why its CSS is here
     if on:
         st.html(PRESENTER_CSS)
         if not was_on:  # switched on, or a link opened in presenter mode: out of the audience's way

@@ -194,6 +194,11 @@ window.WebSocket = function (...args) {
 };
 window.WebSocket.prototype = OwnSocket.prototype;
 Object.assign(window.WebSocket, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+window.__sheets = 0;  // style sheets put into the page: each makes the browser restyle all of it
+new MutationObserver((records) => records.forEach((r) => r.addedNodes.forEach((n) => {
+  if (n.nodeName === 'STYLE' || (n.nodeName === 'LINK' && n.rel === 'stylesheet')
+      || (n.querySelector && n.querySelector('style, link[rel=stylesheet]'))) window.__sheets += 1;
+}))).observe(document, {subtree: true, childList: true});
 """
 
 
@@ -221,8 +226,14 @@ def test_a_lesson_s_truth_slider_and_its_part_s_widgets_rerun_the_part_alone(ser
     def numbers() -> str:
         return page.get_by_text(re.compile(r"^ICC = .* \(REML estimates\)")).inner_text()
 
+    sheets = page.evaluate("() => window.__sheets")
     part_press, page_press = press("ICC (the truth)"), press("number of groups")
     assert part_press < page_press / 2, (part_press, page_press)
+    # the link (lab/code.py) drawn again without a style sheet of its own, and still in its look
+    assert page.evaluate("() => window.__sheets") == sheets
+    look = page.evaluate("""() => { const s = getComputedStyle(document.querySelector('[data-testid=stSidebar] .mmlab-code pre'));
+                                      return [s.borderRadius, s.fontFamily]; }""")
+    assert look[0] == "8px" and "Source Code Pro" in look[1], look
     assert "ic_icc=0.35" in page.url and "ic_n_groups=11" in page.url, page.url
     assert "The truth: ICC = 0.35" in numbers()
     for _ in range(2):
