@@ -24,7 +24,8 @@ export default function (component) {
   if (!box) {
     box = document.createElement("div");
     box.className = "mmlab-code";
-    box.innerHTML = `<pre><code></code></pre><button type="button" title="Copy to clipboard" aria-label="Copy to clipboard">${ICON}</button>`;
+    box.innerHTML = `<p class="mmlab-caption" hidden></p><div class="mmlab-box"><pre><code></code></pre>`
+      + `<button type="button" title="Copy to clipboard" aria-label="Copy to clipboard">${ICON}</button></div>`;
     const button = box.querySelector("button");
     button.addEventListener("click", () => copy(box.querySelector("code").textContent).then((done) => {
       button.title = done ? "Copied" : "Select the text and copy it";
@@ -34,5 +35,8 @@ export default function (component) {
     parentElement.appendChild(box);
   }
   box.classList.toggle("mmlab-wrap", Boolean(data.wrap));
+  const caption = box.querySelector("p.mmlab-caption");  // plain text: set as text, never as HTML
+  caption.textContent = data.caption || "";
+  caption.hidden = !data.caption;
   box.querySelector("code").textContent = data.text;
 }

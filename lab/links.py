@@ -257,6 +257,5 @@ def show_link() -> None:
     with st.session_state.get("_link_place") or st.sidebar:
         if note:
             st.caption(note)
-        st.caption("Link to this view (it reproduces what is on screen):")
-        code_text(view_link(), wrap=True)
+        code_text(view_link(), wrap=True, caption="Link to this view (it reproduces what is on screen):")
     st.session_state["_link_shown"] = True

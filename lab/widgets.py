@@ -18,14 +18,16 @@ from mmcore.figures import styled as _styled
 from mmcore.lessons import codegen
 
 
-def table(df: pd.DataFrame, digits: int = 4, hide_index: bool = False, height: int | None = None) -> None:
+def table(df: pd.DataFrame, digits: int = 4, hide_index: bool = False, height: int | None = None,
+          heading: str | None = None) -> None:
     """A table rounded for reading, as Markdown: an empty cell for a missing number; height (px): a
-    long table scrolls in a box about that tall (the presenter's larger font: 1.8 times).
+    long table scrolls in a box about that tall (the presenter's larger font: 1.8 times); heading: a
+    line above it, in the same element (each element costs every press: issue 16).
 
     Not st.dataframe (issue 16): its grid is drawn on a canvas, costs the browser more on every rerun,
     and updates its hidden accessible copy of the cells ~0.2 s after each change; a Markdown table
     takes the page's (and the presenter's) font size, and a lesson's tables are small."""
-    text = _markdown_table(df, digits, not hide_index)
+    text = (f"{heading}\n\n" if heading else "") + _markdown_table(df, digits, not hide_index)
     if height:
         with st.container(height=round(height * (1.8 if presenting() else 1)), border=False):
             st.markdown(text)
@@ -236,12 +238,13 @@ def code_blocks(label: str, blocks, key: str = "code_page", data: tuple | None =
                                file_name=file_name, mime="text/csv", key=button)
 
 
-def truth_table(truth: dict, mapping: dict) -> None:
+def truth_table(truth: dict, mapping: dict, heading: str | None = None) -> None:
     """Estimates beside the truth they were drawn from, as a small Markdown table (a dataframe
-    element costs more per rerun than the fits behind it). mapping: label -> (truth key, estimate)."""
+    element costs more per rerun than the fits behind it). mapping: label -> (truth key, estimate).
+    heading: a line above the table, in the same element (each element costs every press: issue 16)."""
     rows = [f"| {label} | {float(truth[key]):.3f} | {float(est):.3f} |" for label, (key, est) in mapping.items()
             if key in truth]
-    st.markdown("\n".join(["| parameter | truth | estimate |", "|---|---:|---:|", *rows]))
+    st.markdown("\n".join(([heading, ""] if heading else []) + ["| parameter | truth | estimate |", "|---|---:|---:|", *rows]))
 
 
 def styled(fig, scale_: float):

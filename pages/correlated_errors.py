@@ -151,11 +151,11 @@ if trees:
     lab.code_text(growth.summary())
 
 if spec.simulated:
-    st.markdown("**Estimates beside the truth.** The truth's errors start at planting (height 0 at time 0), "
-                "while AR(1) assumes they have always been running: phi is an approximation, exact in spirit.")
     re_sd = float(m1.varcorr.sdcor.iloc[0])
     lab.truth_table(spec.truth, {"phi (AR(1) model)": ("phi", m1.phi), "tree-to-tree SD": ("sd_tree", re_sd),
-                                 "yearly SD (growth model's residual SD)": ("sd_year", growth.sigma)})
+                                 "yearly SD (growth model's residual SD)": ("sd_year", growth.sigma)},
+                    heading="**Estimates beside the truth.** The truth's errors start at planting (height 0 at time 0), "
+                            "while AR(1) assumes they have always been running: phi is an approximation, exact in spirit.")
 
 
 

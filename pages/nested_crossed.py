@@ -156,9 +156,9 @@ lab.explain(
        f"{iw} share only that ({table.loc[inner, 'correlation']:.2f})."),
     title="How to read the SDs, the shares and the correlations")
 if spec.simulated:
-    st.markdown("**Estimates beside the truth**")
     lab.truth_table(spec.truth, {f"SD {c}": (t, table.loc[c, "SD"]) for c, t in d["truth"].items()}
-                    | ({"effect of condition B": ("effect", fit.fixef["conditionB"])} if key == "crossed" else {}))
+                    | ({"effect of condition B": ("effect", fit.fixef["conditionB"])} if key == "crossed" else {}),
+                    heading="**Estimates beside the truth**")
 
 if kind == NESTED:
     st.subheader("The pitfall: reused labels fitted as crossed")

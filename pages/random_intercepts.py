@@ -114,9 +114,9 @@ def the_fit(n: SimpleNamespace) -> None:
         f"**{sb**2 / (sb**2 + s**2):.3f}**: the share of the variance that lies between groups."
     )
     if n.spec.simulated:
-        st.markdown("**Estimates beside the truth**")
         lab.truth_table(n.spec.truth, {r"$\beta_0$": ("beta0", n.fit.fixef.iloc[0]), r"$\beta_1$": ("beta1", n.fit.fixef.get("x")),
-                                     r"$\sigma_b$": ("sigma_b", sb), r"$\sigma$": ("sigma", s)})
+                                     r"$\sigma_b$": ("sigma_b", sb), r"$\sigma$": ("sigma", s)},
+                        heading="**Estimates beside the truth**")
 
 
 def blups(n: SimpleNamespace) -> None:

@@ -89,12 +89,12 @@ def lines_and_plane(n: SimpleNamespace) -> None:
     if n.spec.simulated:
         t = n.spec.truth
         vc = n.fits["correlated"].varcorr
-        st.markdown("**Estimates beside the truth** (correlated model)")
         lab.truth_table(t, {
             # the truth's slope SD is per unit of x; with x in tens of units the estimate is per ten units
             r"$\sigma_{b0}$": ("sigma_b0", vc.sdcor.iloc[0]),
             r"$\sigma_{b1}$ (per unit of x)": ("sigma_b1", vc.sdcor.iloc[1] * (0.1 if unit != "its own units" else 1)),
-            r"$\rho$": ("rho", vc.sdcor.iloc[2]), r"$\sigma$": ("sigma", n.fits["correlated"].sigma)})
+            r"$\rho$": ("rho", vc.sdcor.iloc[2]), r"$\sigma$": ("sigma", n.fits["correlated"].sigma)},
+            heading="**Estimates beside the truth** (correlated model)")
 
 
 def correlation_dragged(n: SimpleNamespace) -> None:

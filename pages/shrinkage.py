@@ -77,9 +77,9 @@ def one_group(n: SimpleNamespace) -> None:
         f"({row['own deviation']:+.4g}) and moves to {row['BLUP']:+.4g}. Fewer observations, smaller $\\lambda_i$. "
         "(The other groups move a little too: with fewer data the estimates of $\\sigma_b$ and $\\sigma$ change.)"
     )
-    st.markdown(f"**{who} at every number kept** (each row a fit; the chart's slider moves through them)")
     lab.table(sweep.steps().reset_index().rename(columns={"sigma_b": r"$\hat\sigma_b$", "sigma": r"$\hat\sigma$",
-                                                          "lambda": r"$\lambda_i$"}), 3, hide_index=True)
+                                                          "lambda": r"$\lambda_i$"}), 3, hide_index=True,
+              heading=f"**{who} at every number kept** (each row a fit; the chart's slider moves through them)")
 
 
 def all_groups(n: SimpleNamespace) -> None:

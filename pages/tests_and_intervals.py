@@ -49,10 +49,9 @@ lab.steps([
 st.latex(LATEX[term if term in LATEX else "treat"])
 st.caption(f"`{formula}`, fitted by REML; {fit.nobs} observations in {fit.ngroups[group]} groups.")
 if spec.simulated:
-    st.markdown("**Estimates beside the truth**")
     lab.truth_table(spec.truth, {"effect of B": ("effect", fit.fixef["treatB"]),
                                  "between-block SD": ("sigma_block", fit.varcorr.sdcor.iloc[0]),
-                                 "residual SD": ("sigma", fit.sigma)})
+                                 "residual SD": ("sigma", fit.sigma)}, heading="**Estimates beside the truth**")
 
 st.subheader("The t tests: one statistic, four choices of df")
 tt = lab.get_t_tests(spec, formula)

@@ -22,14 +22,24 @@ def codes(node) -> list[str]:
             if c.proto.component_name == "mmlab_code"]
 
 
+def code_captions(node) -> list[str | None]:
+    """The captions above lab.code_text's texts in `node` (the sidebar's link has one), in page order."""
+    return [json.loads(c.proto.json).get("caption") for c in node.get("bidi_component")
+            if c.proto.component_name == "mmlab_code"]
+
+
 def tables(at) -> list[pd.DataFrame]:
     """The Markdown tables on the page (lab.table, lab.truth_table, ...), as text: the first column
-    is the index when its header is empty."""
+    is the index when its header is empty. A table may follow a heading in its element."""
     out = []
     for m in at.markdown:
         lines = m.value.strip().splitlines()
-        if len(lines) < 2 or not lines[0].startswith("|") or set(lines[1]) - set("|:- "):
+        # where the table starts: a row, then the line under its head (a heading may come first)
+        start = next((i for i in range(len(lines) - 1) if lines[i].startswith("|") and lines[i + 1].startswith("|")
+                      and not set(lines[i + 1]) - set("|:- ")), None)
+        if start is None:
             continue
+        lines = lines[start:]
         end = next((i for i, line in enumerate(lines) if not line.startswith("|")), len(lines))
         lines = lines[:end]  # the table ends where its rows do (text may follow)
         cell = lambda line: [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip()[1:-1])]  # noqa: E731

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
 from tests.shown import chart_specs as charts  # other page tests import it from here
-from tests.shown import codes, tables
+from tests.shown import code_captions, codes, tables
 
 # every page in the folder: a page added later is tested without anyone remembering to list it
 PAGES = ["app.py"] + sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
@@ -25,8 +25,9 @@ def run(page: str, **state) -> AppTest:
 
 def truth(at: AppTest) -> dict:
     """The estimates-beside-the-truth table: parameter -> (truth, estimate)."""
-    text = next(m.value for m in at.markdown if m.value.startswith("| parameter | truth | estimate |"))
-    rows = [line.strip("|").split("|") for line in text.splitlines()[2:]]
+    head = "| parameter | truth | estimate |"  # after the table's heading, in its element (lab.truth_table)
+    text = next(m.value for m in at.markdown if head in m.value)
+    rows = [line.strip("|").split("|") for line in text[text.index(head):].splitlines()[2:]]
     # labels are typeset ($\sigma_b$, $\sigma_{b1}$): keyed here by their plain names (sigma_b, sigma_b1)
     return {re.sub(r"[$\\{}]", "", name.strip()): (float(t), float(e)) for name, t, e in rows}
 
@@ -561,5 +562,6 @@ def test_a_fit_that_fails_in_a_lesson_s_part_ends_the_part_not_the_page():
                                           "observation (10 groups for 10 rows), so the group effect cannot be told "
                                           "apart from the residual. Each group needs repeated measurements."]
     assert [b.label for b in at.button if b.key == "sh_tab_next"] == ["Next: All groups, one ratio"]
-    assert sum("Link to this view" in c.value for c in at.sidebar.caption) == 1
+    assert [c for c in code_captions(at.sidebar) if c and "Link to this view" in c] == [
+        "Link to this view (it reproduces what is on screen):"]
     assert at.session_state["_in_part"] is False
