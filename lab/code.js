@@ -21,6 +21,10 @@ function copy(text) {
 export default function (component) {
   const { data, parentElement } = component;
   let box = parentElement.querySelector("div.mmlab-code");
+  if (box && !box.querySelector(".mmlab-box")) {  // drawn by an older version of this script (a redeploy)
+    box.remove();
+    box = null;
+  }
   if (!box) {
     box = document.createElement("div");
     box.className = "mmlab-code";

@@ -27,12 +27,14 @@ def table(df: pd.DataFrame, digits: int = 4, hide_index: bool = False, height: i
     Not st.dataframe (issue 16): its grid is drawn on a canvas, costs the browser more on every rerun,
     and updates its hidden accessible copy of the cells ~0.2 s after each change; a Markdown table
     takes the page's (and the presenter's) font size, and a lesson's tables are small."""
-    text = (f"{heading}\n\n" if heading else "") + _markdown_table(df, digits, not hide_index)
-    if height:
+    text = _markdown_table(df, digits, not hide_index)
+    if height:  # the heading above the scrolling box, not scrolled away with the rows
+        if heading:
+            st.markdown(heading)
         with st.container(height=round(height * (1.8 if presenting() else 1)), border=False):
             st.markdown(text)
     else:
-        st.markdown(text)
+        st.markdown(f"{heading}\n\n{text}" if heading else text)
 
 
 def data_head(df: pd.DataFrame, rows: int = 10, columns: int = 12) -> None:

@@ -234,6 +234,11 @@ def test_a_lesson_s_truth_slider_and_its_part_s_widgets_rerun_the_part_alone(ser
     look = page.evaluate("""() => { const s = getComputedStyle(document.querySelector('[data-testid=stSidebar] .mmlab-code pre'));
                                       return [s.borderRadius, s.fontFamily]; }""")
     assert look[0] == "8px" and "Source Code Pro" in look[1], look
+    place = page.evaluate("""() => { const box = document.querySelector('[data-testid=stSidebar] .mmlab-code');
+      const [c, pre, b] = ['p.mmlab-caption', 'pre', 'button'].map((s) => box.querySelector(s).getBoundingClientRect());
+      return {caption: box.querySelector('p.mmlab-caption').innerText, above: c.bottom <= pre.top + 1,
+              inside: b.top >= pre.top && b.bottom <= pre.bottom && b.right <= pre.right + 1}; }""")
+    assert place == {"caption": "Link to this view (it reproduces what is on screen):", "above": True, "inside": True}, place
     assert "ic_icc=0.35" in page.url and "ic_n_groups=11" in page.url, page.url
     assert "The truth: ICC = 0.35" in numbers()
     for _ in range(2):

@@ -220,6 +220,12 @@ def test_shrinkage_deleting_observations_shrinks_that_group():
     at.run()
     clean(at)
     assert lam() < full
+    # the table of every number kept, under its heading in one element: the lambda shown is its row 1's
+    steps = next(t for t in tables(at) if r"$\lambda_i$" in t.columns)
+    assert markdown_with(at, "at every number kept").index("at every number kept") < markdown_with(
+        at, "at every number kept").index("| kept |")
+    assert list(steps["kept"])[0] == "1" and float(steps[r"$\lambda_i$"].iloc[0]) == pytest.approx(lam(), abs=1e-3)
+    assert float(steps[r"$\lambda_i$"].iloc[1]) == pytest.approx(full, abs=1e-3)  # the first run's: 2 kept
     at.session_state["sh_tab"] = "Random slopes"
     at.run()
     before = charts(at)[0]  # the slopes plane

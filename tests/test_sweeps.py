@@ -205,7 +205,7 @@ def test_deletion_sweep_equals_lme4_at_every_number_kept(case):
         assert table.loc[case["level"], "BLUP"] == pytest.approx(step["blup"], rel=2e-4, abs=1e-3)
         level = float(table["population"].iloc[0])
         assert level == pytest.approx(np.atleast_1d(step["fixef"])[0], rel=1e-5)  # jsonlite unboxes one number
-    shown = sweep.steps()  # the table under the chart: one row per step, the edited group's numbers
+    shown = sweep.steps()  # what the page tabulates under the chart: one row per step, the edited group's numbers
     assert list(shown.index) == list(sweep.kept)
     assert shown["BLUP"].to_numpy() == pytest.approx([s["blup"] for s in case["steps"]], rel=2e-4, abs=1e-3)
     assert shown["sigma_b"].to_numpy() == pytest.approx(sweep.sigma_b)
