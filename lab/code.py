@@ -45,4 +45,4 @@ def code_text(text: str, wrap: bool = False, key: str | None = None, caption: st
     a column: `with` it). wrap: long lines wrap (a link) instead of scrolling sideways (a printout,
     whose columns must stay aligned). caption: plain text above it, in st.caption's look, in the same
     element (the sidebar's link: one element fewer on every press, issue 16)."""
-    _ELEMENT(data={"text": text, "wrap": wrap, **({"caption": caption} if caption else {})}, key=key, height="content")
+    _ELEMENT(data={"text": text, "wrap": wrap, "caption": caption}, key=key, height="content")

@@ -34,7 +34,12 @@ def table(df: pd.DataFrame, digits: int = 4, hide_index: bool = False, height: i
         with st.container(height=round(height * (1.8 if presenting() else 1)), border=False):
             st.markdown(text)
     else:
-        st.markdown(f"{heading}\n\n{text}" if heading else text)
+        st.markdown(_headed(heading, text))
+
+
+def _headed(heading: str | None, text: str) -> str:
+    """A Markdown table with a heading above it, in one element (each element costs every press: issue 16)."""
+    return f"{heading}\n\n{text}" if heading else text
 
 
 def data_head(df: pd.DataFrame, rows: int = 10, columns: int = 12) -> None:
@@ -246,7 +251,7 @@ def truth_table(truth: dict, mapping: dict, heading: str | None = None) -> None:
     heading: a line above the table, in the same element (each element costs every press: issue 16)."""
     rows = [f"| {label} | {float(truth[key]):.3f} | {float(est):.3f} |" for label, (key, est) in mapping.items()
             if key in truth]
-    st.markdown("\n".join(([heading, ""] if heading else []) + ["| parameter | truth | estimate |", "|---|---:|---:|", *rows]))
+    st.markdown(_headed(heading, "\n".join(["| parameter | truth | estimate |", "|---|---:|---:|", *rows])))
 
 
 def styled(fig, scale_: float):

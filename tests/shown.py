@@ -16,16 +16,18 @@ def chart_specs(at) -> list[dict]:
     return ours + [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
+def _code_data(node) -> list[dict]:
+    return [json.loads(c.proto.json) for c in node.get("bidi_component") if c.proto.component_name == "mmlab_code"]
+
+
 def codes(node) -> list[str]:
     """The texts of lab.code_text in `node` (the app, or at.sidebar), in page order."""
-    return [json.loads(c.proto.json)["text"] for c in node.get("bidi_component")
-            if c.proto.component_name == "mmlab_code"]
+    return [d["text"] for d in _code_data(node)]
 
 
 def code_captions(node) -> list[str | None]:
     """The captions above lab.code_text's texts in `node` (the sidebar's link has one), in page order."""
-    return [json.loads(c.proto.json).get("caption") for c in node.get("bidi_component")
-            if c.proto.component_name == "mmlab_code"]
+    return [d.get("caption") for d in _code_data(node)]
 
 
 def tables(at) -> list[pd.DataFrame]:

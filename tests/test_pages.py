@@ -25,11 +25,9 @@ def run(page: str, **state) -> AppTest:
 
 def truth(at: AppTest) -> dict:
     """The estimates-beside-the-truth table: parameter -> (truth, estimate)."""
-    head = "| parameter | truth | estimate |"  # after the table's heading, in its element (lab.truth_table)
-    text = next(m.value for m in at.markdown if head in m.value)
-    rows = [line.strip("|").split("|") for line in text[text.index(head):].splitlines()[2:]]
+    table = next(t for t in tables(at) if list(t.columns) == ["parameter", "truth", "estimate"])
     # labels are typeset ($\sigma_b$, $\sigma_{b1}$): keyed here by their plain names (sigma_b, sigma_b1)
-    return {re.sub(r"[$\\{}]", "", name.strip()): (float(t), float(e)) for name, t, e in rows}
+    return {re.sub(r"[$\\{}]", "", name): (float(t), float(e)) for name, t, e in table.itertuples(index=False)}
 
 
 def parts(at: AppTest, key: str) -> list[str]:
